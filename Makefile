@@ -1,0 +1,40 @@
+# trnsim build targets. Everything the project needs comes through the Go
+# module proxy: staticcheck and benchstat are tool dependencies in go.mod.
+
+GO      ?= go
+PKGS    := ./...
+FUZZTIME ?= 10s
+
+.PHONY: all test fmt-check vet staticcheck unit bench fuzz regress baseline
+
+all: test
+
+# The README's test command; .ci/run runs exactly this.
+test: fmt-check vet staticcheck unit
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+staticcheck:
+	$(GO) tool staticcheck $(PKGS)
+
+unit:
+	$(GO) test -race -short -timeout 20m $(PKGS)
+
+# The main job: the side-by-side comparison of the built-in kernels.
+bench:
+	$(GO) run ./cmd/trnsim bench
+
+# Each fuzz target for a short fixed time.
+fuzz:
+	@set -e; grep -rl --include='*_test.go' '^func Fuzz' . | sort | while read f; do \
+		pkg=./$$(dirname $${f#./}); \
+		for name in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do \
+			echo "fuzz $$pkg $$name"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/kernels"
+)
+
+func cmdList(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("list")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "kernels:")
+	for _, k := range kernels.All() {
+		fmt.Fprintf(stdout, "  %s — %s\n", k.Name, k.Doc)
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		for _, p := range k.Params {
+			allowed := ""
+			if len(p.Allowed) > 0 {
+				allowed = " {" + strings.Join(p.Allowed, ",") + "}"
+			}
+			fmt.Fprintf(tw, "    %s=%s\t%s%s\n", p.Name, p.Default, p.Doc, allowed)
+		}
+		tw.Flush()
+	}
+	fmt.Fprintln(stdout, "targets:")
+	for _, a := range isa.Archs() {
+		fmt.Fprintf(stdout, "  %s\t%s\n", a.Name, a.Core)
+	}
+	return nil
+}
+
+// workloadAndArch parses the common "WORKLOAD -target T" arguments of the
+// NeuronCore-only verbs.
+func workloadAndArch(name string, args []string) (kernels.Params, isa.Arch, error) {
+	fs := newFlags(name)
+	target := fs.String("target", "trn2", "NeuronCore generation")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return kernels.Params{}, isa.Arch{}, err
+	}
+	if len(pos) != 1 {
+		return kernels.Params{}, isa.Arch{}, usagef("%s: want one WORKLOAD argument, got %d", name, len(pos))
+	}
+	p, err := kernels.Parse(kernels.All(), pos[0])
+	if err != nil {
+		return kernels.Params{}, isa.Arch{}, usagef("%v", err)
+	}
+	arch, err := isa.ArchByName(*target)
+	if err != nil {
+		return kernels.Params{}, isa.Arch{}, usagef("-target: %v", err)
+	}
+	return p, arch, nil
+}
+
+func cmdAsm(args []string, stdout, stderr io.Writer) error {
+	p, arch, err := workloadAndArch("asm", args)
+	if err != nil {
+		return err
+	}
+	if p.Kernel.Neuron == nil {
+		return usagef("asm: kernel %s is composite; run its parts", p.Kernel.Name)
+	}
+	prog, err := p.Kernel.Neuron(arch, p)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	return isa.Print(stdout, prog)
+}
+
+func cmdCheck(args []string, stdout, stderr io.Writer) error {
+	fs := args
+	p, arch, err := workloadAndArch("check", fs)
+	if err != nil {
+		return err
+	}
+	res, err := kernels.Check(arch, p, 1)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	fail := false
+	fmt.Fprintf(stdout, "%s on %s\n", p, arch.Name)
+	for _, r := range res {
+		verdict := "pass"
+		if !r.Pass {
+			verdict, fail = "FAIL", true
+		}
+		fmt.Fprintf(stdout, "  %-8s max_abs_err=%.3g max_rel_err=%.3g tol(abs=%.3g rel=%.3g) %s\n",
+			r.Tensor, r.MaxAbsErr, r.MaxRelErr, r.Tol.Abs, r.Tol.Rel, verdict)
+	}
+	if fail {
+		fmt.Fprintln(stdout, "FAIL")
+		return &exitError{1}
+	}
+	fmt.Fprintln(stdout, "PASS")
+	return nil
+}

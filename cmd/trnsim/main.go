@@ -1,0 +1,97 @@
+// Command trnsim simulates matmul and attention kernels on Trainium-like
+// NeuronCores and CUDA-like GPUs and compares them.
+//
+// Usage: trnsim VERB [flags] [args]; run "trnsim help" for the verbs.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// verb is one subcommand.
+type verb struct {
+	name  string
+	usage string // one line: arguments and what it does
+	run   func(args []string, stdout, stderr io.Writer) error
+}
+
+// verbs returns the subcommands in the order help lists them.
+func verbs() []verb {
+	return []verb{
+		{"list", "list                      kernels with their parameters and defaults; targets", cmdList},
+		{"asm", "asm WORKLOAD -target T     print the NeuronCore program as text assembly", cmdAsm},
+		{"check", "check WORKLOAD -target T   run functionally and compare with the float64 reference", cmdCheck},
+	}
+}
+
+// usageError is an error in what the user typed: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// exitError carries an exit status other than 2 without a message of its
+// own (e.g. 1 for a failed check or a regression).
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func main() {
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode maps run's error to an exit status, printing the message:
+// 0 success, 1 a failed check or regression, 2 bad input.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "trnsim:", err)
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	// Everything a user can type or load is bad input unless a verb says
+	// otherwise.
+	return 2
+}
+
+// run is the whole command, testable: it never calls os.Exit.
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		printHelp(stdout)
+		return nil
+	}
+	for _, v := range verbs() {
+		if v.name == args[0] {
+			return v.run(args[1:], stdout, stderr)
+		}
+	}
+	var names []string
+	for _, v := range verbs() {
+		names = append(names, v.name)
+	}
+	sort.Strings(names)
+	return usagef("unknown verb %q (allowed: %s)", args[0], strings.Join(names, ", "))
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "trnsim: cycle-approximate NeuronCore and GPU kernel simulator")
+	fmt.Fprintln(w, "\nusage: trnsim VERB [flags] [args]")
+	fmt.Fprintln(w, "\nverbs:")
+	for _, v := range verbs() {
+		fmt.Fprintln(w, "  trnsim "+v.usage)
+	}
+	fmt.Fprintln(w, "\nA WORKLOAD is kernel:param=value,..., e.g. matmul:M=512,N=1024,K=384,dtype=bf16")
+}

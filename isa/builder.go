@@ -1,0 +1,334 @@
+package isa
+
+import (
+	"fmt"
+	"runtime"
+)
+
+// NumDMAQueues is the number of DMA queues a Builder spreads transfers over
+// (HARDWARE.md A §3.3: 16 queues per DMA engine).
+const NumDMAQueues = 16
+
+// Builder appends instructions to a Program the way NKI kernels are
+// written: plain Go loops over tiles. Errors are sticky: after the first
+// one every call is a no-op and Program returns it, so kernels check once.
+type Builder struct {
+	arch     Arch
+	prog     Program
+	err      error
+	sbufUsed int // bytes per partition reserved by SBUF pools
+	psumUsed int // bytes per partition reserved by PSUM pools
+	sites    map[uintptr]int32
+	dmaNext  int
+}
+
+// NewBuilder starts an empty program named name for arch.
+func NewBuilder(arch Arch, name string) *Builder {
+	return &Builder{arch: arch, prog: Program{Name: name}, sites: map[uintptr]int32{}}
+}
+
+// Arch returns the generation the program is built for.
+func (b *Builder) Arch() Arch { return b.arch }
+
+// Err returns the first error recorded, if any.
+func (b *Builder) Err() error { return b.err }
+
+// Fail records err (the first one wins) so a kernel can report its own
+// shape errors through the builder.
+func (b *Builder) Fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// Len returns the number of instructions appended so far.
+func (b *Builder) Len() int { return len(b.prog.Instrs) }
+
+// Program validates and returns the program built so far.
+func (b *Builder) Program() (*Program, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	p := b.prog
+	if err := p.Validate(b.arch); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// HBMTensor is a tensor in HBM declared by a program.
+type HBMTensor struct {
+	Index int
+	Decl  TensorDecl
+}
+
+// Rows is the number of rows when the tensor is seen as 2-D: the product of
+// all dimensions but the last.
+func (t HBMTensor) Rows() int { return t.Decl.Elems() / t.Cols() }
+
+// Cols is the last (contiguous) dimension.
+func (t HBMTensor) Cols() int {
+	if len(t.Decl.Shape) == 0 {
+		return 1
+	}
+	return t.Decl.Shape[len(t.Decl.Shape)-1]
+}
+
+// Tile returns the [rows, cols] window at (r0, c0) of the tensor seen as
+// 2-D (see Rows).
+func (t HBMTensor) Tile(r0, c0, rows, cols int) AP {
+	c := t.Cols()
+	return AP{Mem: HBM, DType: t.Decl.DType, Tensor: t.Index, Offset: r0*c + c0,
+		Parts: rows, PStride: c, NFree: 1, Free: [MaxFreeDims]Dim{{Stride: 1, Count: cols}}}
+}
+
+func (b *Builder) tensor(kind TensorKind, name string, dt DType, shape []int) HBMTensor {
+	for _, d := range shape {
+		if d <= 0 {
+			b.Fail(fmt.Errorf("tensor %q: dimension %d in shape %v must be positive", name, d, shape))
+			break
+		}
+	}
+	decl := TensorDecl{Name: name, Kind: kind, DType: dt, Shape: append([]int(nil), shape...)}
+	b.prog.Tensors = append(b.prog.Tensors, decl)
+	return HBMTensor{Index: len(b.prog.Tensors) - 1, Decl: decl}
+}
+
+// Input declares an HBM tensor the caller supplies.
+func (b *Builder) Input(name string, dt DType, shape ...int) HBMTensor {
+	return b.tensor(Input, name, dt, shape)
+}
+
+// Output declares an HBM tensor the program writes and returns.
+func (b *Builder) Output(name string, dt DType, shape ...int) HBMTensor {
+	return b.tensor(Output, name, dt, shape)
+}
+
+// Scratch declares an HBM workspace tensor.
+func (b *Builder) Scratch(name string, dt DType, shape ...int) HBMTensor {
+	return b.tensor(Scratch, name, dt, shape)
+}
+
+// Pool is a region of SBUF or PSUM split into Bufs equal slots. Each Tile
+// call returns the next slot in rotation, so with Bufs ≥ 2 the load of the
+// next tile can overlap compute on this one.
+type Pool struct {
+	b         *Builder
+	Name      string
+	Mem       Memory
+	Base      int // byte offset of slot 0 in each partition
+	SlotBytes int // bytes per partition of one slot
+	Bufs      int
+	next      int
+}
+
+// SBUFPool reserves bufs slots of bytesPerPartition bytes in every SBUF
+// partition.
+func (b *Builder) SBUFPool(name string, bufs, bytesPerPartition int) *Pool {
+	return b.pool(SBUF, name, bufs, bytesPerPartition)
+}
+
+// PSUMPool reserves bufs slots in PSUM, each rounded up to whole 2 KiB
+// banks so an accumulation group never straddles a bank boundary.
+func (b *Builder) PSUMPool(name string, bufs, bytesPerPartition int) *Pool {
+	bank := b.arch.PSUMBankBytes
+	if bank > 0 {
+		bytesPerPartition = (bytesPerPartition + bank - 1) / bank * bank
+	}
+	return b.pool(PSUM, name, bufs, bytesPerPartition)
+}
+
+func (b *Builder) pool(mem Memory, name string, bufs, slot int) *Pool {
+	p := &Pool{b: b, Name: name, Mem: mem, SlotBytes: slot, Bufs: bufs}
+	if bufs <= 0 || slot <= 0 {
+		b.Fail(fmt.Errorf("%s pool %q: %d buffers of %d bytes per partition: both must be positive", mem, name, bufs, slot))
+		return p
+	}
+	used, capacity := &b.sbufUsed, b.arch.SBUFPartitionBytes
+	if mem == PSUM {
+		used, capacity = &b.psumUsed, b.arch.PSUMPartitionBytes()
+	}
+	need := bufs * slot
+	if *used+need > capacity {
+		b.Fail(&CapacityError{Mem: mem, Pool: name, Asked: need, Free: capacity - *used, Capacity: capacity})
+		return p
+	}
+	p.Base = *used
+	*used += need
+	return p
+}
+
+// CapacityError reports a pool that does not fit in SBUF or PSUM.
+type CapacityError struct {
+	Mem      Memory
+	Pool     string
+	Asked    int // bytes per partition
+	Free     int
+	Capacity int
+}
+
+func (e *CapacityError) Error() string {
+	return fmt.Sprintf("%s pool %q: asked for %d bytes per partition, %d of %d free",
+		e.Mem, e.Pool, e.Asked, e.Free, e.Capacity)
+}
+
+// Tile returns the next slot as a tile of parts partitions with the given
+// free dimensions laid out row-major (the last one contiguous).
+func (p *Pool) Tile(dt DType, parts int, free ...int) AP {
+	a := AP{Mem: p.Mem, DType: dt, Parts: parts}
+	if len(free) == 0 || len(free) > MaxFreeDims {
+		p.b.Fail(fmt.Errorf("%s pool %q: tile needs 1 to %d free dimensions, got %d", p.Mem, p.Name, MaxFreeDims, len(free)))
+		return a
+	}
+	n := 1
+	for i := len(free) - 1; i >= 0; i-- {
+		a.Free[i] = Dim{Stride: n, Count: free[i]}
+		n *= free[i]
+	}
+	a.NFree = len(free)
+	if bytes := n * dt.Size(); bytes > p.SlotBytes {
+		p.b.Fail(fmt.Errorf("%s pool %q: tile %v of %s needs %d bytes per partition, slots hold %d", p.Mem, p.Name, free, dt, bytes, p.SlotBytes))
+		return a
+	}
+	if parts <= 0 || parts > p.b.arch.Partitions {
+		p.b.Fail(fmt.Errorf("%s pool %q: tile of %d partitions, allowed 1..%d", p.Mem, p.Name, parts, p.b.arch.Partitions))
+		return a
+	}
+	a.Offset = p.Base + p.next*p.SlotBytes
+	p.next = (p.next + 1) % max(p.Bufs, 1)
+	return a
+}
+
+// site returns the Sites index of the kernel line that called a Builder
+// method (skip frames: runtime.Callers, site, the Builder method).
+func (b *Builder) site() int32 {
+	var pc [1]uintptr
+	if runtime.Callers(3, pc[:]) == 0 {
+		return -1
+	}
+	if i, ok := b.sites[pc[0]]; ok {
+		return i
+	}
+	i := int32(len(b.prog.Sites))
+	b.prog.Sites = append(b.prog.Sites, Site{PC: pc[0]})
+	b.sites[pc[0]] = i
+	return i
+}
+
+func (b *Builder) emit(in Instr, site int32) {
+	if b.err != nil {
+		return
+	}
+	in.Site = site
+	b.prog.Instrs = append(b.prog.Instrs, in)
+}
+
+func (b *Builder) dma(dst, src AP) Instr {
+	q := uint8(b.dmaNext % NumDMAQueues)
+	b.dmaNext++
+	return Instr{Op: OpDMA, Engine: DMA, Queue: q, Dst: dst, Src: [3]AP{src}}
+}
+
+// Load copies an HBM window into an SBUF tile (dma_copy).
+func (b *Builder) Load(dst, src AP) { b.emit(b.dma(dst, src), b.site()) }
+
+// Store copies an SBUF tile to an HBM window (dma_copy).
+func (b *Builder) Store(dst, src AP) { b.emit(b.dma(dst, src), b.site()) }
+
+// DMACopy copies between any two memories a DMA may reach (HBM↔SBUF,
+// SBUF↔SBUF).
+func (b *Builder) DMACopy(dst, src AP) { b.emit(b.dma(dst, src), b.site()) }
+
+// Matmul appends nc_matmul: dst[M,N] = stationary[K,M]ᵀ · moving[K,N], added
+// to dst when accumulate is set. FP8 operands with K > 128 on a generation
+// with double-row mode use it.
+func (b *Builder) Matmul(dst, stationary, moving AP, accumulate bool) {
+	in := Instr{Op: OpMatmul, Engine: Tensor, Dst: dst, Src: [3]AP{stationary, moving}, Accumulate: accumulate}
+	in.DoubleRow = stationary.DType.IsFP8() && b.arch.FP8DoubleRow && stationary.Parts > b.arch.MatmulMaxK
+	b.emit(in, b.site())
+}
+
+// Transpose appends nc_transpose on TensorE: dst[F,P] = src[P,F]ᵀ.
+func (b *Builder) Transpose(dst, src AP) {
+	b.emit(Instr{Op: OpTranspose, Engine: Tensor, Dst: dst, Src: [3]AP{src}}, b.site())
+}
+
+// ActArgs are the optional parts of an activation. Scale multiplies the
+// input (zero means zero: set it), Bias is added; ScaleAP and BiasAP are
+// [P,1] per-partition alternatives; Reduce, if used, receives the
+// per-partition sum of the outputs.
+type ActArgs struct {
+	Scale   float32
+	Bias    float32
+	ScaleAP AP
+	BiasAP  AP
+	Reduce  AP
+}
+
+// Activation appends activation on ScalarE: dst = f(src).
+func (b *Builder) Activation(dst, src AP, f ActFunc) {
+	b.emit(Instr{Op: OpActivation, Engine: Scalar, Dst: dst, Src: [3]AP{src}, Act: f, Imm: [2]float32{1, 0}}, b.site())
+}
+
+// ActivationWith appends activation on ScalarE: dst = f(src*scale + bias),
+// with an optional add-reduce into args.Reduce.
+func (b *Builder) ActivationWith(dst, src AP, f ActFunc, args ActArgs) {
+	in := Instr{Op: OpActivation, Engine: Scalar, Dst: dst, Src: [3]AP{src, args.BiasAP, args.ScaleAP},
+		Act: f, Imm: [2]float32{args.Scale, args.Bias}, Red: args.Reduce}
+	b.emit(in, b.site())
+}
+
+// TensorTensor appends tensor_tensor on VectorE: dst = a op c.
+func (b *Builder) TensorTensor(dst, a, c AP, op ALUOp) {
+	b.emit(Instr{Op: OpTensorTensor, Engine: Vector, Dst: dst, Src: [3]AP{a, c}, ALU: [2]ALUOp{op}}, b.site())
+}
+
+// Operand is a tensor_scalar operand: an immediate, or a [P,1] tile giving
+// one value per partition.
+type Operand struct {
+	AP  AP
+	Imm float32
+}
+
+// Imm returns an immediate operand.
+func Imm(v float32) Operand { return Operand{Imm: v} }
+
+// PerPartition returns a [P,1] tile operand.
+func PerPartition(ap AP) Operand { return Operand{AP: ap} }
+
+// TensorScalar appends tensor_scalar on engine eng: dst = (src op0 a) op1 c.
+// Pass ALUBypass as op1 for a single operation.
+func (b *Builder) TensorScalar(eng Engine, dst, src AP, op0 ALUOp, a Operand, op1 ALUOp, c Operand) {
+	in := Instr{Op: OpTensorScalar, Engine: eng, Dst: dst, Src: [3]AP{src, a.AP, c.AP},
+		ALU: [2]ALUOp{op0, op1}, Imm: [2]float32{a.Imm, c.Imm}}
+	b.emit(in, b.site())
+}
+
+// TensorReduce appends tensor_reduce on VectorE: reduce src with op (add or
+// max) over its last axes free dimensions into dst, negated if negate.
+func (b *Builder) TensorReduce(dst, src AP, op ALUOp, axes int, negate bool) {
+	in := Instr{Op: OpTensorReduce, Engine: Vector, Dst: dst, Src: [3]AP{src}, ALU: [2]ALUOp{op}, Axes: uint8(axes), Negate: negate}
+	b.emit(in, b.site())
+}
+
+// TensorCopy appends tensor_copy on engine eng, converting dtypes.
+func (b *Builder) TensorCopy(eng Engine, dst, src AP) {
+	b.emit(Instr{Op: OpTensorCopy, Engine: eng, Dst: dst, Src: [3]AP{src}}, b.site())
+}
+
+// Memset appends memset on engine eng (Vector or GpSimd): dst = v.
+func (b *Builder) Memset(eng Engine, dst AP, v float32) {
+	b.emit(Instr{Op: OpMemset, Engine: eng, Dst: dst, Imm: [2]float32{v}}, b.site())
+}
+
+// Iota appends iota on GpSimd: dst = aff(p, i...).
+func (b *Builder) Iota(dst AP, aff Affine) {
+	b.emit(Instr{Op: OpIota, Engine: GpSimd, Dst: dst, Affine: aff}, b.site())
+}
+
+// AffineSelect appends affine_select on GpSimd: dst = src where
+// aff(p, i...) compares true against zero, fill elsewhere. A causal mask
+// keeps key j ≤ query i with Affine{Base: q0 - k0, PMul: 1, FMul: {-1}}.
+func (b *Builder) AffineSelect(dst, src AP, aff Affine, fill float32) {
+	b.emit(Instr{Op: OpAffineSelect, Engine: GpSimd, Dst: dst, Src: [3]AP{src}, Affine: aff, Imm: [2]float32{fill}}, b.site())
+}

@@ -1,0 +1,86 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/trnsim/trnsim/isa"
+)
+
+// Kernel is one workload kind: its parameters and how to build, check and
+// count it.
+type Kernel struct {
+	Name   string
+	Doc    string
+	Params []Param
+
+	// Check rejects parameter combinations the kernel cannot run (nil: all
+	// combinations the Params allow are valid).
+	Check func(p Params) error
+
+	// FLOPs returns the workload's useful FLOPs, by the conventions of
+	// HARDWARE.md B §1.5 (GEMM 2·M·N·K; attention 4·b·h·s²·d, halved when
+	// causal; decode 4·b·s·d·h_q).
+	FLOPs func(p Params) float64
+
+	// Neuron builds the NeuronCore program for arch.
+	Neuron func(arch isa.Arch, p Params) (*isa.Program, error)
+
+	// Inputs, if set, generates the input tensors for a functional check
+	// (values already rounded to each tensor's dtype); the default fills
+	// every Input tensor with uniform values in [-1, 1).
+	Inputs func(prog *isa.Program, p Params, rng *rand.Rand) map[string][]float32
+
+	// Reference computes the expected Output tensors in float64 from the
+	// inputs.
+	Reference func(p Params, in map[string][]float32) map[string][]float64
+
+	// Tolerance returns the allowed error of the functional check.
+	Tolerance func(p Params) Tolerance
+
+	// Parts, for composite workloads (layer), lists the sub-workloads; the
+	// fields above are then nil.
+	Parts func(p Params) ([]Part, error)
+}
+
+// Part is one sub-workload of a composite workload.
+type Part struct {
+	Label  string // "attention", "mlp_up", ...
+	Params Params // the sub-workload
+	Count  int    // how many times it runs
+}
+
+// Tolerance bounds |got − want| ≤ Abs + Rel·|want| element-wise.
+type Tolerance struct {
+	Abs, Rel float64
+	Why      string // the justification (dtype epsilon, accumulation length)
+}
+
+func (k *Kernel) paramNames() string {
+	var names []string
+	for _, d := range k.Params {
+		names = append(names, d.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// All returns the registry of built-in kernels, in the order `trnsim list`
+// shows them. It is built anew on each call: there is no global state.
+func All() []*Kernel {
+	return []*Kernel{
+		matmulKernel(),
+	}
+}
+
+// Lookup finds a kernel by name in ks.
+func Lookup(ks []*Kernel, name string) (*Kernel, error) {
+	var names []string
+	for _, k := range ks {
+		if k.Name == name {
+			return k, nil
+		}
+		names = append(names, k.Name)
+	}
+	return nil, fmt.Errorf("unknown kernel %q (allowed: %s)", name, strings.Join(names, ", "))
+}

@@ -240,11 +240,15 @@ func (b *Builder) Store(dst, src AP) { b.emit(b.dma(dst, src), b.site()) }
 func (b *Builder) DMACopy(dst, src AP) { b.emit(b.dma(dst, src), b.site()) }
 
 // Matmul appends nc_matmul: dst[M,N] = stationary[K,M]ᵀ · moving[K,N], added
-// to dst when accumulate is set. FP8 operands with K > 128 on a generation
-// with double-row mode use it.
+// to dst when accumulate is set.
+//
+// FP8 double-row mode (NC-v3/v4, HARDWARE.md A §2.2 perf_mode=double_row):
+// a stationary of shape [K, 2, M] and a moving of shape [K, 2, N] (two free
+// dimensions, the outer of count 2) contract over 2·K rows in the time of
+// K: dst[m,n] = Σ_k Σ_r stationary[k,r,m]·moving[k,r,n].
 func (b *Builder) Matmul(dst, stationary, moving AP, accumulate bool) {
 	in := Instr{Op: OpMatmul, Engine: Tensor, Dst: dst, Src: [3]AP{stationary, moving}, Accumulate: accumulate}
-	in.DoubleRow = stationary.DType.IsFP8() && b.arch.FP8DoubleRow && stationary.Parts > b.arch.MatmulMaxK
+	in.DoubleRow = stationary.NFree == 2 && stationary.Free[0].Count == 2
 	b.emit(in, b.site())
 }
 

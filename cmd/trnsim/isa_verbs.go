@@ -74,29 +74,37 @@ func cmdAsm(args []string, stdout, stderr io.Writer) error {
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) error {
-	fs := args
-	p, arch, err := workloadAndArch("check", fs)
+	p, arch, err := workloadAndArch("check", args)
 	if err != nil {
 		return err
+	}
+	return printCheck(stdout, p, arch)
+}
+
+// printCheck runs the functional check of p on arch and prints the error
+// figures of every output; a failed check is exit status 1.
+func printCheck(w io.Writer, p kernels.Params, arch isa.Arch) error {
+	if p.Kernel.Neuron == nil {
+		return usagef("check: kernel %s is composite; check its parts", p.Kernel.Name)
 	}
 	res, err := kernels.Check(arch, p, 1)
 	if err != nil {
 		return usagef("%v", err)
 	}
 	fail := false
-	fmt.Fprintf(stdout, "%s on %s\n", p, arch.Name)
+	fmt.Fprintf(w, "check %s on %s\n", p, arch.Name)
 	for _, r := range res {
 		verdict := "pass"
 		if !r.Pass {
 			verdict, fail = "FAIL", true
 		}
-		fmt.Fprintf(stdout, "  %-8s max_abs_err=%.3g max_rel_err=%.3g tol(abs=%.3g rel=%.3g) %s\n",
+		fmt.Fprintf(w, "  %-8s max_abs_err=%.3g max_rel_err=%.3g tol(abs=%.3g rel=%.3g) %s\n",
 			r.Tensor, r.MaxAbsErr, r.MaxRelErr, r.Tol.Abs, r.Tol.Rel, verdict)
 	}
 	if fail {
-		fmt.Fprintln(stdout, "FAIL")
+		fmt.Fprintln(w, "FAIL")
 		return &exitError{1}
 	}
-	fmt.Fprintln(stdout, "PASS")
+	fmt.Fprintln(w, "PASS")
 	return nil
 }

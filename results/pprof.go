@@ -1,0 +1,208 @@
+package results
+
+import (
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/sim"
+)
+
+// WriteProfile writes rep as a gzipped pprof profile
+// (github.com/google/pprof/profile), so that `go tool pprof -top`, `-list`,
+// `-tags`, `-peek` and `-diff_base` work on simulated time.
+//
+// Sample types are "time" in nanoseconds of simulated time (the default)
+// and "cycles" of rep's clock (rep.ClockGHz). Each span contributes its
+// own duration, End − Start, on its lane: the time the lane (an engine, a
+// DMA queue, an SM group's pipe) spent on that instruction or phase. Lanes
+// run concurrently, so the profile's total is the summed busy time of all
+// lanes, not rep.TimeNs — the way a CPU profile of a parallel program sums
+// its threads. Time a lane spends idle or waiting is not sampled.
+//
+// For a NeuronCore run (prog != nil), each span is the instruction
+// prog.Instrs[span.Instr], and its stack is, root first:
+//
+//	kernel                       a function named by the kernel argument
+//	kernel source line           prog.SiteOf(i): Func, File, Line
+//	instruction                  a function named by the opcode ("nc_matmul")
+//
+// so `go tool pprof -list matmulNeuron` shows the Go kernel source with
+// simulated time per line. Samples carry the labels engine ("tensor",
+// "dma", ...), opcode and lane (rep.Lanes: "dma.q3", ...).
+//
+// For a GPU run (prog == nil) the stack is kernel → phase (span.Op: "load",
+// "mma", "exp", ...) and samples carry the labels lane and phase.
+//
+// Spans with the same stack and labels are summed into one sample; time
+// and cycles are rounded to integers once per sample. The output depends
+// only on rep, prog and kernel.
+func WriteProfile(w io.Writer, rep *sim.Report, prog *isa.Program, kernel string) error {
+	p, err := buildProfile(rep, prog, kernel)
+	if err != nil {
+		return err
+	}
+	return p.Write(w)
+}
+
+// profileKey identifies one aggregated sample.
+type profileKey struct {
+	site int32 // index into prog.Sites, -1 when unknown; unused on GPUs
+	op   string
+	lane int32
+}
+
+type profileAgg struct {
+	ns     float64
+	engine string
+	instr  int // first instruction of the sample, to resolve its site
+}
+
+// profileBuilder allocates functions and locations in order of first use,
+// so IDs (and the encoded bytes) depend only on the span order.
+type profileBuilder struct {
+	p     *profile.Profile
+	funcs map[profile.Function]*profile.Function
+	locs  map[locKey]*profile.Location
+}
+
+type locKey struct {
+	fn   *profile.Function
+	line int64
+}
+
+func (b *profileBuilder) function(name, file string) *profile.Function {
+	k := profile.Function{Name: name, SystemName: name, Filename: file}
+	if f, ok := b.funcs[k]; ok {
+		return f
+	}
+	f := &profile.Function{ID: uint64(len(b.p.Function) + 1), Name: name, SystemName: name, Filename: file}
+	b.p.Function = append(b.p.Function, f)
+	b.funcs[k] = f
+	return f
+}
+
+func (b *profileBuilder) location(fn *profile.Function, line int64) *profile.Location {
+	k := locKey{fn, line}
+	if l, ok := b.locs[k]; ok {
+		return l
+	}
+	l := &profile.Location{ID: uint64(len(b.p.Location) + 1), Line: []profile.Line{{Function: fn, Line: line}}}
+	b.p.Location = append(b.p.Location, l)
+	b.locs[k] = l
+	return l
+}
+
+// cyclesPerNs returns the clock that cycles count: ClockGHz, or the ratio
+// Cycles/TimeNs when the report leaves ClockGHz unset.
+func cyclesPerNs(rep *sim.Report) float64 {
+	if rep.ClockGHz > 0 {
+		return rep.ClockGHz
+	}
+	if rep.TimeNs > 0 && rep.Cycles > 0 {
+		return float64(rep.Cycles) / rep.TimeNs
+	}
+	return 0
+}
+
+func buildProfile(rep *sim.Report, prog *isa.Program, kernel string) (*profile.Profile, error) {
+	if rep == nil {
+		return nil, fmt.Errorf("profile: no report")
+	}
+	if kernel == "" {
+		kernel = "kernel"
+	}
+	clock := rep.Clock
+	if clock == "" {
+		clock = "core"
+	}
+	p := &profile.Profile{
+		SampleType: []*profile.ValueType{
+			{Type: "time", Unit: "nanoseconds"},
+			{Type: "cycles", Unit: "count"},
+		},
+		DefaultSampleType: "time",
+		PeriodType:        &profile.ValueType{Type: "time", Unit: "nanoseconds"},
+		Period:            1,
+		DurationNanos:     int64(math.Round(rep.TimeNs)),
+		Comments: []string{
+			"trnsim simulated profile: target " + rep.Target + ", kernel " + kernel,
+			"time: simulated nanoseconds each lane spent per span (End - Start), summed over lanes",
+			"cycles: the same time in cycles of the " + clock + " clock",
+		},
+	}
+	b := &profileBuilder{p: p, funcs: map[profile.Function]*profile.Function{}, locs: map[locKey]*profile.Location{}}
+	root := b.location(b.function(kernel, ""), 0)
+
+	var order []profileKey
+	agg := map[profileKey]*profileAgg{}
+	for i, s := range rep.Spans {
+		if s.Lane < 0 || int(s.Lane) >= len(rep.Lanes) {
+			return nil, fmt.Errorf("profile: span %d: lane %d, report has %d lanes", i, s.Lane, len(rep.Lanes))
+		}
+		d := s.End - s.Start
+		if math.IsNaN(d) || math.IsInf(d, 0) || d < 0 {
+			return nil, fmt.Errorf("profile: span %d (%s): duration %v ns: must be finite and non-negative", i, s.Op, d)
+		}
+		k := profileKey{site: -1, op: s.Op, lane: s.Lane}
+		engine := ""
+		if prog != nil {
+			if s.Instr < 0 || int(s.Instr) >= len(prog.Instrs) {
+				return nil, fmt.Errorf("profile: span %d: instruction %d, program %q has %d", i, s.Instr, prog.Name, len(prog.Instrs))
+			}
+			in := prog.Instrs[s.Instr]
+			k.site = in.Site
+			if k.site >= int32(len(prog.Sites)) {
+				k.site = -1
+			}
+			k.op = in.Op.String()
+			engine = in.Engine.String()
+		}
+		a, ok := agg[k]
+		if !ok {
+			a = &profileAgg{engine: engine, instr: int(s.Instr)}
+			agg[k] = a
+			order = append(order, k)
+		}
+		a.ns += d
+	}
+
+	ghz := cyclesPerNs(rep)
+	// Sites are resolved once each; SiteOf resolves by PC on every call.
+	siteLoc := map[int32]*profile.Location{}
+	for _, k := range order {
+		a := agg[k]
+		var stack []*profile.Location
+		labels := map[string][]string{"lane": {rep.Lanes[k.lane]}}
+		if prog != nil {
+			site, ok := siteLoc[k.site]
+			if !ok {
+				site = b.location(b.function("<unknown source line>", ""), 0)
+				if k.site >= 0 {
+					if s := prog.SiteOf(a.instr); s.Func != "" {
+						site = b.location(b.function(s.Func, s.File), int64(s.Line))
+					}
+				}
+				siteLoc[k.site] = site
+			}
+			stack = []*profile.Location{b.location(b.function(k.op, ""), 0), site, root}
+			labels["engine"] = []string{a.engine}
+			labels["opcode"] = []string{k.op}
+		} else {
+			stack = []*profile.Location{b.location(b.function(k.op, ""), 0), root}
+			labels["phase"] = []string{k.op}
+		}
+		p.Sample = append(p.Sample, &profile.Sample{
+			Location: stack,
+			Value:    []int64{int64(math.Round(a.ns)), int64(math.Round(a.ns * ghz))},
+			Label:    labels,
+		})
+	}
+	if err := p.CheckValid(); err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	return p, nil
+}

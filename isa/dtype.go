@@ -68,7 +68,3 @@ func ParseDType(s string) (DType, error) {
 	}
 	return 0, fmt.Errorf("unknown dtype %q (allowed: %s, fp8)", s, strings.Join(dtypeNames[:], ", "))
 }
-
-// Round returns x rounded to the nearest value representable in d
-// (round-to-nearest-even), as a float32.
-func (d DType) Round(x float32) float32 { return x }

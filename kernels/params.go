@@ -16,6 +16,7 @@ const (
 	DTypeParam                  // an isa dtype name
 	BoolParam                   // true/false (also 1/0)
 	EnumParam                   // one of Param.Allowed
+	CountParam                  // a non-negative integer; 0 means "choose automatically" or "same as another parameter"
 )
 
 // Param declares one kernel parameter.
@@ -164,6 +165,15 @@ func checkValue(k *Kernel, d Param, val string) (string, error) {
 		n, err := strconv.Atoi(val)
 		if err != nil || n <= 0 {
 			return "", fmt.Errorf("parameter %s=%q: want a positive integer", d.Name, val)
+		}
+		if d.Max > 0 && n > d.Max {
+			return "", fmt.Errorf("parameter %s=%d: at most %d", d.Name, n, d.Max)
+		}
+		return strconv.Itoa(n), nil
+	case CountParam:
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 0 {
+			return "", fmt.Errorf("parameter %s=%q: want a non-negative integer (0 = automatic)", d.Name, val)
 		}
 		if d.Max > 0 && n > d.Max {
 			return "", fmt.Errorf("parameter %s=%d: at most %d", d.Name, n, d.Max)

@@ -1,0 +1,438 @@
+package results
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/sim"
+)
+
+// TraceRun is one simulated run shown in a trace: its report and, for a
+// NeuronCore run, the program it timed (nil for a GPU run).
+type TraceRun struct {
+	Report  *sim.Report
+	Program *isa.Program
+}
+
+// traceBins is the number of intervals the HBM bandwidth counter divides
+// a run into.
+const traceBins = 500
+
+// WriteTrace writes rep as a Chrome/Perfetto trace (the JSON trace-event
+// format: open it in ui.perfetto.dev or chrome://tracing). prog is the
+// program of a NeuronCore run, nil for a GPU run. See WriteTraces for the
+// fields.
+func WriteTrace(w io.Writer, rep *sim.Report, prog *isa.Program) error {
+	return WriteTraces(w, []TraceRun{{Report: rep, Program: prog}})
+}
+
+// WriteTraces writes runs as one Chrome/Perfetto trace, one process per
+// run (per target), so several targets line up on one time axis. The
+// output is
+//
+//	{"displayTimeUnit":"ns","traceEvents":[EVENT,...]}
+//
+// with these events, all with "pid": the run's index + 1:
+//
+//   - metadata ("ph":"M"): "process_name" (args.name: the target, and the
+//     program name for NeuronCore runs) and "process_sort_index"; for each
+//     lane of Report.Lanes (an engine or a DMA queue on a NeuronCore, an SM
+//     group or pipe on a GPU) one track: "thread_name" (args.name: the lane)
+//     and "thread_sort_index", tid = lane index + 1. A lane whose spans
+//     overlap (a pipelined queue with several transfers in flight) gets
+//     extra tracks named "LANE #2", "LANE #3", ... with tids after the
+//     lanes, because trace viewers require the slices of one track to
+//     nest.
+//   - one complete event ("ph":"X") per span: name the opcode or phase,
+//     cat the engine ("tensor", "dma", ...; "gpu" on GPU runs), ts and dur
+//     in µs (to the picosecond), and args:
+//     op (opcode or phase), instr (instruction or phase index), waited
+//     (what the span waited for, "" if nothing), and for NeuronCore runs
+//     site (kernel source file:line), dst, src (the operands' access
+//     patterns, AP.String) and red when the instruction has a reduce
+//     output.
+//   - counter events ("ph":"C") named "hbm_bandwidth", args read_GBps and
+//     write_GBps: HBM bandwidth over time in GB/s (bytes per ns), averaged
+//     over 500 equal intervals of the run, emitted where the value
+//     changes. On NeuronCores each dma_copy that reads or writes HBM
+//     spreads its bytes evenly over its span. On GPUs spans carry no
+//     bytes: Report.Traffic's HBM reads are spread over the phases whose
+//     name starts with "load" and its writes over those starting with
+//     "store", in proportion to their durations.
+//
+// Events appear in that order; spans in Report.Spans order. The output is
+// written through a bufio.Writer as it is produced (a run with 100k spans
+// never sits in memory as one structure) and depends only on the input.
+func WriteTraces(w io.Writer, runs []TraceRun) error {
+	for i, r := range runs {
+		if err := checkTraceRun(r); err != nil {
+			return fmt.Errorf("trace of run %d: %w", i, err)
+		}
+	}
+	tw := &traceWriter{w: bufio.NewWriterSize(w, 64<<10), first: true}
+	tw.raw(`{"displayTimeUnit":"ns","traceEvents":[`)
+	for i, r := range runs {
+		tw.run(i+1, r)
+	}
+	tw.raw("\n]}\n")
+	return tw.w.Flush()
+}
+
+// checkTraceRun rejects what the JSON could not represent or what does not
+// match: a lane or instruction out of range, a non-finite time.
+func checkTraceRun(r TraceRun) error {
+	rep := r.Report
+	if rep == nil {
+		return fmt.Errorf("no report")
+	}
+	for i, s := range rep.Spans {
+		if s.Lane < 0 || int(s.Lane) >= len(rep.Lanes) {
+			return fmt.Errorf("span %d: lane %d, report has %d lanes", i, s.Lane, len(rep.Lanes))
+		}
+		if r.Program != nil && (s.Instr < 0 || int(s.Instr) >= len(r.Program.Instrs)) {
+			return fmt.Errorf("span %d: instruction %d, program %q has %d", i, s.Instr, r.Program.Name, len(r.Program.Instrs))
+		}
+		if !finite(s.Start) || !finite(s.End) || s.End < s.Start {
+			return fmt.Errorf("span %d (%s): [%v, %v] ns: times must be finite and End ≥ Start", i, s.Op, s.Start, s.End)
+		}
+	}
+	if !finite(rep.TimeNs) {
+		return fmt.Errorf("report time %v ns is not finite", rep.TimeNs)
+	}
+	for l := range sim.NumLevels {
+		if t := rep.Traffic[l]; t.Read < 0 || t.Write < 0 {
+			return fmt.Errorf("%s traffic %d read, %d written: must not be negative", l, t.Read, t.Write)
+		}
+	}
+	return nil
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+type traceWriter struct {
+	w     *bufio.Writer
+	first bool
+	buf   []byte
+}
+
+func (t *traceWriter) raw(s string) { t.w.WriteString(s) }
+
+// event starts a new element of traceEvents and returns the scratch buffer
+// to append it to; end writes it.
+func (t *traceWriter) event() []byte {
+	b := t.buf[:0]
+	if !t.first {
+		b = append(b, ',')
+	}
+	t.first = false
+	return append(b, '\n')
+}
+
+func (t *traceWriter) end(b []byte) {
+	t.w.Write(b)
+	t.buf = b
+}
+
+// track is one trace track of a lane: its tid and when its last slice ends.
+type track struct {
+	tid int
+	end float64
+}
+
+func (t *traceWriter) meta(pid, tid int, name, key string, val []byte) {
+	b := t.event()
+	b = append(b, `{"name":`...)
+	b = appendJSONString(b, name)
+	b = append(b, `,"ph":"M","pid":`...)
+	b = strconv.AppendInt(b, int64(pid), 10)
+	if tid > 0 {
+		b = append(b, `,"tid":`...)
+		b = strconv.AppendInt(b, int64(tid), 10)
+	}
+	b = append(b, `,"args":{"`...)
+	b = append(b, key...)
+	b = append(b, `":`...)
+	b = append(b, val...)
+	b = append(b, "}}"...)
+	t.end(b)
+}
+
+func (t *traceWriter) run(pid int, r TraceRun) {
+	rep, prog := r.Report, r.Program
+	name := rep.Target
+	if prog != nil && prog.Name != "" {
+		name += " " + prog.Name
+	}
+	t.meta(pid, 0, "process_name", "name", appendJSONString(nil, name))
+	t.meta(pid, 0, "process_sort_index", "sort_index", strconv.AppendInt(nil, int64(pid), 10))
+	tracks := make([][]track, len(rep.Lanes))
+	for i, lane := range rep.Lanes {
+		t.meta(pid, i+1, "thread_name", "name", appendJSONString(nil, lane))
+		t.meta(pid, i+1, "thread_sort_index", "sort_index", strconv.AppendInt(nil, int64(i)*1000, 10))
+		tracks[i] = []track{{tid: i + 1, end: math.Inf(-1)}}
+	}
+	nextTid := len(rep.Lanes) + 1
+
+	extent := rep.TimeNs
+	for _, s := range rep.Spans {
+		extent = max(extent, s.End)
+	}
+	bw := newBandwidth(extent)
+	loadNs, storeNs := 0.0, 0.0
+	if prog == nil {
+		for _, s := range rep.Spans {
+			switch {
+			case strings.HasPrefix(s.Op, "load"):
+				loadNs += s.End - s.Start
+			case strings.HasPrefix(s.Op, "store"):
+				storeNs += s.End - s.Start
+			}
+		}
+	}
+	sites := map[int32]string{}
+
+	for _, s := range rep.Spans {
+		// The first track of the lane free at the span's start.
+		lane := tracks[s.Lane]
+		k := 0
+		for k < len(lane) && s.Start < lane[k].end {
+			k++
+		}
+		if k == len(lane) {
+			tid := nextTid
+			nextTid++
+			name := rep.Lanes[s.Lane] + " #" + strconv.Itoa(k+1)
+			t.meta(pid, tid, "thread_name", "name", appendJSONString(nil, name))
+			t.meta(pid, tid, "thread_sort_index", "sort_index", strconv.AppendInt(nil, int64(s.Lane)*1000+int64(k), 10))
+			lane = append(lane, track{tid: tid})
+			tracks[s.Lane] = lane
+		}
+		lane[k].end = s.End
+
+		b := t.event()
+		b = append(b, `{"name":`...)
+		b = appendJSONString(b, s.Op)
+		b = append(b, `,"cat":`...)
+		var in *isa.Instr
+		if prog != nil {
+			in = &prog.Instrs[s.Instr]
+			b = appendJSONString(b, in.Engine.String())
+		} else {
+			b = append(b, `"gpu"`...)
+		}
+		b = append(b, `,"ph":"X","pid":`...)
+		b = strconv.AppendInt(b, int64(pid), 10)
+		b = append(b, `,"tid":`...)
+		b = strconv.AppendInt(b, int64(lane[k].tid), 10)
+		b = append(b, `,"ts":`...)
+		b = appendMicros(b, s.Start)
+		b = append(b, `,"dur":`...)
+		b = appendMicros(b, s.End-s.Start)
+		b = append(b, `,"args":{"op":`...)
+		b = appendJSONString(b, s.Op)
+		b = append(b, `,"instr":`...)
+		b = strconv.AppendInt(b, int64(s.Instr), 10)
+		b = append(b, `,"waited":`...)
+		b = appendJSONString(b, s.Waited)
+		if in != nil {
+			site, ok := sites[in.Site]
+			if !ok {
+				site = "?"
+				if st := prog.SiteOf(int(s.Instr)); st.File != "" {
+					site = filepath.Base(st.File) + ":" + strconv.Itoa(st.Line)
+				}
+				sites[in.Site] = site
+			}
+			b = append(b, `,"site":`...)
+			b = appendJSONString(b, site)
+			b = append(b, `,"dst":`...)
+			b = appendJSONString(b, in.Dst.String())
+			b = append(b, `,"src":[`...)
+			n := 0
+			for _, src := range in.Src {
+				if !src.Used() {
+					continue
+				}
+				if n > 0 {
+					b = append(b, ',')
+				}
+				b = appendJSONString(b, src.String())
+				n++
+			}
+			b = append(b, ']')
+			if in.Red.Used() {
+				b = append(b, `,"red":`...)
+				b = appendJSONString(b, in.Red.String())
+			}
+			if in.Op == isa.OpDMA {
+				if in.Src[0].Mem == isa.HBM {
+					bw.add(0, s.Start, s.End, float64(in.Src[0].Bytes()))
+				}
+				if in.Dst.Mem == isa.HBM {
+					bw.add(1, s.Start, s.End, float64(in.Dst.Bytes()))
+				}
+			}
+		} else {
+			hbm := rep.Traffic[sim.LevelHBM]
+			switch d := s.End - s.Start; {
+			case strings.HasPrefix(s.Op, "load") && loadNs > 0:
+				bw.add(0, s.Start, s.End, float64(hbm.Read)*d/loadNs)
+			case strings.HasPrefix(s.Op, "store") && storeNs > 0:
+				bw.add(1, s.Start, s.End, float64(hbm.Write)*d/storeNs)
+			}
+		}
+		b = append(b, "}}"...)
+		t.end(b)
+	}
+	bw.emit(t, pid)
+}
+
+// bandwidth bins bytes moved into equal intervals of [0, extent). Each
+// transfer moves its bytes at a uniform rate over its span: its first and
+// last bins get the overlapping part, and the bins in between the full
+// rate, accumulated through a difference array so a long span costs O(1).
+type bandwidth struct {
+	width float64
+	part  [2][]float64 // bytes in bin (read, write): partial bins
+	rate  [2][]float64 // difference array of bytes per ns over whole bins
+}
+
+func newBandwidth(extent float64) *bandwidth {
+	n := traceBins
+	if extent <= 0 {
+		n, extent = 1, 1
+	}
+	bw := &bandwidth{width: extent / float64(n)}
+	for d := range 2 {
+		bw.part[d] = make([]float64, n)
+		bw.rate[d] = make([]float64, n+1)
+	}
+	return bw
+}
+
+func (bw *bandwidth) bin(t float64) int {
+	return min(max(int(t/bw.width), 0), len(bw.part[0])-1)
+}
+
+// add spreads bytes over [start, end) in direction d (0 read, 1 write).
+func (bw *bandwidth) add(d int, start, end, bytes float64) {
+	if bytes <= 0 {
+		return
+	}
+	b0, b1 := bw.bin(start), bw.bin(end)
+	if end <= start || b0 == b1 {
+		bw.part[d][b0] += bytes
+		return
+	}
+	r := bytes / (end - start)
+	bw.part[d][b0] += r * (float64(b0+1)*bw.width - start)
+	bw.part[d][b1] += r * (end - float64(b1)*bw.width)
+	bw.rate[d][b0+1] += r
+	bw.rate[d][b1] -= r
+}
+
+// emit writes the counter events: one at the start of each bin whose
+// value, as written, differs from the previous bin's, and a final zero at
+// the end.
+func (bw *bandwidth) emit(t *traceWriter, pid int) {
+	n := len(bw.part[0])
+	var rate [2]float64
+	var val, prev []byte
+	for i := 0; i <= n; i++ {
+		var v [2]float64
+		if i < n {
+			for d := range 2 {
+				rate[d] += bw.rate[d][i]
+				v[d] = max(rate[d]+bw.part[d][i]/bw.width, 0)
+			}
+		}
+		val = append(val[:0], `{"read_GBps":`...)
+		val = appendNum(val, v[0])
+		val = append(val, `,"write_GBps":`...)
+		val = appendNum(val, v[1])
+		val = append(val, '}')
+		if string(val) == string(prev) {
+			continue
+		}
+		prev = append(prev[:0], val...)
+		b := t.event()
+		b = append(b, `{"name":"hbm_bandwidth","ph":"C","pid":`...)
+		b = strconv.AppendInt(b, int64(pid), 10)
+		b = append(b, `,"ts":`...)
+		b = appendMicros(b, float64(i)*bw.width)
+		b = append(b, `,"args":`...)
+		b = append(b, val...)
+		b = append(b, '}')
+		t.end(b)
+	}
+}
+
+// appendMicros appends ns as microseconds with picosecond resolution and
+// no trailing zeros.
+func appendMicros(b []byte, ns float64) []byte {
+	var tmp [40]byte
+	return appendTrimmed(b, strconv.AppendFloat(tmp[:0], ns/1000, 'f', 6, 64))
+}
+
+// appendNum appends a bandwidth with six decimals, trailing zeros trimmed.
+func appendNum(b []byte, v float64) []byte {
+	var tmp [40]byte
+	return appendTrimmed(b, strconv.AppendFloat(tmp[:0], v, 'f', 6, 64))
+}
+
+func appendTrimmed(b, num []byte) []byte {
+	if i := len(num) - 1; num[i] == '0' {
+		for num[i] == '0' {
+			i--
+		}
+		if num[i] == '.' {
+			i--
+		}
+		num = num[:i+1]
+	}
+	if len(num) == 2 && num[0] == '-' && num[1] == '0' {
+		num = num[1:]
+	}
+	return append(b, num...)
+}
+
+// appendJSONString appends s as a JSON string; invalid UTF-8 becomes
+// U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20 || c == 0x7f:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, "\ufffd"...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}

@@ -1,0 +1,418 @@
+package gpu
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+)
+
+// MMA instruction families (HARDWARE.md B §1.2 "MMA instruction shape").
+const (
+	MMASync = "mma.sync" // warp-level, register operands (Ampere; legacy on Hopper)
+	WGMMA   = "wgmma"    // warpgroup-level, shared-memory operands (Hopper)
+	TCGen05 = "tcgen05"  // tensor-memory accumulators (Blackwell)
+)
+
+// TensorRates are dense tensor-core FLOP per clock per SM for one MMA
+// family, by input dtype. Zero means the dtype is not supported.
+type TensorRates struct {
+	FP16 float64 `json:"fp16"` // also bf16
+	FP8  float64 `json:"fp8"`
+	TF32 float64 `json:"tf32"`
+}
+
+// Config is one GPU's micro-architecture. Presets cite HARDWARE.md Part B;
+// every field may be overridden with LoadConfig.
+type Config struct {
+	Name string `json:"name"`
+	SMs  int    `json:"sms"`
+
+	// TensorClockGHz is the clock the tensor peaks are quoted at;
+	// BoostClockGHz the clock of the CUDA-core (FP32) peaks;
+	// SustainedClockGHz the SM clock under full tensor-pipe load (power
+	// limit). A kernel using the tensor pipe runs between the tensor and the
+	// sustained clock in proportion to its tensor activity; others at boost.
+	TensorClockGHz    float64 `json:"tensor_clock_ghz"`
+	BoostClockGHz     float64 `json:"boost_clock_ghz"`
+	SustainedClockGHz float64 `json:"sustained_clock_ghz"`
+
+	// MMAFamily is the device's native tensor instruction family and Tensor
+	// its per-SM rates; MMASyncFraction is the rate of legacy mma.sync as a
+	// fraction of the native one (1 where mma.sync is native; 0 = not
+	// modelled).
+	MMAFamily       string      `json:"mma_family"`
+	Tensor          TensorRates `json:"tensor_flop_per_clk"`
+	MMASyncFraction float64     `json:"mma_sync_fraction"`
+	// MMAAccumInRegisters: MMAs accumulate in the register file (mma.sync,
+	// wgmma), so MUFU work of the same SM serialises with them; false
+	// for tensor-memory accumulators (tcgen05).
+	MMAAccumInRegisters bool `json:"mma_accum_in_registers"`
+
+	FP32Lanes       int `json:"fp32_lanes"`         // FP32 FMA lanes per SM (ops/clk)
+	MUFUPerClk      int `json:"mufu_per_clk"`       // special-function ops/clk per SM
+	SmemBytesPerClk int `json:"smem_bytes_per_clk"` // shared-memory port per SM
+	SmemPerSM       int `json:"smem_per_sm"`        // bytes
+	SmemPerCTA      int `json:"smem_per_cta"`       // bytes
+	RegsPerSM       int `json:"regs_per_sm"`        // 32-bit registers
+	MaxRegsThread   int `json:"max_regs_per_thread"`
+	MaxThreadsSM    int `json:"max_threads_per_sm"`
+	MaxWarpsSM      int `json:"max_warps_per_sm"`
+	MaxCTAsSM       int `json:"max_ctas_per_sm"`
+	MaxThreadsCTA   int `json:"max_threads_per_cta"`
+
+	L2Bytes       int64   `json:"l2_bytes"`
+	L2BytesPerClk float64 `json:"l2_bytes_per_clk"` // read bandwidth, SM clock
+	HBMGBps       float64 `json:"hbm_gbps"`         // spec bandwidth, 1e9 B/s
+	// HBMEfficiency is the fraction of HBMGBps a streaming kernel achieves.
+	HBMEfficiency float64 `json:"hbm_efficiency"`
+
+	L2LatencyCycles  float64 `json:"l2_latency_cycles"`
+	HBMLatencyCycles float64 `json:"hbm_latency_cycles"`
+	LaunchUs         float64 `json:"launch_us"` // per kernel
+
+	// PriceUSDPerHour is the price of one GPU-hour; NaN where unset.
+	PriceUSDPerHour float64 `json:"price_usd_per_hour"`
+}
+
+// Presets returns the names Preset accepts, sorted.
+func Presets() []string {
+	names := []string{"a100", "h100", "h100-pcie", "h200", "b200"}
+	sort.Strings(names)
+	return names
+}
+
+// Preset returns the configuration of a named GPU.
+func Preset(name string) (Config, error) {
+	switch name {
+	case "a100":
+		return a100(), nil
+	case "h100":
+		return h100(), nil
+	case "h100-pcie":
+		return h100PCIe(), nil
+	case "h200":
+		return h200(), nil
+	case "b200":
+		return b200(), nil
+	}
+	return Config{}, fmt.Errorf("unknown GPU %q (allowed: %s)", name, strings.Join(Presets(), ", "))
+}
+
+// hopperSM fills the per-SM facts H100 SXM, H100 PCIe and H200 share.
+func hopperSM(c *Config) {
+	c.MMAFamily = WGMMA                                       // B §1.2 "MMA instruction shape": wgmma m64nNk16
+	c.Tensor = TensorRates{FP16: 4096, FP8: 8192, TF32: 2048} // B §1.2 rows "Dense FP16/BF16", "FP8", "TF32 tensor FLOP/clk"
+	// mma.sync reaches about 2/3 of Hopper's wgmma peak: FA3 §2.2 (source
+	// [FA3] of B); B §1.3's FA2-vs-FA3 figures are the consequence.
+	c.MMASyncFraction = 2.0 / 3
+	c.MMAAccumInRegisters = true // wgmma accumulates in registers (B §1.2: TMEM only on B200)
+	c.FP32Lanes = 128            // B §1.2 "FP32 lanes (FFMA/clk)" 128 [H100WP]
+	c.MUFUPerClk = 16            // B §1.2 "MUFU / SFU" 16 [FA3 footnote 5]
+	c.SmemBytesPerClk = 128      // B §1.2 "Shared-memory read bandwidth" 128 B/clk [FA4]
+	c.SmemPerSM = 228 << 10      // B §1.2 "Shared memory capacity" 228 KB/SM [HTG]
+	c.SmemPerCTA = 227 << 10     // B §1.2 227 KB/block [HTG]
+	c.RegsPerSM = 64 << 10       // B §1.2 "Register file" 64K × 32-bit [HTG]
+	c.MaxRegsThread = 255        // B §1.2 max 255 regs/thread
+	c.MaxThreadsSM = 2048        // B §1.2 "Max resident warps / threads" 64 / 2048
+	c.MaxWarpsSM = 64
+	c.MaxCTAsSM = 32           // B §1.2 "Max resident CTAs" 32
+	c.MaxThreadsCTA = 1024     // B §1.2 "Max threads per CTA"
+	c.L2BytesPerClk = 4472.3   // B §1.1 "L2 bandwidth": meas 4472.3 B/clk [LUO] (NVIDIA publishes none)
+	c.L2LatencyCycles = 263.0  // B §1.2 latencies: L2 263.0 (H800 PCIe) [LUO]
+	c.HBMLatencyCycles = 478.8 // B §1.2 latencies: global 478.8 (H800 PCIe) [LUO]
+	// B §1.5: best published Hopper HBM bandwidth 3000 of 3350 GB/s (89.6%)
+	// [FMLA]; a device-to-device copy measured about 3.0 TB/s.
+	c.HBMEfficiency = 0.9
+	// B §1.4 "Practical rule: model ~2-5 us device-side launch/tail per
+	// kernel"; the XLA floor of a tiny one-wave GEMM is 5.9 us on H100.
+	c.LaunchUs = 4
+	c.PriceUSDPerHour = math.NaN()
+}
+
+func h100() Config {
+	c := Config{Name: "h100"}
+	hopperSM(&c)
+	c.SMs = 132              // B §1.1 "SMs" H100 SXM5 132 [H100WP; FA3 App.C.2]
+	c.TensorClockGHz = 1.830 // B §1.1 "Clock used for tensor peak" 1830 MHz [FA3 App.C.1]
+	c.BoostClockGHz = 1.980  // B §1.1 "Max boost clock" 1980 MHz [GK; MLE]
+	// B §1.5: H800 (same SMs, clocks and HBM as H100 SXM) throttles to
+	// ~1600 MHz under tensor load [FMLA].
+	c.SustainedClockGHz = 1.600
+	c.L2Bytes = 50 << 20 // B §1.1 "L2" 50 MB [HTG]
+	c.HBMGBps = 3350     // B §1.1 "HBM" 3.35 TB/s [HPCT; GK; MLE]
+	// Part C: p5.48xlarge Capacity Block rate, 39.33 $/hr / 8 H100 = 4.92
+	// (AWS EC2 Capacity Blocks pricing page, US East); the older on-demand
+	// list price (12.29) predates the mid-2025 cut.
+	c.PriceUSDPerHour = 4.92
+	return c
+}
+
+func h100PCIe() Config {
+	c := Config{Name: "h100-pcie"}
+	hopperSM(&c)
+	c.SMs = 114                 // B §1.1 "SMs" H100 PCIe 114 [HPCT; CNC]
+	c.TensorClockGHz = 1.620    // B §1.1 deriv: 756.45e12 / (114 × 4096)
+	c.BoostClockGHz = 1.755     // B §1.1 "Max boost clock" 1755 MHz [CNC]
+	c.SustainedClockGHz = 1.395 // B §1.1 / §1.5: dips to 1395 MHz at its 350 W limit [CNC]
+	c.L2Bytes = 50 << 20        // B §1.1 "L2" 50 MB [HPCT; CNC]
+	c.HBMGBps = 2000            // B §1.1 "HBM" 2.0 TB/s [HPCT]
+	return c                    // price: Part C lists none for H100 PCIe (NaN)
+}
+
+func h200() Config {
+	c := Config{Name: "h200"}
+	hopperSM(&c)
+	c.SMs = 132              // B §1.1 "SMs" H200 132 [MLE]
+	c.TensorClockGHz = 1.830 // B §1.1 "Clock used for tensor peak" 1830 MHz [MLE]
+	c.BoostClockGHz = 1.980  // B §1.1 "Max boost clock" 1980 (as H100)
+	// No H200 figure is published; it is the H100 SXM die at the same 700 W
+	// (B §1.1 TDP), so the H100's ~1600 MHz under tensor load (B §1.5) [I].
+	c.SustainedClockGHz = 1.600
+	c.L2Bytes = 50 << 20 // B §1.1 "L2" 50 MB [MLE]
+	c.HBMGBps = 4800     // B §1.1 "HBM" 4.8 TB/s [MLE]
+	// Part C: p5e/p5en Capacity Block rate (Ohio), 43.26 $/hr / 8 H200 = 5.41.
+	c.PriceUSDPerHour = 5.41
+	return c
+}
+
+func a100() Config {
+	c := Config{Name: "a100"}
+	c.SMs = 108 // B §1.1 "SMs" A100 108 [A100WP Tbl4]
+	// B §1.1: 1410 MHz boost is both the tensor-peak clock and the max
+	// boost; "held at 1410 under load on SXM4" [CNC] (the ~1200 MHz report
+	// [LA] is under an FA2 power limit of an unstated board; not used).
+	c.TensorClockGHz = 1.410
+	c.BoostClockGHz = 1.410
+	c.SustainedClockGHz = 1.410
+	c.MMAFamily = MMASync                          // B §1.2 "MMA instruction shape" mma.sync m16n8k16
+	c.Tensor = TensorRates{FP16: 2048, TF32: 1024} // B §1.2 "Dense FP16/BF16" 2048, "TF32" 1024; FP8 "-" (B §1.1 n/a)
+	c.MMASyncFraction = 1
+	c.MMAAccumInRegisters = true
+	c.FP32Lanes = 64         // B §1.2 "FP32 lanes" 64 [A100WP Tbl4]
+	c.MUFUPerClk = 16        // B §1.2 "MUFU / SFU" 16 (cc 8.0, to verify)
+	c.SmemBytesPerClk = 128  // B §1.2 "Shared-memory read bandwidth" 128 B/clk
+	c.SmemPerSM = 164 << 10  // B §1.2 "Shared memory capacity" 164 KB/SM [ATG]
+	c.SmemPerCTA = 163 << 10 // B §1.2 163 KB/block [ATG]
+	c.RegsPerSM = 64 << 10   // B §1.2 "Register file" 64K × 32-bit [ATG]
+	c.MaxRegsThread = 255
+	c.MaxThreadsSM = 2048 // B §1.2 64 warps / 2048 threads [ATG]
+	c.MaxWarpsSM = 64
+	c.MaxCTAsSM = 32 // B §1.2 "Max resident CTAs" 32 [ATG]
+	c.MaxThreadsCTA = 1024
+	c.L2Bytes = 40 << 20       // B §1.1 "L2" 40 MB [ATG]
+	c.L2BytesPerClk = 5120     // B §1.1 "L2 bandwidth" 5120 B/clk read [A100WP p.35]
+	c.HBMGBps = 2039           // B §1.1 "HBM" A100 80GB 2,039 GB/s [LC]
+	c.L2LatencyCycles = 261.5  // B §1.2 latencies: L2 261.5 (A100 PCIe) [LUO]
+	c.HBMLatencyCycles = 466.3 // B §1.2 latencies: global 466.3 (A100 PCIe) [LUO]
+	c.HBMEfficiency = 0.9      // B §1.5 (Hopper's 89.6% taken for every HBM part) [I]
+	c.LaunchUs = 4             // B §1.4 practical rule ~2-5 us per kernel
+	// Part C lists only p4d (A100 40GB): no price for this 80GB part (NaN).
+	c.PriceUSDPerHour = math.NaN()
+	return c
+}
+
+func b200() Config {
+	c := Config{Name: "b200"}
+	c.SMs = 148              // B §1.1 "SMs" B200 148 [FA4 §2.2]
+	c.TensorClockGHz = 1.850 // B §1.1 "Clock used for tensor peak" 1850 MHz [FA4 §2.2]
+	c.BoostClockGHz = 1.965  // B §1.1 device-reported max SM clock 1965 MHz [MLE]
+	// No throttling figure is published for B200: sustained = tensor clock.
+	c.SustainedClockGHz = 1.850
+	c.MMAFamily = TCGen05                                      // B §1.2 "MMA instruction shape" tcgen05
+	c.Tensor = TensorRates{FP16: 8192, FP8: 16384, TF32: 4096} // B §1.2 rows for B200 (FP8, TF32 deriv)
+	c.MMASyncFraction = 0                                      // not published for Blackwell: not modelled
+	c.MMAAccumInRegisters = false                              // B §1.2 "Tensor memory (TMEM)" 256 KB/SM
+	c.FP32Lanes = 128                                          // B §1.2 "FP32 lanes" 128 (B300 blog; B200 assumed same)
+	c.MUFUPerClk = 16                                          // B §1.2 "MUFU" 16 on B200 [FA4 §2.2]
+	c.SmemBytesPerClk = 128                                    // B §1.2 128 B/clk "the same as Hopper" [FA4 §2.2]
+	c.SmemPerSM = 228 << 10                                    // B §1.2 228 KB/SM [BTG]
+	c.SmemPerCTA = 227 << 10                                   // B §1.2 227 KB/block [BTG]
+	c.RegsPerSM = 64 << 10                                     // B §1.2 "Register file" same [BTG]
+	c.MaxRegsThread = 255
+	c.MaxThreadsSM = 2048 // B §1.2 64 / 2048 (cc 10.0) [BTG]
+	c.MaxWarpsSM = 64
+	c.MaxCTAsSM = 32 // B §1.2 32 [BTG]
+	c.MaxThreadsCTA = 1024
+	// B §1.1 "L2": 126 MB is GB200's [BTG], 65.5 MB per [HMC] for B200
+	// (conflict); the smaller, B200-specific figure is used.
+	c.L2Bytes = 65536 << 10
+	// B §1.1 "L2 bandwidth" not published for B200: Hopper's measured
+	// 4472.3 B/clk [LUO] is used [I].
+	c.L2BytesPerClk = 4472.3
+	c.HBMGBps = 8000               // B §1.1 "HBM" 8.0 TB/s [MLE]
+	c.HBMEfficiency = 0.9          // B §1.5 Hopper's 89.6% [I]
+	c.L2LatencyCycles = 263.0      // B §1.2 Hopper latencies [LUO]; none published for B200 [I]
+	c.HBMLatencyCycles = 478.8     // idem
+	c.LaunchUs = 4                 // B §1.4 practical rule ~2-5 us per kernel
+	c.PriceUSDPerHour = math.NaN() // Part C lists no B200 price
+	return c
+}
+
+// Validate reports the first field that makes c unusable.
+func (c Config) Validate() error {
+	pos := []struct {
+		name string
+		v    float64
+	}{
+		{"sms", float64(c.SMs)},
+		{"tensor_clock_ghz", c.TensorClockGHz},
+		{"boost_clock_ghz", c.BoostClockGHz},
+		{"sustained_clock_ghz", c.SustainedClockGHz},
+		{"fp32_lanes", float64(c.FP32Lanes)},
+		{"mufu_per_clk", float64(c.MUFUPerClk)},
+		{"smem_bytes_per_clk", float64(c.SmemBytesPerClk)},
+		{"smem_per_sm", float64(c.SmemPerSM)},
+		{"smem_per_cta", float64(c.SmemPerCTA)},
+		{"regs_per_sm", float64(c.RegsPerSM)},
+		{"max_regs_per_thread", float64(c.MaxRegsThread)},
+		{"max_threads_per_sm", float64(c.MaxThreadsSM)},
+		{"max_warps_per_sm", float64(c.MaxWarpsSM)},
+		{"max_ctas_per_sm", float64(c.MaxCTAsSM)},
+		{"max_threads_per_cta", float64(c.MaxThreadsCTA)},
+		{"l2_bytes", float64(c.L2Bytes)},
+		{"l2_bytes_per_clk", c.L2BytesPerClk},
+		{"hbm_gbps", c.HBMGBps},
+		{"hbm_efficiency", c.HBMEfficiency},
+		{"tensor_flop_per_clk.fp16", c.Tensor.FP16},
+	}
+	for _, f := range pos {
+		if !(f.v > 0) || math.IsInf(f.v, 0) {
+			return fmt.Errorf("gpu config %s: %s = %v, want a positive number", c.Name, f.name, f.v)
+		}
+	}
+	nonneg := []struct {
+		name string
+		v    float64
+	}{
+		{"tensor_flop_per_clk.fp8", c.Tensor.FP8},
+		{"tensor_flop_per_clk.tf32", c.Tensor.TF32},
+		{"mma_sync_fraction", c.MMASyncFraction},
+		{"l2_latency_cycles", c.L2LatencyCycles},
+		{"hbm_latency_cycles", c.HBMLatencyCycles},
+		{"launch_us", c.LaunchUs},
+	}
+	for _, f := range nonneg {
+		if !(f.v >= 0) || math.IsInf(f.v, 0) {
+			return fmt.Errorf("gpu config %s: %s = %v, want a non-negative number", c.Name, f.name, f.v)
+		}
+	}
+	if c.HBMEfficiency > 1 {
+		return fmt.Errorf("gpu config %s: hbm_efficiency = %v, want at most 1", c.Name, c.HBMEfficiency)
+	}
+	if c.MMASyncFraction > 1 {
+		return fmt.Errorf("gpu config %s: mma_sync_fraction = %v, want at most 1", c.Name, c.MMASyncFraction)
+	}
+	if c.SustainedClockGHz > c.TensorClockGHz {
+		return fmt.Errorf("gpu config %s: sustained_clock_ghz %v above tensor_clock_ghz %v", c.Name, c.SustainedClockGHz, c.TensorClockGHz)
+	}
+	switch c.MMAFamily {
+	case MMASync, WGMMA, TCGen05:
+	default:
+		return fmt.Errorf("gpu config %s: mma_family %q (allowed: %s, %s, %s)", c.Name, c.MMAFamily, MMASync, WGMMA, TCGen05)
+	}
+	if c.SmemPerCTA > c.SmemPerSM {
+		return fmt.Errorf("gpu config %s: smem_per_cta %d above smem_per_sm %d", c.Name, c.SmemPerCTA, c.SmemPerSM)
+	}
+	if c.PriceUSDPerHour < 0 {
+		return fmt.Errorf("gpu config %s: price_usd_per_hour = %v, want non-negative (or absent)", c.Name, c.PriceUSDPerHour)
+	}
+	return nil
+}
+
+// LoadConfig reads a JSON object of Config fields from r and applies them
+// over base: fields the object omits keep base's values. Unknown fields
+// are an error, as is a result that fails Validate.
+func LoadConfig(r io.Reader, base Config) (Config, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return Config{}, fmt.Errorf("gpu config: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	c := base
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("gpu config: %w", err)
+	}
+	if dec.More() {
+		return Config{}, fmt.Errorf("gpu config: trailing data after the JSON object")
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// normDType maps a dtype name to the rate class it runs at: "fp16" (fp16,
+// bf16), "fp8", "tf32" or "fp32" (CUDA-core FFMA).
+func normDType(dtype string) (string, error) {
+	switch dtype {
+	case "fp16", "bf16", "float16", "bfloat16":
+		return "fp16", nil
+	case "fp8", "fp8e4m3", "fp8e5m2", "fp8_e4m3", "fp8_e5m2":
+		return "fp8", nil
+	case "tf32":
+		return "tf32", nil
+	case "fp32", "float32":
+		return "fp32", nil
+	}
+	return "", fmt.Errorf("unknown dtype %q (allowed: fp32, tf32, bf16, fp16, fp8)", dtype)
+}
+
+// tensorRate returns the per-SM tensor FLOP/clk of family for dtype, or
+// an error naming why the device cannot run it.
+func (c Config) tensorRate(family, dtype string) (float64, error) {
+	d, err := normDType(dtype)
+	if err != nil {
+		return 0, err
+	}
+	var r float64
+	switch d {
+	case "fp16":
+		r = c.Tensor.FP16
+	case "fp8":
+		r = c.Tensor.FP8
+	case "tf32":
+		r = c.Tensor.TF32
+	case "fp32":
+		return 0, fmt.Errorf("%s: fp32 has no tensor-core path (use FP32 ops)", c.Name)
+	}
+	if r <= 0 {
+		return 0, fmt.Errorf("%s has no %s tensor cores", c.Name, dtype)
+	}
+	switch {
+	case family == c.MMAFamily:
+		return r, nil
+	case family == MMASync:
+		if c.MMASyncFraction <= 0 {
+			return 0, fmt.Errorf("%s: no mma.sync rate is modelled (native family %s)", c.Name, c.MMAFamily)
+		}
+		return r * c.MMASyncFraction, nil
+	}
+	return 0, fmt.Errorf("%s does not run %s instructions (native family %s)", c.Name, family, c.MMAFamily)
+}
+
+// PeakFLOPs returns the device's dense peak FLOP/s for dtype: tensor-core
+// peak at the tensor clock for fp16/bf16/fp8/tf32, CUDA-core FFMA peak at
+// the boost clock for fp32 (B §1.1 two-clock convention). Zero when the
+// device has no such path (fp8 on A100) or the dtype is unknown.
+func (c Config) PeakFLOPs(dtype string) float64 {
+	d, err := normDType(dtype)
+	if err != nil {
+		return 0
+	}
+	if d == "fp32" {
+		return 2 * float64(c.FP32Lanes) * float64(c.SMs) * c.BoostClockGHz * 1e9
+	}
+	r, err := c.tensorRate(c.MMAFamily, d)
+	if err != nil {
+		return 0
+	}
+	return r * float64(c.SMs) * c.TensorClockGHz * 1e9
+}
+
+// HBMBytesPerSec returns the spec HBM bandwidth in bytes per second.
+func (c Config) HBMBytesPerSec() float64 { return c.HBMGBps * 1e9 }

@@ -1,0 +1,505 @@
+package gpu
+
+import (
+	"container/heap"
+	"fmt"
+	"math"
+
+	"github.com/trnsim/trnsim/sim"
+)
+
+// lanesPerGroup is how many SMs one timeline lane of a Report stands for.
+const lanesPerGroup = 16
+
+// maxWaveSpans bounds the spans one kernel emits wave by wave; beyond it the
+// kernel's waves are drawn as one span per lane.
+const maxWaveSpans = 256
+
+// Run times the kernels ks, launched back to back on one stream of cfg,
+// and returns the report of the whole sequence.
+func Run(cfg Config, ks []Kernel) (*sim.Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(ks) == 0 {
+		return nil, fmt.Errorf("gpu.Run on %s: no kernels", cfg.Name)
+	}
+	nl := (cfg.SMs + lanesPerGroup - 1) / lanesPerGroup
+	rep := &sim.Report{Target: cfg.Name, Clock: "sm"}
+	for l := 0; l < nl; l++ {
+		hi := min(cfg.SMs, (l+1)*lanesPerGroup) - 1
+		rep.Lanes = append(rep.Lanes, fmt.Sprintf("sm%d-%d", l*lanesPerGroup, hi))
+	}
+	var tot totals
+	var cycles float64
+	for i := range ks {
+		if err := ks[i].check(cfg); err != nil {
+			return nil, err
+		}
+		r := timeKernel(cfg, &ks[i])
+		if r.occ == 0 {
+			return nil, fmt.Errorf("kernel %s does not fit on a %s SM (%s)", ks[i].Name, cfg.Name, r.occWhy)
+		}
+		r.emitSpans(rep, int32(i), rep.TimeNs)
+		rep.TimeNs += r.timeNs
+		cycles += r.timeNs * r.f
+		rep.FLOPs += ks[i].FLOPs
+		if rep.PeakFLOP == 0 && ks[i].usesTensor() {
+			rep.PeakFLOP = cfg.PeakFLOPs(ks[i].MMA.DType)
+		}
+		tot.add(r.tot)
+	}
+	if rep.PeakFLOP == 0 {
+		rep.PeakFLOP = cfg.PeakFLOPs("fp32")
+	}
+	rep.Cycles = int64(math.Round(cycles))
+	if rep.TimeNs > 0 {
+		rep.ClockGHz = cycles / rep.TimeNs
+	}
+	rep.Traffic[sim.LevelHBM] = sim.Traffic{Read: int64(tot.hbmRead), Write: int64(tot.hbmWrite)}
+	rep.Traffic[sim.LevelL2] = sim.Traffic{Read: int64(tot.l2Read), Write: int64(tot.l2Write)}
+	rep.Traffic[sim.LevelSBUF] = sim.Traffic{Read: int64(tot.smem)}
+	pct := func(ns float64) float64 {
+		if rep.TimeNs <= 0 {
+			return 0
+		}
+		return ns / rep.TimeNs * 100
+	}
+	busy := []struct {
+		name string
+		ns   float64
+	}{
+		{"tensor_pipe", tot.tensorNs}, {"mufu", tot.mufuNs}, {"fp32", tot.fp32Ns},
+		{"smem", tot.smemNs}, {"hbm", tot.hbmNs}, {"l2", tot.l2Ns},
+	}
+	bound, boundNs := "launch", tot.launchNs
+	for _, b := range busy {
+		rep.Engines = append(rep.Engines, sim.EngineStat{Name: b.name, BusyNs: b.ns, ActivePct: pct(b.ns), Instrs: tot.ctas})
+		if b.ns > boundNs {
+			bound, boundNs = b.name, b.ns
+		}
+	}
+	if bound != "launch" && boundNs < 0.5*rep.TimeNs {
+		// No resource is busy half the time: the run waits on latencies
+		// (pipeline fill, dependent phases, the tail wave).
+		bound = "latency"
+	}
+	rep.Bound = bound
+	hbmGBps := 0.0
+	if rep.TimeNs > 0 {
+		hbmGBps = (tot.hbmRead + tot.hbmWrite) / rep.TimeNs
+	}
+	rep.Metrics = []sim.Metric{
+		{Name: "sm_occupancy_percent", Value: pct(tot.warpNs), Unit: "%"},
+		{Name: "tensor_pipe_percent", Value: pct(tot.tensorNs), Unit: "%"},
+		{Name: "mufu_percent", Value: pct(tot.mufuNs), Unit: "%"},
+		{Name: "hbm_bandwidth_gbps", Value: hbmGBps, Unit: "GB/s"},
+	}
+	return rep, nil
+}
+
+// totals accumulate a run's work. Busy times are SM-averaged: the time the
+// resource would need at its full rate on every SM.
+type totals struct {
+	tensorNs, mufuNs, fp32Ns, smemNs, hbmNs, l2Ns, launchNs float64
+	hbmRead, hbmWrite, l2Read, l2Write, smem                float64
+	warpNs                                                  float64 // ∫ resident warps dt / max warps of the GPU
+	ctas                                                    int
+}
+
+func (t *totals) add(u totals) {
+	t.tensorNs += u.tensorNs
+	t.mufuNs += u.mufuNs
+	t.fp32Ns += u.fp32Ns
+	t.smemNs += u.smemNs
+	t.hbmNs += u.hbmNs
+	t.l2Ns += u.l2Ns
+	t.launchNs += u.launchNs
+	t.hbmRead += u.hbmRead
+	t.hbmWrite += u.hbmWrite
+	t.l2Read += u.l2Read
+	t.l2Write += u.l2Write
+	t.smem += u.smem
+	t.warpNs += u.warpNs
+	t.ctas += u.ctas
+}
+
+// model holds what timing one kernel at one clock needs.
+type model struct {
+	cfg   Config
+	k     *Kernel
+	f     float64 // SM clock, GHz (cycles per ns)
+	rate  float64 // tensor FLOP/clk/SM
+	occ   int     // CTAs per SM
+	n     int     // CTAs in the grid
+	slots int     // occ × SMs
+	latNs float64 // HBM latency
+	bwHBM float64 // achievable HBM bytes/ns
+	bwL2  float64 // L2 bytes/ns
+	// hbmFrac[phase][load]: fraction of the load's bytes that come from
+	// HBM (the rest hit in L2).
+	hbmFrac [3][]float64
+}
+
+func (m *model) phases() [3]*Phase { return [3]*Phase{&m.k.Prologue, &m.k.Loop, &m.k.Epilogue} }
+
+// kernelResult is one kernel's timing.
+type kernelResult struct {
+	occ    int
+	occWhy string
+	f      float64
+	timeNs float64
+	tot    totals
+	// schedule, for spans
+	launchNs, startNs float64
+	waves             []wave
+	laneEnd           []float64 // non-uniform grids: per lane, last CTA end (relative to startNs)
+	name              string
+	nLanes, sms       int
+}
+
+// wave is one wave of a uniform grid.
+type wave struct {
+	ctas            int
+	pro, loop, epi  float64 // phase durations of its CTAs
+	start, duration float64 // relative to the first CTA start
+}
+
+func newModel(cfg Config, k *Kernel, f float64) *model {
+	m := &model{cfg: cfg, k: k, f: f}
+	if k.usesTensor() {
+		m.rate, _ = cfg.tensorRate(k.MMA.Family, k.MMA.DType)
+	}
+	m.occ, _ = Occupancy(cfg, *k)
+	m.n = k.CTAs()
+	m.slots = m.occ * cfg.SMs
+	m.latNs = cfg.HBMLatencyCycles / f
+	m.bwHBM = cfg.HBMGBps * cfg.HBMEfficiency // GB/s = bytes/ns
+	m.bwL2 = cfg.L2BytesPerClk * f
+	m.l2Reuse()
+	return m
+}
+
+// l2Reuse sets hbmFrac: sharers resident at the same time fetch a tile
+// from HBM once; a kernel whose distinct reads fit in half the L2 reads
+// each byte from HBM once (the other half holds outputs and lines of other
+// partitions: the L2 is split in two [CNC], B §1.1) [I].
+func (m *model) l2Reuse() {
+	resident := min(m.n, m.slots)
+	var l2, hbm float64
+	for pi, ph := range m.phases() {
+		m.hbmFrac[pi] = make([]float64, len(ph.Loads))
+		for li, l := range ph.Loads {
+			g := 1
+			if l.Sharers > 1 {
+				stride := max(1, l.Stride)
+				g = min(l.Sharers, max(1, resident/stride))
+			}
+			g = max(g, max(1, l.Multicast))
+			m.hbmFrac[pi][li] = 1 / float64(g)
+		}
+	}
+	m.eachCTAWork(func(pi int, times float64) {
+		for li, l := range m.phases()[pi].Loads {
+			l2 += times * l.Bytes
+			hbm += times * l.Bytes * m.hbmFrac[pi][li]
+		}
+	})
+	u := m.k.UniqueReadBytes
+	if u <= 0 || hbm <= 0 {
+		return
+	}
+	target := math.Max(u, hbm)
+	if u <= float64(m.cfg.L2Bytes)/2 {
+		target = u
+	}
+	scale := target / hbm
+	for pi := range m.hbmFrac {
+		for li := range m.hbmFrac[pi] {
+			l := m.phases()[pi].Loads[li]
+			m.hbmFrac[pi][li] = math.Min(1/l.multicast(), m.hbmFrac[pi][li]*scale)
+		}
+	}
+}
+
+// eachCTAWork calls fn(phase, times) with how many times each phase runs
+// over the whole grid.
+func (m *model) eachCTAWork(fn func(pi int, times float64)) {
+	r := float64(m.k.repeat())
+	var ctas, iters float64
+	for _, g := range m.k.Grid {
+		ctas += float64(g.Count)
+		iters += float64(g.Count) * float64(g.Iters)
+	}
+	fn(0, ctas*r)
+	fn(1, iters*r)
+	fn(2, ctas*r)
+}
+
+// computeNs is the time one CTA's compute warps need for phase p on an SM
+// of their own. Without warp specialisation the phases' pipes are used one
+// after another (each step waits for the previous: S, then exp, then P·V).
+// With ping-pong warpgroups the FP32 work hides behind the other
+// warpgroup's GEMM; MUFU and MMA still serialise when MMAs accumulate in
+// registers (B §1.3), and overlap on tensor-memory devices.
+func (m *model) computeNs(p *Phase) float64 {
+	var tt float64
+	if m.rate > 0 {
+		tt = p.TensorFLOPs / m.rate / m.f
+	}
+	mu := p.MUFUOps / float64(m.cfg.MUFUPerClk) / m.f
+	fp := p.FP32Ops / float64(m.cfg.FP32Lanes) / m.f
+	if m.k.PingPong {
+		base := tt + mu
+		if !m.cfg.MMAAccumInRegisters {
+			base = math.Max(tt, mu)
+		}
+		return math.Max(base, fp)
+	}
+	return tt + mu + fp
+}
+
+func (m *model) smemNs(p *Phase) float64 {
+	return p.SmemBytes / float64(m.cfg.SmemBytesPerClk) / m.f
+}
+
+// memNs is the time `active` CTAs need to move phase pi's loads and stores
+// through HBM and L2, sharing both among them.
+func (m *model) memNs(pi int, active int) float64 {
+	p := m.phases()[pi]
+	var hbm, l2 float64
+	for li, l := range p.Loads {
+		l2 += l.Bytes / l.multicast()
+		hbm += l.Bytes * m.hbmFrac[pi][li]
+	}
+	hbm += p.StoreBytes
+	l2 += p.StoreBytes
+	a := float64(active)
+	return math.Max(a*hbm/m.bwHBM, a*l2/m.bwL2)
+}
+
+// ctaNs returns the phase durations of one CTA that shares its SM with k-1
+// others and the GPU's memory with active-1 others.
+func (m *model) ctaNs(k, active int) (pro, iter, epi float64) {
+	kk := float64(k)
+	hidden := k >= 2 || m.k.Persistent
+	lat := m.latNs
+	// Prologue: its loads and the main loop's first loads are issued
+	// together; their latency is exposed unless another CTA on the SM (or
+	// the previous tile of a persistent CTA) keeps the SM busy meanwhile.
+	pp := &m.k.Prologue
+	var exposed float64
+	if !hidden && (pp.loadBytes() > 0 || m.k.Loop.loadBytes() > 0) {
+		exposed = lat
+	}
+	pro = exposed + m.memNs(0, active) + math.Max(kk*m.computeNs(pp), kk*m.smemNs(pp))
+
+	lp := &m.k.Loop
+	comp := m.computeNs(lp)
+	mem := m.memNs(1, active)
+	chain := comp
+	if lp.loadBytes() > 0 {
+		if m.k.Stages >= 2 {
+			// Little's law: Stages-1 loads in flight per latency.
+			chain = math.Max(comp, (lat+mem)/float64(m.k.Stages-1))
+		} else {
+			chain = comp + lat + mem
+		}
+	}
+	iter = math.Max(math.Max(kk*comp, kk*m.smemNs(lp)), math.Max(mem, chain))
+
+	ep := &m.k.Epilogue
+	epi = math.Max(kk*m.computeNs(ep), kk*m.smemNs(ep)) + m.memNs(2, active)
+	return pro, iter, epi
+}
+
+// timeKernel times one kernel: at the tensor clock first, then again at
+// the clock its tensor-pipe activity allows.
+func timeKernel(cfg Config, k *Kernel) kernelResult {
+	f := cfg.BoostClockGHz
+	if k.usesTensor() {
+		f = cfg.TensorClockGHz
+	}
+	r := timeAt(cfg, k, f)
+	if k.usesTensor() && r.occ > 0 && cfg.SustainedClockGHz < cfg.TensorClockGHz {
+		span := r.timeNs - r.launchNs
+		u := 0.0
+		if span > 0 {
+			u = math.Min(1, r.tot.tensorNs/span)
+		}
+		f2 := cfg.TensorClockGHz - u*(cfg.TensorClockGHz-cfg.SustainedClockGHz)
+		r = timeAt(cfg, k, f2)
+	}
+	return r
+}
+
+func timeAt(cfg Config, k *Kernel, f float64) kernelResult {
+	m := newModel(cfg, k, f)
+	occ, why := Occupancy(cfg, *k)
+	r := kernelResult{occ: occ, occWhy: why, f: f, name: k.Name, sms: cfg.SMs}
+	r.nLanes = (cfg.SMs + lanesPerGroup - 1) / lanesPerGroup
+	if occ == 0 {
+		return r
+	}
+	r.launchNs = cfg.LaunchUs * 1e3
+	// The first wave's latency is paid once when CTAs hide it from each
+	// other afterwards.
+	if k.Persistent || occ >= 2 {
+		r.startNs = m.latNs
+	}
+	uniform := true
+	for _, g := range k.Grid {
+		if g.Iters != k.Grid[0].Iters {
+			uniform = false
+		}
+	}
+	var span float64
+	var ctaNsSum float64 // Σ CTA durations, for occupancy
+	if uniform {
+		span, ctaNsSum = m.scheduleWaves(&r, k.Grid[0].Iters)
+	} else {
+		span, ctaNsSum = m.scheduleList(&r)
+	}
+	r.timeNs = r.launchNs + r.startNs + span
+
+	// Work totals.
+	t := &r.tot
+	t.launchNs = r.launchNs
+	t.ctas = m.n
+	sms := float64(cfg.SMs)
+	m.eachCTAWork(func(pi int, times float64) {
+		p := m.phases()[pi]
+		if m.rate > 0 {
+			t.tensorNs += times * p.TensorFLOPs / m.rate / f / sms
+		}
+		t.mufuNs += times * p.MUFUOps / float64(cfg.MUFUPerClk) / f / sms
+		t.fp32Ns += times * p.FP32Ops / float64(cfg.FP32Lanes) / f / sms
+		t.smemNs += times * p.SmemBytes / float64(cfg.SmemBytesPerClk) / f / sms
+		t.smem += times * p.SmemBytes
+		for li, l := range p.Loads {
+			t.l2Read += times * l.Bytes / l.multicast()
+			t.hbmRead += times * l.Bytes * m.hbmFrac[pi][li]
+		}
+		t.l2Write += times * p.StoreBytes
+		t.hbmWrite += times * p.StoreBytes
+	})
+	t.hbmNs = (t.hbmRead + t.hbmWrite) / m.bwHBM
+	t.l2Ns = (t.l2Read + t.l2Write) / m.bwL2
+	warps := float64((k.Threads + 31) / 32)
+	t.warpNs = ctaNsSum * warps / (sms * float64(cfg.MaxWarpsSM))
+	return r
+}
+
+// scheduleWaves runs a grid whose CTAs all iterate the same number of
+// times: full waves of occ×SMs CTAs, then the tail wave, re-timed with the
+// SMs and co-residency it actually has (CTAs are spread over SMs first).
+func (m *model) scheduleWaves(r *kernelResult, iters int) (span, ctaNs float64) {
+	full, tail := m.n/m.slots, m.n%m.slots
+	add := func(ctas int, count int) {
+		k := (ctas + m.cfg.SMs - 1) / m.cfg.SMs
+		pro, it, epi := m.ctaNs(k, ctas)
+		d := pro + float64(iters)*it + epi
+		for i := 0; i < count; i++ {
+			if len(r.waves) < maxWaveSpans {
+				r.waves = append(r.waves, wave{ctas: ctas, pro: pro, loop: float64(iters) * it, epi: epi, start: span, duration: d})
+			} else {
+				last := &r.waves[len(r.waves)-1]
+				last.duration = span + d - last.start
+				last.loop = last.duration - last.pro - last.epi
+				last.ctas = max(last.ctas, ctas)
+			}
+			span += d
+		}
+		ctaNs += float64(ctas) * float64(count) * d
+	}
+	if full > 0 {
+		add(m.slots, full)
+	}
+	if tail > 0 {
+		add(tail, 1)
+	}
+	return span, ctaNs
+}
+
+// scheduleList runs a grid whose CTAs differ in length (causal attention):
+// each CTA, in launch order, starts on the slot that frees first, as the
+// hardware block scheduler does. Durations are those of a full GPU.
+func (m *model) scheduleList(r *kernelResult) (span, ctaNs float64) {
+	active := min(m.n, m.slots)
+	k := (active + m.cfg.SMs - 1) / m.cfg.SMs
+	pro, it, epi := m.ctaNs(k, active)
+	nslots := min(m.slots, m.n)
+	h := make(slotHeap, nslots)
+	for i := range h {
+		h[i] = slot{id: i}
+	}
+	heap.Init(&h)
+	for rep := 0; rep < m.k.repeat(); rep++ {
+		for _, g := range m.k.Grid {
+			d := pro + float64(g.Iters)*it + epi
+			for c := 0; c < g.Count; c++ {
+				s := &h[0]
+				s.end += d
+				ctaNs += d
+				heap.Fix(&h, 0)
+			}
+		}
+	}
+	r.laneEnd = make([]float64, r.nLanes)
+	for _, s := range h {
+		span = math.Max(span, s.end)
+		lane := (s.id % m.cfg.SMs) / lanesPerGroup
+		r.laneEnd[lane] = math.Max(r.laneEnd[lane], s.end)
+	}
+	return span, ctaNs
+}
+
+type slot struct {
+	end float64
+	id  int
+}
+
+// slotHeap orders slots by the time they free, then by id, so ties break
+// the same way on every run.
+type slotHeap []slot
+
+func (h slotHeap) Len() int { return len(h) }
+func (h slotHeap) Less(i, j int) bool {
+	if h[i].end != h[j].end {
+		return h[i].end < h[j].end
+	}
+	return h[i].id < h[j].id
+}
+func (h slotHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *slotHeap) Push(x any)   { *h = append(*h, x.(slot)) }
+func (h *slotHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// emitSpans appends the kernel's spans to rep, starting at t0.
+func (r *kernelResult) emitSpans(rep *sim.Report, idx int32, t0 float64) {
+	rep.Spans = append(rep.Spans, sim.Span{Lane: 0, Instr: idx, Start: t0, End: t0 + r.launchNs, Op: r.name + "/launch"})
+	base := t0 + r.launchNs + r.startNs
+	if r.laneEnd != nil {
+		for l, end := range r.laneEnd {
+			if end > 0 {
+				rep.Spans = append(rep.Spans, sim.Span{Lane: int32(l), Instr: idx, Start: base, End: base + end, Op: r.name + "/ctas"})
+			}
+		}
+		return
+	}
+	for _, w := range r.waves {
+		lanes := min(r.nLanes, (min(w.ctas, r.sms)+lanesPerGroup-1)/lanesPerGroup)
+		for l := 0; l < lanes; l++ {
+			s := base + w.start
+			rep.Spans = append(rep.Spans,
+				sim.Span{Lane: int32(l), Instr: idx, Start: s, End: s + w.pro, Op: r.name + "/prologue"},
+				sim.Span{Lane: int32(l), Instr: idx, Start: s + w.pro, End: s + w.pro + w.loop, Op: r.name + "/mainloop"},
+				sim.Span{Lane: int32(l), Instr: idx, Start: s + w.pro + w.loop, End: s + w.duration, Op: r.name + "/epilogue"},
+			)
+		}
+	}
+}

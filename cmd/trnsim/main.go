@@ -26,6 +26,8 @@ func verbs() []verb {
 		{"list", "list                      kernels with their parameters and defaults; targets", cmdList},
 		{"asm", "asm WORKLOAD -target T     print the NeuronCore program as text assembly", cmdAsm},
 		{"check", "check WORKLOAD -target T   run functionally and compare with the float64 reference", cmdCheck},
+		{"merge", "merge -o OUT.csv SHARD.csv ...  join the shards of a sweep", cmdMerge},
+		{"compare", "compare BASE NEW [-threshold 1%]  the regression gate: exit 1 when a simulated time got worse", cmdCompare},
 	}
 }
 

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/trnsim/trnsim/results"
+)
+
+// cmdCompare is the regression gate: it compares the simulated times of
+// two results files (CSV or go test -bench output) and fails with exit
+// status 1 when a workload got slower beyond the threshold.
+func cmdCompare(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("compare")
+	thresholdFlag := fs.String("threshold", "1%", "slowdown beyond which a workload fails the gate, in percent")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usagef("compare: want BASE and NEW files (results CSV or go test -bench output), got %d arguments", len(pos))
+	}
+	threshold, err := parseThreshold(*thresholdFlag)
+	if err != nil {
+		return err
+	}
+	var sides [2][]results.Timing
+	for i, name := range pos {
+		f, err := os.Open(name)
+		if err != nil {
+			return usagef("compare: %v", err)
+		}
+		sides[i], err = results.ReadTimings(f, name)
+		f.Close()
+		if err != nil {
+			return usagef("compare: %v", err)
+		}
+	}
+	c := results.Compare(sides[0], sides[1], threshold)
+	if err := c.Write(stdout, pos[0], pos[1]); err != nil {
+		return err
+	}
+	if reg := c.Regressions(); len(reg) > 0 {
+		fmt.Fprintf(stderr, "trnsim compare: %d workloads slower beyond %s\n", len(reg), *thresholdFlag)
+		return &exitError{1}
+	}
+	return nil
+}
+
+// parseThreshold reads a percentage: "1%", "0.5%" or "2".
+func parseThreshold(s string) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, usagef("compare: -threshold %q: want a percentage ≥ 0, e.g. 1%%", s)
+	}
+	return v, nil
+}

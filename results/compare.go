@@ -234,7 +234,7 @@ func (c *Comparison) Write(w io.Writer, baseName, newName string) error {
 	if len(c.Changed) > 0 {
 		b.WriteString("\n")
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "target\tspec\tbase µs\tnew µs\tdelta\t\t")
+		fmt.Fprintln(tw, "target\tspec\tbase µs\tnew µs\tdelta")
 		for _, ch := range c.Changed {
 			verdict := ""
 			switch {
@@ -248,7 +248,7 @@ func (c *Comparison) Write(w io.Writer, baseName, newName string) error {
 				verdict = "within threshold"
 				within++
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", ch.Target, ch.Spec, formatUs(ch.Base), formatUs(ch.New), formatDelta(ch.DeltaPct), verdict)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ch.Target, ch.Spec, formatUs(ch.Base), formatUs(ch.New), formatDelta(ch.DeltaPct), verdict)
 		}
 		tw.Flush()
 	}

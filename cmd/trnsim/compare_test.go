@@ -88,3 +88,15 @@ func mustRead(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+func FuzzParseThreshold(f *testing.F) {
+	for _, s := range []string{"1%", "0.5", "-1%", "inf", "NaN%", "%", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := parseThreshold(s)
+		if err == nil && (v < 0 || v != v || v > 1e308) {
+			t.Fatalf("parseThreshold(%q) = %v", s, v)
+		}
+	})
+}

@@ -70,6 +70,16 @@ func (k *Kernel) paramNames() string {
 func All() []*Kernel {
 	return []*Kernel{
 		matmulKernel(),
+		attentionKernel(),
+		decodeAttentionKernel(),
+		rmsnormKernel(),
+		layernormKernel(),
+		softmaxKernel(),
+		siluMulKernel(),
+		geluKernel(),
+		addKernel(),
+		ropeKernel(),
+		layerKernel(),
 	}
 }
 

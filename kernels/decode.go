@@ -1,0 +1,447 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/trnsim/trnsim/isa"
+)
+
+// Decode attention: one new query token per sequence against a KV cache of
+// seqlen keys. Per KV head, its heads/kv_heads query heads (the GQA group)
+// form the rows of S = QKᵀ, so K and V are read from HBM once per group:
+// FLOPs per byte stay at about group size, far below what TensorE needs,
+// and the kernel is bound by how fast it streams the cache. Everything
+// below serves that: 4 KiB-per-partition transfers (HARDWARE.md A §3.3:
+// ≥ 2 KiB recommended, ≥ 4 KiB saturates), three rotating KV buffers so
+// DMA runs ahead of compute, and a software-pipelined compute loop (swPipe)
+// that stays below the DMA time per tile.
+//
+// Layout: Q [batch, heads, d]; the K cache head-dim major, KT [batch,
+// kv_heads, d, seqlen] (a [d, keys] tile is one contiguous run per
+// partition and the stationary-Qᵀ matmul contracts over d); the V cache
+// [batch, kv_heads, seqlen, d]; O [batch, heads, d].
+//
+// Split-KV (variant splitkv): each sequence's keys are cut into `splits`
+// ranges, each producing a partial result (unnormalised O, its max and its
+// exponential sum) in a Scratch HBM tensor; a final combine rescales and
+// sums the partials. On a NeuronCore the splits are independent dependency
+// chains (no running-max rescale crosses a split), which is also the form
+// that spreads one sequence over several cores.
+
+func decodeAttentionKernel() *Kernel {
+	return &Kernel{
+		Name: "decode_attention",
+		Doc:  "attention of one query token per sequence against a KV cache (GQA); split over the KV length with a final combine",
+		Params: []Param{
+			{Name: "batch", Kind: IntParam, Default: "64", Max: 4096, Doc: "sequences"},
+			{Name: "heads", Kind: IntParam, Default: "32", Doc: "query heads"},
+			{Name: "kv_heads", Kind: CountParam, Default: "8", Doc: "key/value heads; 0 = heads"},
+			{Name: "seqlen", Kind: IntParam, Default: "32768", Max: 131072, Doc: "KV-cache length"},
+			{Name: "headdim", Kind: IntParam, Default: "128", Doc: "head dimension: 64, 128 or 256"},
+			{Name: "dtype", Kind: DTypeParam, Default: "bf16", Allowed: []string{"bf16", "fp16", "fp8e4m3"}, Doc: "Q and KV-cache dtype (fp8 produces a bf16 output)"},
+			{Name: "variant", Kind: EnumParam, Default: "best", Allowed: []string{"best", "splitkv", "nosplit"}, Doc: "best, splitkv (partials + combine) or nosplit"},
+			{Name: "splits", Kind: CountParam, Default: "0", Doc: "KV splits per sequence for splitkv (0 = automatic)"},
+		},
+		Check: decodeCheck,
+		FLOPs: func(p Params) float64 {
+			return 4 * float64(p.Int("batch")) * float64(p.Int("heads")) * float64(p.Int("seqlen")) * float64(p.Int("headdim"))
+		},
+		Neuron:    decodeNeuron,
+		Reference: decodeReference,
+		Tolerance: func(p Params) Tolerance {
+			t := attentionTolerance(p)
+			// The combine adds fp32 rescaling of the partials: a few 2^-24.
+			t.Abs += 16 * fp32u
+			t.Why += "; fp32 combine of split partials (16·2^-24)"
+			return t
+		},
+	}
+}
+
+// decodeMaxSplits bounds the splits the NeuronCore combine handles: the
+// partials of 128 rows, splits·(headdim+2) fp32 each, sit in SBUF at once.
+const decodeMaxSplits = 64
+
+func decodeCheck(p Params) error {
+	h, kv, d, S := p.Int("heads"), kvHeadsOf(p), p.Int("headdim"), p.Int("seqlen")
+	if d != 64 && d != 128 && d != 256 {
+		return fmt.Errorf("headdim=%d: allowed 64, 128, 256", d)
+	}
+	if kv > h || h%kv != 0 {
+		return fmt.Errorf("kv_heads=%d: must divide heads=%d (each KV head serves heads/kv_heads query heads)", kv, h)
+	}
+	if g := h / kv; g > lanes {
+		return fmt.Errorf("heads/kv_heads=%d query heads per KV head: at most %d (they share one matmul's %d rows)", g, lanes, lanes)
+	}
+	if sp := p.Int("splits"); sp > S {
+		return fmt.Errorf("splits=%d: at most seqlen=%d (every split needs a key)", sp, S)
+	}
+	return nil
+}
+
+// decodeAutoSplitKeys is the KV length per split the automatic choice
+// aims for: long enough (four 2048-key blocks) that the partial's store
+// and its share of the combine are under 1% of the split's KV traffic.
+const decodeAutoSplitKeys = 8192
+
+// decodeSplits resolves the variant and split count: nosplit is 1 split
+// without a combine.
+func decodeSplits(p Params) (splits int, combine bool) {
+	S := p.Int("seqlen")
+	if p.Str("variant") == "nosplit" {
+		return 1, false
+	}
+	sp := p.Int("splits")
+	if sp == 0 {
+		sp = min(decodeMaxSplits, max(1, (S+decodeAutoSplitKeys-1)/decodeAutoSplitKeys))
+	}
+	return sp, true
+}
+
+type decodeShape struct {
+	batch, heads, kvHeads, g int
+	S, d, nd                 int
+	dt, out                  isa.DType
+	scale                    float32
+	splits                   int
+	combine                  bool
+}
+
+func (s decodeShape) dch(i int) int { return min(lanes, s.d-i*lanes) }
+
+// Rows of the 2-D views of the HBM tensors.
+func (s decodeShape) kRow(bi, kh int) int      { return (bi*s.kvHeads + kh) * s.d }
+func (s decodeShape) vRow(bi, kh, key int) int { return (bi*s.kvHeads+kh)*s.S + key }
+
+// splitRange is the key range of split sp.
+func (s decodeShape) splitRange(sp int) (k0, k1 int) {
+	per := (s.S + s.splits - 1) / s.splits
+	return min(s.S, sp*per), min(s.S, (sp+1)*per)
+}
+
+// Tile sizes: S tiles of 1024 keys (two PSUM banks of fp32, two matmuls of
+// TensorE's largest moving size); KV loads of 4 KiB per partition.
+const decodeKTile = 1024
+
+func decodeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
+	s := decodeShape{batch: p.Int("batch"), heads: p.Int("heads"), kvHeads: kvHeadsOf(p),
+		S: p.Int("seqlen"), d: p.Int("headdim"), dt: p.DType("dtype")}
+	s.g = s.heads / s.kvHeads
+	s.nd = (s.d + lanes - 1) / lanes
+	s.out = attnOutDType(s.dt)
+	s.scale = float32(1 / math.Sqrt(float64(s.d)))
+	s.splits, s.combine = decodeSplits(p)
+	if s.splits > decodeMaxSplits {
+		return nil, fmt.Errorf("decode_attention: splits=%d: the NeuronCore combine holds all partials of 128 rows in SBUF; at most %d", s.splits, decodeMaxSplits)
+	}
+	// Splits with no keys (more splits than ceil(seqlen/per)) are dropped.
+	for s.splits > 1 {
+		if k0, _ := s.splitRange(s.splits - 1); k0 < s.S {
+			break
+		}
+		s.splits--
+	}
+
+	b := isa.NewBuilder(arch, p.String())
+	q := b.Input("Q", s.dt, s.batch, s.heads, s.d)
+	kT := b.Input("KT", s.dt, s.batch, s.kvHeads, s.d, s.S)
+	v := b.Input("V", s.dt, s.batch, s.kvHeads, s.S, s.d)
+	o := b.Output("O", s.out, s.batch, s.heads, s.d)
+	var part isa.HBMTensor
+	if s.combine {
+		part = b.Scratch("partials", isa.FP32, s.batch*s.heads, s.splits, s.d+2)
+	}
+	sz := s.dt.Size()
+	blkKeys := 4096 / sz // 4 KiB per partition of KT
+	chunks := func(n int) int { return (n + lanes - 1) / lanes }
+	gpr := lanes / s.g // query-head groups per 128-row Q chunk
+
+	qpool := b.SBUFPool("q", 2, s.d*sz)
+	qtpool := b.SBUFPool("qT", 2, s.nd*gpr*s.g*sz)
+	kpool := b.SBUFPool("kT", 3, s.nd*blkKeys*sz)
+	vpool := b.SBUFPool("v", 3, chunks(blkKeys)*s.d*sz)
+	ppool := b.SBUFPool("p", 3, decodeKTile*sz)
+	ptpool := b.SBUFPool("pT", 3, chunks(decodeKTile)*s.g*sz)
+	statepool := b.SBUFPool("state", 4, 4*4)
+	opool := b.SBUFPool("o", 4, (s.d+2)*4)
+	outpool := b.SBUFPool("out", 3, s.d*s.out.Size())
+	itpool := b.SBUFPool("tilestat", 8, 3*4)
+	spsum := b.PSUMPool("s", 2, decodeKTile*4)
+	tpsum := b.PSUMPool("pT", 2, chunks(decodeKTile)*s.g*4)
+	vpsum := b.PSUMPool("pv", 2, s.d*4)
+	if err := b.Err(); err != nil {
+		return nil, fmt.Errorf("decode_attention: %w", err)
+	}
+
+	pipe := newPipe(7)
+	qring, kring, sring := newSlotRing(2), newSlotRing(3), newSlotRing(4)
+	rows := s.batch * s.heads
+	for r0 := 0; r0 < rows; r0 += gpr * s.g {
+		nr := min(gpr*s.g, rows-r0)
+		// Q rows of gpr groups: one load, one transpose per head-dim
+		// chunk, Qᵀ [d, rows] to SBUF; group j's stationary is columns
+		// [j·g, (j+1)·g).
+		qslot := qring.take(pipe)
+		// The Q transposes borrow the pT PSUM pool: drain the pipeline
+		// so no pending Pᵀ copy reads a slot they overwrite (once per
+		// 128 query rows).
+		pipe.flush()
+		qs := qpool.Tile(s.dt, nr, s.d)
+		b.Load(qs, q.Tile(r0, 0, nr, s.d))
+		qT := qtpool.Tile(s.dt, s.dch(0), s.nd*gpr*s.g)
+		for i := range s.nd {
+			tp := tpsum.Tile(isa.FP32, s.dch(i), nr)
+			b.Transpose(tp, qs.Cols(i*lanes, s.dch(i)))
+			b.TensorCopy(isa.Vector, qT.Rows(0, s.dch(i)).Cols(i*gpr*s.g, nr), tp)
+		}
+		for j := 0; j*s.g < nr; j++ {
+			row := r0 + j*s.g // first Q row of the group: (bi, kh·g)
+			bi, kh := row/s.heads, (row%s.heads)/s.g
+			qv := func(i int) isa.AP { return qT.Rows(0, s.dch(i)).Cols(i*gpr*s.g+j*s.g, s.g) }
+			for sp := range s.splits {
+				k0, k1 := s.splitRange(sp)
+				sslot := sring.take(pipe)
+				st := &decodeSplit{row: row, sp: sp,
+					st: statepool.Tile(isa.FP32, s.g, 4), o: opool.Tile(isa.FP32, s.g, s.d+2)}
+				for kb := k0; kb < k1; kb += blkKeys {
+					n := min(blkKeys, k1-kb)
+					kslot := kring.take(pipe)
+					kt := kpool.Tile(s.dt, s.dch(0), s.nd*blkKeys)
+					for i := range s.nd {
+						b.Load(kt.Rows(0, s.dch(i)).Cols(i*blkKeys, n), kT.Tile(s.kRow(bi, kh)+i*lanes, kb, s.dch(i), n))
+					}
+					vt := vpool.Tile(s.dt, min(lanes, n), chunks(blkKeys)*s.d)
+					if nc := n / lanes; nc > 0 {
+						b.Load(vt.Cols(0, nc*s.d), hbmAP(v, s.vRow(bi, kh, kb)*s.d, lanes, s.d,
+							isa.Dim{Stride: lanes * s.d, Count: nc}, isa.Dim{Stride: 1, Count: s.d}))
+					}
+					if r := n % lanes; r > 0 {
+						nc := n / lanes
+						b.Load(vt.Rows(0, r).Cols(nc*s.d, s.d), v.Tile(s.vRow(bi, kh, kb+nc*lanes), 0, r, s.d))
+					}
+					for c0 := kb; c0 < kb+n; c0 += decodeKTile {
+						nt := min(decodeKTile, kb+n-c0)
+						it := &decodeItem{b: b, s: s, sp: st, qv: qv, n: nt,
+							first: c0 == k0, last: c0+nt == k1,
+							kcols: func(i, c, w int) isa.AP {
+								return kt.Rows(0, s.dch(i)).Cols(i*blkKeys+c0-kb+c, w)
+							},
+							vchunk: func(c, rws int) isa.AP {
+								return vt.Rows(0, rws).Cols(((c0-kb)/lanes+c)*s.d, s.d)
+							},
+							spsum: spsum, tpsum: tpsum, vpsum: vpsum, ppool: ppool, ptpool: ptpool, itpool: itpool, outpool: outpool,
+							part: part, o: o,
+						}
+						idx := pipe.nextIdx()
+						qring.use(qslot, idx)
+						kring.use(kslot, idx)
+						sring.use(sslot, idx)
+						pipe.push(it.run)
+					}
+				}
+			}
+		}
+	}
+	pipe.flush()
+	if s.combine {
+		decodeCombine(b, s, part, o)
+	}
+	return b.Program()
+}
+
+// decodeSplit is the running state of one (group, split).
+type decodeSplit struct {
+	row, sp int
+	st      isa.AP // [g, 4] fp32: −scale·max ring (cols 0..2)
+	o       isa.AP // [g, d+2] fp32: unnormalised O, scale·max, row sum l
+	n       int    // tiles begun
+}
+
+// decodeItem is one KV tile of one (group, split), cut into the stages of
+// swPipe like attnItem: 0 TensorE S = QᵀK, 1 VectorE max, 2 ScalarE exp,
+// 3 TensorE Pᵀ, 4 VectorE Pᵀ copy, 5 TensorE PV, 6 GpSimdE/VectorE update.
+type decodeItem struct {
+	b           *isa.Builder
+	s           decodeShape
+	sp          *decodeSplit
+	qv          func(i int) isa.AP
+	n           int
+	first, last bool
+	kcols       func(i, c, w int) isa.AP
+	vchunk      func(c, rows int) isa.AP
+	spsum       *isa.Pool
+	tpsum       *isa.Pool
+	vpsum       *isa.Pool
+	ppool       *isa.Pool
+	ptpool      *isa.Pool
+	itpool      *isa.Pool
+	outpool     *isa.Pool
+	part, o     isa.HBMTensor
+	sps, its    isa.AP
+	nbOld       isa.AP
+	nbNew       isa.AP
+	p, tp, pt   isa.AP
+	pv          isa.AP
+}
+
+func (it *decodeItem) run(stage int) {
+	b, s, sp := it.b, it.s, it.sp
+	g, n := s.g, it.n
+	nc := (n + lanes - 1) / lanes
+	kc := func(c int) int { return min(lanes, n-c*lanes) }
+	const bank = 512 // fp32 per PSUM bank: one matmul's destination on v2/v3
+	switch stage {
+	case 0:
+		it.sps = it.spsum.Tile(isa.FP32, g, n)
+		for c := 0; c < n; c += bank {
+			w := min(bank, n-c)
+			for i := range s.nd {
+				b.Matmul(it.sps.Cols(c, w), it.qv(i), it.kcols(i, c, w), i > 0)
+			}
+		}
+	case 1:
+		it.its = it.itpool.Tile(isa.FP32, g, 3)
+		nr := it.its.Col(0)
+		b.TensorReduce(nr, it.sps, isa.ALUMax, 1, true)
+		it.nbOld = sp.st.Col((sp.n + 2) % 3)
+		it.nbNew = sp.st.Col(sp.n % 3)
+		sp.n++
+		if it.first {
+			b.TensorScalar(isa.Vector, it.nbNew, nr, isa.ALUMul, isa.Imm(s.scale), isa.ALUBypass, isa.Imm(0))
+		} else {
+			b.TensorScalar(isa.Vector, it.nbNew, nr, isa.ALUMul, isa.Imm(s.scale), isa.ALUMin, isa.PerPartition(it.nbOld))
+		}
+	case 2:
+		if !it.first {
+			b.ActivationWith(it.its.Col(1), it.nbOld, isa.ActExp, isa.ActArgs{Scale: -1, BiasAP: it.nbNew})
+		}
+		it.p = it.ppool.Tile(s.dt, g, n)
+		b.ActivationWith(it.p, it.sps, isa.ActExp, isa.ActArgs{Scale: s.scale, BiasAP: it.nbNew, Reduce: it.its.Col(2)})
+	case 3:
+		it.tp = it.tpsum.Tile(isa.FP32, min(lanes, n), nc*g)
+		for c := range nc {
+			b.Transpose(it.tp.Rows(0, kc(c)).Cols(c*g, g), it.p.Cols(c*lanes, kc(c)))
+		}
+	case 4:
+		it.pt = it.ptpool.Tile(s.dt, min(lanes, n), nc*g)
+		full := n / lanes
+		if full > 0 {
+			copyOnScalar(b, it.pt.Cols(0, full*g), it.tp.Cols(0, full*g))
+		}
+		if r := n % lanes; r > 0 {
+			copyOnScalar(b, it.pt.Rows(0, r).Cols(full*g, g), it.tp.Rows(0, r).Cols(full*g, g))
+		}
+	case 5:
+		it.pv = it.vpsum.Tile(isa.FP32, g, s.d)
+		for c := range nc {
+			b.Matmul(it.pv, it.pt.Rows(0, kc(c)).Cols(c*g, g), it.vchunk(c, kc(c)), c > 0)
+		}
+	case 6:
+		o, l := sp.o.Cols(0, s.d), sp.o.Col(s.d+1)
+		alpha, rs := it.its.Col(1), it.its.Col(2)
+		if it.first {
+			b.TensorCopy(isa.Vector, o, it.pv)
+			b.TensorCopy(isa.GpSimd, l, rs)
+		} else {
+			b.TensorScalar(isa.GpSimd, o, o, isa.ALUMul, isa.PerPartition(alpha), isa.ALUBypass, isa.Imm(0))
+			b.TensorScalar(isa.GpSimd, l, l, isa.ALUMul, isa.PerPartition(alpha), isa.ALUAdd, isa.PerPartition(rs))
+			b.TensorTensor(o, o, it.pv, isa.ALUAdd)
+		}
+		if !it.last {
+			return
+		}
+		if s.combine {
+			// Partial: O, scale·max (= −nb), l in one row per query head.
+			b.TensorScalar(isa.GpSimd, sp.o.Col(s.d), it.nbNew, isa.ALUMul, isa.Imm(-1), isa.ALUBypass, isa.Imm(0))
+			b.Store(hbmAP(it.part, (sp.row*s.splits+sp.sp)*(s.d+2), g, s.splits*(s.d+2), isa.Dim{Stride: 1, Count: s.d + 2}), sp.o)
+			return
+		}
+		ot := it.outpool.Tile(s.out, g, s.d)
+		b.TensorScalar(isa.GpSimd, ot, o, isa.ALUDiv, isa.PerPartition(l), isa.ALUBypass, isa.Imm(0))
+		b.Store(it.o.Tile(sp.row, 0, g, s.d), ot)
+	}
+}
+
+// decodeCombine merges the split partials of 128 query rows at a time:
+// M = max_s m_s, w_s = exp(m_s − M), O = Σ w_s·O_s / Σ w_s·l_s. The
+// weighted sum is one tensor_tensor over [rows, splits, d] (w broadcast
+// along d by a stride-0 pattern) and one tensor_reduce over the splits
+// axis, read through a transposed view.
+func decodeCombine(b *isa.Builder, s decodeShape, part, o isa.HBMTensor) {
+	rows := s.batch * s.heads
+	w := s.d + 2
+	ppool := b.SBUFPool("partials", 2, s.splits*w*4)
+	wpool := b.SBUFPool("weights", 2, 2*s.splits*4)
+	tpool := b.SBUFPool("weighted", 1, s.splits*s.d*4)
+	apool := b.SBUFPool("acc", 2, s.d*4)
+	outpool := b.SBUFPool("combined", 2, s.d*s.out.Size())
+	cpool := b.SBUFPool("colstat", 8, 4)
+	if b.Err() != nil {
+		return
+	}
+	for r0 := 0; r0 < rows; r0 += lanes {
+		nr := min(lanes, rows-r0)
+		pt := ppool.Tile(isa.FP32, nr, s.splits*w)
+		b.Load(pt, hbmAP(part, r0*s.splits*w, nr, s.splits*w, isa.Dim{Stride: 1, Count: s.splits * w}))
+		mv := view(pt, s.d*4, isa.Dim{Stride: w, Count: s.splits})
+		lv := view(pt, (s.d+1)*4, isa.Dim{Stride: w, Count: s.splits})
+		negM := cpool.Tile(isa.FP32, nr, 1)
+		b.TensorReduce(negM, mv, isa.ALUMax, 1, true)
+		wt := wpool.Tile(isa.FP32, nr, 2*s.splits) // [0,splits): w, [splits, 2·splits): w·l
+		b.ActivationWith(wt.Cols(0, s.splits), mv, isa.ActExp, isa.ActArgs{Scale: 1, BiasAP: negM})
+		b.TensorTensor(wt.Cols(s.splits, s.splits), wt.Cols(0, s.splits), lv, isa.ALUMul)
+		L := cpool.Tile(isa.FP32, nr, 1)
+		b.TensorReduce(L, wt.Cols(s.splits, s.splits), isa.ALUAdd, 1, false)
+		tw := tpool.Tile(isa.FP32, nr, s.splits, s.d)
+		b.TensorTensor(tw,
+			view(pt, 0, isa.Dim{Stride: w, Count: s.splits}, isa.Dim{Stride: 1, Count: s.d}),
+			view(wt, 0, isa.Dim{Stride: 1, Count: s.splits}, isa.Dim{Stride: 0, Count: s.d}), isa.ALUMul)
+		acc := apool.Tile(isa.FP32, nr, s.d)
+		b.TensorReduce(acc, view(tw, 0, isa.Dim{Stride: 1, Count: s.d}, isa.Dim{Stride: s.d, Count: s.splits}), isa.ALUAdd, 1, false)
+		ot := outpool.Tile(s.out, nr, s.d)
+		b.TensorScalar(isa.Vector, ot, acc, isa.ALUDiv, isa.PerPartition(L), isa.ALUBypass, isa.Imm(0))
+		b.Store(o.Tile(r0, 0, nr, s.d), ot)
+	}
+}
+
+// decodeReference: O[b,h] = softmax(scale·K·q)ᵀ·V over all seqlen keys of
+// KV head h/(heads/kv_heads), in float64.
+func decodeReference(p Params, in map[string][]float32) map[string][]float64 {
+	B, H, kvh, S, d := p.Int("batch"), p.Int("heads"), kvHeadsOf(p), p.Int("seqlen"), p.Int("headdim")
+	g := H / kvh
+	q, kT, v := in["Q"], in["KT"], in["V"]
+	scale := 1 / math.Sqrt(float64(d))
+	out := make([]float64, B*H*d)
+	sc := make([]float64, S)
+	for bi := range B {
+		for h := range H {
+			kh := h / g
+			qr := q[(bi*H+h)*d : (bi*H+h+1)*d]
+			kb := (bi*kvh + kh) * d * S
+			vb := (bi*kvh + kh) * S * d
+			m := math.Inf(-1)
+			for j := range S {
+				dot := 0.0
+				for e := range d {
+					dot += float64(qr[e]) * float64(kT[kb+e*S+j])
+				}
+				sc[j] = dot * scale
+				m = math.Max(m, sc[j])
+			}
+			sum := 0.0
+			for j := range S {
+				sc[j] = math.Exp(sc[j] - m)
+				sum += sc[j]
+			}
+			o := out[(bi*H+h)*d : (bi*H+h+1)*d]
+			for j := range S {
+				wj := sc[j] / sum
+				for e := range d {
+					o[e] += wj * float64(v[vb+j*d+e])
+				}
+			}
+		}
+	}
+	return map[string][]float64{"O": out}
+}

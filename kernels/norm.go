@@ -1,0 +1,227 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/trnsim/trnsim/isa"
+)
+
+// normEps is the variance epsilon of RMSNorm and LayerNorm: Llama 3's
+// rms_norm_eps (1e-5), also PyTorch's LayerNorm default.
+const normEps = 1e-5
+
+// rowFMax is the free size of one Vector/Scalar instruction in the
+// row-resident kernels (norms, softmax): 4096 elements keeps the
+// instruction count low and its fixed cost (HARDWARE.md A §3.2 MIN_II ≈ 64
+// cycles, +100 static) under 5%, and leaves room for four chunks of
+// scratch in SBUF.
+const rowFMax = 4096
+
+// rowChunk is one instruction-sized piece [c0, c0+n) of a row.
+type rowChunk struct{ c0, n int }
+
+func rowChunks(cols int) []rowChunk {
+	var cs []rowChunk
+	for c0 := 0; c0 < cols; c0 += rowFMax {
+		cs = append(cs, rowChunk{c0, min(rowFMax, cols-c0)})
+	}
+	return cs
+}
+
+func rmsnormKernel() *Kernel {
+	return &Kernel{
+		Name:   "rmsnorm",
+		Doc:    "out = x / sqrt(mean(x²) + 1e-5) · w over the hidden dimension (Llama's RMSNorm)",
+		Params: tokensHiddenParams(layerDTypes),
+		FLOPs:  elemFLOPs(4), // square, sum, ·rstd, ·w
+		Neuron: func(arch isa.Arch, p Params) (*isa.Program, error) { return normNeuron(arch, p, false) },
+		Reference: func(p Params, in map[string][]float32) map[string][]float64 {
+			T, H := p.Int("tokens"), p.Int("hidden")
+			x, w := in["x"], in["w"]
+			out := make([]float64, T*H)
+			for t := range T {
+				row := x[t*H : (t+1)*H]
+				ss := 0.0
+				for _, v := range row {
+					ss += float64(v) * float64(v)
+				}
+				r := 1 / math.Sqrt(ss/float64(H)+normEps)
+				for j, v := range row {
+					out[t*H+j] = float64(v) * r * float64(w[j])
+				}
+			}
+			return map[string][]float64{"out": out}
+		},
+		// out = rnd(rnd(x·rstd)·w): two roundings into the dtype, 2u. rstd
+		// comes from an fp32 sum of H squares (relative error ≤ H·2^-24 in
+		// the worst case, halved by the square root) and an fp32 power (a
+		// few ulps). Every step is a product, so the bound is relative;
+		// Abs only covers results in the dtype's subnormal range.
+		Tolerance: func(p Params) Tolerance {
+			u, H := unitRoundoff(p.DType("dtype")), float64(p.Int("hidden"))
+			return Tolerance{Abs: 1e-6, Rel: 2*u + (H/2+8)*fp32u,
+				Why: "two roundings to dtype (2u); fp32 sum of H squares and rsqrt: (H/2+8)·2^-24"}
+		},
+	}
+}
+
+func layernormKernel() *Kernel {
+	return &Kernel{
+		Name:   "layernorm",
+		Doc:    "out = (x − mean)/sqrt(var + 1e-5)·gamma + beta over the hidden dimension",
+		Params: tokensHiddenParams(layerDTypes),
+		FLOPs:  elemFLOPs(7), // sum, square, sum of squares, −mean, ·rstd, ·gamma, +beta
+		Neuron: func(arch isa.Arch, p Params) (*isa.Program, error) { return normNeuron(arch, p, true) },
+		Reference: func(p Params, in map[string][]float32) map[string][]float64 {
+			T, H := p.Int("tokens"), p.Int("hidden")
+			x, g, bt := in["x"], in["gamma"], in["beta"]
+			out := make([]float64, T*H)
+			for t := range T {
+				row := x[t*H : (t+1)*H]
+				mean := 0.0
+				for _, v := range row {
+					mean += float64(v)
+				}
+				mean /= float64(H)
+				v2 := 0.0
+				for _, v := range row {
+					d := float64(v) - mean
+					v2 += d * d
+				}
+				r := 1 / math.Sqrt(v2/float64(H)+normEps)
+				for j, v := range row {
+					out[t*H+j] = (float64(v)-mean)*r*float64(g[j]) + float64(bt[j])
+				}
+			}
+			return map[string][]float64{"out": out}
+		},
+		Tolerance: layernormTolerance,
+	}
+}
+
+// layernormTolerance: out = rnd(rnd(rnd(x̂)·γ) + β) with x̂ = (x−mean)·rstd
+// computed in fp32. The last rounding is relative to the result (u); the
+// first two are relative to x̂·γ, which can be larger than the result
+// after β is added, so they form the absolute term 2u·X, X a bound on |x̂|
+// (|γ| < 1 for the [-1,1) check inputs). |x̂| ≤ √(H−1) always; for the
+// uniform check inputs it stays below 3. The variance is E[x²] − mean² in
+// fp32: its error relative to var is ≤ H·2^-24 for |x| ≤ 1, var ≈ 1/3,
+// which moves x̂ by that relative amount (another X·H·2^-24).
+func layernormTolerance(p Params) Tolerance {
+	u, H := unitRoundoff(p.DType("dtype")), float64(p.Int("hidden"))
+	X := math.Min(math.Sqrt(math.Max(H-1, 0)), 3)
+	return Tolerance{Abs: X*(2*u+(H+8)*fp32u) + 1e-6, Rel: u,
+		Why: "rounding of x̂ and x̂·γ (2u·|x̂|, |x̂| ≤ min(√(H−1), 3)), of the result (u); fp32 variance (H·2^-24)"}
+}
+
+// normNeuron builds RMSNorm (layer false) or LayerNorm (layer true): token
+// rows on the 128 lanes, the hidden dimension along the free axis, each row
+// resident in SBUF so x is read from HBM once.
+//
+// Per 128-token tile: the sums run fused into ScalarE activations
+// (activation with add-reduce, HARDWARE.md A §2.2) — square for the sum of
+// squares, and for LayerNorm the plain sum on VectorE (tensor_reduce) so
+// both engines share the reduction pass. The [P,1] statistics are a few
+// VectorE tensor_scalar ops. Normalisation is one ScalarE activation per
+// chunk with the per-row scale (rstd) and bias (−mean·rstd) folded in —
+// the "3-in-1 activation" (A §3.2: 3× faster than separate ops) — and the
+// weights are applied on VectorE, so ScalarE and VectorE stream in
+// parallel while DMA loads the next tile.
+func normNeuron(arch isa.Arch, p Params, layer bool) (*isa.Program, error) {
+	T, H, dt := p.Int("tokens"), p.Int("hidden"), p.DType("dtype")
+	name := "rmsnorm"
+	if layer {
+		name = "layernorm"
+	}
+	b := isa.NewBuilder(arch, p.String())
+	x := b.Input("x", dt, T, H)
+	var w, beta isa.HBMTensor
+	if layer {
+		w = b.Input("gamma", dt, H)
+		beta = b.Input("beta", dt, H)
+	} else {
+		w = b.Input("w", dt, H)
+	}
+	out := b.Output("out", dt, T, H)
+	chunks := rowChunks(H)
+	nch := len(chunks)
+	F := chunks[0].n
+	sz := dt.Size()
+
+	// Weights are broadcast to every lane once (a DMA with row stride 0)
+	// and reused by every tile.
+	wpool := b.SBUFPool("weights", 1, H*sz)
+	wt := wpool.Tile(dt, lanes, H)
+	b.Load(wt, hbmAP(w, 0, lanes, 0, isa.Dim{Stride: 1, Count: H}))
+	var bt isa.AP
+	if layer {
+		bpool := b.SBUFPool("bias", 1, H*sz)
+		bt = bpool.Tile(dt, lanes, H)
+		b.Load(bt, hbmAP(beta, 0, lanes, 0, isa.Dim{Stride: 1, Count: H}))
+	}
+	xpool := b.SBUFPool("x", 2, H*sz)
+	ypool := b.SBUFPool("y", 3, F*sz)
+	opool := b.SBUFPool("out", 3, F*sz)
+	junk := b.SBUFPool("junk", 1, F*sz)
+	stat := b.SBUFPool("stats", 4, 2*nch*4)
+	small := b.SBUFPool("rowstat", 12, 4)
+	if err := b.Err(); err != nil {
+		return nil, fmt.Errorf("%s: hidden=%d in %s does not fit one row per lane in SBUF: %w", name, H, dt, err)
+	}
+
+	for r0 := 0; r0 < T; r0 += lanes {
+		rows := min(lanes, T-r0)
+		xt := xpool.Tile(dt, rows, H)
+		b.Load(xt, x.Tile(r0, 0, rows, H))
+		st := stat.Tile(isa.FP32, rows, 2*nch) // cols [0,nch): Σx², [nch,2nch): Σx
+		for i, c := range chunks {
+			j := junk.Tile(dt, rows, c.n)
+			b.ActivationWith(j, xt.Cols(c.c0, c.n), isa.ActSquare, isa.ActArgs{Scale: 1, Reduce: st.Col(i)})
+			if layer {
+				b.TensorReduce(st.Col(nch+i), xt.Cols(c.c0, c.n), isa.ALUAdd, 1, false)
+			}
+		}
+		ss, sum := st.Col(0), st.Col(nch)
+		if nch > 1 {
+			ss = small.Tile(isa.FP32, rows, 1)
+			b.TensorReduce(ss, st.Cols(0, nch), isa.ALUAdd, 1, false)
+			if layer {
+				sum = small.Tile(isa.FP32, rows, 1)
+				b.TensorReduce(sum, st.Cols(nch, nch), isa.ALUAdd, 1, false)
+			}
+		}
+		invH := float32(1 / float64(H))
+		rstd := small.Tile(isa.FP32, rows, 1)
+		var nb isa.AP
+		if layer {
+			nmean := small.Tile(isa.FP32, rows, 1)
+			b.TensorScalar(isa.Vector, nmean, sum, isa.ALUMul, isa.Imm(-invH), isa.ALUBypass, isa.Imm(0))
+			msq := small.Tile(isa.FP32, rows, 1)
+			b.TensorScalar(isa.Vector, msq, nmean, isa.ALUMul, isa.PerPartition(nmean), isa.ALUBypass, isa.Imm(0))
+			// var = Σx²/H − mean²
+			b.TensorScalar(isa.Vector, rstd, ss, isa.ALUMul, isa.Imm(invH), isa.ALUSub, isa.PerPartition(msq))
+			b.TensorScalar(isa.Vector, rstd, rstd, isa.ALUAdd, isa.Imm(normEps), isa.ALUPow, isa.Imm(-0.5))
+			nb = small.Tile(isa.FP32, rows, 1)
+			b.TensorScalar(isa.Vector, nb, nmean, isa.ALUMul, isa.PerPartition(rstd), isa.ALUBypass, isa.Imm(0))
+		} else {
+			b.TensorScalar(isa.Vector, rstd, ss, isa.ALUMul, isa.Imm(invH), isa.ALUAdd, isa.Imm(normEps))
+			b.TensorScalar(isa.Vector, rstd, rstd, isa.ALUPow, isa.Imm(-0.5), isa.ALUBypass, isa.Imm(0))
+		}
+		for _, c := range chunks {
+			y := ypool.Tile(dt, rows, c.n)
+			args := isa.ActArgs{Scale: 1, ScaleAP: rstd}
+			if layer {
+				args.BiasAP = nb
+			}
+			b.ActivationWith(y, xt.Cols(c.c0, c.n), isa.ActCopy, args)
+			o := opool.Tile(dt, rows, c.n)
+			b.TensorTensor(o, y, wt.Rows(0, rows).Cols(c.c0, c.n), isa.ALUMul)
+			if layer {
+				b.TensorTensor(o, o, bt.Rows(0, rows).Cols(c.c0, c.n), isa.ALUAdd)
+			}
+			b.Store(out.Tile(r0, c.c0, rows, c.n), o)
+		}
+	}
+	return b.Program()
+}

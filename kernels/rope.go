@@ -1,0 +1,124 @@
+package kernels
+
+import (
+	"fmt"
+
+	"github.com/trnsim/trnsim/isa"
+)
+
+func ropeKernel() *Kernel {
+	return &Kernel{
+		Name: "rope",
+		Doc:  "rotary position embedding, rotate-half form: out = x·cos + rotate_half(x)·sin per head",
+		Params: []Param{
+			{Name: "tokens", Kind: IntParam, Default: "4096", Doc: "tokens (rows)"},
+			{Name: "heads", Kind: IntParam, Default: "32", Doc: "heads rotated with the same angles"},
+			{Name: "headdim", Kind: IntParam, Default: "128", Doc: "head dimension (even)"},
+			{Name: "dtype", Kind: DTypeParam, Default: "bf16", Allowed: layerDTypes, Doc: "input and output dtype"},
+		},
+		Check: func(p Params) error {
+			if d := p.Int("headdim"); d%2 != 0 {
+				return fmt.Errorf("rope: headdim=%d must be even (it rotates pairs of halves)", d)
+			}
+			return nil
+		},
+		FLOPs: func(p Params) float64 {
+			return 3 * float64(p.Int("tokens")) * float64(p.Int("heads")) * float64(p.Int("headdim")) // two products and a sum per output
+		},
+		Neuron:    ropeNeuron,
+		Reference: ropeReference,
+		// Each output is a·b ± c·d computed in fp32 and rounded once into
+		// the dtype (u of the result). The fp32 products and difference add
+		// 2^-24 of |a·b|+|c·d| ≤ 2 (inputs in [-1,1)), which matters only
+		// where the difference cancels: Abs.
+		Tolerance: func(p Params) Tolerance {
+			u := unitRoundoff(p.DType("dtype"))
+			return Tolerance{Abs: 4 * fp32u, Rel: u, Why: "one rounding to dtype (u); fp32 products and sum, 2·2^-24 absolute where they cancel"}
+		},
+	}
+}
+
+// ropeReference: x [T, heads, d], cos and sin [T, d/2]; for i < d/2,
+// out[i] = x[i]·cos[i] − x[i+d/2]·sin[i] and out[i+d/2] = x[i+d/2]·cos[i] +
+// x[i]·sin[i] (Llama's rotate_half convention).
+func ropeReference(p Params, in map[string][]float32) map[string][]float64 {
+	T, Hh, d := p.Int("tokens"), p.Int("heads"), p.Int("headdim")
+	x, cs, sn := in["x"], in["cos"], in["sin"]
+	h2 := d / 2
+	out := make([]float64, T*Hh*d)
+	for t := range T {
+		for h := range Hh {
+			base := (t*Hh + h) * d
+			for i := range h2 {
+				x1, x2 := float64(x[base+i]), float64(x[base+h2+i])
+				c, s := float64(cs[t*h2+i]), float64(sn[t*h2+i])
+				out[base+i] = x1*c - x2*s
+				out[base+h2+i] = x2*c + x1*s
+			}
+		}
+	}
+	return map[string][]float64{"out": out}
+}
+
+// ropeNeuron: tokens on lanes, each token's heads·headdim values along the
+// free axis; the cos/sin rows of the tile are loaded once and read by every
+// head through a stride-0 access pattern (no copies per head). The six
+// products and sums are VectorE tensor_tensor ops over all heads at once; products go to fp32 scratch so the result is rounded once.
+// Heads are processed in groups that keep one instruction under 4096
+// elements per lane.
+func ropeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
+	T, Hh, d, dt := p.Int("tokens"), p.Int("heads"), p.Int("headdim"), p.DType("dtype")
+	h2 := d / 2
+	b := isa.NewBuilder(arch, p.String())
+	x := b.Input("x", dt, T, Hh, d)
+	cs := b.Input("cos", dt, T, h2)
+	sn := b.Input("sin", dt, T, h2)
+	out := b.Output("out", dt, T, Hh, d)
+
+	hg := max(1, min(Hh, rowFMax/d)) // heads per instruction group
+	sz := dt.Size()
+	xpool := b.SBUFPool("x", 3, hg*d*sz)
+	opool := b.SBUFPool("out", 3, hg*d*sz)
+	cpool := b.SBUFPool("cossin", 4, h2*sz)
+	tpool := b.SBUFPool("prod", 4, hg*h2*4)
+	if err := b.Err(); err != nil {
+		return nil, fmt.Errorf("rope: headdim=%d does not fit SBUF: %w", d, err)
+	}
+	for r0 := 0; r0 < T; r0 += lanes {
+		rows := min(lanes, T-r0)
+		ct := cpool.Tile(dt, rows, h2)
+		b.Load(ct, cs.Tile(r0, 0, rows, h2))
+		st := cpool.Tile(dt, rows, h2)
+		b.Load(st, sn.Tile(r0, 0, rows, h2))
+		for h0 := 0; h0 < Hh; h0 += hg {
+			nh := min(hg, Hh-h0)
+			xt := xpool.Tile(dt, rows, nh*d)
+			b.Load(xt, hbmAP(x, r0*Hh*d+h0*d, rows, Hh*d, isa.Dim{Stride: 1, Count: nh * d}))
+			ot := opool.Tile(dt, rows, nh*d)
+			// [rows, nh, d/2] views of the halves and of cos/sin
+			// broadcast over heads.
+			half := func(a isa.AP, second bool) isa.AP {
+				off := 0
+				if second {
+					off = h2 * a.DType.Size()
+				}
+				return view(a, off, isa.Dim{Stride: d, Count: nh}, isa.Dim{Stride: 1, Count: h2})
+			}
+			bc := func(a isa.AP) isa.AP { return view(a, 0, isa.Dim{Stride: 0, Count: nh}, isa.Dim{Stride: 1, Count: h2}) }
+			x1, x2 := half(xt, false), half(xt, true)
+			c, s := bc(ct), bc(st)
+			t1 := tpool.Tile(isa.FP32, rows, nh, h2)
+			t2 := tpool.Tile(isa.FP32, rows, nh, h2)
+			b.TensorTensor(t1, x1, c, isa.ALUMul)
+			b.TensorTensor(t2, x2, s, isa.ALUMul)
+			b.TensorTensor(half(ot, false), t1, t2, isa.ALUSub)
+			t3 := tpool.Tile(isa.FP32, rows, nh, h2)
+			t4 := tpool.Tile(isa.FP32, rows, nh, h2)
+			b.TensorTensor(t3, x2, c, isa.ALUMul)
+			b.TensorTensor(t4, x1, s, isa.ALUMul)
+			b.TensorTensor(half(ot, true), t3, t4, isa.ALUAdd)
+			b.Store(hbmAP(out, r0*Hh*d+h0*d, rows, Hh*d, isa.Dim{Stride: 1, Count: nh * d}), ot)
+		}
+	}
+	return b.Program()
+}

@@ -114,7 +114,7 @@ func (e *SpecError) Error() string { return fmt.Sprintf("workload %q: %s", e.Spe
 // registry ks (see All).
 func Parse(ks []*Kernel, spec string) (Params, error) {
 	name, rest, _ := strings.Cut(spec, ":")
-	k, err := Lookup(ks, name)
+	k, err := Lookup(ks, strings.TrimSpace(name))
 	if err != nil {
 		return Params{}, &SpecError{spec, err.Error()}
 	}
@@ -128,7 +128,7 @@ func Parse(ks []*Kernel, spec string) (Params, error) {
 			key, val, ok := strings.Cut(kv, "=")
 			key, val = strings.TrimSpace(key), strings.TrimSpace(val)
 			if !ok || key == "" {
-				return Params{}, &SpecError{spec, fmt.Sprintf("%q is not param=value", kv)}
+				return Params{}, &SpecError{spec, fmt.Sprintf("%q is not param=value (parameters of %s: %s)", kv, k.Name, k.paramNames())}
 			}
 			i := -1
 			for j, d := range k.Params {
@@ -186,12 +186,17 @@ func checkValue(k *Kernel, d Param, val string) (string, error) {
 		}
 		return strconv.FormatBool(b), nil
 	case DTypeParam:
+		// Compare canonical names, so an alias in the input ("fp8") or in
+		// Allowed matches, and the canonical value parses back.
 		dt, err := isa.ParseDType(val)
-		if err == nil && !contains(d.Allowed, dt.String()) {
-			err = fmt.Errorf("not supported by %s", k.Name)
+		ok := false
+		for _, a := range d.Allowed {
+			if ad, aerr := isa.ParseDType(a); aerr == nil && err == nil && ad == dt {
+				ok = true
+			}
 		}
-		if err != nil {
-			return "", fmt.Errorf("parameter %s=%q: %v (allowed: %s)", d.Name, val, err, strings.Join(d.Allowed, ", "))
+		if !ok {
+			return "", fmt.Errorf("parameter %s=%q: not a dtype %s accepts (allowed: %s)", d.Name, val, k.Name, strings.Join(d.Allowed, ", "))
 		}
 		return dt.String(), nil
 	case EnumParam:

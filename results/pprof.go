@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 
 	"github.com/google/pprof/profile"
 
@@ -35,7 +36,10 @@ import (
 // "dma", ...), opcode and lane (rep.Lanes: "dma.q3", ...).
 //
 // For a GPU run (prog == nil) the stack is kernel → phase (span.Op: "load",
-// "mma", "exp", ...) and samples carry the labels lane and phase.
+// "mma", "exp", ...), one frame per "/"-separated component of the phase
+// ("matmul/mainloop" is kernel → matmul → matmul/mainloop, so the GPU
+// kernels of a workload are told apart), and samples carry the labels lane
+// and phase.
 //
 // Spans with the same stack and labels are summed into one sample; time
 // and cycles are rounded to integers once per sample. The output depends
@@ -192,7 +196,12 @@ func buildProfile(rep *sim.Report, prog *isa.Program, kernel string) (*profile.P
 			labels["engine"] = []string{a.engine}
 			labels["opcode"] = []string{k.op}
 		} else {
-			stack = []*profile.Location{b.location(b.function(k.op, ""), 0), root}
+			// "matmul/mainloop": a frame per component, leaf first.
+			parts := strings.Split(k.op, "/")
+			for i := len(parts) - 1; i >= 0; i-- {
+				stack = append(stack, b.location(b.function(strings.Join(parts[:i+1], "/"), ""), 0))
+			}
+			stack = append(stack, root)
 			labels["phase"] = []string{k.op}
 		}
 		p.Sample = append(p.Sample, &profile.Sample{

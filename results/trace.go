@@ -63,9 +63,10 @@ func WriteTrace(w io.Writer, rep *sim.Report, prog *isa.Program) error {
 //     over 500 equal intervals of the run, emitted where the value
 //     changes. On NeuronCores each dma_copy that reads or writes HBM
 //     spreads its bytes evenly over its span. On GPUs spans carry no
-//     bytes: Report.Traffic's HBM reads are spread over the phases whose
-//     name starts with "load" and its writes over those starting with
-//     "store", in proportion to their durations.
+//     bytes: Report.Traffic's HBM reads are spread over the load phases
+//     and its writes over the store phases, in proportion to their
+//     durations, or over all phases but launch when the report has no
+//     load or store phases (see gpuTraffic).
 //
 // Events appear in that order; spans in Report.Spans order. The output is
 // written through a bufio.Writer as it is produced (a run with 100k spans
@@ -185,16 +186,9 @@ func (t *traceWriter) run(pid int, r TraceRun) {
 		extent = max(extent, s.End)
 	}
 	bw := newBandwidth(extent)
-	loadNs, storeNs := 0.0, 0.0
+	var gpu gpuTraffic
 	if prog == nil {
-		for _, s := range rep.Spans {
-			switch {
-			case strings.HasPrefix(s.Op, "load"):
-				loadNs += s.End - s.Start
-			case strings.HasPrefix(s.Op, "store"):
-				storeNs += s.End - s.Start
-			}
-		}
+		gpu = newGPUTraffic(rep)
 	}
 	sites := map[int32]string{}
 
@@ -280,18 +274,68 @@ func (t *traceWriter) run(pid int, r TraceRun) {
 				}
 			}
 		} else {
-			hbm := rep.Traffic[sim.LevelHBM]
-			switch d := s.End - s.Start; {
-			case strings.HasPrefix(s.Op, "load") && loadNs > 0:
-				bw.add(0, s.Start, s.End, float64(hbm.Read)*d/loadNs)
-			case strings.HasPrefix(s.Op, "store") && storeNs > 0:
-				bw.add(1, s.Start, s.End, float64(hbm.Write)*d/storeNs)
-			}
+			r, w := gpu.bytes(s)
+			bw.add(0, s.Start, s.End, r)
+			bw.add(1, s.Start, s.End, w)
 		}
 		b = append(b, "}}"...)
 		t.end(b)
 	}
 	bw.emit(t, pid)
+}
+
+// gpuTraffic spreads a GPU report's HBM traffic over its phases, which
+// carry no bytes of their own: reads over the phases named load…, writes
+// over those named store… (the last "/" component of Span.Op), in
+// proportion to their durations. A report without such phases (one whose
+// phases are prologue, mainloop, epilogue) spreads both over every phase
+// but launch, giving the kernel's average bandwidth while its CTAs run.
+type gpuTraffic struct {
+	read, write     float64 // HBM bytes
+	readNs, writeNs float64 // summed durations of the phases that carry them
+	split           bool    // load/store phases exist
+}
+
+func phaseName(op string) string { return op[strings.LastIndexByte(op, '/')+1:] }
+
+func newGPUTraffic(rep *sim.Report) gpuTraffic {
+	g := gpuTraffic{read: float64(rep.Traffic[sim.LevelHBM].Read), write: float64(rep.Traffic[sim.LevelHBM].Write)}
+	var all float64
+	for _, s := range rep.Spans {
+		d := s.End - s.Start
+		switch ph := phaseName(s.Op); {
+		case strings.HasPrefix(ph, "load"):
+			g.readNs += d
+		case strings.HasPrefix(ph, "store"):
+			g.writeNs += d
+		case ph != "launch":
+			all += d
+		}
+	}
+	g.split = g.readNs > 0 || g.writeNs > 0
+	if !g.split {
+		g.readNs, g.writeNs = all, all
+	}
+	return g
+}
+
+// bytes returns the HBM bytes read and written during span s.
+func (g gpuTraffic) bytes(s sim.Span) (read, write float64) {
+	d := s.End - s.Start
+	ph := phaseName(s.Op)
+	if g.split {
+		if strings.HasPrefix(ph, "load") && g.readNs > 0 {
+			read = g.read * d / g.readNs
+		}
+		if strings.HasPrefix(ph, "store") && g.writeNs > 0 {
+			write = g.write * d / g.writeNs
+		}
+		return read, write
+	}
+	if ph == "launch" || g.readNs <= 0 {
+		return 0, 0
+	}
+	return g.read * d / g.readNs, g.write * d / g.writeNs
 }
 
 // bandwidth bins bytes moved into equal intervals of [0, extent). Each

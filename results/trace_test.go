@@ -204,6 +204,39 @@ func TestWriteTraceGPU(t *testing.T) {
 	}
 }
 
+// TestWriteTraceGPUPhases: phases named as sim/gpu names them, with no
+// load or store phase: HBM traffic is spread over all phases but launch.
+func TestWriteTraceGPUPhases(t *testing.T) {
+	rep := &sim.Report{Target: "h100", TimeNs: 105, Lanes: []string{"sm0-15", "sm16-31"}}
+	rep.Spans = append(rep.Spans, sim.Span{Lane: 0, Start: 0, End: 5, Op: "matmul/launch"})
+	for l := range int32(2) {
+		rep.Spans = append(rep.Spans,
+			sim.Span{Lane: l, Start: 5, End: 15, Op: "matmul/prologue"},
+			sim.Span{Lane: l, Start: 15, End: 95, Op: "matmul/mainloop"},
+			sim.Span{Lane: l, Start: 95, End: 105, Op: "matmul/epilogue"})
+	}
+	rep.Traffic[sim.LevelHBM] = sim.Traffic{Read: 4000, Write: 1000}
+	tf := parseTrace(t, TraceRun{Report: rep})
+	if n := len(spans(tf, 1)); n != 7 {
+		t.Errorf("%d spans, want 7", n)
+	}
+	// 4000 B read over 2 lanes × 100 ns of phases: 40 GB/s from 5 ns to
+	// 105 ns; writes 10 GB/s. Nothing during the launch.
+	r, w, cs := hbmBytes(t, tf, 1)
+	if !near(r, 4000, 0.01) || !near(w, 1000, 0.01) {
+		t.Errorf("HBM bytes from counters: %.3f read, %.3f written; want 4000, 1000", r, w)
+	}
+	var at50 traceEvent
+	for _, c := range cs {
+		if *c.Ts <= 0.05 {
+			at50 = c
+		}
+	}
+	if cs[0].Args["read_GBps"] != 0.0 || at50.Args["read_GBps"] != 40.0 || at50.Args["write_GBps"] != 10.0 {
+		t.Errorf("counters at 0 ns %v, at 50 ns %v; want 0, then 40 and 10 GB/s", cs[0].Args, at50.Args)
+	}
+}
+
 func TestWriteTraceOverlap(t *testing.T) {
 	rep := &sim.Report{Target: "trn2", TimeNs: 200, Lanes: []string{"dma.q0", "tensor"},
 		Spans: []sim.Span{

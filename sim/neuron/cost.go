@@ -1,0 +1,175 @@
+package neuron
+
+import (
+	"math"
+
+	"github.com/trnsim/trnsim/isa"
+)
+
+// The published Vector/Scalar/GpSimd cost rules (HARDWARE.md A §3.2) count
+// engine cycles from N, the free elements per partition of the
+// instruction's largest operand; partitions (≤ 128) cost nothing.
+
+func is16(d isa.DType) bool { return d == isa.BF16 || d == isa.FP16 }
+
+// innerContiguous reports whether the innermost free dimension is unit
+// stride.
+func innerContiguous(a *isa.AP) bool {
+	if a.NFree == 0 {
+		return true
+	}
+	d := a.Free[a.NFree-1]
+	return d.Count <= 1 || d.Stride == 1
+}
+
+// wideStride reports whether the innermost stride of a used SBUF/PSUM
+// operand exceeds limit bytes (A §1.3: halves the access bandwidth).
+func wideStride(a *isa.AP, limit int) bool {
+	if !a.Used() || a.Mem == isa.HBM || a.NFree == 0 {
+		return false
+	}
+	d := a.Free[a.NFree-1]
+	s := d.Stride
+	if s < 0 {
+		s = -s
+	}
+	return d.Count > 1 && s*a.DType.Size() > limit
+}
+
+// actTable returns the ScalarE activation-table set of f (A §3.2:
+// t0 = {copy, square, rsqrt}, t1 sigmoid, t2 silu, t3 exp, t4 softplus).
+// Functions the published list leaves out are given a set of their own,
+// except relu, a piecewise-linear function assumed to sit with copy.
+func actTable(f isa.ActFunc) int {
+	switch f {
+	case isa.ActCopy, isa.ActSquare, isa.ActRsqrt, isa.ActRelu:
+		return 0
+	case isa.ActSigmoid:
+		return 1
+	case isa.ActSilu:
+		return 2
+	case isa.ActExp:
+		return 3
+	case isa.ActTanh:
+		return 5
+	case isa.ActGelu:
+		return 6
+	case isa.ActReciprocal:
+		return 7
+	}
+	return 8 + int(f)
+}
+
+// engineCycles returns the initiation interval, in cycles of its engine,
+// of a Vector, Scalar or GpSimd instruction.
+func (c *Config) engineCycles(in *isa.Instr) float64 {
+	src, dst := &in.Src[0], &in.Dst
+	n := float64(dst.FreeElems())
+	if src.Used() {
+		n = max(n, float64(src.FreeElems()))
+	}
+	minII := float64(c.MinIICycles)
+	vecPerf := in.Engine == isa.Vector && c.VectorWidth16 > c.Lanes
+	var cyc float64
+	switch in.Op {
+	case isa.OpActivation:
+		// A §3.2 activation max(MIN_II, N); activation_reduce adds MIN_II.
+		cyc = max(minII, n)
+		if in.Red.Used() {
+			cyc += minII
+		}
+	case isa.OpTensorTensor:
+		a, b := src, &in.Src[1]
+		onePSUM := (a.Mem == isa.PSUM) != (b.Mem == isa.PSUM)
+		all16 := is16(a.DType) && is16(b.DType) && is16(dst.DType)
+		allBF16 := a.DType == isa.BF16 && b.DType == isa.BF16 && dst.DType == isa.BF16
+		simpleOp := in.ALU[0] == isa.ALUAdd || in.ALU[0] == isa.ALUSub || in.ALU[0] == isa.ALUMul
+		contig := innerContiguous(a) && innerContiguous(b) && innerContiguous(dst)
+		// A §3.2 tensor_tensor: N if one input in PSUM and the other in
+		// SBUF, or all bf16 + add/mul/sub + contiguous; else 2N.
+		cyc = 2 * n
+		if onePSUM || (allBF16 && simpleOp && contig) {
+			cyc = n
+		}
+		// A §3.2 NC-v3 perf mode: tensor_tensor 2× when both inputs are in
+		// SBUF and all bf16/fp16.
+		if vecPerf && a.Mem == isa.SBUF && b.Mem == isa.SBUF && all16 {
+			cyc /= 2
+		}
+		if in.Engine == isa.Vector && in.ALU[0] == isa.ALUDiv {
+			// A §3.2 Vector reciprocal max(MIN_II, 8N); division is
+			// assumed to go through the same reciprocal datapath.
+			cyc = 8 * n
+		}
+		cyc = max(minII, cyc)
+	case isa.OpTensorScalar, isa.OpTensorCopy:
+		// A §3.2 tensor_scalar / tensor_copy max(MIN_II, N).
+		cyc = n
+		both16 := is16(src.DType) && is16(dst.DType)
+		switch {
+		case in.Engine == isa.Vector && in.Op == isa.OpTensorScalar && (in.ALU[0] == isa.ALUDiv || in.ALU[1] == isa.ALUDiv):
+			cyc = 8 * n // A §3.2 Vector reciprocal 8N (division assumed alike)
+		case vecPerf && both16:
+			// A §3.2 NC-v3 Vector perf mode: 4× with in/out in SBUF and a
+			// contiguous innermost dimension, 2× otherwise.
+			if src.Mem == isa.SBUF && dst.Mem == isa.SBUF && innerContiguous(src) && innerContiguous(dst) {
+				cyc /= float64(c.VectorWidth16) / float64(c.Lanes)
+			} else {
+				cyc /= min(2, float64(c.VectorWidth16)/float64(c.Lanes))
+			}
+		case in.Engine == isa.Scalar && c.ScalarWidth16 > c.Lanes && both16:
+			// A §3.2 NC-v4 ScalarE perf mode: up to 2× for bf16/fp16.
+			cyc /= float64(c.ScalarWidth16) / float64(c.Lanes)
+		}
+		cyc = max(minII, cyc)
+	case isa.OpTensorReduce:
+		// A §3.2 tensor_reduce N/2 (bf16 in/out, add or max) else N.
+		cyc = n
+		if src.DType == isa.BF16 && dst.DType == isa.BF16 && (in.ALU[0] == isa.ALUAdd || in.ALU[0] == isa.ALUMax) {
+			cyc = n / 2
+		}
+		cyc = max(minII, cyc)
+	case isa.OpMemset:
+		// A §3.2 memset max(MIN_II, N/2) (zero, bf16/fp16) else max(MIN_II, N).
+		cyc = n
+		if in.Imm[0] == 0 && is16(dst.DType) {
+			cyc = n / 2
+		}
+		cyc = max(minII, cyc)
+	case isa.OpIota, isa.OpAffineSelect:
+		// A §3.2 iota 150 + N; affine_select GPSIMD_START + N.
+		return float64(c.GpSimdStartCycles) + n
+	default:
+		cyc = max(minII, n)
+	}
+	for i := range in.Src {
+		if wideStride(&in.Src[i], c.NarrowStrideBytes) {
+			return 2 * math.Ceil(cyc)
+		}
+	}
+	if wideStride(dst, c.NarrowStrideBytes) {
+		return 2 * math.Ceil(cyc)
+	}
+	return math.Ceil(cyc)
+}
+
+// matmulShape returns the contraction rows, stationary columns and moving
+// columns of a matmul; in double-row mode the outer free dimension (2) is
+// part of the contraction.
+func matmulShape(in *isa.Instr) (k, m, n int) {
+	st, mv := &in.Src[0], &in.Src[1]
+	k, m, n = st.Parts, st.FreeElems(), mv.FreeElems()
+	if in.DoubleRow {
+		k, m, n = 2*k, m/2, n/2
+	}
+	return k, m, n
+}
+
+// matmulPasses is the TensorE cost multiplier of a matmul's operand types
+// (A §3.1: fp32 costs 4× bf16).
+func (c *Config) matmulPasses(in *isa.Instr) int {
+	if in.Src[0].DType == isa.FP32 || in.Src[1].DType == isa.FP32 {
+		return c.FP32Passes
+	}
+	return 1
+}

@@ -1,0 +1,290 @@
+package neuron
+
+import (
+	"math"
+
+	"github.com/trnsim/trnsim/isa"
+)
+
+// region is the bounding rectangle an access pattern touches: rows are
+// partitions (SBUF, PSUM) or rows of the tensor's last dimension (HBM);
+// columns are bytes within a partition (SBUF, PSUM) or elements within a
+// row (HBM). Space 0 is SBUF, 1 PSUM, 2+t HBM tensor t.
+type region struct {
+	space  int64
+	r0, r1 int64
+	c0, c1 int64
+}
+
+func (a region) overlaps(b region) bool {
+	return a.space == b.space && a.r0 < b.r1 && b.r0 < a.r1 && a.c0 < b.c1 && b.c0 < a.c1
+}
+
+// access is what the tracker remembers about one region: the completion
+// time and lane of its last writer and the latest completion among its
+// readers (and among readers other than TensorE).
+type access struct {
+	reg          region
+	wEnd         float64
+	rEnd, rEndNT float64
+	wLane        int8
+	rLane        int8
+	rLaneNT      int8
+	wSeq         uint32  // bumped on every write to this region or one overlapping it
+	adj          []int32 // other regions that overlap this one
+}
+
+// tracker finds the data dependencies of each instruction in time
+// near-linear in program length. Kernels reuse a few tiles at fixed
+// offsets, so each distinct region is stored once (hash on the exact
+// rectangle) together with the list of stored regions overlapping it,
+// found once when the region is first seen (through a coarse grid).
+//
+// Keeping only the latest write and read times per region is exact, not an
+// approximation: a dependency on a stale entry (bytes since overwritten)
+// never binds, because the later writer of those bytes itself waited for
+// that entry and so completes after it (RAW, WAR and WAW all order
+// completions).
+type tracker struct {
+	entries []access
+	table   []int32 // open addressing: entry index + 1, 0 = empty
+	grid    map[int64][]int32
+	rowLen  []int64 // per HBM tensor: length of its last dimension
+	tracked []bool  // per HBM tensor: written by the program
+}
+
+const (
+	sbufCell = 1024 // bytes per grid cell along a partition
+	hbmCell  = 32   // tensor rows per grid cell
+)
+
+func newTracker(p *isa.Program) tracker {
+	t := tracker{table: make([]int32, 1024), grid: map[int64][]int32{}}
+	t.rowLen = make([]int64, len(p.Tensors))
+	t.tracked = make([]bool, len(p.Tensors))
+	for i, d := range p.Tensors {
+		t.rowLen[i] = 1
+		if n := len(d.Shape); n > 0 && d.Shape[n-1] > 0 {
+			t.rowLen[i] = int64(d.Shape[n-1])
+		}
+	}
+	// Tensors nothing writes (the inputs, usually) cannot be part of a
+	// dependency: do not track them.
+	for i := range p.Instrs {
+		if d := &p.Instrs[i].Dst; d.Mem == isa.HBM && d.Tensor >= 0 && d.Tensor < len(p.Tensors) {
+			t.tracked[d.Tensor] = true
+		}
+	}
+	return t
+}
+
+// regionOf returns the region of a, and false when a needs no tracking.
+func (t *tracker) regionOf(a *isa.AP) (region, bool) {
+	var lo, hi int64 // free extent relative to the row start, elements
+	for i := 0; i < a.NFree; i++ {
+		d := a.Free[i]
+		if d.Count <= 0 {
+			return region{}, false
+		}
+		ext := int64(d.Stride) * int64(d.Count-1)
+		if ext < 0 {
+			lo += ext
+		} else {
+			hi += ext
+		}
+	}
+	hi++
+	switch a.Mem {
+	case isa.SBUF, isa.PSUM:
+		sz := int64(a.DType.Size())
+		sp := int64(0)
+		if a.Mem == isa.PSUM {
+			sp = 1
+		}
+		off := int64(a.Offset)
+		return region{sp, int64(a.Start), int64(a.Start + a.Parts), off + lo*sz, off + hi*sz}, true
+	case isa.HBM:
+		if a.Tensor < 0 || a.Tensor >= len(t.tracked) || !t.tracked[a.Tensor] {
+			return region{}, false
+		}
+		L := t.rowLen[a.Tensor]
+		sp := int64(2 + a.Tensor)
+		first := int64(a.Offset) + lo
+		width := hi - lo
+		ps := int64(a.PStride)
+		parts := int64(max(a.Parts, 1))
+		if first >= 0 && ps >= 0 && (parts == 1 || ps%L == 0) && first%L+width <= L {
+			r0 := first / L
+			return region{sp, r0, r0 + (parts-1)*(ps/L) + 1, first % L, first%L + width}, true
+		}
+		// General pattern: the bounding rows, whole rows wide.
+		pe := ps * (parts - 1)
+		a0, a1 := int64(a.Offset)+lo+min(pe, 0), int64(a.Offset)+hi+max(pe, 0)
+		return region{sp, floorDiv(a0, L), floorDiv(a1-1, L) + 1, 0, L}, true
+	}
+	return region{}, false
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+func (r region) hash() uint64 {
+	h := uint64(r.space)*0x9E3779B97F4A7C15 ^ uint64(r.r0)
+	h = h*0xBF58476D1CE4E5B9 ^ uint64(r.r1)
+	h = h*0x94D049BB133111EB ^ uint64(r.c0)
+	h = h*0x9E3779B97F4A7C15 ^ uint64(r.c1)
+	h ^= h >> 31
+	h *= 0xBF58476D1CE4E5B9
+	return h ^ h>>29
+}
+
+// lookup returns the entry of region r, creating it (and its overlap list)
+// if it is new.
+func (t *tracker) lookup(r region) int32 {
+	mask := uint64(len(t.table) - 1)
+	for h := r.hash() & mask; ; h = (h + 1) & mask {
+		v := t.table[h]
+		if v == 0 {
+			idx := t.insert(r)
+			t.table[h] = idx + 1
+			if len(t.entries)*2 > len(t.table) {
+				t.grow()
+			}
+			return idx
+		}
+		if t.entries[v-1].reg == r {
+			return v - 1
+		}
+	}
+}
+
+func (t *tracker) grow() {
+	t.table = make([]int32, 2*len(t.table))
+	mask := uint64(len(t.table) - 1)
+	for i := range t.entries {
+		h := t.entries[i].reg.hash() & mask
+		for t.table[h] != 0 {
+			h = (h + 1) & mask
+		}
+		t.table[h] = int32(i) + 1
+	}
+}
+
+// cells returns the grid cells a region covers.
+func cells(r region) (lo, hi int64) {
+	if r.space < 2 {
+		return r.c0 / sbufCell, (r.c1 - 1) / sbufCell
+	}
+	return floorDiv(r.r0, hbmCell), floorDiv(r.r1-1, hbmCell)
+}
+
+func (t *tracker) insert(r region) int32 {
+	idx := int32(len(t.entries))
+	t.entries = append(t.entries, access{reg: r, wEnd: math.Inf(-1), rEnd: math.Inf(-1), rEndNT: math.Inf(-1), wLane: -1, rLane: -1, rLaneNT: -1})
+	lo, hi := cells(r)
+	for c := lo; c <= hi; c++ {
+		key := r.space<<40 ^ c
+		for _, j := range t.grid[key] {
+			e := &t.entries[j]
+			if !e.reg.overlaps(r) || (len(t.entries[idx].adj) > 0 && t.entries[idx].adj[len(t.entries[idx].adj)-1] == j) {
+				continue
+			}
+			if containsIdx(t.entries[idx].adj, j) {
+				continue
+			}
+			e.adj = append(e.adj, idx)
+			t.entries[idx].adj = append(t.entries[idx].adj, j)
+			// A new region overlapping an earlier one inherits nothing: the
+			// earlier entry's times stay with it and are found through adj.
+		}
+		t.grid[key] = append(t.grid[key], idx)
+	}
+	return idx
+}
+
+func containsIdx(xs []int32, x int32) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// dep is a time an instruction must wait for and the lane it waits on.
+type dep struct {
+	t    float64
+	lane int8
+}
+
+func (d *dep) raise(t float64, lane int8) {
+	if t > d.t {
+		d.t, d.lane = t, lane
+	}
+}
+
+// readDep raises d to the completion of the writers of region i, as seen
+// by an instruction on lane. TensorE accumulates into PSUM in order, so a
+// TensorE instruction never waits on an earlier TensorE write.
+func (t *tracker) readDep(i int32, lane int8, d *dep) {
+	e := &t.entries[i]
+	t.readDepOne(e, lane, d)
+	for _, j := range e.adj {
+		t.readDepOne(&t.entries[j], lane, d)
+	}
+}
+
+func (t *tracker) readDepOne(e *access, lane int8, d *dep) {
+	if lane == laneTensor && e.wLane == laneTensor {
+		return
+	}
+	d.raise(e.wEnd, e.wLane)
+}
+
+// writeDep raises d to the completion of the writers and readers of
+// region i.
+func (t *tracker) writeDep(i int32, lane int8, d *dep) {
+	e := &t.entries[i]
+	t.writeDepOne(e, lane, d)
+	for _, j := range e.adj {
+		t.writeDepOne(&t.entries[j], lane, d)
+	}
+}
+
+func (t *tracker) writeDepOne(e *access, lane int8, d *dep) {
+	if lane == laneTensor {
+		if e.wLane != laneTensor {
+			d.raise(e.wEnd, e.wLane)
+		}
+		d.raise(e.rEndNT, e.rLaneNT)
+		return
+	}
+	d.raise(e.wEnd, e.wLane)
+	d.raise(e.rEnd, e.rLane)
+}
+
+func (t *tracker) recordRead(i int32, end float64, lane int8) {
+	e := &t.entries[i]
+	if end > e.rEnd {
+		e.rEnd, e.rLane = end, lane
+	}
+	if lane != laneTensor && end > e.rEndNT {
+		e.rEndNT, e.rLaneNT = end, lane
+	}
+}
+
+func (t *tracker) recordWrite(i int32, end float64, lane int8) {
+	e := &t.entries[i]
+	if end >= e.wEnd {
+		e.wEnd, e.wLane = end, lane
+	}
+	e.wSeq++
+	for _, j := range e.adj {
+		t.entries[j].wSeq++
+	}
+}

@@ -1,0 +1,177 @@
+package neuron
+
+import (
+	"math"
+
+	"github.com/trnsim/trnsim/isa"
+)
+
+// dmaState models the core's DMA (HARDWARE.md A §3.3): every dma_copy is
+// split over the DMA engines by partition (8 partitions per engine), each
+// engine's share is one transfer that occupies the engine for a fixed cost
+// plus bytes at the engine's peak rate, transfers of one queue run in order
+// on each engine, and all transfers touching HBM share the core's HBM
+// bandwidth.
+//
+// Issue → (descriptor generation on one of the DGE instances) →
+// semaphore-to-start latency → transfers on the engines. Only the engine
+// and HBM time is occupancy; the latencies overlap other transfers.
+type dmaState struct {
+	c     *Config
+	fixed float64 // DMAFixedNs
+
+	// eng[e] is engine e's busy time. While every transfer so far has
+	// covered all engines equally (the common case: 128-partition tiles),
+	// the engines are identical and only eng[0] and qeEnd[q][0] are kept.
+	eng     []timeline
+	uniform bool
+	qeEnd   [maxQueues][maxDMAEngines]float64 // end of queue q's last transfer on engine e
+	qIssue  [maxQueues]float64                // issue time of queue q's last instruction
+	hbm     timeline
+	dge     []timeline
+	active  timeline // union of instruction spans: "DMA active"
+	pruneIn int
+
+	transfers int64 // engine transfers (an instruction is one per engine it covers)
+	moved     int64 // bytes written by all DMA instructions
+	instrs    int
+}
+
+func newDMA(c *Config) dmaState {
+	return dmaState{c: c, fixed: c.DMAFixedNs(), eng: make([]timeline, c.DMAEngines), uniform: true,
+		dge: make([]timeline, c.DGEInstances)}
+}
+
+// hbmBytes returns the HBM bytes read and written by a dma_copy.
+func hbmBytes(in *isa.Instr) (read, write int64) {
+	if in.Src[0].Mem == isa.HBM {
+		read = int64(in.Src[0].Bytes())
+	}
+	if in.Dst.Mem == isa.HBM {
+		write = int64(in.Dst.Bytes())
+	}
+	return read, write
+}
+
+// run schedules one dma_copy on queue q whose data dependencies are met at
+// ready, and returns when it was issued and when it completed.
+func (d *dmaState) run(in *isa.Instr, q int, ready float64) (issue, done float64) {
+	c := d.c
+	d.instrs++
+	d.moved += int64(in.Dst.Bytes())
+	issue = max(d.qIssue[q], ready)
+	d.qIssue[q] = issue
+
+	d.pruneIn--
+	if d.pruneIn <= 0 {
+		d.pruneIn = 256
+		h := math.Inf(1)
+		for i := 0; i < c.DMAQueues; i++ {
+			h = min(h, d.qIssue[i])
+		}
+		for i := range d.eng {
+			d.eng[i].prune(h)
+		}
+		d.hbm.prune(h)
+		for i := range d.dge {
+			d.dge[i].prune(h)
+		}
+	}
+
+	t := issue
+	if len(d.dge) > 0 {
+		// A §1.1 / §3.3: a hardware DGE spends ≈ 600 ns per DMA instruction.
+		best, bs := 0, math.Inf(1)
+		for k := range d.dge {
+			if s := d.dge[k].find(t, c.DGENs); s < bs {
+				best, bs = k, s
+			}
+		}
+		t = d.dge[best].reserve(t, c.DGENs) + c.DGENs
+	}
+	t += c.DMAStartLatencyNs
+
+	// Split by partition of the SBUF side (A §3.3: 8 partitions per engine).
+	E, ppe := c.DMAEngines, c.DMAPartitionsPerEngine
+	side := &in.Dst
+	if side.Mem != isa.SBUF {
+		side = &in.Src[0]
+	}
+	var counts [maxDMAEngines]int
+	rowBytes := float64(side.FreeElems() * side.DType.Size())
+	e0, e1 := 0, E-1
+	if side.Mem == isa.SBUF {
+		e0, e1 = side.Start/ppe, (side.Start+side.Parts-1)/ppe
+		e1 = min(e1, E-1)
+		for e := e0; e <= e1; e++ {
+			counts[e] = min(side.Start+side.Parts, (e+1)*ppe) - max(side.Start, e*ppe)
+		}
+	} else {
+		// HBM to HBM: rows spread evenly.
+		rows := max(side.Parts, 1)
+		for e := 0; e < E; e++ {
+			counts[e] = rows / E
+			if e < rows%E {
+				counts[e]++
+			}
+		}
+	}
+	even := e0 == 0 && e1 == E-1
+	for e := 1; even && e < E; e++ {
+		even = counts[e] == counts[0]
+	}
+
+	sMin, eMax := math.Inf(1), math.Inf(-1)
+	if d.uniform && even {
+		dur := d.fixed + float64(counts[0])*rowBytes/c.DMAPeakBytesPerNs
+		s := d.eng[0].reserve(max(t, d.qeEnd[q][0]), dur)
+		d.qeEnd[q][0] = s + dur
+		sMin, eMax = s, s+dur
+		d.transfers += int64(E)
+	} else {
+		if d.uniform {
+			d.split()
+		}
+		for e := 0; e < E; e++ {
+			if counts[e] == 0 {
+				continue
+			}
+			dur := d.fixed + float64(counts[e])*rowBytes/c.DMAPeakBytesPerNs
+			s := d.eng[e].reserve(max(t, d.qeEnd[q][e]), dur)
+			d.qeEnd[q][e] = s + dur
+			sMin, eMax = min(sMin, s), max(eMax, s+dur)
+			d.transfers++
+		}
+	}
+	if r, w := hbmBytes(in); r+w > 0 {
+		dur := float64(r+w) / c.HBMBytesPerNs
+		s := d.hbm.reserve(sMin, dur)
+		eMax = max(eMax, s+dur)
+	}
+	d.active.add(issue, eMax)
+	return issue, eMax
+}
+
+// split gives every engine its own copy of the shared state, the first
+// time a transfer covers the engines unequally.
+func (d *dmaState) split() {
+	for e := 1; e < len(d.eng); e++ {
+		d.eng[e] = d.eng[0].clone()
+		for q := range d.qeEnd {
+			d.qeEnd[q][e] = d.qeEnd[q][0]
+		}
+	}
+	d.uniform = false
+}
+
+// engineBusy returns the busy time of the busiest DMA engine.
+func (d *dmaState) engineBusy() float64 {
+	if d.uniform {
+		return d.eng[0].busy
+	}
+	b := 0.0
+	for i := range d.eng {
+		b = max(b, d.eng[i].busy)
+	}
+	return b
+}

@@ -1,0 +1,422 @@
+package neuron
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/sim"
+)
+
+// Lanes: the four compute engines, then the DMA queues.
+const (
+	laneTensor int8 = iota
+	laneVector
+	laneScalar
+	laneGpSimd
+	laneDMA0
+
+	maxQueues     = 16
+	maxDMAEngines = 32
+)
+
+var computeLaneNames = [laneDMA0]string{"tensor", "vector", "scalar", "gpsimd"}
+
+// runner is the state of one replay.
+type runner struct {
+	p  *isa.Program
+	c  Config
+	tr tracker
+	th throttle
+	dm dmaState
+
+	ns      [laneDMA0]float64 // ns per cycle of each compute engine
+	free    [laneDMA0]float64 // when each compute engine may issue its next instruction
+	busyEnd [laneDMA0]float64
+	busy    [laneDMA0]float64
+	instrs  [laneDMA0]int
+
+	// TensorE: LoadStationary and MultiplyMoving pipeline.
+	lsFree, mmStart, mmFree float64
+	stat                    isa.AP
+	statEntry               int32
+	statSeq                 uint32
+	statValid               bool
+
+	actTable int // ScalarE's loaded activation table, -1 none
+	parts    int // partitions of the architecture
+
+	traffic            [sim.NumLevels]sim.Traffic
+	peRaw, peAdj, mmFL float64 // PE FLOPs: all, BF16-adjusted, matmuls only
+	peakDType          isa.DType
+	havePeak           bool
+	end                float64
+
+	lanes     []string
+	waitNames []string
+	spans     []sim.Span
+}
+
+// Run replays p on one NeuronCore configured by cfg and returns its
+// timing. The program is first checked against the generation's
+// architecture: a program that breaks the layout or capacity rules is an
+// error, never a number. Run allocates no tensor data.
+func Run(p *isa.Program, cfg Config) (*sim.Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, fmt.Errorf("neuron.Run: nil program")
+	}
+	if err := p.Validate(cfg.Arch()); err != nil {
+		return nil, err
+	}
+	r := newRunner(p, cfg)
+	for i := range p.Instrs {
+		if err := r.step(i); err != nil {
+			return nil, err
+		}
+	}
+	return r.report(), nil
+}
+
+func newRunner(p *isa.Program, c Config) *runner {
+	r := &runner{p: p, c: c, tr: newTracker(p), th: newThrottle(c), actTable: -1, parts: c.Arch().Partitions}
+	r.dm = newDMA(&r.c)
+	r.ns = [laneDMA0]float64{1 / c.TensorGHz, 1 / c.VectorGHz, 1 / c.ScalarGHz, 1 / c.GpSimdGHz}
+	nl := int(laneDMA0) + c.DMAQueues
+	r.lanes = make([]string, nl)
+	r.waitNames = make([]string, nl)
+	for i := range r.lanes {
+		if i < int(laneDMA0) {
+			r.lanes[i] = computeLaneNames[i]
+		} else {
+			r.lanes[i] = fmt.Sprintf("dma.q%d", i-int(laneDMA0))
+		}
+		r.waitNames[i] = "sem:" + r.lanes[i]
+	}
+	r.spans = make([]sim.Span, len(p.Instrs))
+	return r
+}
+
+// operands lists the regions an instruction reads and writes.
+type operands struct {
+	rd, wr   [4]int32
+	nrd, nwr int
+	stat     int32 // matmul stationary entry, or -1
+}
+
+func (r *runner) addOperand(o *operands, a *isa.AP, write bool) {
+	if !a.Used() {
+		return
+	}
+	reg, ok := r.tr.regionOf(a)
+	if !ok {
+		return
+	}
+	idx := r.tr.lookup(reg)
+	if write {
+		o.wr[o.nwr] = idx
+		o.nwr++
+	} else {
+		o.rd[o.nrd] = idx
+		o.nrd++
+	}
+}
+
+func (r *runner) countTraffic(a *isa.AP, write bool) {
+	var l sim.Level
+	switch a.Mem {
+	case isa.HBM:
+		l = sim.LevelHBM
+	case isa.SBUF:
+		l = sim.LevelSBUF
+	case isa.PSUM:
+		l = sim.LevelPSUM
+	default:
+		return
+	}
+	if write {
+		r.traffic[l].Write += int64(a.Bytes())
+	} else {
+		r.traffic[l].Read += int64(a.Bytes())
+	}
+}
+
+func (r *runner) step(i int) error {
+	in := &r.p.Instrs[i]
+	var lane int8
+	switch {
+	case in.Engine < isa.DMA:
+		lane = int8(in.Engine)
+	case in.Engine == isa.DMA:
+		lane = laneDMA0 + int8(int(in.Queue)%r.c.DMAQueues)
+	default:
+		return fmt.Errorf("instruction %d (%s): unknown engine %d", i, in.Op, in.Engine)
+	}
+
+	if err := r.checkOperands(i, in); err != nil {
+		return err
+	}
+	// Operands: reads first, then writes.
+	o := operands{stat: -1}
+	for s := range in.Src {
+		r.countTraffic(&in.Src[s], false)
+		r.addOperand(&o, &in.Src[s], false)
+		if s == 0 && in.Op == isa.OpMatmul && o.nrd == 1 {
+			o.stat = o.rd[0]
+		}
+	}
+	if in.Op == isa.OpMatmul && in.Accumulate {
+		r.countTraffic(&in.Dst, false)
+		r.addOperand(&o, &in.Dst, false)
+	}
+	r.countTraffic(&in.Dst, true)
+	r.addOperand(&o, &in.Dst, true)
+	r.countTraffic(&in.Red, true)
+	r.addOperand(&o, &in.Red, true)
+
+	// Data dependencies: all of them, and those of the stationary alone.
+	all := dep{t: math.Inf(-1), lane: -1}
+	statDep := all
+	for k := 0; k < o.nrd; k++ {
+		if o.rd[k] == o.stat && k == 0 {
+			r.tr.readDep(o.rd[k], lane, &statDep)
+			continue
+		}
+		r.tr.readDep(o.rd[k], lane, &all)
+	}
+	for k := 0; k < o.nwr; k++ {
+		r.tr.writeDep(o.wr[k], lane, &all)
+	}
+
+	var start, end, done float64
+	waited := ""
+	switch {
+	case lane == laneTensor:
+		start, end, done, waited = r.tensor(in, o.stat, statDep, all)
+	case lane < laneDMA0:
+		all.raise(statDep.t, statDep.lane)
+		start, end, done, waited = r.compute(in, lane, all)
+	default:
+		all.raise(statDep.t, statDep.lane)
+		q := int(lane - laneDMA0)
+		if all.t > r.dm.qIssue[q] {
+			waited = r.waitNames[all.lane]
+		}
+		start, done = r.dm.run(in, q, max(all.t, 0))
+		end = done
+	}
+
+	for k := 0; k < o.nrd; k++ {
+		r.tr.recordRead(o.rd[k], done, lane)
+	}
+	for k := 0; k < o.nwr; k++ {
+		r.tr.recordWrite(o.wr[k], done, lane)
+	}
+	r.end = max(r.end, done)
+	r.spans[i] = sim.Span{Lane: int32(lane), Instr: int32(i), Start: start, End: end, Op: in.Op.String(), Waited: waited}
+	return nil
+}
+
+// checkOperands rejects what the replay cannot time whatever the
+// architecture's rules say: partition ranges outside the core, and HBM
+// operands naming no declared tensor.
+func (r *runner) checkOperands(i int, in *isa.Instr) error {
+	aps := [...]*isa.AP{&in.Dst, &in.Src[0], &in.Src[1], &in.Src[2], &in.Red}
+	for _, a := range aps {
+		switch a.Mem {
+		case isa.SBUF, isa.PSUM:
+			if a.Start < 0 || a.Parts < 1 || a.Start+a.Parts > r.parts {
+				return fmt.Errorf("instruction %d (%s): %s partitions [%d, %d) outside 0..%d", i, in.Op, a.Mem, a.Start, a.Start+a.Parts, r.parts)
+			}
+		case isa.HBM:
+			if a.Tensor < 0 || a.Tensor >= len(r.p.Tensors) {
+				return fmt.Errorf("instruction %d (%s): HBM operand names tensor %d; the program declares %d", i, in.Op, a.Tensor, len(r.p.Tensors))
+			}
+		}
+	}
+	return nil
+}
+
+// addBusy accumulates the union of an engine's busy segments, which arrive
+// in start order.
+func (r *runner) addBusy(lane int8, s, e float64) {
+	if e > r.busyEnd[lane] {
+		r.busy[lane] += e - max(s, r.busyEnd[lane])
+		r.busyEnd[lane] = e
+	}
+}
+
+// compute schedules a Vector, Scalar or GpSimd instruction: in order on
+// its engine, after its producers completed plus a semaphore wait.
+func (r *runner) compute(in *isa.Instr, lane int8, d dep) (start, end, done float64, waited string) {
+	c := &r.c
+	ns := r.ns[lane]
+	start = r.free[lane]
+	if d.lane >= 0 {
+		if t := d.t + float64(c.SemaphoreCycles)*ns; t > start {
+			start, waited = t, r.waitNames[d.lane]
+		}
+	}
+	if lane == laneScalar && in.Op == isa.OpActivation {
+		// A §3.2 activation-table switch: the load is hoisted into the
+		// engine's idle time before the instruction.
+		if tb := actTable(in.Act); tb != r.actTable {
+			ls := r.free[lane]
+			if t := ls + c.ActTableLoadNs; t > start {
+				start, waited = t, "act_table_load"
+			}
+			r.addBusy(lane, ls, ls+c.ActTableLoadNs)
+			r.actTable = tb
+		}
+	}
+	ii := c.engineCycles(in) * ns
+	end = start + ii
+	done = end + float64(c.AccessLatencyCycles)*ns
+	r.free[lane] = end
+	r.addBusy(lane, start, end)
+	r.instrs[lane]++
+	return start, end, done, waited
+}
+
+// tensor schedules a TensorE instruction. A matmul is LoadStationary (LS)
+// then MultiplyMoving (MM) (A §3.1): LS runs in the background during the
+// previous MM and is skipped when the same stationary is reused
+// back-to-back; MM issues every II = max(MIN_II, N_moving) cycles (×4 for
+// fp32), slowed by the power throttle.
+func (r *runner) tensor(in *isa.Instr, statIdx int32, statDep, d dep) (start, end, done float64, waited string) {
+	c := &r.c
+	ns := r.ns[laneTensor]
+	sem := float64(c.SemaphoreCycles) * ns
+	start = r.mmFree
+	if d.lane >= 0 && d.t+sem > start {
+		start, waited = d.t+sem, r.waitNames[d.lane]
+	}
+	spanStart := math.Inf(1)
+	var mm float64 // MM cycles at full speed
+	if in.Op == isa.OpMatmul {
+		k, m, n := matmulShape(in)
+		passes := float64(c.matmulPasses(in))
+		mm = float64(max(c.TensorMinIICycles, n)) * passes
+		reuse := r.statValid && statIdx >= 0 && statIdx == r.statEntry && r.tr.entries[statIdx].wSeq == r.statSeq && in.Src[0] == r.stat
+		if !reuse {
+			ls := math.Ceil(float64(m)/float64(c.LoadStationaryColsPerCycle)) * passes * ns
+			lsStart := max(r.lsFree, r.mmStart)
+			if statDep.lane >= 0 && statDep.t+sem > lsStart {
+				lsStart = statDep.t + sem
+				if lsStart+ls > start {
+					waited = r.waitNames[statDep.lane]
+				}
+			}
+			r.lsFree = lsStart + ls
+			start = max(start, r.lsFree)
+			spanStart = max(lsStart, r.mmFree)
+			r.addBusy(laneTensor, lsStart, lsStart+ls)
+		} else if statDep.lane >= 0 && statDep.t+sem > start {
+			start, waited = statDep.t+sem, r.waitNames[statDep.lane]
+		}
+		r.stat, r.statValid = in.Src[0], statIdx >= 0
+		if statIdx >= 0 {
+			r.statEntry, r.statSeq = statIdx, r.tr.entries[statIdx].wSeq
+		}
+		fl := 2 * float64(k) * float64(m) * float64(n)
+		r.peRaw += fl
+		r.mmFL += fl
+		adj := fl * passes
+		if in.DoubleRow {
+			adj /= 2 // A §4.3 adjusted_flops: FP8 ×0.5 on Trn2/3
+		}
+		r.peAdj += adj
+		if !r.havePeak {
+			r.peakDType, r.havePeak = in.Src[0].DType, true
+		}
+	} else {
+		// A §3.1 nc_transpose: max(P, min(64, F)) cycles back-to-back; the
+		// identity it multiplies by replaces the loaded stationary.
+		p, f := in.Src[0].Parts, in.Src[0].FreeElems()
+		passes := 1.0
+		if in.Src[0].DType == isa.FP32 {
+			passes = float64(c.FP32TransposePasses)
+		}
+		mm = float64(max(p, min(64, f))) * passes
+		r.statValid = false
+		fl := 2 * float64(p) * float64(f) * float64(p)
+		r.peRaw += fl
+		r.peAdj += fl * passes
+	}
+	dur := r.th.run(start, mm*ns)
+	end = start + dur
+	r.mmStart, r.mmFree = start, end
+	done = end + float64(c.AccessLatencyCycles)*ns
+	r.addBusy(laneTensor, start, end)
+	r.instrs[laneTensor]++
+	return min(spanStart, start), end, done, waited
+}
+
+func (r *runner) report() *sim.Report {
+	c := &r.c
+	T := r.end
+	rep := &sim.Report{
+		Target: c.Name, TimeNs: T, Cycles: int64(math.Round(T * c.TensorGHz)), Clock: "tensor", ClockGHz: c.TensorGHz,
+		FLOPs: r.mmFL, Traffic: r.traffic, Lanes: r.lanes, Spans: r.spans,
+	}
+	if r.havePeak {
+		rep.PeakFLOP = c.PeakFLOPs(r.peakDType)
+	}
+	pct := func(x float64) float64 {
+		if T <= 0 {
+			return 0
+		}
+		return x / T * 100
+	}
+	for l := laneTensor; l < laneDMA0; l++ {
+		rep.Engines = append(rep.Engines, sim.EngineStat{Name: computeLaneNames[l], BusyNs: r.busy[l], ActivePct: pct(r.busy[l]), Instrs: r.instrs[l]})
+	}
+	dmaActive := r.dm.active.total()
+	rep.Engines = append(rep.Engines, sim.EngineStat{Name: "dma", BusyNs: dmaActive, ActivePct: pct(dmaActive), Instrs: r.dm.instrs})
+	rep.Bound = r.bound()
+
+	peak := 2 * float64(c.PERows) * float64(c.PECols) * c.TensorGHz // FLOP/ns
+	hbm := float64(r.traffic[sim.LevelHBM].Read + r.traffic[sim.LevelHBM].Write)
+	avgDMA := 0.0
+	if r.dm.transfers > 0 {
+		avgDMA = float64(r.dm.moved) / float64(r.dm.transfers)
+	}
+	rep.Metrics = []sim.Metric{
+		{Name: "hfu_estimated_percent", Value: pct(r.peAdj / peak), Unit: "%"},
+		{Name: "mfu_estimated_percent", Value: rep.PctPeak(), Unit: "%"},
+		{Name: "mbu_estimated_percent", Value: pct(hbm / c.HBMBytesPerNs), Unit: "%"},
+		{Name: "average_dma_size", Value: avgDMA, Unit: "bytes"},
+		{Name: "throttle_time_percent", Value: pct(r.th.throttledNs), Unit: "%"},
+		{Name: "dma_engine_busy_percent", Value: pct(r.dm.engineBusy()), Unit: "%"},
+		{Name: "hbm_busy_percent", Value: pct(r.dm.hbm.busy), Unit: "%"},
+	}
+	return rep
+}
+
+// bound names the resource that bounds the run: the compute engine with
+// the largest busy time, unless the DMA side is busier. The DMA side's
+// busy time is that of its busiest engine ("dma") or of the core's HBM
+// share ("hbm"), whichever is larger. In-flight DMA time ("DMA active")
+// is not used: it includes the trigger latencies that queued transfers
+// overlap, and so is near 100% whenever loads are issued ahead.
+func (r *runner) bound() string {
+	name, best := "", 0.0
+	for l := laneTensor; l < laneDMA0; l++ {
+		if r.busy[l] > best {
+			name, best = computeLaneNames[l], r.busy[l]
+		}
+	}
+	eng, hbm := r.dm.engineBusy(), r.dm.hbm.busy
+	if max(eng, hbm) > best {
+		if hbm >= eng {
+			return "hbm"
+		}
+		return "dma"
+	}
+	if name == "" {
+		return "tensor"
+	}
+	return name
+}

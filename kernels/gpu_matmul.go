@@ -9,18 +9,18 @@ import (
 // GEMM on a GPU, as cuBLAS runs it: one kernel of output tiles, each CTA
 // streaming K-slices of A and B through a multi-stage shared-memory
 // pipeline into the tensor cores, optionally split along K with a second
-// kernel that reduces the fp32 partial sums. GEMMTiling lists the tile
+// kernel that reduces the fp32 partial sums. GPUGEMMTiling lists the tile
 // shapes a device's library offers; the fastest valid (tile, split-K) pair
 // under the model is chosen, as cuBLAS's heuristics pick.
 
-// GEMMShape is C[batch,M,N] = A[batch,M,K]·B[batch,K,N].
-type GEMMShape struct {
+// GPUGEMMShape is C[batch,M,N] = A[batch,M,K]·B[batch,K,N].
+type GPUGEMMShape struct {
 	M, N, K, Batch int
 	DType          string // input dtype; fp8 inputs produce bf16 C
 }
 
-// GEMMTile is one CTA tiling of a GEMM kernel.
-type GEMMTile struct {
+// GPUGEMMTile is one CTA tiling of a GEMM kernel.
+type GPUGEMMTile struct {
 	TM, TN, TK int // CTA tile (TK: K-slice per pipeline stage, elements)
 	WarpsM     int // mma.sync: warps along M and N; wgmma: consumer warpgroups along M
 	WarpsN     int
@@ -29,13 +29,13 @@ type GEMMTile struct {
 	Stages     int
 }
 
-func (t GEMMTile) String() string {
+func (t GPUGEMMTile) String() string {
 	return fmt.Sprintf("%dx%dx%d/%dstage", t.TM, t.TN, t.TK, t.Stages)
 }
 
-// GEMMChoice is the configuration GEMMKernels chose.
-type GEMMChoice struct {
-	Tile   GEMMTile
+// GPUGEMMChoice is the configuration GPUGEMMKernels chose.
+type GPUGEMMChoice struct {
+	Tile   GPUGEMMTile
 	SplitK int
 	TimeNs float64
 }
@@ -50,34 +50,34 @@ func gpuDTypeSize(dtype string) int {
 	return 2
 }
 
-func gemmOutSize(dtype string) int {
+func gpuGEMMOutSize(dtype string) int {
 	if gpuDTypeSize(dtype) == 1 {
 		return 2 // fp8 inputs give bf16 C
 	}
 	return gpuDTypeSize(dtype)
 }
 
-// GEMMTiling returns the tile shapes the device's GEMM library offers for
+// GPUGEMMTiling returns the tile shapes the device's GEMM library offers for
 // dtype, with as many pipeline stages as fit in shared memory (at most 7,
 // CUTLASS's deepest default).
-func GEMMTiling(dev gpu.Config, dtype string) []GEMMTile {
+func GPUGEMMTiling(dev gpu.Config, dtype string) []GPUGEMMTile {
 	e := gpuDTypeSize(dtype)
 	if dtype == "fp32" {
 		// CUDA-core SGEMM (cuBLAS does not use TF32 unless asked): 256
 		// threads, 8×8 outputs per thread.
-		return []GEMMTile{
+		return []GPUGEMMTile{
 			{TM: 128, TN: 128, TK: 8, Threads: 256, Regs: 128, Stages: 2},
 			{TM: 128, TN: 64, TK: 8, Threads: 128, Regs: 128, Stages: 2},
 			{TM: 64, TN: 64, TK: 8, Threads: 64, Regs: 128, Stages: 2},
 		}
 	}
 	tk := 64 / e * 2 // 128-byte K-slices: 64 bf16, 128 fp8
-	var ts []GEMMTile
+	var ts []GPUGEMMTile
 	switch dev.MMAFamily {
 	case gpu.MMASync:
 		// CUTLASS sm80 tilings: warp tiles of 64×64 (or 32×64).
 		tk = 32 * 2 / e // 64-byte K-slices
-		ts = []GEMMTile{
+		ts = []GPUGEMMTile{
 			{TM: 128, TN: 256, TK: tk, WarpsM: 2, WarpsN: 4, Threads: 256, Regs: 232},
 			{TM: 256, TN: 128, TK: tk, WarpsM: 4, WarpsN: 2, Threads: 256, Regs: 232},
 			{TM: 128, TN: 128, TK: tk, WarpsM: 2, WarpsN: 2, Threads: 128, Regs: 232},
@@ -88,7 +88,7 @@ func GEMMTiling(dev gpu.Config, dtype string) []GEMMTile {
 	case gpu.WGMMA:
 		// CUTLASS sm90 warp-specialised tilings: one producer warpgroup,
 		// one or two consumer warpgroups of 64-row wgmma.
-		ts = []GEMMTile{
+		ts = []GPUGEMMTile{
 			{TM: 128, TN: 256, TK: tk, WarpsM: 2, Threads: 384, Regs: 168},
 			{TM: 256, TN: 128, TK: tk, WarpsM: 2, Threads: 384, Regs: 168},
 			{TM: 128, TN: 128, TK: tk, WarpsM: 2, Threads: 384, Regs: 168},
@@ -97,7 +97,7 @@ func GEMMTiling(dev gpu.Config, dtype string) []GEMMTile {
 			{TM: 64, TN: 64, TK: tk, WarpsM: 1, Threads: 256, Regs: 168},
 		}
 	default: // tcgen05: 128-row MMAs from shared memory into tensor memory
-		ts = []GEMMTile{
+		ts = []GPUGEMMTile{
 			{TM: 128, TN: 256, TK: tk, WarpsM: 1, Threads: 256, Regs: 168},
 			{TM: 128, TN: 128, TK: tk, WarpsM: 1, Threads: 256, Regs: 168},
 			{TM: 128, TN: 64, TK: tk, WarpsM: 1, Threads: 256, Regs: 168},
@@ -105,13 +105,13 @@ func GEMMTiling(dev gpu.Config, dtype string) []GEMMTile {
 	}
 	for i := range ts {
 		stage := (ts[i].TM + ts[i].TN) * ts[i].TK * e
-		epi := ts[i].TM * ts[i].TN * gemmOutSize(dtype) / 2 // epilogue staging, half the tile
+		epi := ts[i].TM * ts[i].TN * gpuGEMMOutSize(dtype) / 2 // epilogue staging, half the tile
 		ts[i].Stages = min(7, (dev.SmemPerCTA-epi)/stage)
 		if dev.MMAFamily == gpu.MMASync {
 			ts[i].Stages = min(ts[i].Stages, 4)
 		}
 	}
-	var ok []GEMMTile
+	var ok []GPUGEMMTile
 	for _, t := range ts {
 		if t.Stages >= 2 {
 			ok = append(ok, t)
@@ -120,27 +120,27 @@ func GEMMTiling(dev gpu.Config, dtype string) []GEMMTile {
 	return ok
 }
 
-// gemmSplits are the split-K factors tried.
-var gemmSplits = []int{1, 2, 3, 4, 6, 8, 12, 16}
+// gpuGEMMSplits are the split-K factors tried.
+var gpuGEMMSplits = []int{1, 2, 3, 4, 6, 8, 12, 16}
 
-// GEMMKernels returns the kernels of the fastest (tile, split-K)
+// GPUGEMMKernels returns the kernels of the fastest (tile, split-K)
 // configuration for s on dev.
-func GEMMKernels(dev gpu.Config, s GEMMShape) ([]gpu.Kernel, GEMMChoice, error) {
+func GPUGEMMKernels(dev gpu.Config, s GPUGEMMShape) ([]gpu.Kernel, GPUGEMMChoice, error) {
 	if s.M <= 0 || s.N <= 0 || s.K <= 0 || s.Batch <= 0 {
-		return nil, GEMMChoice{}, fmt.Errorf("matmul %dx%dx%d batch %d: dimensions must be positive", s.M, s.N, s.K, s.Batch)
+		return nil, GPUGEMMChoice{}, fmt.Errorf("matmul %dx%dx%d batch %d: dimensions must be positive", s.M, s.N, s.K, s.Batch)
 	}
 	if s.DType != "fp32" && dev.PeakFLOPs(s.DType) == 0 {
-		return nil, GEMMChoice{}, fmt.Errorf("matmul dtype %s: %s has no %s tensor cores (HARDWARE.md B §1.1)", s.DType, dev.Name, s.DType)
+		return nil, GPUGEMMChoice{}, fmt.Errorf("matmul dtype %s: %s has no %s tensor cores (HARDWARE.md B §1.1)", s.DType, dev.Name, s.DType)
 	}
 	var best []gpu.Kernel
-	var choice GEMMChoice
+	var choice GPUGEMMChoice
 	var firstErr error
-	for _, t := range GEMMTiling(dev, s.DType) {
-		for _, sk := range gemmSplits {
+	for _, t := range GPUGEMMTiling(dev, s.DType) {
+		for _, sk := range gpuGEMMSplits {
 			if sk > 1 && (s.K/sk < 4*t.TK) {
 				continue
 			}
-			ks := GEMMDescribe(dev, s, t, sk)
+			ks := GPUGEMMDescribe(dev, s, t, sk)
 			rep, err := gpu.Run(dev, ks)
 			if err != nil {
 				if firstErr == nil {
@@ -149,7 +149,7 @@ func GEMMKernels(dev gpu.Config, s GEMMShape) ([]gpu.Kernel, GEMMChoice, error) 
 				continue
 			}
 			if best == nil || rep.TimeNs < choice.TimeNs {
-				best, choice = ks, GEMMChoice{Tile: t, SplitK: sk, TimeNs: rep.TimeNs}
+				best, choice = ks, GPUGEMMChoice{Tile: t, SplitK: sk, TimeNs: rep.TimeNs}
 			}
 		}
 	}
@@ -157,16 +157,16 @@ func GEMMKernels(dev gpu.Config, s GEMMShape) ([]gpu.Kernel, GEMMChoice, error) 
 		if firstErr == nil {
 			firstErr = fmt.Errorf("no GEMM tiling for %s on %s", s.DType, dev.Name)
 		}
-		return nil, GEMMChoice{}, firstErr
+		return nil, GPUGEMMChoice{}, firstErr
 	}
 	return best, choice, nil
 }
 
-// GEMMDescribe returns the kernels of one GEMM configuration: the tiled
+// GPUGEMMDescribe returns the kernels of one GEMM configuration: the tiled
 // kernel and, for splitK > 1, the reduction of the partial sums.
-func GEMMDescribe(dev gpu.Config, s GEMMShape, t GEMMTile, splitK int) []gpu.Kernel {
+func GPUGEMMDescribe(dev gpu.Config, s GPUGEMMShape, t GPUGEMMTile, splitK int) []gpu.Kernel {
 	e := float64(gpuDTypeSize(s.DType))
-	oe := float64(gemmOutSize(s.DType))
+	oe := float64(gpuGEMMOutSize(s.DType))
 	mt, nt := gpuCeilDiv(s.M, t.TM), gpuCeilDiv(s.N, t.TN)
 	kc := gpuCeilDiv(s.K, splitK)
 	iters := gpuCeilDiv(kc, t.TK)
@@ -212,14 +212,14 @@ func GEMMDescribe(dev gpu.Config, s GEMMShape, t GEMMTile, splitK int) []gpu.Ker
 		loop.SmemBytes = writes + (tm+float64(t.WarpsM)*tn)*tk*e
 		k.MMA = gpu.MMA{Family: gpu.WGMMA, DType: s.DType}
 		k.WarpSpecialized, k.Persistent = true, true
-		gemmMulticast(&loop, mt, nt)
+		gpuGEMMMulticast(&loop, mt, nt)
 		k.SmemBytes += t.TM * t.TN * int(oe) / 2
 	default:
 		loop.TensorFLOPs = flops
 		loop.SmemBytes = writes + (tm+tn)*tk*e
 		k.MMA = gpu.MMA{Family: gpu.TCGen05, DType: s.DType}
 		k.WarpSpecialized, k.Persistent = true, true
-		gemmMulticast(&loop, mt, nt)
+		gpuGEMMMulticast(&loop, mt, nt)
 		k.SmemBytes += t.TM * t.TN * int(oe) / 2
 	}
 	k.Loop = loop
@@ -236,15 +236,15 @@ func GEMMDescribe(dev gpu.Config, s GEMMShape, t GEMMTile, splitK int) []gpu.Ker
 	}
 	ks := []gpu.Kernel{k}
 	if splitK > 1 {
-		ks = append(ks, splitKReduce(dev, s, splitK))
+		ks = append(ks, gpuSplitKReduce(dev, s, splitK))
 	}
 	return ks
 }
 
-// gemmMulticast puts the CTAs of a GEMM in clusters of two along the
+// gpuGEMMMulticast puts the CTAs of a GEMM in clusters of two along the
 // dimension that halves the L2 reads of the larger operand tile, which TMA
 // multicasts to both (Hopper clusters, HARDWARE.md B §1.2 "Cluster size").
-func gemmMulticast(loop *gpu.Phase, mt, nt int) {
+func gpuGEMMMulticast(loop *gpu.Phase, mt, nt int) {
 	a, b := &loop.Loads[0], &loop.Loads[1]
 	if b.Bytes >= a.Bytes && mt >= 2 {
 		b.Multicast = 2 // two CTAs of one column, adjacent in M, share B
@@ -253,9 +253,9 @@ func gemmMulticast(loop *gpu.Phase, mt, nt int) {
 	}
 }
 
-// splitKReduce sums splitK fp32 partial tiles into C: a streaming kernel of
+// gpuSplitKReduce sums splitK fp32 partial tiles into C: a streaming kernel of
 // 256-thread CTAs, each reducing 2048 outputs.
-func splitKReduce(dev gpu.Config, s GEMMShape, splitK int) gpu.Kernel {
+func gpuSplitKReduce(dev gpu.Config, s GPUGEMMShape, splitK int) gpu.Kernel {
 	const per = 2048
 	n := s.Batch * s.M * s.N
 	return gpu.Kernel{
@@ -265,7 +265,7 @@ func splitKReduce(dev gpu.Config, s GEMMShape, splitK int) gpu.Kernel {
 			Loads:   []gpu.Load{{Bytes: float64(per * splitK * 4)}},
 			FP32Ops: float64(per * splitK),
 		},
-		Epilogue: gpu.Phase{StoreBytes: float64(per * gemmOutSize(s.DType))},
+		Epilogue: gpu.Phase{StoreBytes: float64(per * gpuGEMMOutSize(s.DType))},
 		Grid:     []gpu.Group{{Count: gpuCeilDiv(n, per)}},
 	}
 }

@@ -28,6 +28,7 @@ func verbs() []verb {
 		{"check", "check WORKLOAD -target T   run functionally and compare with the float64 reference", cmdCheck},
 		{"merge", "merge -o OUT.csv SHARD.csv ...  join the shards of a sweep", cmdMerge},
 		{"compare", "compare BASE NEW [-threshold 1%]  the regression gate: exit 1 when a simulated time got worse", cmdCompare},
+		{"validate", "validate FILE.csv [-o OUT.csv] [-hw HW.json]  predict measured rows; error per row, MAPE per (target, kernel, variant)", cmdValidate},
 		{"plot", "plot FILE.csv -o CHART.svg|png [-kind bars|roofline] [-metric time_us|tflops|...]  chart results side by side, or a roofline", cmdPlot},
 	}
 }

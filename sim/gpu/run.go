@@ -282,11 +282,12 @@ func (m *model) memNs(pi int, active int) float64 {
 // others and the GPU's memory with active-1 others.
 func (m *model) ctaNs(k, active int) (pro, iter, epi float64) {
 	kk := float64(k)
-	hidden := k >= 2 || m.k.Persistent
+	hidden := m.k.Persistent
 	lat := m.latNs
 	// Prologue: its loads and the main loop's first loads are issued
-	// together; their latency is exposed unless another CTA on the SM (or
-	// the previous tile of a persistent CTA) keeps the SM busy meanwhile.
+	// together. The CTAs of a wave start together, so their latency is
+	// exposed, unless the CTA is persistent and its previous tile's work
+	// covers the next tile's loads.
 	pp := &m.k.Prologue
 	var exposed float64
 	if !hidden && (pp.loadBytes() > 0 || m.k.Loop.loadBytes() > 0) {
@@ -342,9 +343,8 @@ func timeAt(cfg Config, k *Kernel, f float64) kernelResult {
 		return r
 	}
 	r.launchNs = cfg.LaunchUs * 1e3
-	// The first wave's latency is paid once when CTAs hide it from each
-	// other afterwards.
-	if k.Persistent || occ >= 2 {
+	// A persistent CTA pays its first tile's load latency once.
+	if k.Persistent {
 		r.startNs = m.latNs
 	}
 	uniform := true

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/trnsim/trnsim/kernels"
+	"github.com/trnsim/trnsim/results"
+)
+
+// runner times one workload on one named target and returns the device
+// time in microseconds and the variant that ran.
+type runner func(p kernels.Params, target string) (us float64, variant string, err error)
+
+func cmdValidate(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("validate")
+	out := fs.String("o", "", "write the rows with predicted_us and error_pct to this CSV file")
+	hw := fs.String("hw", "", "JSON file overriding hardware parameters of the targets")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("validate: want one measured-data CSV file, got %d arguments", len(pos))
+	}
+	run, err := newRunner(*hw)
+	if err != nil {
+		return usagef("validate: %v", err)
+	}
+	return validateFile(pos[0], *out, run, stdout)
+}
+
+// validateFile reads the measured rows of path, predicts each with run,
+// prints the tables and, when out is set, writes the output CSV
+// atomically.
+func validateFile(path, out string, run runner, stdout io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return usagef("validate: %v", err)
+	}
+	defer f.Close()
+	ms, err := results.ReadMeasured(bufio.NewReader(f), path)
+	if err != nil {
+		return usagef("validate: %v", err)
+	}
+	ks := kernels.All()
+	v := results.Validate(ms, func(m results.Measured) results.Prediction {
+		spec, err := measuredSpec(ks, m)
+		if err != nil {
+			return results.Prediction{Reason: err.Error()}
+		}
+		p, err := kernels.Parse(ks, spec)
+		if err != nil {
+			return results.Prediction{Reason: err.Error()}
+		}
+		us, variant, err := run(p, m.Target)
+		if err != nil {
+			return results.Prediction{Reason: err.Error()}
+		}
+		return results.Prediction{DeviceUs: us, Detail: variant}
+	})
+	if err := v.Print(stdout); err != nil {
+		return err
+	}
+	if out != "" {
+		if err := results.WriteFileAtomic(out, v.WriteCSV); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// measuredSpec maps a measured row to a workload spec. An empty variant is
+// the best the target's library offers ("best" where the kernel has it).
+func measuredSpec(ks []*kernels.Kernel, m results.Measured) (string, error) {
+	k, err := kernels.Lookup(ks, m.Kernel)
+	if err != nil {
+		return "", err
+	}
+	var kv []string
+	set := func(name string, v int) {
+		if v > 0 {
+			kv = append(kv, name+"="+strconv.Itoa(v))
+		}
+	}
+	switch m.Kernel {
+	case "matmul":
+		set("M", m.M)
+		set("N", m.N)
+		set("K", m.K)
+		set("batch", m.Batch)
+	case "attention", "decode_attention":
+		set("batch", m.Batch)
+		set("heads", m.Heads)
+		set("kv_heads", m.KVHeads)
+		set("seqlen", m.Seqlen)
+		set("headdim", m.Headdim)
+		if m.Causal != "" && m.Kernel == "attention" {
+			kv = append(kv, "causal="+m.Causal)
+		}
+	default:
+		return "", fmt.Errorf("kernel %s: validate maps matmul, attention and decode_attention rows", m.Kernel)
+	}
+	if m.DType != "" {
+		kv = append(kv, "dtype="+m.DType)
+	}
+	variant := m.Variant
+	if variant == "" && allows(k, "variant", "best") {
+		variant = "best"
+	}
+	if variant != "" {
+		kv = append(kv, "variant="+variant)
+	}
+	return m.Kernel + ":" + strings.Join(kv, ","), nil
+}
+
+// allows reports whether kernel k's enum parameter name accepts value.
+func allows(k *kernels.Kernel, name, value string) bool {
+	for _, d := range k.Params {
+		if d.Name == name {
+			for _, a := range d.Allowed {
+				if a == value {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,226 @@
+package kernels
+
+import (
+	"fmt"
+
+	"github.com/trnsim/trnsim/sim/gpu"
+)
+
+// Forward attention on a GPU in the FlashAttention style: one CTA per
+// block of Bm query rows of one (batch, head), streaming Bn-key blocks of
+// K and V through shared memory with the online softmax. Per block the
+// CTA computes S = Q·Kᵀ (2·Bm·Bn·d FLOPs), P = exp(S − max) (Bm·Bn MUFU
+// ops and ~4 FP32 ops per score: scale-and-subtract, max, sum, convert),
+// rescales its O accumulator (Bm·d FP32 ops) and adds P·V (2·Bm·Bn·d).
+//
+// fa2 (FlashAttention-2): mma.sync from registers fed by ldmatrix (every
+// warp reads all of K and V from shared memory), cp.async double
+// buffering, no warp specialisation; grid m-block-fastest.
+// fa3 (FlashAttention-3): wgmma (tcgen05 on B200) reading K and V from
+// shared memory, TMA loads by a producer warpgroup, two consumer
+// warpgroups in ping-pong, persistent CTAs, causal tiles longest first;
+// fp8 operands with an in-kernel transpose of V.
+
+// GPUAttnShape is one forward-attention workload.
+type GPUAttnShape struct {
+	Batch, Heads, KVHeads, Seqlen, Headdim int
+	Causal                                 bool
+	DType                                  string
+}
+
+func (s GPUAttnShape) flops() float64 {
+	f := 4 * float64(s.Batch) * float64(s.Heads) * float64(s.Seqlen) * float64(s.Seqlen) * float64(s.Headdim)
+	if s.Causal {
+		f /= 2
+	}
+	return f
+}
+
+// GPUAttentionVariants returns the attention variants dev runs: fa2 where it
+// has an mma.sync rate, fa3 where its native MMAs read shared memory
+// (wgmma, tcgen05).
+func GPUAttentionVariants(dev gpu.Config) []string {
+	var vs []string
+	if dev.MMAFamily == gpu.MMASync || dev.MMASyncFraction > 0 {
+		vs = append(vs, "fa2")
+	}
+	if dev.MMAFamily == gpu.WGMMA || dev.MMAFamily == gpu.TCGen05 {
+		vs = append(vs, "fa3")
+	}
+	return vs
+}
+
+// GPUAttentionKernels returns the kernels of variant ("fa2", "fa3" or "best":
+// fa3 where supported, else fa2) for s on dev, and the variant resolved.
+func GPUAttentionKernels(dev gpu.Config, s GPUAttnShape, variant string) ([]gpu.Kernel, string, error) {
+	if s.KVHeads == 0 {
+		s.KVHeads = s.Heads
+	}
+	if s.Batch <= 0 || s.Heads <= 0 || s.Seqlen <= 0 || s.Headdim <= 0 || s.KVHeads <= 0 {
+		return nil, "", fmt.Errorf("attention: batch, heads, kv_heads, seqlen and headdim must be positive")
+	}
+	if s.Heads%s.KVHeads != 0 {
+		return nil, "", fmt.Errorf("attention: heads=%d is not a multiple of kv_heads=%d", s.Heads, s.KVHeads)
+	}
+	if s.Headdim > 256 || s.Headdim%8 != 0 {
+		return nil, "", fmt.Errorf("attention: headdim=%d on a GPU: FlashAttention supports multiples of 8 up to 256", s.Headdim)
+	}
+	vs := GPUAttentionVariants(dev)
+	if variant == "best" || variant == "" {
+		if len(vs) == 0 {
+			return nil, "", fmt.Errorf("attention: %s runs no modelled attention variant", dev.Name)
+		}
+		variant = vs[len(vs)-1]
+		if s.DType == "fp32" {
+			variant = vs[0]
+		}
+	}
+	if !contains(vs, variant) {
+		return nil, "", fmt.Errorf("attention variant %q does not run on %s (allowed: %v, best)", variant, dev.Name, vs)
+	}
+	switch s.DType {
+	case "bf16", "fp16":
+	case "fp8e4m3", "fp8e5m2", "fp8":
+		if variant != "fa3" || dev.PeakFLOPs("fp8") == 0 {
+			return nil, "", fmt.Errorf("attention dtype %s: fp8 runs only with fa3 on a device with fp8 tensor cores (%s, %s)", s.DType, dev.Name, variant)
+		}
+	default:
+		return nil, "", fmt.Errorf("attention dtype %s on a GPU: FlashAttention takes bf16, fp16 or (fa3) fp8", s.DType)
+	}
+	if variant == "fa2" {
+		return []gpu.Kernel{gpuFA2(s)}, variant, nil
+	}
+	return []gpu.Kernel{gpuFA3(dev, s)}, variant, nil
+}
+
+// gpuAttnIters returns the key blocks each query block visits, in m-block
+// order: all of them, or up to the diagonal when causal.
+func gpuAttnIters(s GPUAttnShape, bm, bn int) []int {
+	mb := gpuCeilDiv(s.Seqlen, bm)
+	its := make([]int, mb)
+	for i := range its {
+		if s.Causal {
+			its[i] = gpuCeilDiv(min(s.Seqlen, (i+1)*bm), bn)
+		} else {
+			its[i] = gpuCeilDiv(s.Seqlen, bn)
+		}
+	}
+	return its
+}
+
+// gpuAttnGrid turns per-m-block iteration counts into grid groups: uniform
+// grids become one group; causal grids one group per m-block, repeated
+// for every (batch, head).
+func gpuAttnGrid(k *gpu.Kernel, its []int, bh int) {
+	uniform := true
+	for _, n := range its {
+		if n != its[0] {
+			uniform = false
+		}
+	}
+	if uniform {
+		k.Grid = []gpu.Group{{Count: len(its) * bh, Iters: its[0]}}
+		return
+	}
+	for _, n := range its {
+		k.Grid = append(k.Grid, gpu.Group{Count: 1, Iters: n})
+	}
+	k.GridRepeat = bh
+}
+
+// gpuAttnBody fills the per-block work shared by fa2 and fa3.
+func gpuAttnBody(k *gpu.Kernel, s GPUAttnShape, bm, bn int, e float64) {
+	m, n, d := float64(bm), float64(bn), float64(s.Headdim)
+	mblocks := gpuCeilDiv(s.Seqlen, bm)
+	kv := n * d * e
+	k.Loop = gpu.Phase{
+		// The m-blocks of one head are adjacent in launch order and read
+		// the same K and V blocks.
+		Loads:       []gpu.Load{{Bytes: kv, Sharers: mblocks, Stride: 1}, {Bytes: kv, Sharers: mblocks, Stride: 1}},
+		TensorFLOPs: 4 * m * n * d,
+		MUFUOps:     m * n,
+		FP32Ops:     4*m*n + m*d,
+	}
+	k.Prologue = gpu.Phase{Loads: []gpu.Load{{Bytes: m * d * e}}}
+	k.Epilogue = gpu.Phase{
+		MUFUOps:    m,     // 1/rowsum
+		FP32Ops:    m * d, // O / rowsum
+		StoreBytes: m*d*2 + m*4,
+	}
+	b, h, kvh, S := float64(s.Batch), float64(s.Heads), float64(s.KVHeads), float64(s.Seqlen)
+	k.UniqueReadBytes = b*h*S*d*e + 2*b*kvh*S*d*e
+	k.FLOPs = s.flops()
+}
+
+func gpuFA2(s GPUAttnShape) gpu.Kernel {
+	// FA2 forward tilings (flash_fwd_launch_template.h, sm80): d ≤ 64:
+	// 128×128, 4 warps; d ≤ 128: 128×64, 4 warps; d ≤ 256: 128×64, 8 warps.
+	bm, bn, warps := 128, 128, 4
+	switch {
+	case s.Headdim > 128:
+		bn, warps = 64, 8
+	case s.Headdim > 64:
+		bn = 64
+	}
+	e := float64(gpuDTypeSize(s.DType))
+	d := float64(s.Headdim)
+	k := gpu.Kernel{
+		Name:          "flash_fwd_fa2",
+		Threads:       32 * warps,
+		RegsPerThread: 255,
+		SmemBytes:     (bm + 2*bn) * s.Headdim * int(e),
+		Stages:        2, // next K block issued before this block's P·V
+		MMA:           gpu.MMA{Family: gpu.MMASync, DType: s.DType},
+	}
+	gpuAttnBody(&k, s, bm, bn, e)
+	// Shared memory: cp.async writes K and V; each warp reads Q's rows and
+	// all of K and V through ldmatrix.
+	n := float64(bn)
+	k.Loop.SmemBytes = 2*n*d*e + float64(bm)*d*e + float64(warps)*2*n*d*e
+	gpuAttnGrid(&k, gpuAttnIters(s, bm, bn), s.Batch*s.Heads)
+	return k
+}
+
+func gpuFA3(dev gpu.Config, s GPUAttnShape) gpu.Kernel {
+	e := float64(gpuDTypeSize(s.DType))
+	// FA3 tilings (hopper/tile_size.h): Bm = 128 for two 64-row consumer
+	// warpgroups; Bn = 128, or 80 for fp16/bf16 d = 256 to fit shared memory.
+	bm, bn := 128, 128
+	if s.Headdim > 128 && e == 2 {
+		bn = 80
+	}
+	fam := gpu.WGMMA
+	if dev.MMAFamily == gpu.TCGen05 {
+		fam = gpu.TCGen05
+	}
+	d := float64(s.Headdim)
+	k := gpu.Kernel{
+		Name:            "flash_fwd_fa3",
+		Threads:         384, // producer + 2 consumer warpgroups
+		RegsPerThread:   168, // 24-32 producer, 240 consumer (setmaxnreg)
+		SmemBytes:       (bm + 2*2*bn) * s.Headdim * int(e),
+		Stages:          2,
+		WarpSpecialized: true,
+		PingPong:        true,
+		Persistent:      true,
+		MMA:             gpu.MMA{Family: fam, DType: s.DType},
+	}
+	gpuAttnBody(&k, s, bm, bn, e)
+	n := float64(bn)
+	// TMA writes K and V; wgmma reads Q (each warpgroup its rows), and K
+	// and V once per consumer warpgroup; P stays in registers.
+	k.Loop.SmemBytes = 2*n*d*e + float64(bm)*d*e + 2*2*n*d*e
+	if e == 1 {
+		// fp8 wgmma wants V k-major: transposed in shared memory.
+		k.Loop.SmemBytes += 2 * n * d
+	}
+	its := gpuAttnIters(s, bm, bn)
+	if s.Causal {
+		// Longest tiles first, so short ones fill the tail.
+		for i, j := 0, len(its)-1; i < j; i, j = i+1, j-1 {
+			its[i], its[j] = its[j], its[i]
+		}
+	}
+	gpuAttnGrid(&k, its, s.Batch*s.Heads)
+	return k
+}

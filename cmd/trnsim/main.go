@@ -26,6 +26,8 @@ func verbs() []verb {
 		{"list", "list                      kernels with their parameters and defaults; targets", cmdList},
 		{"asm", "asm WORKLOAD -target T     print the NeuronCore program as text assembly", cmdAsm},
 		{"check", "check WORKLOAD -target T   run functionally and compare with the float64 reference", cmdCheck},
+		{"run", "run WORKLOAD -target T,T2 [-hw F] [-price T=USD] [-format csv] [-check] [-profile P] [-trace T]  time a workload side by side", cmdRun},
+		{"sweep", "sweep -suite NAME -o FILE.csv [-targets a,b] [-shard i/n] [-j N]  run a suite on targets into a results CSV", cmdSweep},
 		{"merge", "merge -o OUT.csv SHARD.csv ...  join the shards of a sweep", cmdMerge},
 		{"compare", "compare BASE NEW [-threshold 1%]  the regression gate: exit 1 when a simulated time got worse", cmdCompare},
 		{"validate", "validate FILE.csv [-o OUT.csv] [-hw HW.json]  predict measured rows; error per row, MAPE per (target, kernel, variant)", cmdValidate},

@@ -1,0 +1,278 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/trnsim/trnsim/bench"
+	"github.com/trnsim/trnsim/kernels"
+	"github.com/trnsim/trnsim/results"
+)
+
+// keyValues is a repeatable flag of target=value pairs (-price h100=4.92).
+type keyValues map[string]string
+
+func (kv keyValues) String() string { return "" }
+
+func (kv keyValues) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" || v == "" {
+		return fmt.Errorf("%q is not target=value", s)
+	}
+	if _, dup := kv[k]; dup {
+		return fmt.Errorf("%q given twice", k)
+	}
+	kv[k] = v
+	return nil
+}
+
+// hwFlag is -hw: either one file for a single target, or target=file pairs.
+type hwFlag struct {
+	file  string
+	byTgt keyValues
+}
+
+func (h *hwFlag) String() string { return h.file }
+
+func (h *hwFlag) Set(s string) error {
+	if strings.Contains(s, "=") {
+		return h.byTgt.Set(s)
+	}
+	if h.file != "" {
+		return fmt.Errorf("-hw FILE given twice (use target=file for several targets)")
+	}
+	h.file = s
+	return nil
+}
+
+// forTarget returns the config file for target name, or "".
+func (h *hwFlag) forTarget(name string, targets int) (string, error) {
+	if h.file != "" {
+		if targets > 1 {
+			return "", fmt.Errorf("-hw %s: several targets given; write -hw target=file", h.file)
+		}
+		return h.file, nil
+	}
+	return h.byTgt[name], nil
+}
+
+// targetFlags are the flags every verb that times workloads shares.
+type targetFlags struct {
+	targets string
+	hw      hwFlag
+	price   keyValues
+}
+
+// register adds -target, -hw and -price to fs.
+func (tf *targetFlags) register(fs *flag.FlagSet, def string) {
+	tf.hw.byTgt, tf.price = keyValues{}, keyValues{}
+	fs.StringVar(&tf.targets, "target", def, "comma-separated targets (trn1,trn2,trn3,a100,h100,h100-pcie,h200,b200)")
+	fs.Var(&tf.hw, "hw", "hardware config override: FILE.json (one target) or target=FILE.json, repeatable")
+	fs.Var(tf.price, "price", "price per accelerator-hour: target=USD, repeatable")
+}
+
+// resolve builds the named targets with their -hw overrides and
+// -price settings.
+func (tf *targetFlags) resolve() ([]bench.Target, error) {
+	names := strings.Split(tf.targets, ",")
+	var ts []bench.Target
+	seen := map[string]bool{}
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if n == "" || seen[n] {
+			return nil, usagef("-target %q: empty or repeated target (allowed: %s)", tf.targets, strings.Join(bench.AllTargets(), ", "))
+		}
+		seen[n] = true
+		file, err := tf.hw.forTarget(n, len(names))
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		t, err := bench.TargetByName(n, file)
+		if err != nil {
+			return nil, usagef("-target: %v", err)
+		}
+		ts = append(ts, t)
+	}
+	for k := range tf.hw.byTgt {
+		if !seen[k] {
+			return nil, usagef("-hw %s=...: %s is not among -target %s", k, k, tf.targets)
+		}
+	}
+	for k, v := range tf.price {
+		if !seen[k] {
+			return nil, usagef("-price %s=%s: %s is not among -target %s", k, v, k, tf.targets)
+		}
+		usd, err := strconv.ParseFloat(v, 64)
+		if err != nil || usd <= 0 || math.IsInf(usd, 0) {
+			return nil, usagef("-price %s=%s: want a positive price in USD per hour", k, v)
+		}
+		for i := range ts {
+			if ts[i].Name == k {
+				ts[i].PriceUSDPerHour = usd
+			}
+		}
+	}
+	return ts, nil
+}
+
+func cmdRun(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run")
+	var tf targetFlags
+	tf.register(fs, "trn2")
+	format := fs.String("format", "text", "output format: text or csv")
+	out := fs.String("o", "", "write the output to this file (atomically) instead of stdout")
+	check := fs.Bool("check", false, "also run NeuronCore programs functionally against the float64 reference")
+	profile := fs.String("profile", "", "write a pprof profile of simulated time (one target)")
+	trace := fs.String("trace", "", "write a Chrome/Perfetto trace (one target)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("run: want one WORKLOAD argument, got %d", len(pos))
+	}
+	if *format != "text" && *format != "csv" {
+		return usagef("-format %q: allowed: text, csv", *format)
+	}
+	p, err := kernels.Parse(kernels.All(), pos[0])
+	if err != nil {
+		return usagef("%v", err)
+	}
+	ts, err := tf.resolve()
+	if err != nil {
+		return err
+	}
+	if (*profile != "" || *trace != "") && len(ts) != 1 {
+		return usagef("-profile and -trace need exactly one -target, got %d", len(ts))
+	}
+	var res []bench.Result
+	for _, t := range ts {
+		r, err := bench.RunDetailed(p, t)
+		if err != nil {
+			return usagef("%s on %s: %v", p, t.Name, err)
+		}
+		res = append(res, r)
+	}
+	if *check {
+		if err := checkAll(stdout, p, ts); err != nil {
+			return err
+		}
+	}
+	if *profile != "" {
+		r := res[0]
+		if r.Report == nil {
+			return usagef("-profile: %s is composite; profile one of its parts", p.Kernel.Name)
+		}
+		if err := results.WriteFileAtomic(*profile, func(w io.Writer) error {
+			return results.WriteProfile(w, r.Report, r.Program, p.Kernel.Name)
+		}); err != nil {
+			return err
+		}
+	}
+	if *trace != "" {
+		r := res[0]
+		if r.Report == nil {
+			return usagef("-trace: %s is composite; trace one of its parts", p.Kernel.Name)
+		}
+		if err := results.WriteFileAtomic(*trace, func(w io.Writer) error {
+			return results.WriteTrace(w, r.Report, r.Program)
+		}); err != nil {
+			return err
+		}
+	}
+	write := func(w io.Writer) error {
+		if *format == "csv" {
+			rows := make([]results.Row, len(res))
+			for i, r := range res {
+				rows[i] = r.Row
+			}
+			return results.WriteCSV(w, rows)
+		}
+		printRun(w, p, res)
+		return nil
+	}
+	if *out != "" {
+		return results.WriteFileAtomic(*out, write)
+	}
+	return write(stdout)
+}
+
+// checkAll runs the functional check on every NeuronCore target.
+func checkAll(w io.Writer, p kernels.Params, ts []bench.Target) error {
+	for _, t := range ts {
+		if t.Kind != bench.NeuronCore {
+			continue
+		}
+		if err := printCheck(w, p, t.Neuron.Arch()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printRun writes the side-by-side table of one workload on several
+// targets, then the per-part breakdown of composite workloads.
+func printRun(w io.Writer, p kernels.Params, res []bench.Result) {
+	fmt.Fprintln(w, p)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "target\ttime_us\tTFLOPS\tpct_peak\tHBM_GB/s\t%HBM\tbound\tUSD/call\tUSD/TFLOP\tengines (active %)\t")
+	for _, r := range res {
+		row := r.Row
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", row.Target, num(row.TimeUs, 2), num(row.TFLOPS, 1),
+			num(row.PctPeak, 1), num(row.HBMGBps, 0), num(row.PctHBM, 1), row.Bound, num(row.CostPerCallUSD, -3),
+			num(row.CostPerTFLOPUSD, -3), engines(row))
+	}
+	tw.Flush()
+	for _, r := range res {
+		if len(r.Parts) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s breakdown:\n", r.Row.Target)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "part\tcount\tus_each\tus_total\tshare_%\tbound\tworkload\t")
+		for _, pr := range r.Parts {
+			each := pr.Result.Row.TimeUs
+			tot := each * float64(pr.Part.Count)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", pr.Part.Label, pr.Part.Count, num(each, 2), num(tot, 1),
+				num(tot/r.Row.TimeUs*100, 1), pr.Result.Row.Bound, pr.Part.Params)
+		}
+		fmt.Fprintf(tw, "total\t\t\t%s\t100.0\t%s\t\t\n", num(r.Row.TimeUs, 1), r.Row.Bound)
+		tw.Flush()
+	}
+}
+
+// engines summarises per-engine activity of a row.
+func engines(r results.Row) string {
+	var parts []string
+	add := func(name string, v float64) {
+		if !math.IsNaN(v) {
+			parts = append(parts, fmt.Sprintf("%s %.0f", name, v))
+		}
+	}
+	add("tensor", r.TensorActivePct)
+	add("vector", r.VectorActivePct)
+	add("scalar", r.ScalarActivePct)
+	add("gpsimd", r.GpSimdActivePct)
+	add("dma", r.DMAActivePct)
+	add("occupancy", r.SMOccupancyPct)
+	add("tensor_pipe", r.TensorPipePct)
+	add("mufu", r.MUFUPct)
+	return strings.Join(parts, " ")
+}
+
+// num formats v with prec decimals, or with -prec significant digits when
+// prec is negative; NaN prints as "-".
+func num(v float64, prec int) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	if prec < 0 {
+		return strconv.FormatFloat(v, 'g', -prec, 64)
+	}
+	return strconv.FormatFloat(v, 'f', prec, 64)
+}

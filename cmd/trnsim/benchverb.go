@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/trnsim/trnsim/bench"
+	"github.com/trnsim/trnsim/kernels"
+	"github.com/trnsim/trnsim/results"
+)
+
+// cmdBench is the main job (`make bench`): a suite on NeuronCores and GPUs
+// side by side, printed as tables and written to a results CSV.
+func cmdBench(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench")
+	suite := fs.String("suite", "representative", "suite to run ("+strings.Join(bench.SuiteNames(), ", ")+")")
+	targets := fs.String("targets", strings.Join(bench.DefaultTargets(), ","), "comma-separated targets")
+	out := fs.String("o", "results/bench.csv", "results CSV to write (atomically); empty: none")
+	jobs := fs.Int("j", 0, "runs in parallel (0: one per core)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("bench: unexpected argument %q", pos[0])
+	}
+	s, err := bench.SuiteByName(*suite)
+	if err != nil {
+		return usagef("-suite: %v", err)
+	}
+	ws, pending, err := s.Workloads(kernels.All())
+	if err != nil {
+		return usagef("-suite %s: %v", *suite, err)
+	}
+	for _, p := range pending {
+		fmt.Fprintf(stderr, "trnsim bench: skipping %s (kernel not available)\n", p)
+	}
+	ts := strings.Split(*targets, ",")
+	for _, t := range ts {
+		if _, err := bench.TargetByName(t, ""); err != nil {
+			return usagef("-targets: %v", err)
+		}
+	}
+	rows, err := bench.Sweep(context.Background(), ws, ts, bench.Options{Jobs: *jobs})
+	if err != nil {
+		return err
+	}
+	printSideBySide(stdout, rows, ts)
+	if *out != "" {
+		if err := results.WriteFileAtomic(*out, func(w io.Writer) error { return results.WriteCSV(w, rows) }); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\nwrote %d rows to %s\n", len(rows), *out)
+	}
+	return nil
+}
+
+// printSideBySide prints, for each figure, one line per workload and one
+// column per target.
+func printSideBySide(w io.Writer, rows []results.Row, targets []string) {
+	type key struct{ spec, target string }
+	byKey := map[key]results.Row{}
+	var specs []string
+	for _, r := range rows {
+		if _, seen := byKey[key{r.Spec, targets[0]}]; !seen && r.Target == targets[0] {
+			specs = append(specs, r.Spec)
+		}
+		byKey[key{r.Spec, r.Target}] = r
+	}
+	figures := []struct {
+		title string
+		cell  func(results.Row) string
+	}{
+		{"time (µs)", func(r results.Row) string { return num(r.TimeUs, 1) }},
+		{"TFLOPS (% of the target's peak)", func(r results.Row) string {
+			return num(r.TFLOPS, 1) + " (" + num(r.PctPeak, 0) + "%)"
+		}},
+		{"bound", func(r results.Row) string { return r.Bound }},
+		{"cost per call (USD; - where no price is set)", func(r results.Row) string { return num(r.CostPerCallUSD, -3) }},
+	}
+	for fi, f := range figures {
+		if fi > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w, f.title)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprint(tw, "workload\t")
+		for _, t := range targets {
+			fmt.Fprint(tw, t+"\t")
+		}
+		fmt.Fprintln(tw)
+		for _, s := range specs {
+			fmt.Fprint(tw, shortSpec(s)+"\t")
+			for _, t := range targets {
+				r, ok := byKey[key{s, t}]
+				c := "-"
+				if ok && !math.IsNaN(r.TimeUs) {
+					c = f.cell(r)
+				}
+				fmt.Fprint(tw, c+"\t")
+			}
+			fmt.Fprintln(tw)
+		}
+		tw.Flush()
+	}
+}
+
+// shortSpec drops parameters at their defaults from a canonical spec so the
+// table stays narrow.
+func shortSpec(spec string) string {
+	p, err := kernels.Parse(kernels.All(), spec)
+	if err != nil {
+		return spec
+	}
+	var kept []string
+	for i, v := range p.Values() {
+		if v[1] != p.Kernel.Params[i].Default {
+			kept = append(kept, v[0]+"="+v[1])
+		}
+	}
+	if len(kept) == 0 {
+		return p.Kernel.Name
+	}
+	return p.Kernel.Name + ":" + strings.Join(kept, ",")
+}

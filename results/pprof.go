@@ -94,7 +94,7 @@ func (b *profileBuilder) location(fn *profile.Function, line int64) *profile.Loc
 	if l, ok := b.locs[k]; ok {
 		return l
 	}
-	l := &profile.Location{ID: uint64(len(b.p.Location) + 1), Line: []profile.Line{{Function: fn, Line: line}}}
+	l := &profile.Location{ID: uint64(len(b.p.Location) + 1), Mapping: b.p.Mapping[0], Line: []profile.Line{{Function: fn, Line: line}}}
 	b.p.Location = append(b.p.Location, l)
 	b.locs[k] = l
 	return l
@@ -138,6 +138,9 @@ func buildProfile(rep *sim.Report, prog *isa.Program, kernel string) (*profile.P
 			"cycles: the same time in cycles of the " + clock + " clock",
 		},
 	}
+	// One mapping that says the functions and lines are already known, so
+	// pprof neither looks for a binary to symbolize nor warns about one.
+	p.Mapping = []*profile.Mapping{{ID: 1, File: "trnsim-" + rep.Target, HasFunctions: true, HasFilenames: true, HasLineNumbers: true}}
 	b := &profileBuilder{p: p, funcs: map[profile.Function]*profile.Function{}, locs: map[locKey]*profile.Location{}}
 	root := b.location(b.function(kernel, ""), 0)
 

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/trnsim/trnsim/results"
+)
+
+const smallMatmul = "matmul:M=256,N=512,K=256,dtype=bf16"
+
+func TestRunSideBySide(t *testing.T) {
+	stdout, stderr, code := runCLI("run", smallMatmul, "-target", "trn2,trn1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, w := range []string{"trn1", "trn2", "time_us", "bound", smallMatmul[:len("matmul:M=256")]} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("output lacks %q:\n%s", w, stdout)
+		}
+	}
+}
+
+func TestRunCSVParsesAndPriceOverride(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "r.csv")
+	_, stderr, code := runCLI("run", smallMatmul, "-target", "trn2", "-format", "csv", "-o", out, "-price", "trn2=2.5")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := results.ReadCSV(f, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Target != "trn2" || rows[0].M != 256 {
+		t.Fatalf("rows = %+v", rows)
+	}
+	r := rows[0]
+	if r.PricePerHourUSD != 2.5 {
+		t.Errorf("price %v, want 2.5 from -price", r.PricePerHourUSD)
+	}
+	// cost per call = price per hour × time in hours.
+	want := 2.5 / 3600 * r.TimeUs * 1e-6
+	if d := r.CostPerCallUSD/want - 1; d > 1e-9 || d < -1e-9 {
+		t.Errorf("cost per call %v, want %v", r.CostPerCallUSD, want)
+	}
+}
+
+func TestRunDeterministicCSV(t *testing.T) {
+	a, _, _ := runCLI("run", smallMatmul, "-target", "trn1,trn2,trn3", "-format", "csv")
+	b, _, _ := runCLI("run", smallMatmul, "-target", "trn1,trn2,trn3", "-format", "csv")
+	if a != b || a == "" {
+		t.Fatalf("two runs differ or are empty:\n%s\n%s", a, b)
+	}
+}
+
+func TestRunProfileAndTrace(t *testing.T) {
+	dir := t.TempDir()
+	prof, trace := filepath.Join(dir, "p.pb.gz"), filepath.Join(dir, "t.json")
+	_, stderr, code := runCLI("run", smallMatmul, "-target", "trn2", "-profile", prof, "-trace", trace)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, p := range []string{prof, trace} {
+		if st, err := os.Stat(p); err != nil || st.Size() == 0 {
+			t.Errorf("%s not written: %v", p, err)
+		}
+	}
+}
+
+func TestRunBadInputWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"NoSuchField": 1}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.csv")
+	tests := [][]string{
+		{"run", smallMatmul, "-target", "trn2", "-hw", bad, "-o", out},
+		{"run", smallMatmul, "-target", "trn2", "-hw", filepath.Join(dir, "missing.json"), "-o", out},
+		{"run", smallMatmul, "-target", "trn2,trn9", "-o", out},
+		{"run", smallMatmul, "-target", "trn2", "-price", "trn2=free", "-o", out},
+		{"run", smallMatmul, "-target", "trn2", "-price", "h100=3", "-o", out},
+		{"run", smallMatmul, "-target", "trn2,trn1", "-profile", filepath.Join(dir, "p"), "-o", out},
+		{"run", smallMatmul, "-target", "trn2", "-format", "xml", "-o", out},
+	}
+	for _, args := range tests {
+		var so, se bytes.Buffer
+		err := run(args, &so, &se)
+		if code := exitCode(err, &se); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, code, se.String())
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Fatalf("%v: wrote %s despite the error", args, out)
+		}
+	}
+}

@@ -1,0 +1,204 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/trnsim/trnsim/kernels"
+	"github.com/trnsim/trnsim/results"
+)
+
+// Shard selects a deterministic part of a sweep so that a batch system (a
+// CI matrix, Kubernetes indexed jobs, Slurm arrays) can spread it over
+// machines: item k of the sweep belongs to shard k mod N. The zero Shard
+// selects everything.
+type Shard struct {
+	I, N int
+}
+
+// ParseShard reads "i/n" with 0 ≤ i < n.
+func ParseShard(s string) (Shard, error) {
+	is, ns, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(is)
+	n, err2 := strconv.Atoi(ns)
+	if !ok || err1 != nil || err2 != nil {
+		return Shard{}, fmt.Errorf("shard %q: want i/n, e.g. 0/4", s)
+	}
+	if n < 1 || i < 0 || i >= n {
+		return Shard{}, fmt.Errorf("shard %q: want 0 ≤ i < n", s)
+	}
+	return Shard{i, n}, nil
+}
+
+func (s Shard) validate() error {
+	if s == (Shard{}) {
+		return nil
+	}
+	if s.N < 1 || s.I < 0 || s.I >= s.N {
+		return fmt.Errorf("shard %d/%d: want 0 ≤ i < n", s.I, s.N)
+	}
+	return nil
+}
+
+// Owns reports whether item k of a sweep belongs to the shard.
+func (s Shard) Owns(k int) bool {
+	return s.N <= 1 || k%s.N == s.I
+}
+
+func (s Shard) String() string {
+	if s.N == 0 {
+		return "all"
+	}
+	return fmt.Sprintf("%d/%d", s.I, s.N)
+}
+
+// Item is one run of a sweep: a workload on a target. Index numbers the
+// items of the whole sweep (workload-major: every target of the first
+// workload, then the second, ...), before sharding.
+type Item struct {
+	Index    int
+	Workload kernels.Params
+	Target   string
+}
+
+// Progress is what a sweep reports after each run.
+type Progress struct {
+	Done, Total int // runs finished and runs in this shard
+	Item        Item
+}
+
+// Options configure Sweep.
+type Options struct {
+	// Jobs is the number of runs in flight; 0 means runtime.GOMAXPROCS(0).
+	Jobs int
+	// Shard selects the part of the sweep to run; the zero value runs all.
+	Shard Shard
+	// HWFile, if set, overrides hardware parameters (see TargetByName).
+	HWFile string
+	// Progress, if set, is called after each run, one call at a time, in
+	// the order runs finish (which depends on scheduling; the rows do not).
+	Progress func(Progress)
+
+	// run replaces the simulator in tests.
+	run func(Item) (results.Row, error)
+}
+
+// Items lists the runs of a sweep of workloads over targets that belong
+// to shard, in sweep order.
+func Items(workloads []kernels.Params, targets []string, shard Shard) []Item {
+	var items []Item
+	for i, w := range workloads {
+		for j, t := range targets {
+			k := i*len(targets) + j
+			if shard.Owns(k) {
+				items = append(items, Item{Index: k, Workload: w, Target: t})
+			}
+		}
+	}
+	return items
+}
+
+// Sweep runs every workload on every target (the part of it that
+// opts.Shard selects) and returns one row per run, in sweep order (see
+// Item). Runs go in parallel on opts.Jobs workers; each result is placed by
+// its index, so neither the order nor any number depends on scheduling.
+//
+// When runs fail, Sweep returns the error of the first failing item in
+// sweep order (the same error on every execution): items after a failure
+// are not started, items before it still run. Cancelling ctx stops the
+// sweep between runs and returns ctx's error.
+func Sweep(ctx context.Context, workloads []kernels.Params, targets []string, opts Options) ([]results.Row, error) {
+	if err := opts.Shard.validate(); err != nil {
+		return nil, err
+	}
+	if len(targets) == 0 {
+		return nil, fmt.Errorf("sweep: no targets")
+	}
+	run := opts.run
+	if run == nil {
+		ts := make(map[string]Target, len(targets))
+		for _, name := range targets {
+			t, err := TargetByName(name, opts.HWFile)
+			if err != nil {
+				return nil, err
+			}
+			ts[name] = t
+		}
+		run = func(it Item) (results.Row, error) {
+			row, _, err := Run(it.Workload, ts[it.Target])
+			return row, err
+		}
+	}
+	items := Items(workloads, targets, opts.Shard)
+	rows := make([]results.Row, len(items))
+	errs := make([]error, len(items))
+
+	jobs := opts.Jobs
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	jobs = min(jobs, len(items))
+
+	// firstFail is the lowest index of a failed item so far; items after
+	// it are skipped, items before it always run, so the error returned
+	// is the same whatever the scheduling.
+	var firstFail atomic.Int64
+	firstFail.Store(int64(len(items)))
+	var mu sync.Mutex
+	done := 0
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if ctx.Err() != nil || int64(i) > firstFail.Load() {
+					continue
+				}
+				row, err := run(items[i])
+				if err != nil {
+					errs[i] = fmt.Errorf("%s on %s: %w", items[i].Workload, items[i].Target, err)
+					for {
+						f := firstFail.Load()
+						if int64(i) >= f || firstFail.CompareAndSwap(f, int64(i)) {
+							break
+						}
+					}
+					continue
+				}
+				rows[i] = row
+				if opts.Progress != nil {
+					mu.Lock()
+					done++
+					opts.Progress(Progress{Done: done, Total: len(items), Item: items[i]})
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+feed:
+	for i := range items {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return rows, nil
+}

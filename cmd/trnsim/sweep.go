@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/trnsim/trnsim/bench"
+	"github.com/trnsim/trnsim/kernels"
+	"github.com/trnsim/trnsim/results"
+)
+
+// cmdSweep runs a suite over targets into a results CSV, written
+// atomically: an interrupted or failed sweep leaves no file (and an
+// existing one untouched).
+func cmdSweep(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("sweep")
+	suiteName := fs.String("suite", "", "suite to run: "+strings.Join(bench.SuiteNames(), ", "))
+	targetList := fs.String("targets", strings.Join(bench.DefaultTargets(), ","), "comma-separated targets")
+	shardFlag := fs.String("shard", "", "run only shard i/n of the sweep (item k belongs to shard k mod n)")
+	jobs := fs.Int("j", 0, "runs in parallel (0: one per CPU)")
+	out := fs.String("o", "", "output CSV file (- for standard output)")
+	hw := fs.String("hw", "", "JSON file overriding hardware parameters")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("sweep: unexpected argument %q (want flags only)", pos[0])
+	}
+	if *suiteName == "" {
+		return usagef("sweep: -suite is required (one of %s)", strings.Join(bench.SuiteNames(), ", "))
+	}
+	if *out == "" {
+		return usagef("sweep: -o FILE.csv is required")
+	}
+	if *jobs < 0 {
+		return usagef("sweep: -j %d: want 0 (one per CPU) or more", *jobs)
+	}
+	suite, err := bench.SuiteByName(*suiteName)
+	if err != nil {
+		return usagef("sweep: -suite: %v", err)
+	}
+	var shard bench.Shard
+	if *shardFlag != "" {
+		if shard, err = bench.ParseShard(*shardFlag); err != nil {
+			return usagef("sweep: -shard: %v", err)
+		}
+	}
+	targets, err := parseTargets(*targetList, *hw)
+	if err != nil {
+		return err
+	}
+	ws, pending, err := suite.Workloads(kernels.All())
+	if err != nil {
+		return err
+	}
+	if len(pending) > 0 {
+		fmt.Fprintf(stderr, "trnsim sweep: skipping %d workloads of kernels not built in yet:\n  %s\n", len(pending), strings.Join(pending, "\n  "))
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opts := bench.Options{Jobs: *jobs, Shard: shard, HWFile: *hw}
+	tty := isTerminal(stderr)
+	if tty {
+		opts.Progress = func(p bench.Progress) {
+			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s %s", p.Done, p.Total, p.Item.Target, p.Item.Workload)
+		}
+	}
+	rows, err := bench.Sweep(ctx, ws, targets, opts)
+	if tty {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
+	if err != nil {
+		return fmt.Errorf("sweep %s: %w (nothing written)", suite.Name, err)
+	}
+	write := func(w io.Writer) error { return results.WriteCSV(w, rows) }
+	if *out == "-" {
+		return write(stdout)
+	}
+	if err := results.WriteFileAtomic(*out, write); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d rows (suite %s, shard %s) to %s\n", len(rows), suite.Name, shard, *out)
+	return nil
+}
+
+// parseTargets splits a -targets list, rejecting empty names and
+// repeats; the names themselves are checked by bench.TargetByName.
+func parseTargets(list, hw string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range strings.Split(list, ",") {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			return nil, usagef("-targets %q: empty target name (allowed: %s, ...)", list, strings.Join(bench.DefaultTargets(), ", "))
+		}
+		if seen[t] {
+			return nil, usagef("-targets %q: %s given twice", list, t)
+		}
+		seen[t] = true
+		if _, err := bench.TargetByName(t, hw); err != nil {
+			return nil, usagef("-targets: %v", err)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// isTerminal reports whether w is a terminal, for progress output.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && fileIsTerminal(f)
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/trnsim/trnsim/results"
+)
+
+// sweepArgs runs the first two workloads of the baseline suite on two
+// targets: quick, and both kinds of model.
+var sweepArgs = []string{"sweep", "-suite", "baseline", "-targets", "trn2,h100"}
+
+func TestSweepWritesCSV(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "s.csv")
+	// Shard 0/6 of baseline × 2 targets: items 0, 6, 12, ... of the sweep.
+	stdout, stderr, code := runCLI(append(sweepArgs, "-shard", "0/6", "-j", "2", "-o", out)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.Contains(stderr, "\r") {
+		t.Errorf("progress written to a stderr that is not a terminal: %q", stderr)
+	}
+	rows, err := results.ReadCSVFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 || !strings.Contains(stdout, "wrote ") || !strings.Contains(stdout, "shard 0/6") {
+		t.Fatalf("%d rows; stdout %q", len(rows), stdout)
+	}
+	// Item k = workload k/2 on target k%2; shard 0/6 holds even k, so
+	// every row is on trn2.
+	for _, r := range rows {
+		if r.Target != "trn2" {
+			t.Errorf("row %s on %s in shard 0/6, want trn2 only", r.Spec, r.Target)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("%d files in the output directory, want only s.csv", len(entries))
+	}
+}
+
+func TestSweepShardsMergeToWhole(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the baseline suite three times")
+	}
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.csv")
+	if _, stderr, code := runCLI(append(sweepArgs, "-o", whole)...); code != 0 {
+		t.Fatalf("whole: exit %d: %s", code, stderr)
+	}
+	var shards []string
+	for _, s := range []string{"0/3", "1/3", "2/3"} {
+		f := filepath.Join(dir, "shard"+s[:1]+".csv")
+		if _, stderr, code := runCLI(append(sweepArgs, "-shard", s, "-j", "1", "-o", f)...); code != 0 {
+			t.Fatalf("shard %s: exit %d: %s", s, code, stderr)
+		}
+		shards = append(shards, f)
+	}
+	merged := filepath.Join(dir, "merged.csv")
+	if _, stderr, code := runCLI(append([]string{"merge", "-o", merged}, shards...)...); code != 0 {
+		t.Fatalf("merge: exit %d: %s", code, stderr)
+	}
+	stdout, stderr, code := runCLI("compare", whole, merged, "-threshold", "0%")
+	if code != 0 || !strings.Contains(stdout, "0 slower beyond 0%, 0 faster beyond 0%, 0 within 0%") || strings.Contains(stdout, "only in") {
+		t.Errorf("whole vs merged shards: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+func TestSweepBadInput(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.csv")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sweep", "-o", out}, "-suite is required"},
+		{[]string{"sweep", "-suite", "nope", "-o", out}, `unknown suite "nope" (allowed: representative, baseline`},
+		{[]string{"sweep", "-suite", "baseline"}, "-o FILE.csv is required"},
+		{[]string{"sweep", "-suite", "baseline", "-shard", "2/2", "-o", out}, "want 0 ≤ i < n"},
+		{[]string{"sweep", "-suite", "baseline", "-shard", "x", "-o", out}, "want i/n"},
+		{[]string{"sweep", "-suite", "baseline", "-targets", "trn2,trn9", "-o", out}, "trn9"},
+		{[]string{"sweep", "-suite", "baseline", "-targets", "trn2,,h100", "-o", out}, "empty target name"},
+		{[]string{"sweep", "-suite", "baseline", "-targets", "trn2,trn2", "-o", out}, "trn2 given twice"},
+		{[]string{"sweep", "-suite", "baseline", "-j", "-1", "-o", out}, "-j -1"},
+		{[]string{"sweep", "-suite", "baseline", "extra", "-o", out}, `unexpected argument "extra"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			stdout, stderr, code := runCLI(tt.args...)
+			if code != 2 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tt.want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q on bad input", stdout)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s written on bad input", out)
+			}
+		})
+	}
+}

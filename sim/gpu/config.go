@@ -300,6 +300,11 @@ func (c Config) Validate() error {
 			return fmt.Errorf("gpu config %s: %s = %v, want a non-negative number", c.Name, f.name, f.v)
 		}
 	}
+	// Bounds that keep a run's bookkeeping (one timeline lane per 16 SMs,
+	// CTA slots) small; real GPUs are far below them.
+	if c.SMs > 4096 || c.MaxCTAsSM > 1024 {
+		return fmt.Errorf("gpu config %s: sms = %d, max_ctas_per_sm = %d (at most 4096 and 1024)", c.Name, c.SMs, c.MaxCTAsSM)
+	}
 	if c.HBMEfficiency > 1 {
 		return fmt.Errorf("gpu config %s: hbm_efficiency = %v, want at most 1", c.Name, c.HBMEfficiency)
 	}

@@ -80,9 +80,21 @@ func Run(cfg Config, ks []Kernel) (*sim.Report, error) {
 		}
 	}
 	if bound != "launch" && boundNs < 0.5*rep.TimeNs {
-		// No resource is busy half the time: the run waits on latencies
-		// (pipeline fill, dependent phases, the tail wave).
-		bound = "latency"
+		// No resource is busy half the time. When the SM pipes that run
+		// one after another (tensor, MUFU, FP32) together are, the run is
+		// bound by that chain: name its largest part. Otherwise it waits
+		// on latencies (pipeline fill, the tail wave).
+		chain := tot.tensorNs + tot.mufuNs + tot.fp32Ns
+		if chain >= 0.5*rep.TimeNs {
+			bound = "tensor_pipe"
+			if tot.mufuNs > tot.tensorNs && tot.mufuNs >= tot.fp32Ns {
+				bound = "mufu"
+			} else if tot.fp32Ns > tot.tensorNs && tot.fp32Ns > tot.mufuNs {
+				bound = "fp32"
+			}
+		} else {
+			bound = "latency"
+		}
 	}
 	rep.Bound = bound
 	hbmGBps := 0.0

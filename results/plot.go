@@ -396,7 +396,12 @@ func (s *barSeries) Plot(c draw.Canvas, p *plot.Plot) {
 		c.FillPolygon(s.color, c.ClipPolygonY(pts))
 		c.StrokeLines(outline, c.ClipLinesY(append(pts, pts[0]))...)
 		if s.annotate {
-			c.FillText(sty, vg.Point{X: trX(x0 + w/2), Y: trY(top) + vg.Points(1.5)}, formatValue(v))
+			// A label that would crowd its neighbours is set upright.
+			label, at, st := formatValue(v), vg.Point{X: trX(x0 + w/2), Y: trY(top) + vg.Points(1.5)}, sty
+			if st.Width(label) > 0.8*(trX(x0+w)-trX(x0)) {
+				st.Rotation, st.XAlign, st.YAlign = math.Pi/2, draw.XLeft, draw.YCenter
+			}
+			c.FillText(st, at, label)
 		}
 	}
 }
@@ -467,7 +472,8 @@ func roofs(rows []Row, targets []string) []roof {
 // (flops / (hbm_read_bytes + hbm_write_bytes), FLOP per byte) against
 // achieved TFLOP/s on log-log axes, one colour per target and one marker
 // per kernel. Each target's roofs, derived from the rows (see roofs), are
-// drawn in its colour: min(peak, bandwidth · intensity). Rows without
+// drawn in its colour, min(peak, bandwidth · intensity), and their figures
+// named in the legend beside the plot. Rows without
 // flops, HBM bytes or TFLOP/s are left out; with none left it is an error.
 func RooflineChart(rows []Row) (*Chart, error) {
 	type point struct{ x, y float64 }
@@ -508,17 +514,20 @@ func RooflineChart(rows []Row) (*Chart, error) {
 		"arithmetic intensity (FLOP per HBM byte)", "achieved TFLOP/s")
 	p.X.Tick.Marker, p.Y.Tick.Marker = log10Ticks{}, log10Ticks{}
 
-	roofLabel := text.Style{Font: sansFont(7), XAlign: draw.XLeft, YAlign: draw.YBottom, Handler: p.TextHandler}
+	legend := plot.NewLegend()
+	legend.TextStyle.Font = sansFont(9)
+	legend.Top, legend.Left = true, true
 	for t, target := range targets {
 		col := seriesColor(t)
 		line := draw.LineStyle{Color: col, Width: vg.Points(1.2)}
 		var thumbs []plot.Thumbnailer
+		var mine []roof
 		for _, f := range rs {
 			if f.target != target {
 				continue
 			}
-			xy := roofPoints(f, xlo, xhi, ylo)
-			l, err := plotter.NewLine(log10XY(xy))
+			mine = append(mine, f)
+			l, err := plotter.NewLine(log10XY(roofPoints(f, xlo, xhi, ylo)))
 			if err != nil {
 				return nil, fmt.Errorf("roofline of %s: %w", target, err)
 			}
@@ -527,22 +536,6 @@ func RooflineChart(rows []Row) (*Chart, error) {
 			if len(thumbs) == 0 {
 				thumbs = append(thumbs, l)
 			}
-			label := roofText(f)
-			at := xy[len(xy)-1]
-			switch {
-			case f.tflops > 0 && f.gbps > 0:
-				at = plotter.XY{X: max(xlo, f.tflops*1000/f.gbps) * 1.1, Y: f.tflops}
-			case f.tflops > 0:
-				at = plotter.XY{X: xlo * 1.1, Y: f.tflops}
-			}
-			roofLabel.Color = col
-			lb, err := plotter.NewLabels(plotter.XYLabels{XYs: log10XY(plotter.XYs{at}), Labels: []string{label}})
-			if err != nil {
-				return nil, fmt.Errorf("roofline of %s: %w", target, err)
-			}
-			lb.TextStyle = []text.Style{roofLabel}
-			lb.Offset = vg.Point{Y: vg.Points(1.5)}
-			p.Add(lb)
 		}
 		for k, kernel := range kernels {
 			ps := pts[[2]string{target, kernel}]
@@ -563,15 +556,15 @@ func RooflineChart(rows []Row) (*Chart, error) {
 				thumbs = append(thumbs, sc)
 			}
 		}
-		p.Legend.Add(target, thumbs...)
+		legend.Add(roofText(target, mine), thumbs...)
 	}
 	if len(kernels) > 1 {
 		for k, kernel := range kernels {
-			p.Legend.Add(kernel, glyphThumb{draw.GlyphStyle{Color: color.Gray{Y: 90}, Radius: vg.Points(3), Shape: kernelGlyph(k)}})
+			legend.Add(kernel, glyphThumb{draw.GlyphStyle{Color: color.Gray{Y: 90}, Radius: vg.Points(3), Shape: kernelGlyph(k)}})
 		}
 	}
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = math.Log10(xlo), math.Log10(xhi), math.Log10(ylo), math.Log10(yhi)
-	return &Chart{Plot: p, Width: 7.5 * vg.Inch, Height: 5 * vg.Inch}, nil
+	return &Chart{Plot: p, Width: 9.5 * vg.Inch, Height: 5 * vg.Inch, side: &legend}, nil
 }
 
 // roofPoints returns the roof min(tflops, gbps·x/1000) across [xlo, xhi]
@@ -593,19 +586,26 @@ func roofPoints(f roof, xlo, xhi, ylo float64) plotter.XYs {
 	return append(xy, plotter.XY{X: xhi, Y: min(f.gbps*xhi/1000, f.tflops)})
 }
 
-func roofText(f roof) string {
+// roofText is a target's legend entry: its name and roofs, "trn2: 79
+// TFLOP/s bf16, 2900 GB/s".
+func roofText(target string, rs []roof) string {
 	var parts []string
-	if f.tflops > 0 {
-		s := formatValue(f.tflops) + " TFLOP/s"
-		if f.dtype != "" {
-			s += " " + f.dtype
+	for _, f := range rs {
+		if f.tflops > 0 {
+			s := formatValue(f.tflops) + " TFLOP/s"
+			if f.dtype != "" {
+				s += " " + f.dtype
+			}
+			parts = append(parts, s)
 		}
-		parts = append(parts, s)
 	}
-	if f.gbps > 0 {
-		parts = append(parts, formatValue(f.gbps)+" GB/s")
+	if len(rs) > 0 && rs[0].gbps > 0 {
+		parts = append(parts, formatValue(rs[0].gbps)+" GB/s")
 	}
-	return f.target + ": " + strings.Join(parts, ", ")
+	if len(parts) == 0 {
+		return target
+	}
+	return target + ": " + strings.Join(parts, ", ")
 }
 
 func kernelGlyph(k int) draw.GlyphDrawer {

@@ -213,7 +213,7 @@ func TestRooflineChart(t *testing.T) {
 		t.Errorf("axes x [%v, %v] y [%v, %v], want log10 of [10, 1e4] both", p.X.Min, p.X.Max, p.Y.Min, p.Y.Max)
 	}
 	doc := parseSVG(t, writeChart(t, c, "roofline", "svg"))
-	for _, w := range []string{"trn1", "trn2", "h100", "trn2: 100 TFLOP/s bf16, 2000 GB/s", "h100: 800 TFLOP/s bf16, 3000 GB/s",
+	for _, w := range []string{"trn2: 100 TFLOP/s bf16, 2000 GB/s", "h100: 800 TFLOP/s bf16, 3000 GB/s",
 		"trn1: 91.7 TFLOP/s bf16", "arithmetic intensity (FLOP per HBM byte)", "achieved TFLOP/s"} {
 		if !slices.Contains(doc.Texts, w) {
 			t.Errorf("no text %q in %q", w, doc.Texts)
@@ -265,6 +265,8 @@ func TestChartPNG(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Rasterising is slow under -race; a small chart checks the same.
+			c.Width, c.Height = c.Width/3, c.Height/3
 			img, err := png.Decode(bytes.NewReader(writeChart(t, c, kind, "png")))
 			if err != nil {
 				t.Fatalf("not a PNG: %v", err)
@@ -279,6 +281,9 @@ func TestChartPNG(t *testing.T) {
 
 func TestChartDeterministic(t *testing.T) {
 	for _, format := range PlotFormats() {
+		if format == "png" && testing.Short() {
+			continue // slow to rasterise twice under -race
+		}
 		var out [2][]byte
 		for i := range out {
 			c, err := RooflineChart(plotRows())

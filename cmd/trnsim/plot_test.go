@@ -96,7 +96,7 @@ func TestPlot(t *testing.T) {
 		// 3000 GB/s on trn2; 250 TFLOP/s on h100.
 		{[]string{"-kind", "roofline", "-o", "roof.svg"}, "roof.svg", []string{"trn2: 125 TFLOP/s bf16, 3000 GB/s", "h100: 250 TFLOP/s bf16, 3000 GB/s"}},
 		{[]string{"-kind", "roofline", "-o", "roof.png"}, "roof.png", nil},
-		{[]string{"-o", "bars.PNG"}, "bars.PNG", nil},
+		{[]string{"-o", "bars.SVG"}, "bars.SVG", []string{"trn2"}},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

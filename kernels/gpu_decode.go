@@ -13,7 +13,8 @@ import (
 // 64-row block. splitkv (Flash-Decoding) cuts the keys of each
 // (batch, kv head) into splits processed by separate CTAs, then a combine
 // kernel rescales and sums the partial outputs; nosplit runs one CTA per
-// (batch, kv head) over all keys.
+// (batch, query head) over all keys with FA2's forward kernel (FA ≤ 2.1,
+// no GQA packing), as Flash-Decoding's baseline ran.
 
 // GPUDecodeShape is one decode-attention workload.
 type GPUDecodeShape struct {
@@ -64,9 +65,25 @@ func GPUDecodeKernels(dev gpu.Config, s GPUDecodeShape, variant string, splits i
 		if splits > 1 {
 			return nil, "", 0, fmt.Errorf("decode_attention: variant nosplit with splits=%d (want 0 or 1)", splits)
 		}
-		return []gpu.Kernel{gpuDecodeKernel(dev, s, 1)}, variant, 1, nil
-	case "splitkv", "best", "":
-		variant = "splitkv"
+		return []gpu.Kernel{gpuDecodeNoSplit(s)}, variant, 1, nil
+	case "splitkv":
+	case "best", "":
+		// The faster of the two under the model, as a library's dispatch
+		// would pick.
+		ks, _, n, err := GPUDecodeKernels(dev, s, "splitkv", splits)
+		if err != nil {
+			return nil, "", 0, err
+		}
+		if splits > 1 {
+			return ks, "splitkv", n, nil
+		}
+		ns := []gpu.Kernel{gpuDecodeNoSplit(s)}
+		a, err1 := gpu.Run(dev, ks)
+		b, err2 := gpu.Run(dev, ns)
+		if err1 == nil && err2 == nil && b.TimeNs < a.TimeNs {
+			return ns, "nosplit", 1, nil
+		}
+		return ks, "splitkv", n, nil
 	default:
 		return nil, "", 0, fmt.Errorf("decode_attention variant %q (allowed: best, splitkv, nosplit)", variant)
 	}
@@ -76,9 +93,36 @@ func GPUDecodeKernels(dev gpu.Config, s GPUDecodeShape, variant string, splits i
 		}
 		return gpuDecodeSplit(dev, s, splits), variant, splits, nil
 	}
-	occ, _ := gpu.Occupancy(dev, gpuDecodeKernel(dev, s, 1))
+	// FA2's heuristic, at least two splits: the split kernel always ends
+	// with its combine step (a single split is the nosplit variant).
+	occ, _ := gpu.Occupancy(dev, gpuDecodeKernel(dev, s, 2))
 	n := gpuDecodeSplits(s.Batch*s.KVHeads, dev.SMs*occ, nblocks, 128)
+	n = min(max(n, 2), nblocks)
 	return gpuDecodeSplit(dev, s, n), variant, n, nil
+}
+
+// gpuDecodeNoSplit is decoding with FlashAttention-2's forward kernel
+// (FA ≤ 2.1, the baseline Flash-Decoding was measured against): one CTA
+// per (batch, query head) whose 128-row query block holds one valid row,
+// streaming all keys; the query heads of a KV group read the same K and V,
+// batch-many CTAs apart in launch order (grid m-block, batch, head).
+func gpuDecodeNoSplit(s GPUDecodeShape) gpu.Kernel {
+	a := GPUAttnShape{Batch: s.Batch, Heads: s.Heads, KVHeads: s.KVHeads, Seqlen: s.Seqlen, Headdim: s.Headdim, DType: s.DType}
+	k := gpuFA2(a)
+	k.Name = "flash_fwd_decode"
+	// One query row: the prologue loads it, the epilogue writes it.
+	d, e := float64(s.Headdim), float64(gpuDTypeSize(s.DType))
+	k.Prologue = gpu.Phase{Loads: []gpu.Load{{Bytes: d * e}}}
+	k.Epilogue.StoreBytes = d*e + 4
+	for i := range k.Loop.Loads {
+		k.Loop.Loads[i].Sharers = s.Heads / s.KVHeads
+		k.Loop.Loads[i].Stride = s.Batch
+	}
+	k.Grid = []gpu.Group{{Count: s.Batch * s.Heads, Iters: k.Grid[0].Iters}}
+	k.GridRepeat = 0
+	k.UniqueReadBytes = float64(s.Batch) * (float64(s.Heads)*d*e + 2*float64(s.KVHeads)*float64(s.Seqlen)*d*e)
+	k.FLOPs = 4 * float64(s.Batch) * float64(s.Heads) * float64(s.Seqlen) * d
+	return k
 }
 
 // gpuDecodeSplits is FA2's num_splits_heuristic: no split when the
@@ -155,7 +199,6 @@ func gpuDecodeKernel(dev gpu.Config, s GPUDecodeShape, splits int) gpu.Kernel {
 	if splits > 1 {
 		k.Epilogue = gpu.Phase{FP32Ops: g * d, StoreBytes: g * (d + 1) * 4} // fp32 partial O and log-sum-exp
 	} else {
-		k.Name = "flash_fwd_kvcache"
 		k.Epilogue = gpu.Phase{MUFUOps: g, FP32Ops: g * d, StoreBytes: g * d * 2}
 	}
 	k.Grid = []gpu.Group{{Count: s.Batch * s.KVHeads * splits, Iters: perSplit}}

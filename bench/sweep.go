@@ -63,7 +63,7 @@ func (s Shard) String() string {
 type Item struct {
 	Index    int
 	Workload kernels.Params
-	Target   string
+	Target   Target
 }
 
 // Progress is what a sweep reports after each run.
@@ -78,7 +78,8 @@ type Options struct {
 	Jobs int
 	// Shard selects the part of the sweep to run; the zero value runs all.
 	Shard Shard
-	// HWFile, if set, overrides hardware parameters (see TargetByName).
+	// HWFile, if set, overrides hardware parameters of the targets Sweep
+	// resolves by name (see TargetByName).
 	HWFile string
 	// Progress, if set, is called after each run, one call at a time, in
 	// the order runs finish (which depends on scheduling; the rows do not).
@@ -90,7 +91,7 @@ type Options struct {
 
 // Items lists the runs of a sweep of workloads over targets that belong
 // to shard, in sweep order.
-func Items(workloads []kernels.Params, targets []string, shard Shard) []Item {
+func Items(workloads []kernels.Params, targets []Target, shard Shard) []Item {
 	var items []Item
 	for i, w := range workloads {
 		for j, t := range targets {
@@ -103,7 +104,7 @@ func Items(workloads []kernels.Params, targets []string, shard Shard) []Item {
 	return items
 }
 
-// Sweep runs every workload on every target (the part of it that
+// Sweep runs every workload on every named target (the part of it that
 // opts.Shard selects) and returns one row per run, in sweep order (see
 // Item). Runs go in parallel on opts.Jobs workers; each result is placed by
 // its index, so neither the order nor any number depends on scheduling.
@@ -113,6 +114,20 @@ func Items(workloads []kernels.Params, targets []string, shard Shard) []Item {
 // are not started, items before it still run. Cancelling ctx stops the
 // sweep between runs and returns ctx's error.
 func Sweep(ctx context.Context, workloads []kernels.Params, targets []string, opts Options) ([]results.Row, error) {
+	ts := make([]Target, len(targets))
+	for i, name := range targets {
+		t, err := TargetByName(name, opts.HWFile)
+		if err != nil {
+			return nil, err
+		}
+		ts[i] = t
+	}
+	return SweepTargets(ctx, workloads, ts, opts)
+}
+
+// SweepTargets is Sweep over targets already built (with their own
+// hardware overrides and prices); opts.HWFile is not used.
+func SweepTargets(ctx context.Context, workloads []kernels.Params, targets []Target, opts Options) ([]results.Row, error) {
 	if err := opts.Shard.validate(); err != nil {
 		return nil, err
 	}
@@ -121,16 +136,8 @@ func Sweep(ctx context.Context, workloads []kernels.Params, targets []string, op
 	}
 	run := opts.run
 	if run == nil {
-		ts := make(map[string]Target, len(targets))
-		for _, name := range targets {
-			t, err := TargetByName(name, opts.HWFile)
-			if err != nil {
-				return nil, err
-			}
-			ts[name] = t
-		}
 		run = func(it Item) (results.Row, error) {
-			row, _, err := Run(it.Workload, ts[it.Target])
+			row, _, err := Run(it.Workload, it.Target)
 			return row, err
 		}
 	}
@@ -163,7 +170,7 @@ func Sweep(ctx context.Context, workloads []kernels.Params, targets []string, op
 				}
 				row, err := run(items[i])
 				if err != nil {
-					errs[i] = fmt.Errorf("%s on %s: %w", items[i].Workload, items[i].Target, err)
+					errs[i] = fmt.Errorf("%s on %s: %w", items[i].Workload, items[i].Target.Name, err)
 					for {
 						f := firstFail.Load()
 						if int64(i) >= f || firstFail.CompareAndSwap(f, int64(i)) {

@@ -49,6 +49,15 @@ func TestParseShard(t *testing.T) {
 }
 
 // workloads parses matmul specs for tests.
+// fakeTargets names targets for sweeps with a fake run.
+func fakeTargets(names ...string) []Target {
+	ts := make([]Target, len(names))
+	for i, n := range names {
+		ts[i] = Target{Name: n}
+	}
+	return ts
+}
+
 func workloads(t *testing.T, n int) []kernels.Params {
 	t.Helper()
 	var ws []kernels.Params
@@ -64,14 +73,14 @@ func workloads(t *testing.T, n int) []kernels.Params {
 
 func TestItemsShards(t *testing.T) {
 	ws := workloads(t, 5)
-	targets := []string{"trn1", "trn2", "h100"}
+	targets := fakeTargets("trn1", "trn2", "h100")
 	all := Items(ws, targets, Shard{})
 	if len(all) != 15 {
 		t.Fatalf("%d items, want 15", len(all))
 	}
 	// Workload-major order: item 4 is the second workload on trn2.
-	if it := all[4]; it.Index != 4 || it.Workload.Int("M") != 256 || it.Target != "trn2" {
-		t.Errorf("item 4 = %d %s %s", it.Index, it.Workload, it.Target)
+	if it := all[4]; it.Index != 4 || it.Workload.Int("M") != 256 || it.Target.Name != "trn2" {
+		t.Errorf("item 4 = %d %s %s", it.Index, it.Workload, it.Target.Name)
 	}
 	owner := make([]int, len(all))
 	for i := range owner {
@@ -99,14 +108,14 @@ func TestItemsShards(t *testing.T) {
 // workers finish out of order.
 func fakeRun(it Item) (results.Row, error) {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s|%s", it.Workload, it.Target)
+	fmt.Fprintf(h, "%s|%s", it.Workload, it.Target.Name)
 	v := h.Sum64()
 	for range v % 5 {
 		runtime.Gosched()
 	}
 	nan := math.NaN()
 	return results.Row{
-		Kernel: it.Workload.Kernel.Name, Target: it.Target, Spec: it.Workload.String(), M: it.Workload.Int("M"),
+		Kernel: it.Workload.Kernel.Name, Target: it.Target.Name, Spec: it.Workload.String(), M: it.Workload.Int("M"),
 		TimeUs: float64(v%100000) / 7, Cycles: int64(v % 1000), FLOPs: it.Workload.Kernel.FLOPs(it.Workload),
 		TFLOPS: nan, PctPeak: nan, ClockGHz: nan, HBMGBps: nan, PctHBM: nan,
 		TensorActivePct: nan, VectorActivePct: nan, ScalarActivePct: nan, GpSimdActivePct: nan, DMAActivePct: nan,
@@ -126,8 +135,9 @@ func csvBytes(t *testing.T, rows []results.Row) []byte {
 
 func TestSweepDeterministic(t *testing.T) {
 	ws := workloads(t, 7)
-	targets := []string{"trn1", "trn2", "trn3", "a100", "h100", "h200"}
-	serial, err := Sweep(context.Background(), ws, targets, Options{Jobs: 1, run: fakeRun})
+	names := []string{"trn1", "trn2", "trn3", "a100", "h100", "h200"}
+	targets := fakeTargets(names...)
+	serial, err := SweepTargets(context.Background(), ws, targets, Options{Jobs: 1, run: fakeRun})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,14 +145,14 @@ func TestSweepDeterministic(t *testing.T) {
 		t.Fatalf("%d rows, want 42", len(serial))
 	}
 	for i, r := range serial {
-		if want := ws[i/6].String(); r.Spec != want || r.Target != targets[i%6] {
-			t.Errorf("row %d is %s on %s, want %s on %s", i, r.Spec, r.Target, want, targets[i%6])
+		if want := ws[i/6].String(); r.Spec != want || r.Target != names[i%6] {
+			t.Errorf("row %d is %s on %s, want %s on %s", i, r.Spec, r.Target, want, names[i%6])
 		}
 	}
 	want := csvBytes(t, serial)
 	for _, jobs := range []int{2, 8, 64} {
 		for rep := 0; rep < 3; rep++ {
-			rows, err := Sweep(context.Background(), ws, targets, Options{Jobs: jobs, run: fakeRun})
+			rows, err := SweepTargets(context.Background(), ws, targets, Options{Jobs: jobs, run: fakeRun})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -155,7 +165,7 @@ func TestSweepDeterministic(t *testing.T) {
 	// sweep.
 	var srcs []results.Source
 	for s := 0; s < 5; s++ {
-		rows, err := Sweep(context.Background(), ws, targets, Options{Jobs: 3, Shard: Shard{s, 5}, run: fakeRun})
+		rows, err := SweepTargets(context.Background(), ws, targets, Options{Jobs: 3, Shard: Shard{s, 5}, run: fakeRun})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,7 +192,7 @@ func TestSweepDeterministic(t *testing.T) {
 
 func TestSweepFirstError(t *testing.T) {
 	ws := workloads(t, 10)
-	targets := []string{"trn2", "h100"}
+	targets := fakeTargets("trn2", "h100")
 	failing := func(it Item) (results.Row, error) {
 		if it.Index == 5 || it.Index == 13 || it.Index == 19 {
 			return results.Row{}, fmt.Errorf("boom %d", it.Index)
@@ -191,8 +201,9 @@ func TestSweepFirstError(t *testing.T) {
 	}
 	for _, jobs := range []int{1, 4, 16} {
 		for rep := 0; rep < 5; rep++ {
-			_, err := Sweep(context.Background(), ws, targets, Options{Jobs: jobs, run: failing})
-			want := "matmul:M=384,N=128,K=128,batch=1,dtype=bf16,variant=tiled on h100: boom 5"
+			_, err := SweepTargets(context.Background(), ws, targets, Options{Jobs: jobs, run: failing})
+			// Item 5 is the third workload (M=384) on the second target.
+			want := ws[2].String() + " on h100: boom 5"
 			if err == nil || err.Error() != want {
 				t.Fatalf("jobs=%d: err = %v, want %q", jobs, err, want)
 			}
@@ -211,7 +222,7 @@ func TestSweepCancel(t *testing.T) {
 		}
 		return fakeRun(it)
 	}
-	_, err := Sweep(ctx, ws, []string{"trn2"}, Options{Jobs: 1, run: run})
+	_, err := SweepTargets(ctx, ws, fakeTargets("trn2"), Options{Jobs: 1, run: run})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -224,7 +235,7 @@ func TestSweepProgress(t *testing.T) {
 	ws := workloads(t, 6)
 	var got []int
 	total := 0
-	_, err := Sweep(context.Background(), ws, []string{"trn2", "h100"}, Options{
+	_, err := SweepTargets(context.Background(), ws, fakeTargets("trn2", "h100"), Options{
 		Jobs: 4, Shard: Shard{1, 3}, run: fakeRun,
 		Progress: func(p Progress) {
 			got = append(got, p.Done)
@@ -257,6 +268,9 @@ func TestSweepBadInput(t *testing.T) {
 	}
 	if _, err := Sweep(context.Background(), ws, []string{"trn9"}, Options{}); err == nil || !strings.Contains(err.Error(), "trn9") {
 		t.Errorf("unknown target: err = %v", err)
+	}
+	if _, err := Sweep(context.Background(), ws, []string{"trn2"}, Options{HWFile: "/nonexistent/hw.json"}); err == nil || !strings.Contains(err.Error(), "hw.json") {
+		t.Errorf("missing -hw file: err = %v", err)
 	}
 }
 

@@ -20,11 +20,12 @@ import (
 func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sweep")
 	suiteName := fs.String("suite", "", "suite to run: "+strings.Join(bench.SuiteNames(), ", "))
-	targetList := fs.String("targets", strings.Join(bench.DefaultTargets(), ","), "comma-separated targets")
+	var tf targetFlags
+	tf.register(fs, strings.Join(bench.DefaultTargets(), ","))
+	fs.StringVar(&tf.targets, "targets", tf.targets, "same as -target")
 	shardFlag := fs.String("shard", "", "run only shard i/n of the sweep (item k belongs to shard k mod n)")
 	jobs := fs.Int("j", 0, "runs in parallel (0: one per CPU)")
 	out := fs.String("o", "", "output CSV file (- for standard output)")
-	hw := fs.String("hw", "", "JSON file overriding hardware parameters")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -51,7 +52,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 			return usagef("sweep: -shard: %v", err)
 		}
 	}
-	targets, err := parseTargets(*targetList, *hw)
+	targets, err := tf.resolve()
 	if err != nil {
 		return err
 	}
@@ -65,14 +66,14 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := bench.Options{Jobs: *jobs, Shard: shard, HWFile: *hw}
+	opts := bench.Options{Jobs: *jobs, Shard: shard}
 	tty := isTerminal(stderr)
 	if tty {
 		opts.Progress = func(p bench.Progress) {
-			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s %s", p.Done, p.Total, p.Item.Target, p.Item.Workload)
+			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s %s", p.Done, p.Total, p.Item.Target.Name, p.Item.Workload)
 		}
 	}
-	rows, err := bench.Sweep(ctx, ws, targets, opts)
+	rows, err := bench.SweepTargets(ctx, ws, targets, opts)
 	if tty {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
@@ -88,28 +89,6 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %d rows (suite %s, shard %s) to %s\n", len(rows), suite.Name, shard, *out)
 	return nil
-}
-
-// parseTargets splits a -targets list, rejecting empty names and
-// repeats; the names themselves are checked by bench.TargetByName.
-func parseTargets(list, hw string) ([]string, error) {
-	var out []string
-	seen := map[string]bool{}
-	for _, t := range strings.Split(list, ",") {
-		t = strings.TrimSpace(t)
-		if t == "" {
-			return nil, usagef("-targets %q: empty target name (allowed: %s, ...)", list, strings.Join(bench.DefaultTargets(), ", "))
-		}
-		if seen[t] {
-			return nil, usagef("-targets %q: %s given twice", list, t)
-		}
-		seen[t] = true
-		if _, err := bench.TargetByName(t, hw); err != nil {
-			return nil, usagef("-targets: %v", err)
-		}
-		out = append(out, t)
-	}
-	return out, nil
 }
 
 // isTerminal reports whether w is a terminal, for progress output.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,8 +86,9 @@ func TestSweepBadInput(t *testing.T) {
 		{[]string{"sweep", "-suite", "baseline", "-shard", "2/2", "-o", out}, "want 0 ≤ i < n"},
 		{[]string{"sweep", "-suite", "baseline", "-shard", "x", "-o", out}, "want i/n"},
 		{[]string{"sweep", "-suite", "baseline", "-targets", "trn2,trn9", "-o", out}, "trn9"},
-		{[]string{"sweep", "-suite", "baseline", "-targets", "trn2,,h100", "-o", out}, "empty target name"},
-		{[]string{"sweep", "-suite", "baseline", "-targets", "trn2,trn2", "-o", out}, "trn2 given twice"},
+		{[]string{"sweep", "-suite", "baseline", "-targets", "trn2,,h100", "-o", out}, "empty or repeated target"},
+		{[]string{"sweep", "-suite", "baseline", "-target", "trn2,trn2", "-o", out}, "empty or repeated target"},
+		{[]string{"sweep", "-suite", "baseline", "-price", "h100=-1", "-o", out}, "want a positive price"},
 		{[]string{"sweep", "-suite", "baseline", "-j", "-1", "-o", out}, "-j -1"},
 		{[]string{"sweep", "-suite", "baseline", "extra", "-o", out}, `unexpected argument "extra"`},
 	}
@@ -102,5 +105,46 @@ func TestSweepBadInput(t *testing.T) {
 				t.Errorf("%s written on bad input", out)
 			}
 		})
+	}
+}
+
+func TestSweepPrice(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "p.csv")
+	// Shard 0/12 of baseline on trn2 alone: its first workload.
+	_, stderr, code := runCLI("sweep", "-suite", "baseline", "-targets", "trn2", "-shard", "0/12", "-price", "trn2=3.6", "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	rows, err := results.ReadCSVFile(out)
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("rows %v, err %v", rows, err)
+	}
+	r := rows[0]
+	// 3.6 USD per hour is 1e-6 USD per millisecond: 1e-9 USD per µs.
+	if r.PricePerHourUSD != 3.6 || math.Abs(r.CostPerCallUSD-r.TimeUs*1e-9) > 1e-12*r.CostPerCallUSD {
+		t.Errorf("price %v, cost per call %v for %v µs", r.PricePerHourUSD, r.CostPerCallUSD, r.TimeUs)
+	}
+}
+
+func TestIsTerminal(t *testing.T) {
+	var buf bytes.Buffer
+	if isTerminal(&buf) {
+		t.Error("a buffer is a terminal")
+	}
+	f, err := os.CreateTemp(t.TempDir(), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if isTerminal(f) {
+		t.Error("a regular file is a terminal")
+	}
+	pty, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal to test with: %v", err)
+	}
+	defer pty.Close()
+	if !isTerminal(pty) {
+		t.Error("a pseudo-terminal is not a terminal")
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"path"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -57,60 +59,67 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("assembly line %d: %s", e.Line, e.Msg)
 }
 
+// asmBuf builds one line of assembly without per-field allocations.
+type asmBuf []byte
+
+func (b *asmBuf) str(s string) { *b = append(*b, s...) }
+func (b *asmBuf) ch(c byte)    { *b = append(*b, c) }
+func (b *asmBuf) num(v int)    { *b = strconv.AppendInt(*b, int64(v), 10) }
+
 // asmMaxLine bounds one line of assembly.
 const asmMaxLine = 1 << 20
 
 // formatAP writes an operand without a program: HBM tensors as #INDEX.
 func formatAP(a AP) string {
-	var sb strings.Builder
-	writeAP(&sb, &a, nil)
-	return sb.String()
+	var b asmBuf
+	writeAP(&b, &a, nil)
+	return string(b)
 }
 
 // writeAP writes one operand. With p, an HBM tensor is written by name
 // when the name reads back to the same index.
-func writeAP(sb *strings.Builder, a *AP, p *Program) {
-	sb.WriteString(a.Mem.String())
+func writeAP(sb *asmBuf, a *AP, p *Program) {
+	sb.str(a.Mem.String())
 	if a.Mem > PSUM {
-		sb.WriteString(strconv.Itoa(int(a.Mem)))
+		sb.num(int(a.Mem))
 	}
 	if a.Mem == HBM || a.Tensor != 0 {
-		sb.WriteByte(':')
+		sb.ch(':')
 		if p != nil && a.Tensor >= 0 && a.Tensor < len(p.Tensors) && asmIdent(p.Tensors[a.Tensor].Name) &&
 			p.TensorIndex(p.Tensors[a.Tensor].Name) == a.Tensor {
-			sb.WriteString(p.Tensors[a.Tensor].Name)
+			sb.str(p.Tensors[a.Tensor].Name)
 		} else {
-			sb.WriteByte('#')
-			sb.WriteString(strconv.Itoa(a.Tensor))
+			sb.ch('#')
+			sb.num(a.Tensor)
 		}
 	}
-	sb.WriteByte('[')
-	sb.WriteString(strconv.Itoa(a.Start))
-	sb.WriteByte(':')
-	sb.WriteString(strconv.Itoa(a.Start + a.Parts))
+	sb.ch('[')
+	sb.num(a.Start)
+	sb.ch(':')
+	sb.num(a.Start + a.Parts)
 	if a.PStride != 0 {
-		sb.WriteByte(':')
-		sb.WriteString(strconv.Itoa(a.PStride))
+		sb.ch(':')
+		sb.num(a.PStride)
 	}
-	sb.WriteString("]@")
-	sb.WriteString(strconv.Itoa(a.Offset))
-	sb.WriteByte(' ')
-	sb.WriteString(a.DType.String())
-	sb.WriteByte(' ')
+	sb.str("]@")
+	sb.num(a.Offset)
+	sb.ch(' ')
+	sb.str(a.DType.String())
+	sb.ch(' ')
 	writeDims(sb, a)
 }
 
-func writeDims(sb *strings.Builder, a *AP) {
-	sb.WriteByte('{')
+func writeDims(sb *asmBuf, a *AP) {
+	sb.ch('{')
 	for d := range min(max(a.NFree, 0), MaxFreeDims) {
 		if d > 0 {
-			sb.WriteByte(',')
+			sb.ch(',')
 		}
-		sb.WriteString(strconv.Itoa(a.Free[d].Stride))
-		sb.WriteByte('x')
-		sb.WriteString(strconv.Itoa(a.Free[d].Count))
+		sb.num(a.Free[d].Stride)
+		sb.ch('x')
+		sb.num(a.Free[d].Count)
 	}
-	sb.WriteByte('}')
+	sb.ch('}')
 }
 
 // asmIdent reports whether a tensor name can appear bare in an operand.
@@ -143,54 +152,63 @@ func asmFloat(f float32) string { return strconv.FormatFloat(float64(f), 'g', -1
 
 // Print writes p as text assembly that Parse reads back to an equal
 // Program (program counters aside: see the package's assembly notes).
-// Sites are written as Resolve leaves them; call p.Resolve first to keep
-// file:line. Print refuses values that have no text form (an unknown
+// Sites recorded by PC are written resolved, as p.Resolve would leave
+// them; p itself is not changed. Print refuses values that have no text form (an unknown
 // opcode, engine, dtype, memory or enum, more than four free dimensions).
 func Print(w io.Writer, p *Program) error {
 	bw := bufio.NewWriter(w)
-	var sb strings.Builder
-	sb.WriteString(".program ")
-	sb.WriteString(asmQuote(p.Name))
-	sb.WriteByte('\n')
+	var sb asmBuf
+	sb.str(".program ")
+	sb.str(asmQuote(p.Name))
+	sb.ch('\n')
 	for i, t := range p.Tensors {
 		if t.Kind > Scratch || t.DType >= numDTypes {
 			return fmt.Errorf("isa.Print: tensor %d %q: kind %d or dtype %d has no assembly name", i, t.Name, t.Kind, t.DType)
 		}
-		sb.WriteString(".tensor ")
-		sb.WriteString(asmQuote(t.Name))
-		sb.WriteByte(' ')
-		sb.WriteString(t.Kind.String())
-		sb.WriteByte(' ')
-		sb.WriteString(t.DType.String())
-		sb.WriteString(" [")
+		sb.str(".tensor ")
+		sb.str(asmQuote(t.Name))
+		sb.ch(' ')
+		sb.str(t.Kind.String())
+		sb.ch(' ')
+		sb.str(t.DType.String())
+		sb.str(" [")
 		for k, d := range t.Shape {
 			if k > 0 {
-				sb.WriteByte(',')
+				sb.ch(',')
 			}
-			sb.WriteString(strconv.Itoa(d))
+			sb.num(d)
 		}
-		sb.WriteString("]\n")
+		sb.str("]\n")
 	}
-	for i, s := range p.Sites {
-		fmt.Fprintf(&sb, ".site %d %s %s:%d\n", i, asmQuote(s.Func), asmQuote(s.File), s.Line)
+	sites := resolvedSites(p.Sites)
+	for i, s := range sites {
+		sb.str(".site ")
+		sb.num(i)
+		sb.ch(' ')
+		sb.str(asmQuote(s.Func))
+		sb.ch(' ')
+		sb.str(asmQuote(s.File))
+		sb.ch(':')
+		sb.num(s.Line)
+		sb.ch('\n')
 	}
-	if _, err := bw.WriteString(sb.String()); err != nil {
+	if _, err := bw.Write(sb); err != nil {
 		return err
 	}
 	for i := range p.Instrs {
-		sb.Reset()
-		if err := writeInstr(&sb, p, i); err != nil {
+		sb = sb[:0]
+		if err := writeInstr(&sb, p, sites, i); err != nil {
 			return err
 		}
-		sb.WriteByte('\n')
-		if _, err := bw.WriteString(sb.String()); err != nil {
+		sb.ch('\n')
+		if _, err := bw.Write(sb); err != nil {
 			return err
 		}
 	}
 	return bw.Flush()
 }
 
-func writeInstr(sb *strings.Builder, p *Program, i int) error {
+func writeInstr(sb *asmBuf, p *Program, sites []Site, i int) error {
 	in := &p.Instrs[i]
 	bad := func(what string, v uint8) error {
 		return fmt.Errorf("isa.Print: instr %d: %s %d has no assembly name", i, what, v)
@@ -225,14 +243,14 @@ func writeInstr(sb *strings.Builder, p *Program, i int) error {
 		}
 	}
 
-	sb.WriteString(in.Op.String())
-	sb.WriteByte(' ')
-	sb.WriteString(in.Engine.String())
+	sb.str(in.Op.String())
+	sb.ch(' ')
+	sb.str(in.Engine.String())
 	if in.Engine == DMA || in.Queue != 0 {
-		sb.WriteByte('.')
-		sb.WriteString(strconv.Itoa(int(in.Queue)))
+		sb.ch('.')
+		sb.num(int(in.Queue))
 	}
-	sb.WriteByte(' ')
+	sb.ch(' ')
 	writeSlot(sb, &in.Dst, p)
 	nsrc := 0
 	for k := range in.Src {
@@ -242,19 +260,25 @@ func writeInstr(sb *strings.Builder, p *Program, i int) error {
 	}
 	for k := range nsrc {
 		if k == 0 {
-			sb.WriteString(" <- ")
+			sb.str(" <- ")
 		} else {
-			sb.WriteString(", ")
+			sb.str(", ")
 		}
 		writeSlot(sb, &in.Src[k], p)
 	}
 
 	op := in.Op
 	attr := func(key, val string) {
-		sb.WriteByte(' ')
-		sb.WriteString(key)
-		sb.WriteByte('=')
-		sb.WriteString(val)
+		sb.ch(' ')
+		sb.str(key)
+		sb.ch('=')
+		sb.str(val)
+	}
+	attrInt := func(key string, v int) {
+		sb.ch(' ')
+		sb.str(key)
+		sb.ch('=')
+		sb.num(v)
 	}
 	flag := func(b bool) string {
 		if b {
@@ -288,7 +312,7 @@ func writeInstr(sb *strings.Builder, p *Program, i int) error {
 		attr("imm1", asmFloat(in.Imm[1]))
 	}
 	if op == OpTensorReduce || in.Axes != 0 {
-		attr("axes", strconv.Itoa(int(in.Axes)))
+		attrInt("axes", int(in.Axes))
 	}
 	if in.Negate {
 		attr("negate", "1")
@@ -296,10 +320,10 @@ func writeInstr(sb *strings.Builder, p *Program, i int) error {
 	af := &in.Affine
 	usesAffine := op == OpIota || op == OpAffineSelect
 	if usesAffine || af.Base != 0 {
-		attr("base", strconv.Itoa(af.Base))
+		attrInt("base", af.Base)
 	}
 	if usesAffine || af.PMul != 0 {
-		attr("pmul", strconv.Itoa(af.PMul))
+		attrInt("pmul", af.PMul)
 	}
 	if af.FMul != ([MaxFreeDims]int{}) {
 		n := MaxFreeDims
@@ -316,27 +340,48 @@ func writeInstr(sb *strings.Builder, p *Program, i int) error {
 		attr("cmp", af.Cmp.String())
 	}
 	if in.Red != (AP{}) {
-		sb.WriteString(" red=")
+		sb.str(" red=")
 		writeAP(sb, &in.Red, p)
 	}
 	if in.Site != -1 {
-		sb.WriteString(" ; site ")
-		sb.WriteString(strconv.Itoa(int(in.Site)))
-		if in.Site >= 0 && int(in.Site) < len(p.Sites) {
-			if s := p.Sites[in.Site]; s.File != "" {
-				sb.WriteByte(' ')
-				sb.WriteString(asmQuote(path.Base(s.File)))
-				sb.WriteByte(':')
-				sb.WriteString(strconv.Itoa(s.Line))
+		sb.str(" ; site ")
+		sb.num(int(in.Site))
+		if in.Site >= 0 && int(in.Site) < len(sites) {
+			if s := sites[in.Site]; s.File != "" {
+				sb.ch(' ')
+				sb.str(asmQuote(path.Base(s.File)))
+				sb.ch(':')
+				sb.num(s.Line)
 			}
 		}
 	}
 	return nil
 }
 
-func writeSlot(sb *strings.Builder, a *AP, p *Program) {
+// resolvedSites returns sites with every site recorded by PC resolved to
+// function, file and line, copying only when one needs it: Print keeps
+// source lines without changing the program it prints.
+func resolvedSites(sites []Site) []Site {
+	var out []Site
+	for i, s := range sites {
+		if s.PC == 0 || s.File != "" {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(sites)
+		}
+		f, _ := runtime.CallersFrames([]uintptr{s.PC}).Next()
+		out[i].Func, out[i].File, out[i].Line = f.Function, f.File, f.Line
+	}
+	if out == nil {
+		return sites
+	}
+	return out
+}
+
+func writeSlot(sb *asmBuf, a *AP, p *Program) {
 	if *a == (AP{}) {
-		sb.WriteByte('_')
+		sb.ch('_')
 		return
 	}
 	writeAP(sb, a, p)
@@ -646,7 +691,10 @@ func (ps *asmParser) instr() error {
 	if err != nil {
 		return err
 	}
-	in := Instr{Op: Opcode(op), Site: -1}
+	// Build the instruction in place: an Instr is large enough that
+	// copying it dominates parsing. On error Parse returns no program.
+	ps.prog.Instrs = append(ps.prog.Instrs, Instr{Op: Opcode(op), Site: -1})
+	in := &ps.prog.Instrs[len(ps.prog.Instrs)-1]
 	ps.skipSpace()
 	eng, err := ps.enum("engine", engineNames[:], ".")
 	if err != nil {
@@ -683,7 +731,7 @@ func (ps *asmParser) instr() error {
 			ps.pos++
 		}
 	}
-	seen := map[string]bool{}
+	var seen uint32 // attributes given, by index in asmAttrList
 	for !ps.atEnd() {
 		start := ps.pos
 		key := ps.word("=")
@@ -691,11 +739,13 @@ func (ps *asmParser) instr() error {
 			return ps.errAt(start, "want attribute key=value, found %q", key)
 		}
 		ps.pos++
-		if seen[key] {
-			return ps.errAt(start, "attribute %s given twice", key)
+		if k := slices.Index(asmAttrList, key); k >= 0 {
+			if seen&(1<<k) != 0 {
+				return ps.errAt(start, "attribute %s given twice", key)
+			}
+			seen |= 1 << k
 		}
-		seen[key] = true
-		if err := ps.attr(&in, key, start); err != nil {
+		if err := ps.attr(in, key, start); err != nil {
 			return err
 		}
 	}
@@ -713,11 +763,10 @@ func (ps *asmParser) instr() error {
 		}
 		ps.pos = len(ps.s)
 	}
-	ps.prog.Instrs = append(ps.prog.Instrs, in)
 	return nil
 }
 
-const asmAttrNames = "acc, double_row, act, alu0, alu1, imm0, imm1, axes, negate, base, pmul, fmul, cmp, red"
+var asmAttrList = []string{"acc", "double_row", "act", "alu0", "alu1", "imm0", "imm1", "axes", "negate", "base", "pmul", "fmul", "cmp", "red"}
 
 func (ps *asmParser) attr(in *Instr, key string, start int) error {
 	var err error
@@ -788,7 +837,7 @@ func (ps *asmParser) attr(in *Instr, key string, start int) error {
 	case "red":
 		in.Red, err = ps.operand()
 	default:
-		return ps.errAt(start, "unknown attribute %q (allowed: %s)", key, asmAttrNames)
+		return ps.errAt(start, "unknown attribute %q (allowed: %s)", key, strings.Join(asmAttrList, ", "))
 	}
 	return err
 }

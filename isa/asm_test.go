@@ -429,3 +429,32 @@ func BenchmarkPrintParse(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(p.Instrs)), "instrs/op")
 }
+
+// TestPrintResolvesSites: a Builder program printed without Resolve keeps
+// its kernel lines, and Print does not change the program.
+func TestPrintResolvesSites(t *testing.T) {
+	b := NewBuilder(Trn2(), "sites")
+	sb := b.SBUFPool("sb", 1, 2048)
+	x := sb.Tile(FP32, 128, 64)
+	b.Memset(Vector, x, 1) // the line the assembly must name
+	p, err := b.Program()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := printString(t, p)
+	if p.Sites[0].File != "" {
+		t.Errorf("Print resolved the program's own sites")
+	}
+	if !strings.Contains(text, "isa.TestPrintResolvesSites ") || !strings.Contains(text, "; site 0 asm_test.go:") {
+		t.Errorf("printed text does not name the kernel line:\n%s", text)
+	}
+	q, err := Parse(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Resolve()
+	p.Sites[0].PC = 0
+	if !reflect.DeepEqual(p, q) {
+		t.Errorf("round trip differs:\nwant %+v\ngot  %+v", p, q)
+	}
+}

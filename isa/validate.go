@@ -735,9 +735,9 @@ func (c *instrChecker) checkMatmul() *ValidationError {
 }
 
 func dimsString(ap *AP) string {
-	var sb strings.Builder
-	writeDims(&sb, ap)
-	return sb.String()
+	var b asmBuf
+	writeDims(&b, ap)
+	return string(b)
 }
 
 func (c *instrChecker) checkTranspose() *ValidationError {

@@ -151,14 +151,17 @@ func attentionNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 	return b.Program()
 }
 
-// copyOnScalar copies PSUM to SBUF on ScalarE: tensor_copy where the
-// generation has it (v3+), activation(copy) on NeuronCore-v2
-// (HARDWARE.md A §2.2 tensor_copy row).
-func copyOnScalar(b *isa.Builder, dst, src isa.AP) {
+// copyPSUM evacuates a PSUM tile to SBUF on ScalarE where the generation
+// has tensor_copy there (v3+), so VectorE keeps its time for the row max
+// and the PSUM-reading O update. On NeuronCore-v2 a ScalarE copy is
+// activation(copy), whose table is not exp's: alternating the two would
+// reload the activation table twice per tile (HARDWARE.md A §3.2
+// ACT_TABLE_LOAD ≈ 1.3 µs), so the copy goes to VectorE there.
+func copyPSUM(b *isa.Builder, dst, src isa.AP) {
 	if b.Arch().ScalarCopy {
 		b.TensorCopy(isa.Scalar, dst, src)
 	} else {
-		b.Activation(dst, src, isa.ActCopy)
+		b.TensorCopy(isa.Vector, dst, src)
 	}
 }
 
@@ -337,14 +340,18 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors) {
 	opool := b.SBUFPool("o", 2*qTiles, s.d*4)
 	statepool := b.SBUFPool("state", 2*qTiles, 4*4)
 	itpool := b.SBUFPool("tilestat", 8, 3*4)
-	spsum := b.PSUMPool("s", 4, attnKTile*4)
-	tpsum := b.PSUMPool("pT", 2, (attnKTile/lanes)*tq*4)
-	vpsum := b.PSUMPool("pv", 2, s.d*4)
+	// PSUM, 8 banks: S tiles live three stages (3 banks), Pᵀ two (3
+	// banks, one of slack), PV two: a [128, d] fp32 PV is at most half a
+	// bank, so two banks carved into bank-aligned pieces give 4 to 16
+	// rotating PV buffers.
+	spsum := b.PSUMPool("s", 3, attnKTile*4)
+	tpsum := b.PSUMPool("pT", 3, (attnKTile/lanes)*tq*4)
+	vpsum := newCarved(b.PSUMPool("pv", 2, b.Arch().PSUMBankBytes), s.d*4)
 	if b.Err() != nil {
 		return
 	}
 
-	pipe := newPipe(7)
+	pipe := newPipe(attnSchedule())
 	kring, qring, oring := newSlotRing(2), newSlotRing(2), newSlotRing(2)
 
 	type kvBlock struct {
@@ -458,11 +465,11 @@ type attnQ struct {
 }
 
 // attnItem is one (query tile, KV tile) iteration of attnOptimized, cut
-// into the stages swPipe skews. Stage → engine: 0 TensorE (S = QᵀK),
-// 1 VectorE (+GpSimdE mask on diagonal tiles: row max, running max),
-// 2 ScalarE (α, P = exp with row sum), 3 TensorE (Pᵀ), 4 ScalarE (Pᵀ to
-// SBUF), 5 TensorE (PV), 6 GpSimdE and VectorE (O ← O·α + PV, l ← l·α +
-// rowsum; on the last KV tile O/l to the output staging tile).
+// into the stages of attnSchedule: 0 TensorE (S = QᵀK), 1 VectorE (+GpSimdE
+// mask on diagonal tiles) row max, 2 VectorE running max, 3 ScalarE (α, P =
+// exp with row sum), 4 TensorE (Pᵀ), 5 ScalarE and VectorE (Pᵀ to SBUF),
+// 6 TensorE (PV), 7 GpSimdE and VectorE (O ← O·α + PV, l ← l·α + rowsum;
+// on the last KV tile O/l to the output staging tile).
 type attnItem struct {
 	b         *isa.Builder
 	s         attnShape
@@ -475,7 +482,7 @@ type attnItem struct {
 	done      func() // after the last stage (the Q block's store)
 	spsum     *isa.Pool
 	tpsum     *isa.Pool
-	vpsum     *isa.Pool
+	vpsum     *carvedPool
 	ppool     *isa.Pool
 	ptpool    *isa.Pool
 	mpool     *isa.Pool
@@ -499,7 +506,7 @@ func (it *attnItem) run(stage int) {
 		for i := range s.nd {
 			b.Matmul(it.sp, q.qv(i), it.kcols(i), i > 0)
 		}
-	case 1: // VectorE: −rowmax, running −scale·max
+	case 1: // VectorE: −rowmax
 		it.src = it.sp
 		if s.causal && it.k0+kt-1 > q.q0 {
 			m := it.mpool.Tile(isa.FP32, qt, kt)
@@ -510,6 +517,8 @@ func (it *attnItem) run(stage int) {
 		it.its = it.itpool.Tile(isa.FP32, qt, 3)
 		nr := it.its.Col(0)
 		b.TensorReduce(nr, it.src, isa.ALUMax, 1, true)
+	case 2: // VectorE: running −scale·max
+		nr := it.its.Col(0)
 		it.nbOld = q.st.Col((q.n + 2) % 3)
 		it.nbNew = q.st.Col(q.n % 3)
 		q.n++
@@ -518,32 +527,46 @@ func (it *attnItem) run(stage int) {
 		} else {
 			b.TensorScalar(isa.Vector, it.nbNew, nr, isa.ALUMul, isa.Imm(s.scale), isa.ALUMin, isa.PerPartition(it.nbOld))
 		}
-	case 2: // ScalarE: α = exp(nb_new − nb_old); P = exp(scale·S + nb_new), row sum
+	case 3: // ScalarE: α = exp(nb_new − nb_old); P = exp(scale·S + nb_new), row sum
 		if !it.first {
 			b.ActivationWith(it.its.Col(1), it.nbOld, isa.ActExp, isa.ActArgs{Scale: -1, BiasAP: it.nbNew})
 		}
 		it.p = it.ppool.Tile(s.dt, qt, kt)
 		b.ActivationWith(it.p, it.src, isa.ActExp, isa.ActArgs{Scale: s.scale, BiasAP: it.nbNew, Reduce: it.its.Col(2)})
-	case 3: // TensorE: Pᵀ, one 128-key chunk per transpose, all into one bank
+	case 4: // TensorE: Pᵀ, one 128-key chunk per transpose, all into one bank
 		it.tp = it.tpsum.Tile(isa.FP32, min(lanes, kt), nc*qt)
 		for c := range nc {
 			b.Transpose(it.tp.Rows(0, kc(c)).Cols(c*qt, qt), it.p.Cols(c*lanes, kc(c)))
 		}
-	case 4: // ScalarE: Pᵀ to SBUF in the input dtype (the PV stationary)
+	case 5: // ScalarE (+VectorE): Pᵀ to SBUF in the input dtype (the PV stationary)
 		it.pt = it.ptpool.Tile(s.dt, min(lanes, kt), nc*qt)
 		full := kt / lanes
-		if full > 0 {
-			copyOnScalar(b, it.pt.Cols(0, full*qt), it.tp.Cols(0, full*qt))
+		// On v3+ the first 128-key chunk goes to VectorE and the rest to
+		// ScalarE: per 512-key tile ScalarE has the exponential (≈576
+		// cycles at 1.2 GHz) and VectorE the max and the O update (≈704
+		// cycles at 0.96 GHz), so three chunks of copy (3×128 cycles) on
+		// ScalarE and one on VectorE leave both near 850 ns, under
+		// either engine taking all four.
+		vec := 1
+		if !b.Arch().ScalarCopy {
+			vec = full
+		}
+		vec = min(vec, full)
+		if vec > 0 {
+			b.TensorCopy(isa.Vector, it.pt.Cols(0, vec*qt), it.tp.Cols(0, vec*qt))
+		}
+		if full > vec {
+			copyPSUM(b, it.pt.Cols(vec*qt, (full-vec)*qt), it.tp.Cols(vec*qt, (full-vec)*qt))
 		}
 		if r := kt % lanes; r > 0 {
-			copyOnScalar(b, it.pt.Rows(0, r).Cols(full*qt, qt), it.tp.Rows(0, r).Cols(full*qt, qt))
+			copyPSUM(b, it.pt.Rows(0, r).Cols(full*qt, qt), it.tp.Rows(0, r).Cols(full*qt, qt))
 		}
-	case 5: // TensorE: PV[qt, d] = Σ_chunks Pᵀ_cᵀ·V_c
-		it.pv = it.vpsum.Tile(isa.FP32, qt, s.d)
+	case 6: // TensorE: PV[qt, d] = Σ_chunks Pᵀ_cᵀ·V_c
+		it.pv = it.vpsum.tile(isa.FP32, qt, s.d)
 		for c := range nc {
 			b.Matmul(it.pv, it.pt.Rows(0, kc(c)).Cols(c*qt, qt), it.vchunk(c, kc(c)), c > 0)
 		}
-	case 6: // GpSimdE + VectorE: O ← O·α + PV, l ← l·α + rowsum
+	case 7: // GpSimdE + VectorE: O ← O·α + PV, l ← l·α + rowsum
 		l := q.st.Col(3)
 		alpha, rs := it.its.Col(1), it.its.Col(2)
 		if it.first {
@@ -638,30 +661,52 @@ func attentionTolerance(p Params) Tolerance {
 //
 // Each engine of a NeuronCore runs its instructions in program order; a
 // cross-engine dependency makes the consumer engine wait (HARDWARE.md A
-// §1.3). If an iteration's body is a chain QK (TensorE) → max (VectorE) →
-// exp (ScalarE) → transpose (TensorE) → …, emitting iterations one after
-// the other makes every engine wait for the chain, so the iteration time is
-// the sum of the stages. swPipe instead emits, at step k, stage s of
-// iteration k−s for every stage (oldest iteration first): every
-// dependency between stages of one iteration then points to an earlier
-// step, and each engine's queue holds only work whose inputs are already
-// on their way. The iteration time becomes the busiest engine's share.
+// §1.3), and even a dependency on the same engine's previous instruction
+// costs its access latency plus a semaphore wait (A §3.2 "+100 engine
+// cycles ... back-to-back dependent instrs"). If an iteration's body is a
+// chain QK (TensorE) → max (VectorE) → exp (ScalarE) → transpose (TensorE)
+// → …, emitting iterations one after the other makes every engine wait for
+// the chain, so the iteration time is the sum of the stages. swPipe instead
+// runs stage s of iteration j at step j + lags[s]: dependencies between
+// stages with different lags point to an earlier step, so each engine's
+// queue holds only work whose inputs are already on their way, and the
+// iteration time becomes the busiest engine's share. Within a step stages
+// are emitted in the given order, which separates dependent instructions
+// that share an engine and lag (a row max and the running-max update that
+// reads it) by other work.
 //
-// The price is buffering: a tile written at stage s and read at stage t
-// needs t−s+1 rotating buffers.
+// The price is buffering: a tile written at lag a and read at lag b needs
+// b−a+1 rotating buffers.
 type swPipe struct {
-	stages int
-	next   int // index the next pushed iteration gets
-	window []pipeIter
+	lags, order []int
+	last        int // largest lag
+	steps       int // steps emitted
+	next        int // index the next pushed iteration gets
+	window      []pipeIter
 }
 
 type pipeIter struct {
-	idx  int
-	run  func(stage int)
-	done int // stages emitted
+	idx, start int
+	run        func(stage int)
 }
 
-func newPipe(stages int) *swPipe { return &swPipe{stages: stages} }
+func newPipe(lags, order []int) *swPipe {
+	p := &swPipe{lags: lags, order: order}
+	for _, l := range lags {
+		p.last = max(p.last, l)
+	}
+	return p
+}
+
+// attnSchedule is the stage schedule of the attention and decode loop
+// bodies: 0 QK (TensorE), 1 row max and 2 running max (VectorE), 3 α and
+// exp (ScalarE), 4 Pᵀ (TensorE), 5 Pᵀ to SBUF (ScalarE/VectorE), 6 PV
+// (TensorE), 7 O and row-sum update (GpSimdE/VectorE). The row max leads a
+// step's VectorE work and the running max that reads it closes it, so the
+// O update and the Pᵀ copy run in between.
+func attnSchedule() (lags, order []int) {
+	return []int{0, 1, 1, 2, 3, 4, 5, 6}, []int{1, 7, 5, 6, 4, 3, 0, 2}
+}
 
 // nextIdx is the index the next pushed iteration will get.
 func (p *swPipe) nextIdx() int { return p.next }
@@ -671,19 +716,26 @@ func (p *swPipe) nextIdx() int { return p.next }
 func (p *swPipe) push(run func(stage int)) int {
 	i := p.next
 	p.next++
-	p.window = append(p.window, pipeIter{idx: i, run: run})
+	p.window = append(p.window, pipeIter{idx: i, start: p.steps, run: run})
 	p.step()
 	return i
 }
 
-// step emits the next stage of every iteration in the window, oldest
-// first, and drops finished iterations.
+// step emits, in stage order, every stage due at this step, oldest
+// iteration first, and drops finished iterations.
 func (p *swPipe) step() {
+	k := p.steps
+	p.steps++
+	for _, s := range p.order {
+		for _, it := range p.window {
+			if k-it.start == p.lags[s] {
+				it.run(s)
+			}
+		}
+	}
 	keep := p.window[:0]
 	for _, it := range p.window {
-		it.run(it.done)
-		it.done++
-		if it.done < p.stages {
+		if k-it.start < p.last {
 			keep = append(keep, it)
 		}
 	}
@@ -705,6 +757,32 @@ func (p *swPipe) pending(idx int) bool {
 		}
 	}
 	return false
+}
+
+// carvedPool hands out small PSUM tiles carved from bank-sized slots of
+// a pool, so tiles much smaller than a bank do not each hold a whole bank
+// (PSUMPool rounds slots to banks). Every piece starts at a multiple of its
+// size within the bank, so a matmul into it never crosses a bank.
+type carvedPool struct {
+	pool      *isa.Pool
+	per, k    int
+	pieceSize int
+	cur       isa.AP
+}
+
+func newCarved(p *isa.Pool, pieceBytes int) *carvedPool {
+	return &carvedPool{pool: p, per: max(1, p.SlotBytes/pieceBytes), pieceSize: pieceBytes}
+}
+
+// tile returns the next [parts, free] piece of dtype dt (4-byte dtypes).
+func (c *carvedPool) tile(dt isa.DType, parts, free int) isa.AP {
+	if c.k%c.per == 0 {
+		c.cur = c.pool.Tile(isa.FP32, lanes, c.per*c.pieceSize/4)
+	}
+	t := view(c.cur.Rows(0, parts), (c.k%c.per)*c.pieceSize, isa.Dim{Stride: 1, Count: free})
+	t.DType = dt
+	c.k++
+	return t
 }
 
 // slotRing follows which iteration last used each slot of a rotating pool

@@ -120,9 +120,29 @@ func (s decodeShape) splitRange(sp int) (k0, k1 int) {
 	return min(s.S, sp*per), min(s.S, (sp+1)*per)
 }
 
-// Tile sizes: S tiles of 1024 keys (two PSUM banks of fp32, two matmuls of
-// TensorE's largest moving size); KV loads of 4 KiB per partition.
-const decodeKTile = 1024
+// decodeKTileMax is the largest S tile: 1024 keys, two PSUM banks of fp32
+// and two matmuls of TensorE's largest moving size (v2/v3).
+const decodeKTileMax = 1024
+
+// Lane packing. A GQA group has only heads/kv_heads rows (4 for Llama 3
+// 8B), and a Vector or Scalar instruction costs the same for 4 lanes as
+// for 128 (HARDWARE.md A §1.4 "Using < 128 partitions costs the same time
+// as 128"): the row max and the exponential would use 3% of the engines.
+// So the kernel runs up to four groups in lockstep, their S rows at
+// partitions 0, 32, 64 and 96 — the only starts an operand of ≤ 32
+// partitions may have (A §1.4 start_partition rule) — and one max, one
+// exponential and one O update serve all four. The rows between the
+// groups are never written by a matmul; they are zeroed once and carry
+// harmless values.
+func decodePack(g int) (pack, stride int) {
+	switch {
+	case g <= 32:
+		return 4, 32
+	case g <= 64:
+		return 2, 64
+	}
+	return 1, lanes
+}
 
 func decodeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 	s := decodeShape{batch: p.Int("batch"), heads: p.Int("heads"), kvHeads: kvHeadsOf(p),
@@ -153,39 +173,52 @@ func decodeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 		part = b.Scratch("partials", isa.FP32, s.batch*s.heads, s.splits, s.d+2)
 	}
 	sz := s.dt.Size()
-	blkKeys := 4096 / sz // 4 KiB per partition of KT
 	chunks := func(n int) int { return (n + lanes - 1) / lanes }
-	gpr := lanes / s.g // query-head groups per 128-row Q chunk
+	pack, stride := decodePack(s.g)
+	pack = min(pack, s.batch*s.kvHeads)
+	rowsUsed := (pack-1)*stride + s.g
+	// The Pᵀ tiles of a packed KV tile share one PSUM bank: pack·g
+	// columns per 128-key chunk, 512 fp32 per bank.
+	ktile := min(decodeKTileMax, lanes*max(1, 512/(pack*s.g)))
+	blkKeys := 4096 / sz // 4 KiB per partition of KT per load
+	gpr := lanes / s.g   // groups per 128-row Q chunk
+	blkBytes := s.nd*blkKeys*sz + chunks(blkKeys)*s.d*sz
+	kvBufs := max(2, min(3, (96<<10)/(pack*blkBytes)))
 
 	qpool := b.SBUFPool("q", 2, s.d*sz)
 	qtpool := b.SBUFPool("qT", 2, s.nd*gpr*s.g*sz)
-	kpool := b.SBUFPool("kT", 3, s.nd*blkKeys*sz)
-	vpool := b.SBUFPool("v", 3, chunks(blkKeys)*s.d*sz)
-	ppool := b.SBUFPool("p", 3, decodeKTile*sz)
-	ptpool := b.SBUFPool("pT", 3, chunks(decodeKTile)*s.g*sz)
+	kpool := b.SBUFPool("kT", kvBufs*pack, s.nd*blkKeys*sz)
+	vpool := b.SBUFPool("v", kvBufs*pack, chunks(blkKeys)*s.d*sz)
+	ppool := b.SBUFPool("p", 3, ktile*sz)
+	ptpool := b.SBUFPool("pT", 3, chunks(ktile)*pack*s.g*sz)
 	statepool := b.SBUFPool("state", 4, 4*4)
 	opool := b.SBUFPool("o", 4, (s.d+2)*4)
 	outpool := b.SBUFPool("out", 3, s.d*s.out.Size())
 	itpool := b.SBUFPool("tilestat", 8, 3*4)
-	spsum := b.PSUMPool("s", 2, decodeKTile*4)
-	tpsum := b.PSUMPool("pT", 2, chunks(decodeKTile)*s.g*4)
+	spsum := b.PSUMPool("s", 2, ktile*4)
+	tpsum := b.PSUMPool("pT", 2, chunks(ktile)*pack*s.g*4)
 	vpsum := b.PSUMPool("pv", 2, s.d*4)
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("decode_attention: %w", err)
 	}
+	if pack > 1 {
+		for range 2 {
+			b.Memset(isa.Vector, spsum.Tile(isa.FP32, rowsUsed, ktile), 0)
+			b.Memset(isa.Vector, vpsum.Tile(isa.FP32, rowsUsed, s.d), 0)
+		}
+	}
+	pools := decodePools{spsum: spsum, tpsum: tpsum, vpsum: vpsum, ppool: ppool, ptpool: ptpool, itpool: itpool, outpool: outpool}
 
-	pipe := newPipe(7)
-	qring, kring, sring := newSlotRing(2), newSlotRing(3), newSlotRing(4)
+	pipe := newPipe(attnSchedule())
+	qring, kring, sring := newSlotRing(2), newSlotRing(kvBufs), newSlotRing(4)
 	rows := s.batch * s.heads
 	for r0 := 0; r0 < rows; r0 += gpr * s.g {
 		nr := min(gpr*s.g, rows-r0)
 		// Q rows of gpr groups: one load, one transpose per head-dim
 		// chunk, Qᵀ [d, rows] to SBUF; group j's stationary is columns
-		// [j·g, (j+1)·g).
+		// [j·g, (j+1)·g). The transposes borrow the Pᵀ PSUM pool, so the
+		// pipeline drains first (once per 128 query rows).
 		qslot := qring.take(pipe)
-		// The Q transposes borrow the pT PSUM pool: drain the pipeline
-		// so no pending Pᵀ copy reads a slot they overwrite (once per
-		// 128 query rows).
 		pipe.flush()
 		qs := qpool.Tile(s.dt, nr, s.d)
 		b.Load(qs, q.Tile(r0, 0, nr, s.d))
@@ -195,43 +228,38 @@ func decodeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 			b.Transpose(tp, qs.Cols(i*lanes, s.dch(i)))
 			b.TensorCopy(isa.Vector, qT.Rows(0, s.dch(i)).Cols(i*gpr*s.g, nr), tp)
 		}
-		for j := 0; j*s.g < nr; j++ {
-			row := r0 + j*s.g // first Q row of the group: (bi, kh·g)
-			bi, kh := row/s.heads, (row%s.heads)/s.g
-			qv := func(i int) isa.AP { return qT.Rows(0, s.dch(i)).Cols(i*gpr*s.g+j*s.g, s.g) }
+		ngroups := nr / s.g
+		for j0 := 0; j0 < ngroups; j0 += pack {
+			var gs []decodeGroup
+			for j := j0; j < min(j0+pack, ngroups); j++ {
+				row := r0 + j*s.g // first Q row of the group: (bi, kh·g)
+				gs = append(gs, decodeGroup{row: row, bi: row / s.heads, kh: (row % s.heads) / s.g,
+					qv: func(i int) isa.AP { return qT.Rows(0, s.dch(i)).Cols(i*gpr*s.g+j*s.g, s.g) }})
+			}
+			R := (len(gs)-1)*stride + s.g
 			for sp := range s.splits {
 				k0, k1 := s.splitRange(sp)
 				sslot := sring.take(pipe)
-				st := &decodeSplit{row: row, sp: sp,
-					st: statepool.Tile(isa.FP32, s.g, 4), o: opool.Tile(isa.FP32, s.g, s.d+2)}
+				st := &decodeSplit{sp: sp, groups: gs, R: R, stride: stride,
+					st: statepool.Tile(isa.FP32, R, 4), o: opool.Tile(isa.FP32, R, s.d+2)}
 				for kb := k0; kb < k1; kb += blkKeys {
 					n := min(blkKeys, k1-kb)
 					kslot := kring.take(pipe)
-					kt := kpool.Tile(s.dt, s.dch(0), s.nd*blkKeys)
-					for i := range s.nd {
-						b.Load(kt.Rows(0, s.dch(i)).Cols(i*blkKeys, n), kT.Tile(s.kRow(bi, kh)+i*lanes, kb, s.dch(i), n))
+					kts := make([]isa.AP, len(gs))
+					vts := make([]isa.AP, len(gs))
+					for gi, gr := range gs {
+						kts[gi], vts[gi] = decodeLoadKV(b, s, kT, v, kpool, vpool, gr.bi, gr.kh, kb, n, blkKeys)
 					}
-					vt := vpool.Tile(s.dt, min(lanes, n), chunks(blkKeys)*s.d)
-					if nc := n / lanes; nc > 0 {
-						b.Load(vt.Cols(0, nc*s.d), hbmAP(v, s.vRow(bi, kh, kb)*s.d, lanes, s.d,
-							isa.Dim{Stride: lanes * s.d, Count: nc}, isa.Dim{Stride: 1, Count: s.d}))
-					}
-					if r := n % lanes; r > 0 {
-						nc := n / lanes
-						b.Load(vt.Rows(0, r).Cols(nc*s.d, s.d), v.Tile(s.vRow(bi, kh, kb+nc*lanes), 0, r, s.d))
-					}
-					for c0 := kb; c0 < kb+n; c0 += decodeKTile {
-						nt := min(decodeKTile, kb+n-c0)
-						it := &decodeItem{b: b, s: s, sp: st, qv: qv, n: nt,
-							first: c0 == k0, last: c0+nt == k1,
-							kcols: func(i, c, w int) isa.AP {
-								return kt.Rows(0, s.dch(i)).Cols(i*blkKeys+c0-kb+c, w)
+					for c0 := kb; c0 < kb+n; c0 += ktile {
+						nt := min(ktile, kb+n-c0)
+						it := &decodeItem{b: b, s: s, sp: st, n: nt, first: c0 == k0, last: c0+nt == k1,
+							kcols: func(gi, i, c, w int) isa.AP {
+								return kts[gi].Rows(0, s.dch(i)).Cols(i*blkKeys+c0-kb+c, w)
 							},
-							vchunk: func(c, rws int) isa.AP {
-								return vt.Rows(0, rws).Cols(((c0-kb)/lanes+c)*s.d, s.d)
+							vchunk: func(gi, c, rws int) isa.AP {
+								return vts[gi].Rows(0, rws).Cols(((c0-kb)/lanes+c)*s.d, s.d)
 							},
-							spsum: spsum, tpsum: tpsum, vpsum: vpsum, ppool: ppool, ptpool: ptpool, itpool: itpool, outpool: outpool,
-							part: part, o: o,
+							pools: pools, part: part, o: o,
 						}
 						idx := pipe.nextIdx()
 						qring.use(qslot, idx)
@@ -250,33 +278,63 @@ func decodeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 	return b.Program()
 }
 
-// decodeSplit is the running state of one (group, split).
-type decodeSplit struct {
-	row, sp int
-	st      isa.AP // [g, 4] fp32: −scale·max ring (cols 0..2)
-	o       isa.AP // [g, d+2] fp32: unnormalised O, scale·max, row sum l
-	n       int    // tiles begun
+// decodeLoadKV loads n keys from kb of KV head (bi, kh): Kᵀ [d, n] (one
+// contiguous run per partition per head-dim chunk) and V with key
+// kb + c·128 + p on partition p of chunk c.
+func decodeLoadKV(b *isa.Builder, s decodeShape, kT, v isa.HBMTensor, kpool, vpool *isa.Pool, bi, kh, kb, n, blkKeys int) (kt, vt isa.AP) {
+	kt = kpool.Tile(s.dt, s.dch(0), s.nd*blkKeys)
+	for i := range s.nd {
+		b.Load(kt.Rows(0, s.dch(i)).Cols(i*blkKeys, n), kT.Tile(s.kRow(bi, kh)+i*lanes, kb, s.dch(i), n))
+	}
+	vt = vpool.Tile(s.dt, min(lanes, n), (blkKeys+lanes-1)/lanes*s.d)
+	nc := n / lanes
+	if nc > 0 {
+		b.Load(vt.Cols(0, nc*s.d), hbmAP(v, s.vRow(bi, kh, kb)*s.d, lanes, s.d,
+			isa.Dim{Stride: lanes * s.d, Count: nc}, isa.Dim{Stride: 1, Count: s.d}))
+	}
+	if r := n % lanes; r > 0 {
+		b.Load(vt.Rows(0, r).Cols(nc*s.d, s.d), v.Tile(s.vRow(bi, kh, kb+nc*lanes), 0, r, s.d))
+	}
+	return kt, vt
 }
 
-// decodeItem is one KV tile of one (group, split), cut into the stages of
-// swPipe like attnItem: 0 TensorE S = QᵀK, 1 VectorE max, 2 ScalarE exp,
-// 3 TensorE Pᵀ, 4 VectorE Pᵀ copy, 5 TensorE PV, 6 GpSimdE/VectorE update.
+// decodeGroup is one GQA group: the g query heads of KV head kh of
+// sequence bi, Q rows [row, row+g).
+type decodeGroup struct {
+	row, bi, kh int
+	qv          func(i int) isa.AP // Qᵀ chunk i: [dch(i), g]
+}
+
+// decodeSplit is the running state of one split of a pack of groups;
+// group gi's rows are [gi·stride, gi·stride+g) of every tile.
+type decodeSplit struct {
+	sp        int
+	groups    []decodeGroup
+	R, stride int
+	st        isa.AP // [R, 4] fp32: −scale·max ring (cols 0..2)
+	o         isa.AP // [R, d+2] fp32: unnormalised O, scale·max, row sum l
+	n         int    // tiles begun
+}
+
+type decodePools struct {
+	spsum, tpsum, vpsum *isa.Pool
+	ppool, ptpool       *isa.Pool
+	itpool, outpool     *isa.Pool
+}
+
+// decodeItem is one KV tile of one split of a pack of groups, cut into
+// the stages of attnSchedule like attnItem: 0 TensorE S = QᵀK, 1 VectorE
+// row max, 2 VectorE running max, 3 ScalarE exp, 4 TensorE Pᵀ, 5 ScalarE
+// (VectorE on v2) Pᵀ copy, 6 TensorE PV, 7 GpSimdE/VectorE update.
 type decodeItem struct {
 	b           *isa.Builder
 	s           decodeShape
 	sp          *decodeSplit
-	qv          func(i int) isa.AP
 	n           int
 	first, last bool
-	kcols       func(i, c, w int) isa.AP
-	vchunk      func(c, rows int) isa.AP
-	spsum       *isa.Pool
-	tpsum       *isa.Pool
-	vpsum       *isa.Pool
-	ppool       *isa.Pool
-	ptpool      *isa.Pool
-	itpool      *isa.Pool
-	outpool     *isa.Pool
+	kcols       func(gi, i, c, w int) isa.AP
+	vchunk      func(gi, c, rows int) isa.AP
+	pools       decodePools
 	part, o     isa.HBMTensor
 	sps, its    isa.AP
 	nbOld       isa.AP
@@ -286,24 +344,30 @@ type decodeItem struct {
 }
 
 func (it *decodeItem) run(stage int) {
-	b, s, sp := it.b, it.s, it.sp
-	g, n := s.g, it.n
+	b, s, sp, pl := it.b, it.s, it.sp, it.pools
+	g, n, R := s.g, it.n, sp.R
+	ng := len(sp.groups)
 	nc := (n + lanes - 1) / lanes
 	kc := func(c int) int { return min(lanes, n-c*lanes) }
-	const bank = 512 // fp32 per PSUM bank: one matmul's destination on v2/v3
+	tcol := func(gi, c int) int { return (gi*nc + c) * g } // Pᵀ column of group gi, chunk c
+	const bank = 512                                       // fp32 per PSUM bank: one matmul's destination on v2/v3
 	switch stage {
 	case 0:
-		it.sps = it.spsum.Tile(isa.FP32, g, n)
-		for c := 0; c < n; c += bank {
-			w := min(bank, n-c)
-			for i := range s.nd {
-				b.Matmul(it.sps.Cols(c, w), it.qv(i), it.kcols(i, c, w), i > 0)
+		it.sps = pl.spsum.Tile(isa.FP32, R, n)
+		for gi, gr := range sp.groups {
+			for c := 0; c < n; c += bank {
+				w := min(bank, n-c)
+				for i := range s.nd {
+					b.Matmul(it.sps.Rows(gi*sp.stride, g).Cols(c, w), gr.qv(i), it.kcols(gi, i, c, w), i > 0)
+				}
 			}
 		}
 	case 1:
-		it.its = it.itpool.Tile(isa.FP32, g, 3)
+		it.its = pl.itpool.Tile(isa.FP32, R, 3)
 		nr := it.its.Col(0)
 		b.TensorReduce(nr, it.sps, isa.ALUMax, 1, true)
+	case 2:
+		nr := it.its.Col(0)
 		it.nbOld = sp.st.Col((sp.n + 2) % 3)
 		it.nbNew = sp.st.Col(sp.n % 3)
 		sp.n++
@@ -312,32 +376,40 @@ func (it *decodeItem) run(stage int) {
 		} else {
 			b.TensorScalar(isa.Vector, it.nbNew, nr, isa.ALUMul, isa.Imm(s.scale), isa.ALUMin, isa.PerPartition(it.nbOld))
 		}
-	case 2:
+	case 3:
 		if !it.first {
 			b.ActivationWith(it.its.Col(1), it.nbOld, isa.ActExp, isa.ActArgs{Scale: -1, BiasAP: it.nbNew})
 		}
-		it.p = it.ppool.Tile(s.dt, g, n)
+		it.p = pl.ppool.Tile(s.dt, R, n)
 		b.ActivationWith(it.p, it.sps, isa.ActExp, isa.ActArgs{Scale: s.scale, BiasAP: it.nbNew, Reduce: it.its.Col(2)})
-	case 3:
-		it.tp = it.tpsum.Tile(isa.FP32, min(lanes, n), nc*g)
-		for c := range nc {
-			b.Transpose(it.tp.Rows(0, kc(c)).Cols(c*g, g), it.p.Cols(c*lanes, kc(c)))
-		}
 	case 4:
-		it.pt = it.ptpool.Tile(s.dt, min(lanes, n), nc*g)
-		full := n / lanes
-		if full > 0 {
-			copyOnScalar(b, it.pt.Cols(0, full*g), it.tp.Cols(0, full*g))
-		}
-		if r := n % lanes; r > 0 {
-			copyOnScalar(b, it.pt.Rows(0, r).Cols(full*g, g), it.tp.Rows(0, r).Cols(full*g, g))
+		it.tp = pl.tpsum.Tile(isa.FP32, min(lanes, n), ng*nc*g)
+		for gi := range ng {
+			for c := range nc {
+				b.Transpose(it.tp.Rows(0, kc(c)).Cols(tcol(gi, c), g), it.p.Rows(gi*sp.stride, g).Cols(c*lanes, kc(c)))
+			}
 		}
 	case 5:
-		it.pv = it.vpsum.Tile(isa.FP32, g, s.d)
-		for c := range nc {
-			b.Matmul(it.pv, it.pt.Rows(0, kc(c)).Cols(c*g, g), it.vchunk(c, kc(c)), c > 0)
+		it.pt = pl.ptpool.Tile(s.dt, min(lanes, n), ng*nc*g)
+		if n%lanes == 0 {
+			copyPSUM(b, it.pt, it.tp)
+			break
+		}
+		for gi := range ng {
+			if full := n / lanes; full > 0 {
+				copyPSUM(b, it.pt.Cols(tcol(gi, 0), full*g), it.tp.Cols(tcol(gi, 0), full*g))
+			}
+			r := n % lanes
+			copyPSUM(b, it.pt.Rows(0, r).Cols(tcol(gi, nc-1), g), it.tp.Rows(0, r).Cols(tcol(gi, nc-1), g))
 		}
 	case 6:
+		it.pv = pl.vpsum.Tile(isa.FP32, R, s.d)
+		for gi := range ng {
+			for c := range nc {
+				b.Matmul(it.pv.Rows(gi*sp.stride, g), it.pt.Rows(0, kc(c)).Cols(tcol(gi, c), g), it.vchunk(gi, c, kc(c)), c > 0)
+			}
+		}
+	case 7:
 		o, l := sp.o.Cols(0, s.d), sp.o.Col(s.d+1)
 		alpha, rs := it.its.Col(1), it.its.Col(2)
 		if it.first {
@@ -354,12 +426,17 @@ func (it *decodeItem) run(stage int) {
 		if s.combine {
 			// Partial: O, scale·max (= −nb), l in one row per query head.
 			b.TensorScalar(isa.GpSimd, sp.o.Col(s.d), it.nbNew, isa.ALUMul, isa.Imm(-1), isa.ALUBypass, isa.Imm(0))
-			b.Store(hbmAP(it.part, (sp.row*s.splits+sp.sp)*(s.d+2), g, s.splits*(s.d+2), isa.Dim{Stride: 1, Count: s.d + 2}), sp.o)
+			for gi, gr := range sp.groups {
+				b.Store(hbmAP(it.part, (gr.row*s.splits+sp.sp)*(s.d+2), g, s.splits*(s.d+2), isa.Dim{Stride: 1, Count: s.d + 2}),
+					sp.o.Rows(gi*sp.stride, g))
+			}
 			return
 		}
-		ot := it.outpool.Tile(s.out, g, s.d)
+		ot := pl.outpool.Tile(s.out, R, s.d)
 		b.TensorScalar(isa.GpSimd, ot, o, isa.ALUDiv, isa.PerPartition(l), isa.ALUBypass, isa.Imm(0))
-		b.Store(it.o.Tile(sp.row, 0, g, s.d), ot)
+		for gi, gr := range sp.groups {
+			b.Store(it.o.Tile(gr.row, 0, g, s.d), ot.Rows(gi*sp.stride, g))
+		}
 	}
 }
 

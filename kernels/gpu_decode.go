@@ -78,9 +78,9 @@ func GPUDecodeKernels(dev gpu.Config, s GPUDecodeShape, variant string, splits i
 			return ks, "splitkv", n, nil
 		}
 		ns := []gpu.Kernel{gpuDecodeNoSplit(s)}
-		a, err1 := gpu.Run(dev, ks)
-		b, err2 := gpu.Run(dev, ns)
-		if err1 == nil && err2 == nil && b.TimeNs < a.TimeNs {
+		a, err1 := gpu.Time(dev, ks)
+		b, err2 := gpu.Time(dev, ns)
+		if err1 == nil && err2 == nil && b < a {
 			return ns, "nosplit", 1, nil
 		}
 		return ks, "splitkv", n, nil

@@ -141,15 +141,15 @@ func GPUGEMMKernels(dev gpu.Config, s GPUGEMMShape) ([]gpu.Kernel, GPUGEMMChoice
 				continue
 			}
 			ks := GPUGEMMDescribe(dev, s, t, sk)
-			rep, err := gpu.Run(dev, ks)
+			ns, err := gpu.Time(dev, ks)
 			if err != nil {
 				if firstErr == nil {
 					firstErr = err
 				}
 				continue
 			}
-			if best == nil || rep.TimeNs < choice.TimeNs {
-				best, choice = ks, GPUGEMMChoice{Tile: t, SplitK: sk, TimeNs: rep.TimeNs}
+			if best == nil || ns < choice.TimeNs {
+				best, choice = ks, GPUGEMMChoice{Tile: t, SplitK: sk, TimeNs: ns}
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/trnsim/trnsim/sim"
 )
@@ -40,6 +41,7 @@ func Run(cfg Config, ks []Kernel) (*sim.Report, error) {
 		if r.occ == 0 {
 			return nil, fmt.Errorf("kernel %s does not fit on a %s SM (%s)", ks[i].Name, cfg.Name, r.occWhy)
 		}
+		rep.Spans = slices.Grow(rep.Spans, 1+len(r.waves)*3*r.nLanes+len(r.laneEnd))
 		r.emitSpans(rep, int32(i), rep.TimeNs)
 		rep.TimeNs += r.timeNs
 		cycles += r.timeNs * r.f
@@ -108,6 +110,29 @@ func Run(cfg Config, ks []Kernel) (*sim.Report, error) {
 		{Name: "hbm_bandwidth_gbps", Value: hbmGBps, Unit: "GB/s"},
 	}
 	return rep, nil
+}
+
+// Time returns how long the kernels ks take on cfg, in nanoseconds: Run's
+// TimeNs without building the report, for searches over configurations.
+func Time(cfg Config, ks []Kernel) (float64, error) {
+	if err := cfg.Validate(); err != nil {
+		return 0, err
+	}
+	if len(ks) == 0 {
+		return 0, fmt.Errorf("gpu.Time on %s: no kernels", cfg.Name)
+	}
+	var t float64
+	for i := range ks {
+		if err := ks[i].check(cfg); err != nil {
+			return 0, err
+		}
+		r := timeKernel(cfg, &ks[i])
+		if r.occ == 0 {
+			return 0, fmt.Errorf("kernel %s does not fit on a %s SM (%s)", ks[i].Name, cfg.Name, r.occWhy)
+		}
+		t += r.timeNs
+	}
+	return t, nil
 }
 
 // totals accumulate a run's work. Busy times are SM-averaged: the time the
@@ -305,7 +330,7 @@ func (m *model) ctaNs(k, active int) (pro, iter, epi float64) {
 	if !hidden && (pp.loadBytes() > 0 || m.k.Loop.loadBytes() > 0) {
 		exposed = lat
 	}
-	pro = exposed + m.memNs(0, active) + math.Max(kk*m.computeNs(pp), kk*m.smemNs(pp))
+	pro = exposed + after(m.memNs(0, active), math.Max(kk*m.computeNs(pp), kk*m.smemNs(pp)), k)
 
 	lp := &m.k.Loop
 	comp := m.computeNs(lp)
@@ -322,8 +347,18 @@ func (m *model) ctaNs(k, active int) (pro, iter, epi float64) {
 	iter = math.Max(math.Max(kk*comp, kk*m.smemNs(lp)), math.Max(mem, chain))
 
 	ep := &m.k.Epilogue
-	epi = math.Max(kk*m.computeNs(ep), kk*m.smemNs(ep)) + m.memNs(2, active)
+	epi = after(math.Max(kk*m.computeNs(ep), kk*m.smemNs(ep)), m.memNs(2, active), k)
 	return pro, iter, epi
+}
+
+// after is the time of a step b that depends on a step a in each of k
+// co-resident CTAs: one after the other for a lone CTA; overlapped when
+// other CTAs' a can run during one CTA's b.
+func after(a, b float64, k int) float64 {
+	if k >= 2 {
+		return math.Max(a, b)
+	}
+	return a + b
 }
 
 // timeKernel times one kernel: at the tensor clock first, then again at

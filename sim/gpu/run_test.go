@@ -372,6 +372,9 @@ func TestRunIsDeterministic(t *testing.T) {
 	if !reflect.DeepEqual(a, b) {
 		t.Error("two runs of the same kernel differ")
 	}
+	if ns, err := Time(cfg, []Kernel{k, k}); err != nil || !near(ns, 2*a.TimeNs) {
+		t.Errorf("Time of two kernels = %v (%v), want 2×%v", ns, err, a.TimeNs)
+	}
 }
 
 func TestRunRejectsBadKernels(t *testing.T) {

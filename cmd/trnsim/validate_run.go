@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/trnsim/trnsim/bench"
 	"github.com/trnsim/trnsim/kernels"
 )
@@ -9,6 +12,11 @@ import (
 // target, with hwFile's hardware overrides. On GPUs the detail names what
 // ran (variant resolved, tile, splits).
 func newRunner(hwFile string) (runner, error) {
+	if hwFile != "" {
+		if _, err := os.Stat(hwFile); err != nil {
+			return nil, fmt.Errorf("-hw: %v", err)
+		}
+	}
 	targets := map[string]bench.Target{}
 	return func(p kernels.Params, name string) (float64, string, error) {
 		t, ok := targets[name]

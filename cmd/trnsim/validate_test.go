@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/trnsim/trnsim/kernels"
+	"github.com/trnsim/trnsim/results"
+)
+
+// The acceptance test: the GPU model predicts the calibration
+// measurements with an overall MAPE ≤ 12% and no (target, kernel, variant)
+// group above 20%.
+func TestValidateGPUCalibration(t *testing.T) {
+	const path = "../../results/measured/gpu_measured.csv"
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ms, err := results.ReadMeasured(bufio.NewReader(f), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := newRunner("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks := kernels.All()
+	v := results.Validate(ms, func(m results.Measured) results.Prediction {
+		spec, err := measuredSpec(ks, m)
+		if err != nil {
+			return results.Prediction{Reason: err.Error()}
+		}
+		p, err := kernels.Parse(ks, spec)
+		if err != nil {
+			return results.Prediction{Reason: err.Error()}
+		}
+		us, _, err := run(p, m.Target)
+		if err != nil {
+			return results.Prediction{Reason: err.Error()}
+		}
+		return results.Prediction{DeviceUs: us}
+	})
+	if v.Unmodelled != 0 {
+		for _, r := range v.Rows {
+			if r.Reason != "" {
+				t.Errorf("line %d not modelled: %s", r.Line, r.Reason)
+			}
+		}
+	}
+	if v.MAPE > 12 {
+		t.Errorf("overall MAPE %.1f%%, want ≤ 12%%", v.MAPE)
+	}
+	for _, g := range v.Groups {
+		if g.MAPE > 20 {
+			t.Errorf("%s/%s/%s MAPE %.1f%%, want ≤ 20%%", g.Target, g.Kernel, g.Variant, g.MAPE)
+		}
+	}
+}
+
+func TestMeasuredSpec(t *testing.T) {
+	ks := kernels.All()
+	tests := []struct {
+		m    results.Measured
+		want string
+	}{
+		{results.Measured{Target: "h100", Kernel: "matmul", DType: "bf16", Batch: 4, M: 1, N: 2, K: 3}, "matmul:M=1,N=2,K=3,batch=4,dtype=bf16,variant=best"},
+		{results.Measured{Target: "trn2", Kernel: "matmul", Variant: "tiled", DType: "fp32", M: 8, N: 8, K: 8}, "matmul:M=8,N=8,K=8,dtype=fp32,variant=tiled"},
+		{results.Measured{Target: "h100", Kernel: "attention", Variant: "fa3", DType: "fp16", Batch: 2, Heads: 8, Seqlen: 512, Headdim: 64, Causal: "true"},
+			"attention:batch=2,heads=8,seqlen=512,headdim=64,causal=true,dtype=fp16,variant=fa3"},
+		{results.Measured{Target: "a100", Kernel: "decode_attention", Variant: "splitkv", DType: "fp16", Batch: 1, Heads: 16, KVHeads: 2, Seqlen: 4096, Headdim: 128},
+			"decode_attention:batch=1,heads=16,kv_heads=2,seqlen=4096,headdim=128,dtype=fp16,variant=splitkv"},
+	}
+	for _, tc := range tests {
+		got, err := measuredSpec(ks, tc.m)
+		if err != nil || got != tc.want {
+			t.Errorf("measuredSpec(%+v) = %q, %v; want %q", tc.m, got, err, tc.want)
+		}
+	}
+	if _, err := measuredSpec(ks, results.Measured{Kernel: "conv2d"}); err == nil {
+		t.Error("unknown kernel: want an error")
+	}
+}
+
+func TestValidateCommand(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "m.csv")
+	data := "target,kernel,variant,dtype,batch,heads,kv_heads,M,N,K,seqlen,headdim,causal,measured_us,host_overhead_us,confidence,source,extra\n" +
+		"h100,matmul,,bf16,1,,,4096,4096,4096,,,,175.455,0,exact,xla,1\n" +
+		"tpu9,matmul,,bf16,1,,,64,64,64,,,,5,0,exact,nowhere,2\n" +
+		"h100,conv2d,,bf16,1,,,,,,,,,5,0,exact,nowhere,3\n"
+	if err := os.WriteFile(in, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.csv")
+	stdout, stderr, code := runCLI("validate", in, "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, s := range []string{"h100", "not modelled (2 rows)", "tpu9", "conv2d", "overall MAPE"} {
+		if !strings.Contains(stdout, s) {
+			t.Errorf("output lacks %q:\n%s", s, stdout)
+		}
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil || len(recs) != 4 {
+		t.Fatalf("output CSV: %v, %d records", err, len(recs))
+	}
+	n := len(recs[0])
+	if recs[0][n-3] != "predicted_us" || recs[0][n-2] != "error_pct" || recs[1][17] != "1" || recs[1][n-3] == "" || recs[2][n-1] == "" {
+		t.Errorf("output CSV %v", recs)
+	}
+
+	// Bad input: exit status 2, one line naming the file and line, nothing
+	// written.
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("target,kernel,measured_us\nh100,matmul,fast\n"), 0o644)
+	out2 := filepath.Join(dir, "out2.csv")
+	_, stderr, code = runCLI("validate", bad, "-o", out2)
+	if code != 2 || !strings.Contains(stderr, "bad.csv:2") || !strings.Contains(stderr, "measured_us") {
+		t.Errorf("malformed file: exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(out2); err == nil {
+		t.Error("output written for a malformed input")
+	}
+	for _, args := range [][]string{{"validate"}, {"validate", filepath.Join(dir, "none.csv")}, {"validate", in, "-hw", filepath.Join(dir, "none.json")}} {
+		if _, _, code := runCLI(args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
+
+func TestValidatePrintsTables(t *testing.T) {
+	fake := func(p kernels.Params, target string) (float64, string, error) { return 100, "fake", nil }
+	dir := t.TempDir()
+	in := filepath.Join(dir, "m.csv")
+	os.WriteFile(in, []byte("target,kernel,M,N,K,measured_us\nh100,matmul,64,64,64,80\n"), 0o644)
+	var out bytes.Buffer
+	if err := validateFile(in, "", fake, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "+25.0") || !strings.Contains(out.String(), "overall MAPE 25.0%") {
+		t.Errorf("output:\n%s", out.String())
+	}
+}

@@ -173,10 +173,10 @@ func gpuFA2(s GPUAttnShape) gpu.Kernel {
 		MMA:           gpu.MMA{Family: gpu.MMASync, DType: s.DType},
 	}
 	gpuAttnBody(&k, s, bm, bn, e)
-	// Shared memory: cp.async writes K and V; each warp reads Q's rows and
-	// all of K and V through ldmatrix.
+	// Shared-memory reads (FA4 §3.1.1 accounting, B §1.3): each warp
+	// reads Q's rows and all of K and V through ldmatrix.
 	n := float64(bn)
-	k.Loop.SmemBytes = 2*n*d*e + float64(bm)*d*e + float64(warps)*2*n*d*e
+	k.Loop.SmemBytes = float64(bm)*d*e + float64(warps)*2*n*d*e
 	gpuAttnGrid(&k, gpuAttnIters(s, bm, bn), s.Batch*s.Heads)
 	return k
 }
@@ -207,9 +207,9 @@ func gpuFA3(dev gpu.Config, s GPUAttnShape) gpu.Kernel {
 	}
 	gpuAttnBody(&k, s, bm, bn, e)
 	n := float64(bn)
-	// TMA writes K and V; wgmma reads Q (each warpgroup its rows), and K
+	// Shared-memory reads: wgmma reads Q (each warpgroup its rows), and K
 	// and V once per consumer warpgroup; P stays in registers.
-	k.Loop.SmemBytes = 2*n*d*e + float64(bm)*d*e + 2*2*n*d*e
+	k.Loop.SmemBytes = float64(bm)*d*e + 2*2*n*d*e
 	if e == 1 {
 		// fp8 wgmma wants V k-major: transposed in shared memory.
 		k.Loop.SmemBytes += 2 * n * d

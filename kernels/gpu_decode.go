@@ -192,7 +192,7 @@ func gpuDecodeKernel(dev gpu.Config, s GPUDecodeShape, splits int) gpu.Kernel {
 			TensorFLOPs: 4 * m * n * d,
 			MUFUOps:     m * n,
 			FP32Ops:     4*m*n + m*d,
-			SmemBytes:   2*n*d*e + m*d*e + 4*2*n*d*e,
+			SmemBytes:   m*d*e + 4*2*n*d*e, // ldmatrix reads: Q, and K and V by each of 4 warps
 		},
 		UniqueReadBytes: float64(s.Batch) * (float64(s.Heads)*d*e + 2*float64(s.KVHeads)*float64(s.Seqlen)*d*e),
 	}

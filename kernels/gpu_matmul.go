@@ -27,10 +27,19 @@ type GPUGEMMTile struct {
 	Threads    int
 	Regs       int // per thread
 	Stages     int
+	// ClusterM, ClusterN: CTAs per thread-block cluster along M and N
+	// (Hopper and later; 0 or 1 = none). TMA multicasts each B tile to
+	// the ClusterM CTAs of a column and each A tile to the ClusterN CTAs
+	// of a row (HARDWARE.md B §1.2 "Cluster size").
+	ClusterM, ClusterN int
 }
 
 func (t GPUGEMMTile) String() string {
-	return fmt.Sprintf("%dx%dx%d/%dstage", t.TM, t.TN, t.TK, t.Stages)
+	s := fmt.Sprintf("%dx%dx%d/%dstage", t.TM, t.TN, t.TK, t.Stages)
+	if t.ClusterM > 1 || t.ClusterN > 1 {
+		s += fmt.Sprintf("/cluster%dx%d", max(1, t.ClusterM), max(1, t.ClusterN))
+	}
+	return s
 }
 
 // GPUGEMMChoice is the configuration GPUGEMMKernels chose.
@@ -113,7 +122,16 @@ func GPUGEMMTiling(dev gpu.Config, dtype string) []GPUGEMMTile {
 	}
 	var ok []GPUGEMMTile
 	for _, t := range ts {
-		if t.Stages >= 2 {
+		if t.Stages < 2 {
+			continue
+		}
+		if dev.MMAFamily == gpu.MMASync {
+			ok = append(ok, t)
+			continue
+		}
+		// CUTLASS sm90 cluster shapes 1×1, 2×1, 1×2, 2×2.
+		for _, c := range [][2]int{{1, 1}, {2, 1}, {1, 2}, {2, 2}} {
+			t.ClusterM, t.ClusterN = c[0], c[1]
 			ok = append(ok, t)
 		}
 	}
@@ -136,6 +154,9 @@ func GPUGEMMKernels(dev gpu.Config, s GPUGEMMShape) ([]gpu.Kernel, GPUGEMMChoice
 	var choice GPUGEMMChoice
 	var firstErr error
 	for _, t := range GPUGEMMTiling(dev, s.DType) {
+		if t.ClusterM > gpuCeilDiv(s.M, t.TM) || t.ClusterN > gpuCeilDiv(s.N, t.TN) {
+			continue
+		}
 		for _, sk := range gpuGEMMSplits {
 			if sk > 1 && (s.K/sk < 4*t.TK) {
 				continue
@@ -182,7 +203,7 @@ func GPUGEMMDescribe(dev gpu.Config, s GPUGEMMShape, t GPUGEMMTile, splitK int) 
 			{Bytes: tk * tn * e, Sharers: mt, Stride: nt},
 		},
 	}
-	writes := (tm + tn) * tk * e
+	stage := (tm + tn) * tk * e
 	k := gpu.Kernel{
 		Name:            "gemm",
 		FLOPs:           2 * float64(s.Batch) * float64(s.M) * float64(s.N) * float64(s.K),
@@ -192,36 +213,39 @@ func GPUGEMMDescribe(dev gpu.Config, s GPUGEMMShape, t GPUGEMMTile, splitK int) 
 		Grid:            []gpu.Group{{Count: mt * nt * s.Batch * splitK, Iters: iters}},
 		UniqueReadBytes: float64(s.Batch) * (float64(s.M)*float64(s.K) + float64(s.K)*float64(s.N)) * e,
 	}
-	smemStage := int(writes)
+	smemStage := int(stage)
 	k.SmemBytes = t.Stages * smemStage
 	switch {
 	case s.DType == "fp32":
 		// CUDA-core SGEMM: one FFMA per multiply-add; each thread reads an
 		// 8-element A and B fragment per k from shared memory.
 		loop.FP32Ops = flops / 2
-		loop.SmemBytes = writes + float64(t.Threads)*16*4*tk
+		loop.SmemBytes = float64(t.Threads) * 16 * 4 * tk
 		k.Name = "sgemm"
 	case dev.MMAFamily == gpu.MMASync:
 		loop.TensorFLOPs = flops
 		// Each warp reads its A rows and B columns (ldmatrix).
-		loop.SmemBytes = writes + (float64(t.WarpsN)*tm+float64(t.WarpsM)*tn)*tk*e
+		loop.SmemBytes = (float64(t.WarpsN)*tm + float64(t.WarpsM)*tn) * tk * e
 		k.MMA = gpu.MMA{Family: gpu.MMASync, DType: s.DType}
 	case dev.MMAFamily == gpu.WGMMA:
 		loop.TensorFLOPs = flops
 		// Each consumer warpgroup's wgmma reads its A rows and all of B.
-		loop.SmemBytes = writes + (tm+float64(t.WarpsM)*tn)*tk*e
+		loop.SmemBytes = (tm + float64(t.WarpsM)*tn) * tk * e
 		k.MMA = gpu.MMA{Family: gpu.WGMMA, DType: s.DType}
 		k.WarpSpecialized, k.Persistent = true, true
-		gpuGEMMMulticast(&loop, mt, nt)
+		gpuGEMMMulticast(&loop, t, mt, nt)
 		k.SmemBytes += t.TM * t.TN * int(oe) / 2
 	default:
 		loop.TensorFLOPs = flops
-		loop.SmemBytes = writes + (tm+tn)*tk*e
+		loop.SmemBytes = (tm + tn) * tk * e
 		k.MMA = gpu.MMA{Family: gpu.TCGen05, DType: s.DType}
 		k.WarpSpecialized, k.Persistent = true, true
-		gpuGEMMMulticast(&loop, mt, nt)
+		gpuGEMMMulticast(&loop, t, mt, nt)
 		k.SmemBytes += t.TM * t.TN * int(oe) / 2
 	}
+	// Loop.SmemBytes counts the operand reads of the MMAs (or of the
+	// FFMA loop) against the shared-memory port, as FA4 §3.1.1 does
+	// (B §1.3); the asynchronous copies filling the stages are not counted.
 	k.Loop = loop
 	// Epilogue: convert the fp32 accumulators and store C (fp32 partials
 	// when split along K), staged through shared memory.
@@ -241,16 +265,12 @@ func GPUGEMMDescribe(dev gpu.Config, s GPUGEMMShape, t GPUGEMMTile, splitK int) 
 	return ks
 }
 
-// gpuGEMMMulticast puts the CTAs of a GEMM in clusters of two along the
-// dimension that halves the L2 reads of the larger operand tile, which TMA
-// multicasts to both (Hopper clusters, HARDWARE.md B §1.2 "Cluster size").
-func gpuGEMMMulticast(loop *gpu.Phase, mt, nt int) {
-	a, b := &loop.Loads[0], &loop.Loads[1]
-	if b.Bytes >= a.Bytes && mt >= 2 {
-		b.Multicast = 2 // two CTAs of one column, adjacent in M, share B
-	} else if nt >= 2 {
-		a.Multicast = 2
-	}
+// gpuGEMMMulticast sets the TMA multicast of a clustered tiling: each A
+// tile reaches the ClusterN CTAs of its row, each B tile the ClusterM CTAs
+// of its column, from one L2 read.
+func gpuGEMMMulticast(loop *gpu.Phase, t GPUGEMMTile, mt, nt int) {
+	loop.Loads[0].Multicast = min(max(1, t.ClusterN), nt)
+	loop.Loads[1].Multicast = min(max(1, t.ClusterM), mt)
 }
 
 // gpuSplitKReduce sums splitK fp32 partial tiles into C: a streaming kernel of

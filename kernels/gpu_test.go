@@ -100,9 +100,14 @@ func TestSplitKVManyTimesFasterAtSmallBatchLongContext(t *testing.T) {
 // tiles, 132 tiles fill one wave of H100's 132 SMs; 133 need a second.
 func TestGEMMWaveQuantisation(t *testing.T) {
 	h100 := preset(t, "h100")
-	tile := GPUGEMMTiling(h100, "bf16")[0]
-	if tile.TM != 128 || tile.TN != 256 {
-		t.Fatalf("tile %v", tile)
+	var tile GPUGEMMTile
+	for _, c := range GPUGEMMTiling(h100, "bf16") {
+		if c.TM == 128 && c.TN == 256 && c.ClusterM == 2 && c.ClusterN == 1 {
+			tile = c
+		}
+	}
+	if tile.TM == 0 {
+		t.Fatal("no 128×256 tiling with a 2×1 cluster")
 	}
 	tflops := func(tiles int) float64 {
 		s := GPUGEMMShape{M: 128 * tiles, N: 256, K: 8192, Batch: 1, DType: "bf16"}

@@ -131,6 +131,10 @@ func (s attnShape) kend(q0, qt int) int {
 type attnTensors struct{ qT, kT, v, o isa.HBMTensor }
 
 func attentionNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
+	return attentionProgram(arch, p, attnBlocking{residentBytes: attnResidentBytes, kBlock: attnKBlock})
+}
+
+func attentionProgram(arch isa.Arch, p Params, blk attnBlocking) (*isa.Program, error) {
 	variant := p.Str("variant")
 	if variant == "fa2" || variant == "fa3" {
 		return nil, fmt.Errorf("attention variant %s is a GPU kernel; on NeuronCores allowed: %s", variant, attnNeuronVariants)
@@ -146,9 +150,16 @@ func attentionNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 	if variant == "tiled" {
 		attnTiled(b, s, t)
 	} else {
-		attnOptimized(b, s, t)
+		attnOptimized(b, s, t, blk)
 	}
 	return b.Program()
+}
+
+// attnBlocking are the KV residency limits of attnOptimized; tests shrink
+// them to reach the streamed path at small shapes.
+type attnBlocking struct {
+	residentBytes int // per-partition budget under which K and V stay resident
+	kBlock        int // keys per streamed KV load (a multiple of attnKTile)
 }
 
 // copyPSUM evacuates a PSUM tile to SBUF on ScalarE where the generation
@@ -172,7 +183,8 @@ func causalMask(q0, k0 int) isa.Affine {
 // attnTiled is the straightforward port a kernel author writes first:
 // 128-query × 128-key tiles, every K, V and Q tile loaded when it is
 // needed, one iteration after the other, and the softmax kept normalised at
-// every step (O ← O·(l_old·α/l_new) + PV/l_new). Each iteration is one
+// every step (O ← O·(l_old·α/l_new) + PV/l_new, divisions as one
+// reciprocal per row and multiplies). Each iteration is one
 // dependency chain through TensorE → VectorE → ScalarE → TensorE →
 // VectorE, so the engines mostly wait for each other, and every
 // instruction works on 128 elements per lane, close to the fixed
@@ -254,17 +266,21 @@ func attnTiled(b *isa.Builder, s attnShape, t attnTensors) {
 
 					if k0 == 0 {
 						l = rs
-						b.TensorScalar(isa.Vector, o, pv, isa.ALUDiv, isa.PerPartition(l), isa.ALUBypass, isa.Imm(0))
+						rl := col(qt)
+						b.TensorScalar(isa.Vector, rl, l, isa.ALUPow, isa.Imm(-1), isa.ALUBypass, isa.Imm(0))
+						b.TensorScalar(isa.Vector, o, pv, isa.ALUMul, isa.PerPartition(rl), isa.ALUBypass, isa.Imm(0))
 					} else {
 						alpha := col(qt)
 						b.ActivationWith(alpha, m, isa.ActExp, isa.ActArgs{Scale: s.scale, BiasAP: nb})
 						lnew := col(qt)
 						b.TensorScalar(isa.Vector, lnew, l, isa.ALUMul, isa.PerPartition(alpha), isa.ALUAdd, isa.PerPartition(rs))
+						rl := col(qt)
+						b.TensorScalar(isa.Vector, rl, lnew, isa.ALUPow, isa.Imm(-1), isa.ALUBypass, isa.Imm(0))
 						c := col(qt)
-						b.TensorScalar(isa.Vector, c, l, isa.ALUMul, isa.PerPartition(alpha), isa.ALUDiv, isa.PerPartition(lnew))
+						b.TensorScalar(isa.Vector, c, l, isa.ALUMul, isa.PerPartition(alpha), isa.ALUMul, isa.PerPartition(rl))
 						b.TensorScalar(isa.Vector, o, o, isa.ALUMul, isa.PerPartition(c), isa.ALUBypass, isa.Imm(0))
 						sc := tmpool.Tile(isa.FP32, qt, s.d)
-						b.TensorScalar(isa.Vector, sc, pv, isa.ALUDiv, isa.PerPartition(lnew), isa.ALUBypass, isa.Imm(0))
+						b.TensorScalar(isa.Vector, sc, pv, isa.ALUMul, isa.PerPartition(rl), isa.ALUBypass, isa.Imm(0))
 						b.TensorTensor(o, o, sc, isa.ALUAdd)
 						l = lnew
 					}
@@ -317,13 +333,13 @@ const attnResidentBytes = 48 << 10
 //     in 2048-key blocks shared by 16 query tiles), Q loads 2048 queries at
 //     a time and O is stored per 2048 queries: 4 KiB-per-partition
 //     transfers, where DMA saturates (A §3.3).
-func attnOptimized(b *isa.Builder, s attnShape, t attnTensors) {
+func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking) {
 	const tq = 128
 	sz := s.dt.Size()
 	chunks := func(n int) int { return (n + lanes - 1) / lanes }
 	kvBytes := func(keys int) int { return s.nd*keys*sz + chunks(keys)*s.d*sz }
-	resident := kvBytes(s.S) <= attnResidentBytes
-	capKeys := attnKBlock
+	resident := kvBytes(s.S) <= blk.residentBytes
+	capKeys := blk.kBlock
 	if resident {
 		capKeys = s.S
 	}

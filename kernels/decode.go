@@ -476,8 +476,10 @@ func decodeCombine(b *isa.Builder, s decodeShape, part, o isa.HBMTensor) {
 			view(wt, 0, isa.Dim{Stride: 1, Count: s.splits}, isa.Dim{Stride: 0, Count: s.d}), isa.ALUMul)
 		acc := apool.Tile(isa.FP32, nr, s.d)
 		b.TensorReduce(acc, view(tw, 0, isa.Dim{Stride: 1, Count: s.d}, isa.Dim{Stride: s.d, Count: s.splits}), isa.ALUAdd, 1, false)
+		rL := cpool.Tile(isa.FP32, nr, 1)
+		b.TensorScalar(isa.Vector, rL, L, isa.ALUPow, isa.Imm(-1), isa.ALUBypass, isa.Imm(0))
 		ot := outpool.Tile(s.out, nr, s.d)
-		b.TensorScalar(isa.Vector, ot, acc, isa.ALUDiv, isa.PerPartition(L), isa.ALUBypass, isa.Imm(0))
+		b.TensorScalar(isa.Vector, ot, acc, isa.ALUMul, isa.PerPartition(rL), isa.ALUBypass, isa.Imm(0))
 		b.Store(o.Tile(r0, 0, nr, s.d), ot)
 	}
 }

@@ -119,15 +119,20 @@ func layernormTolerance(p Params) Tolerance {
 // rows on the 128 lanes, the hidden dimension along the free axis, each row
 // resident in SBUF so x is read from HBM once.
 //
-// Per 128-token tile: the sums run fused into ScalarE activations
-// (activation with add-reduce, HARDWARE.md A §2.2) — square for the sum of
-// squares, and for LayerNorm the plain sum on VectorE (tensor_reduce) so
-// both engines share the reduction pass. The [P,1] statistics are a few
-// VectorE tensor_scalar ops. Normalisation is one ScalarE activation per
-// chunk with the per-row scale (rstd) and bias (−mean·rstd) folded in —
-// the "3-in-1 activation" (A §3.2: 3× faster than separate ops) — and the
-// weights are applied on VectorE, so ScalarE and VectorE stream in
-// parallel while DMA loads the next tile.
+// Per 128-token tile, three stages software-pipelined across tiles
+// (swPipe), so one tile's statistics never hold up the engines streaming
+// its neighbours:
+//  0. the sums, fused into ScalarE activations (activation with
+//     add-reduce, HARDWARE.md A §2.2): square for Σx²; for LayerNorm Σx
+//     on VectorE (tensor_reduce) so both engines share the pass;
+//  1. the [P,1] statistics: rstd = rsqrt(Σx²/H + ε) — or of the variance
+//     Σx²/H − mean² — as one ScalarE activation with the 1/H scale and
+//     the ε bias folded in (rsqrt shares square's activation table);
+//  2. normalisation and weights. RMSNorm: x·rstd on VectorE (tensor_scalar,
+//     4× in VectorE's 16-bit mode on v3+) then ·w, leaving ScalarE to the
+//     squares. LayerNorm: (x−mean)·rstd as one ScalarE activation with
+//     scale rstd and bias −mean·rstd (the "3-in-1 activation", A §3.2),
+//     then ·γ and +β on VectorE.
 func normNeuron(arch isa.Arch, p Params, layer bool) (*isa.Program, error) {
 	T, H, dt := p.Int("tokens"), p.Int("hidden"), p.DType("dtype")
 	name := "rmsnorm"
@@ -146,82 +151,117 @@ func normNeuron(arch isa.Arch, p Params, layer bool) (*isa.Program, error) {
 	out := b.Output("out", dt, T, H)
 	chunks := rowChunks(H)
 	nch := len(chunks)
-	F := chunks[0].n
 	sz := dt.Size()
+	F := chunks[0].n
 
 	// Weights are broadcast to every lane once (a DMA with row stride 0)
 	// and reused by every tile.
 	wpool := b.SBUFPool("weights", 1, H*sz)
+	var bpool *isa.Pool
+	if layer {
+		bpool = b.SBUFPool("bias", 1, H*sz)
+	}
+	// x lives from stage 0 to stage 2: three buffers when they fit.
+	xbufs := 3
+	if free := arch.SBUFPartitionBytes - (2+boolInt(layer))*H*sz - 7*F*sz - (1 << 10); 3*H*sz > free {
+		xbufs = 2
+	}
+	xpool := b.SBUFPool("x", xbufs, H*sz)
+	ypool := b.SBUFPool("y", 3, F*sz)
+	opool := b.SBUFPool("out", 3, F*sz)
+	junk := b.SBUFPool("junk", 1, F*sz)
+	stat := b.SBUFPool("stats", 4, (2*nch+6)*4)
+	epool := b.SBUFPool("eps", 1, 4)
+	if err := b.Err(); err != nil {
+		return nil, fmt.Errorf("%s: hidden=%d in %s does not fit one row per lane in SBUF: %w", name, H, dt, err)
+	}
 	wt := wpool.Tile(dt, lanes, H)
 	b.Load(wt, hbmAP(w, 0, lanes, 0, isa.Dim{Stride: 1, Count: H}))
 	var bt isa.AP
 	if layer {
-		bpool := b.SBUFPool("bias", 1, H*sz)
 		bt = bpool.Tile(dt, lanes, H)
 		b.Load(bt, hbmAP(beta, 0, lanes, 0, isa.Dim{Stride: 1, Count: H}))
 	}
-	xpool := b.SBUFPool("x", 2, H*sz)
-	ypool := b.SBUFPool("y", 3, F*sz)
-	opool := b.SBUFPool("out", 3, F*sz)
-	junk := b.SBUFPool("junk", 1, F*sz)
-	stat := b.SBUFPool("stats", 4, 2*nch*4)
-	small := b.SBUFPool("rowstat", 12, 4)
-	if err := b.Err(); err != nil {
-		return nil, fmt.Errorf("%s: hidden=%d in %s does not fit one row per lane in SBUF: %w", name, H, dt, err)
+	// ε as an activation bias: an immediate on v3+, a [P,1] tile on v2
+	// (HARDWARE.md A §2.2 activation bias).
+	eps := isa.ActArgs{Scale: float32(1 / float64(H))}
+	if arch.ConstBias {
+		eps.Bias = normEps
+	} else {
+		e := epool.Tile(isa.FP32, lanes, 1)
+		b.Memset(isa.Vector, e, normEps)
+		eps.BiasAP = e
 	}
 
+	pipe := newPipe([]int{0, 1, 2}, []int{1, 0, 2})
+	xring := newSlotRing(xbufs)
 	for r0 := 0; r0 < T; r0 += lanes {
 		rows := min(lanes, T-r0)
+		xslot := xring.take(pipe)
 		xt := xpool.Tile(dt, rows, H)
-		b.Load(xt, x.Tile(r0, 0, rows, H))
-		st := stat.Tile(isa.FP32, rows, 2*nch) // cols [0,nch): Σx², [nch,2nch): Σx
-		for i, c := range chunks {
-			j := junk.Tile(dt, rows, c.n)
-			b.ActivationWith(j, xt.Cols(c.c0, c.n), isa.ActSquare, isa.ActArgs{Scale: 1, Reduce: st.Col(i)})
-			if layer {
-				b.TensorReduce(st.Col(nch+i), xt.Cols(c.c0, c.n), isa.ALUAdd, 1, false)
-			}
+		// cols [0,nch): Σx² per chunk, [nch,2nch): Σx per chunk, then
+		// Σx², Σx, −mean, mean², variance, −mean·rstd, rstd.
+		st := stat.Tile(isa.FP32, rows, 2*nch+6)
+		c0 := 2 * nch
+		ss, sum, nmean, msq, vr, nb := st.Col(c0), st.Col(c0+1), st.Col(c0+2), st.Col(c0+3), st.Col(c0+4), st.Col(c0+5)
+		if nch == 1 {
+			ss, sum = st.Col(0), st.Col(1)
 		}
-		ss, sum := st.Col(0), st.Col(nch)
-		if nch > 1 {
-			ss = small.Tile(isa.FP32, rows, 1)
-			b.TensorReduce(ss, st.Cols(0, nch), isa.ALUAdd, 1, false)
-			if layer {
-				sum = small.Tile(isa.FP32, rows, 1)
-				b.TensorReduce(sum, st.Cols(nch, nch), isa.ALUAdd, 1, false)
-			}
-		}
+		rstd := st.Col(c0 + 4) // overwrites the variance in place
 		invH := float32(1 / float64(H))
-		rstd := small.Tile(isa.FP32, rows, 1)
-		var nb isa.AP
-		if layer {
-			nmean := small.Tile(isa.FP32, rows, 1)
-			b.TensorScalar(isa.Vector, nmean, sum, isa.ALUMul, isa.Imm(-invH), isa.ALUBypass, isa.Imm(0))
-			msq := small.Tile(isa.FP32, rows, 1)
-			b.TensorScalar(isa.Vector, msq, nmean, isa.ALUMul, isa.PerPartition(nmean), isa.ALUBypass, isa.Imm(0))
-			// var = Σx²/H − mean²
-			b.TensorScalar(isa.Vector, rstd, ss, isa.ALUMul, isa.Imm(invH), isa.ALUSub, isa.PerPartition(msq))
-			b.TensorScalar(isa.Vector, rstd, rstd, isa.ALUAdd, isa.Imm(normEps), isa.ALUPow, isa.Imm(-0.5))
-			nb = small.Tile(isa.FP32, rows, 1)
-			b.TensorScalar(isa.Vector, nb, nmean, isa.ALUMul, isa.PerPartition(rstd), isa.ALUBypass, isa.Imm(0))
-		} else {
-			b.TensorScalar(isa.Vector, rstd, ss, isa.ALUMul, isa.Imm(invH), isa.ALUAdd, isa.Imm(normEps))
-			b.TensorScalar(isa.Vector, rstd, rstd, isa.ALUPow, isa.Imm(-0.5), isa.ALUBypass, isa.Imm(0))
-		}
-		for _, c := range chunks {
-			y := ypool.Tile(dt, rows, c.n)
-			args := isa.ActArgs{Scale: 1, ScaleAP: rstd}
-			if layer {
-				args.BiasAP = nb
+		xring.use(xslot, pipe.nextIdx())
+		pipe.push(func(stage int) {
+			switch stage {
+			case 0:
+				b.Load(xt, x.Tile(r0, 0, rows, H))
+				for i, c := range chunks {
+					b.ActivationWith(junk.Tile(dt, rows, c.n), xt.Cols(c.c0, c.n), isa.ActSquare, isa.ActArgs{Scale: 1, Reduce: st.Col(i)})
+					if layer {
+						b.TensorReduce(st.Col(nch+i), xt.Cols(c.c0, c.n), isa.ALUAdd, 1, false)
+					}
+				}
+			case 1:
+				if nch > 1 {
+					b.TensorReduce(ss, st.Cols(0, nch), isa.ALUAdd, 1, false)
+					if layer {
+						b.TensorReduce(sum, st.Cols(nch, nch), isa.ALUAdd, 1, false)
+					}
+				}
+				if !layer {
+					b.ActivationWith(rstd, ss, isa.ActRsqrt, eps)
+					return
+				}
+				b.TensorScalar(isa.Vector, nmean, sum, isa.ALUMul, isa.Imm(-invH), isa.ALUBypass, isa.Imm(0))
+				b.TensorScalar(isa.Vector, msq, nmean, isa.ALUMul, isa.PerPartition(nmean), isa.ALUBypass, isa.Imm(0))
+				// H·var = Σx² − H·mean²; rstd = rsqrt(H·var/H + ε)
+				b.TensorScalar(isa.Vector, vr, msq, isa.ALUMul, isa.Imm(-float32(H)), isa.ALUAdd, isa.PerPartition(ss))
+				b.ActivationWith(rstd, vr, isa.ActRsqrt, eps)
+				b.TensorScalar(isa.Vector, nb, nmean, isa.ALUMul, isa.PerPartition(rstd), isa.ALUBypass, isa.Imm(0))
+			case 2:
+				for _, c := range chunks {
+					y := ypool.Tile(dt, rows, c.n)
+					if layer {
+						b.ActivationWith(y, xt.Cols(c.c0, c.n), isa.ActCopy, isa.ActArgs{Scale: 1, ScaleAP: rstd, BiasAP: nb})
+					} else {
+						b.TensorScalar(isa.Vector, y, xt.Cols(c.c0, c.n), isa.ALUMul, isa.PerPartition(rstd), isa.ALUBypass, isa.Imm(0))
+					}
+					o := opool.Tile(dt, rows, c.n)
+					b.TensorTensor(o, y, wt.Rows(0, rows).Cols(c.c0, c.n), isa.ALUMul)
+					if layer {
+						b.TensorTensor(o, o, bt.Rows(0, rows).Cols(c.c0, c.n), isa.ALUAdd)
+					}
+					b.Store(out.Tile(r0, c.c0, rows, c.n), o)
+				}
 			}
-			b.ActivationWith(y, xt.Cols(c.c0, c.n), isa.ActCopy, args)
-			o := opool.Tile(dt, rows, c.n)
-			b.TensorTensor(o, y, wt.Rows(0, rows).Cols(c.c0, c.n), isa.ALUMul)
-			if layer {
-				b.TensorTensor(o, o, bt.Rows(0, rows).Cols(c.c0, c.n), isa.ALUAdd)
-			}
-			b.Store(out.Tile(r0, c.c0, rows, c.n), o)
-		}
+		})
 	}
+	pipe.flush()
 	return b.Program()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -27,13 +27,13 @@ func ropeKernel() *Kernel {
 		},
 		Neuron:    ropeNeuron,
 		Reference: ropeReference,
-		// Each output is a·b ± c·d computed in fp32 and rounded once into
-		// the dtype (u of the result). The fp32 products and difference add
-		// 2^-24 of |a·b|+|c·d| ≤ 2 (inputs in [-1,1)), which matters only
-		// where the difference cancels: Abs.
+		// Each output is rnd(rnd(a·b) ± rnd(c·d)): the two products are
+		// rounded into the dtype (u·|a·b| + u·|c·d| ≤ 2u for inputs in
+		// [-1,1), absolute since the sum may cancel), the result once more
+		// (u relative).
 		Tolerance: func(p Params) Tolerance {
 			u := unitRoundoff(p.DType("dtype"))
-			return Tolerance{Abs: 4 * fp32u, Rel: u, Why: "one rounding to dtype (u); fp32 products and sum, 2·2^-24 absolute where they cancel"}
+			return Tolerance{Abs: 2*u + 4*fp32u, Rel: u, Why: "products rounded to dtype (2u absolute, inputs in [-1,1)); result rounded (u)"}
 		},
 	}
 }
@@ -80,7 +80,7 @@ func ropeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 	xpool := b.SBUFPool("x", 3, hg*d*sz)
 	opool := b.SBUFPool("out", 3, hg*d*sz)
 	cpool := b.SBUFPool("cossin", 4, h2*sz)
-	tpool := b.SBUFPool("prod", 4, hg*h2*4)
+	tpool := b.SBUFPool("prod", 4, hg*h2*sz)
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("rope: headdim=%d does not fit SBUF: %w", d, err)
 	}
@@ -107,13 +107,13 @@ func ropeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 			bc := func(a isa.AP) isa.AP { return view(a, 0, isa.Dim{Stride: 0, Count: nh}, isa.Dim{Stride: 1, Count: h2}) }
 			x1, x2 := half(xt, false), half(xt, true)
 			c, s := bc(ct), bc(st)
-			t1 := tpool.Tile(isa.FP32, rows, nh, h2)
-			t2 := tpool.Tile(isa.FP32, rows, nh, h2)
+			t1 := tpool.Tile(dt, rows, nh, h2)
+			t2 := tpool.Tile(dt, rows, nh, h2)
 			b.TensorTensor(t1, x1, c, isa.ALUMul)
 			b.TensorTensor(t2, x2, s, isa.ALUMul)
 			b.TensorTensor(half(ot, false), t1, t2, isa.ALUSub)
-			t3 := tpool.Tile(isa.FP32, rows, nh, h2)
-			t4 := tpool.Tile(isa.FP32, rows, nh, h2)
+			t3 := tpool.Tile(dt, rows, nh, h2)
+			t4 := tpool.Tile(dt, rows, nh, h2)
 			b.TensorTensor(t3, x2, c, isa.ALUMul)
 			b.TensorTensor(t4, x1, s, isa.ALUMul)
 			b.TensorTensor(half(ot, true), t3, t4, isa.ALUAdd)

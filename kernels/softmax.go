@@ -39,8 +39,8 @@ func softmaxKernel() *Kernel {
 			}
 			return map[string][]float64{"out": out}
 		},
-		// exp(x−max) is rounded into the dtype in place (u), the division
-		// result again (u); the fp32 row sum of cols terms in [0,1] is off
+		// exp(x−max) is rounded into the dtype in place (u), the product
+		// with 1/sum again (u); the fp32 reciprocal and row sum of cols terms in [0,1] is off
 		// by at most cols·2^-24 relative. Outputs are positive and every
 		// step relative, so the bound is relative.
 		Tolerance: func(p Params) Tolerance {
@@ -53,11 +53,15 @@ func softmaxKernel() *Kernel {
 
 // softmaxNeuron: rows on lanes, each row resident in SBUF. Row max on
 // VectorE (tensor_reduce with negate gives −max directly, the bias the
-// exponential needs); exp(x − max) on ScalarE with the bias folded into the
-// activation and the row sum taken by its add-reduce in the same pass
-// (HARDWARE.md A §2.2 activation reduce); the division on VectorE
-// (tensor_scalar divide by the per-row sum). The exponentials overwrite x
-// in place, so a row costs its size once in SBUF.
+// exponential needs; a 16-bit result keeps the reduce in its N/2 form,
+// HARDWARE.md A §3.2, and the max of 16-bit values is exact in 16 bits);
+// exp(x − max) on ScalarE with the bias folded into the activation and the
+// row sum taken by its add-reduce in the same pass (A §2.2 activation
+// reduce); the normalisation on VectorE (one reciprocal per row, then a
+// tensor_scalar multiply: a VectorE division costs 8 cycles per element).
+// The exponentials overwrite x in place, so a row costs its size once in
+// SBUF. The three steps are software-pipelined across row tiles (swPipe),
+// so the engines stream different tiles instead of waiting on one.
 func softmaxNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 	R, C, dt := p.Int("rows"), p.Int("cols"), p.DType("dtype")
 	b := isa.NewBuilder(arch, p.String())
@@ -65,42 +69,65 @@ func softmaxNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 	out := b.Output("out", dt, R, C)
 	chunks := rowChunks(C)
 	nch := len(chunks)
-	xpool := b.SBUFPool("x", 2, C*dt.Size())
+	mdt := dt // dtype of the per-chunk maxima
+	if dt == isa.FP32 {
+		mdt = isa.FP32
+	}
+	xbufs := 3
+	if 3*C*dt.Size() > arch.SBUFPartitionBytes-6*chunks[0].n*dt.Size()-(1<<10) {
+		xbufs = 2
+	}
+	xpool := b.SBUFPool("x", xbufs, C*dt.Size())
 	opool := b.SBUFPool("out", 3, chunks[0].n*dt.Size())
-	stat := b.SBUFPool("stats", 4, 2*nch*4)
-	small := b.SBUFPool("rowstat", 8, 4)
+	stat := b.SBUFPool("stats", 4, (2*nch+3)*4)
+	mpool := b.SBUFPool("max", 4, (nch+1)*mdt.Size())
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("softmax: cols=%d in %s does not fit one row per lane in SBUF: %w", C, dt, err)
 	}
+	pipe := newPipe([]int{0, 1, 2, 2}, []int{2, 3, 0, 1})
+	xring := newSlotRing(xbufs)
 	for r0 := 0; r0 < R; r0 += lanes {
 		rows := min(lanes, R-r0)
+		xslot := xring.take(pipe)
 		xt := xpool.Tile(dt, rows, C)
-		b.Load(xt, x.Tile(r0, 0, rows, C))
-		st := stat.Tile(isa.FP32, rows, 2*nch) // [0,nch): −max per chunk, [nch,2nch): Σexp per chunk
-		nmax := st.Col(0)
+		st := stat.Tile(isa.FP32, rows, 2*nch+3) // Σexp per chunk, Σexp, 1/Σexp
+		mx := mpool.Tile(mdt, rows, nch+1)      // max per chunk, −max
+		nmax, sum, rinv := mx.Col(nch), st.Col(nch), st.Col(nch+1)
 		if nch == 1 {
-			b.TensorReduce(nmax, xt, isa.ALUMax, 1, true)
-		} else {
-			for i, c := range chunks {
-				b.TensorReduce(st.Col(i), xt.Cols(c.c0, c.n), isa.ALUMax, 1, false)
+			nmax, sum = mx.Col(0), st.Col(0)
+		}
+		xring.use(xslot, pipe.nextIdx())
+		pipe.push(func(stage int) {
+			switch stage {
+			case 0: // DMA, VectorE: −max
+				b.Load(xt, x.Tile(r0, 0, rows, C))
+				if nch == 1 {
+					b.TensorReduce(nmax, xt, isa.ALUMax, 1, true)
+					return
+				}
+				for i, c := range chunks {
+					b.TensorReduce(mx.Col(i), xt.Cols(c.c0, c.n), isa.ALUMax, 1, false)
+				}
+				b.TensorReduce(nmax, mx.Cols(0, nch), isa.ALUMax, 1, true)
+			case 1: // ScalarE: exp(x − max) in place, row sums
+				for i, c := range chunks {
+					xc := xt.Cols(c.c0, c.n)
+					b.ActivationWith(xc, xc, isa.ActExp, isa.ActArgs{Scale: 1, BiasAP: nmax, Reduce: st.Col(i)})
+				}
+			case 2: // VectorE: 1/Σ
+				if nch > 1 {
+					b.TensorReduce(sum, st.Cols(0, nch), isa.ALUAdd, 1, false)
+				}
+				b.TensorScalar(isa.Vector, rinv, sum, isa.ALUPow, isa.Imm(-1), isa.ALUBypass, isa.Imm(0))
+			case 3: // VectorE: ·1/Σ, DMA out
+				for _, c := range chunks {
+					o := opool.Tile(dt, rows, c.n)
+					b.TensorScalar(isa.Vector, o, xt.Cols(c.c0, c.n), isa.ALUMul, isa.PerPartition(rinv), isa.ALUBypass, isa.Imm(0))
+					b.Store(out.Tile(r0, c.c0, rows, c.n), o)
+				}
 			}
-			nmax = small.Tile(isa.FP32, rows, 1)
-			b.TensorReduce(nmax, st.Cols(0, nch), isa.ALUMax, 1, true)
-		}
-		for i, c := range chunks {
-			xc := xt.Cols(c.c0, c.n)
-			b.ActivationWith(xc, xc, isa.ActExp, isa.ActArgs{Scale: 1, BiasAP: nmax, Reduce: st.Col(nch + i)})
-		}
-		sum := st.Col(nch)
-		if nch > 1 {
-			sum = small.Tile(isa.FP32, rows, 1)
-			b.TensorReduce(sum, st.Cols(nch, nch), isa.ALUAdd, 1, false)
-		}
-		for _, c := range chunks {
-			o := opool.Tile(dt, rows, c.n)
-			b.TensorScalar(isa.Vector, o, xt.Cols(c.c0, c.n), isa.ALUDiv, isa.PerPartition(sum), isa.ALUBypass, isa.Imm(0))
-			b.Store(out.Tile(r0, c.c0, rows, c.n), o)
-		}
+		})
 	}
+	pipe.flush()
 	return b.Program()
 }

@@ -91,7 +91,7 @@ func softmaxNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 		xslot := xring.take(pipe)
 		xt := xpool.Tile(dt, rows, C)
 		st := stat.Tile(isa.FP32, rows, 2*nch+3) // Σexp per chunk, Σexp, 1/Σexp
-		mx := mpool.Tile(mdt, rows, nch+1)      // max per chunk, −max
+		mx := mpool.Tile(mdt, rows, nch+1)       // max per chunk, −max
 		nmax, sum, rinv := mx.Col(nch), st.Col(nch), st.Col(nch+1)
 		if nch == 1 {
 			nmax, sum = mx.Col(0), st.Col(0)

@@ -208,8 +208,13 @@ func gpuFA3(dev gpu.Config, s GPUAttnShape) gpu.Kernel {
 	gpuAttnBody(&k, s, bm, bn, e)
 	n := float64(bn)
 	// Shared-memory reads: wgmma reads Q (each warpgroup its rows), and K
-	// and V once per consumer warpgroup; P stays in registers.
+	// and V once per consumer warpgroup; P stays in registers. tcgen05's
+	// 128-row MMAs read Q, K and V once per tile (FA4 §3.1.1: 3·M·N·d
+	// bytes over 128 B/clk for M = N = d).
 	k.Loop.SmemBytes = float64(bm)*d*e + 2*2*n*d*e
+	if fam == gpu.TCGen05 {
+		k.Loop.SmemBytes = float64(bm)*d*e + 2*n*d*e
+	}
 	if e == 1 {
 		// fp8 wgmma wants V k-major: transposed in shared memory.
 		k.Loop.SmemBytes += 2 * n * d

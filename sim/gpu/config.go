@@ -240,9 +240,11 @@ func b200() Config {
 	// B §1.1 "L2": 126 MB is GB200's [BTG], 65.5 MB per [HMC] for B200
 	// (conflict); the smaller, B200-specific figure is used.
 	c.L2Bytes = 65536 << 10
-	// B §1.1 "L2 bandwidth" not published for B200: Hopper's measured
-	// 4472.3 B/clk [LUO] is used [I].
-	c.L2BytesPerClk = 4472.3
+	// B §1.1 "L2 bandwidth" not published for B200. B200 joins two dies,
+	// each with its own L2 (B §1.1 gives 2 × the H100's HBM stacks and
+	// SMs of both dies); each die taken at Hopper's measured 4472.3 B/clk
+	// [LUO] [I].
+	c.L2BytesPerClk = 2 * 4472.3
 	c.HBMGBps = 8000               // B §1.1 "HBM" 8.0 TB/s [MLE]
 	c.HBMEfficiency = 0.9          // B §1.5 Hopper's 89.6% [I]
 	c.L2LatencyCycles = 263.0      // B §1.2 Hopper latencies [LUO]; none published for B200 [I]

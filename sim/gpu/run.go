@@ -362,7 +362,7 @@ func after(a, b float64, k int) float64 {
 }
 
 // timeKernel times one kernel: at the tensor clock first, then again at
-// the clock its tensor-pipe activity allows.
+// the clock its tensor-pipe activity allows under the power limit.
 func timeKernel(cfg Config, k *Kernel) kernelResult {
 	f := cfg.BoostClockGHz
 	if k.usesTensor() {
@@ -375,8 +375,15 @@ func timeKernel(cfg Config, k *Kernel) kernelResult {
 		if span > 0 {
 			u = math.Min(1, r.tot.tensorNs/span)
 		}
-		f2 := cfg.TensorClockGHz - u*(cfg.TensorClockGHz-cfg.SustainedClockGHz)
-		r = timeAt(cfg, k, f2)
+		// Tensor-core power grows with activity × clock; the board holds
+		// the sustained clock at full activity (its power limit), so a
+		// kernel at activity u may run up to sustained/u, capped at the
+		// tensor clock [I from B §1.5].
+		if u > 0 {
+			if f2 := math.Min(cfg.TensorClockGHz, cfg.SustainedClockGHz/u); f2 < f {
+				r = timeAt(cfg, k, f2)
+			}
+		}
 	}
 	return r
 }

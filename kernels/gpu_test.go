@@ -331,3 +331,43 @@ func BenchmarkGPURunCausalAttention16k(b *testing.B) {
 		}
 	}
 }
+
+// Odd and extreme shapes give a time or an error, never a panic, on every
+// GPU preset.
+func TestGPUPlanEdgeShapes(t *testing.T) {
+	specs := []string{
+		"matmul:M=1,N=1,K=1", "matmul:M=1,N=100000,K=7", "matmul:M=100000,N=100000,K=100000",
+		"matmul:M=3000000,N=3000000,K=3000000", "matmul:M=17,N=33,K=65,batch=1000,dtype=fp32",
+		"attention:batch=1,heads=1,seqlen=1,headdim=8", "attention:batch=1,heads=1,seqlen=1,headdim=8,causal=true",
+		"attention:batch=64,heads=64,seqlen=32768,headdim=128,causal=true",
+		"attention:batch=1,heads=48,kv_heads=6,seqlen=1000,headdim=72,causal=true",
+		"attention:headdim=512", "attention:headdim=100",
+		"decode_attention:batch=1,heads=1,kv_heads=1,seqlen=1,headdim=64",
+		"decode_attention:batch=4096,heads=128,kv_heads=1,seqlen=1000000,headdim=256",
+		"decode_attention:batch=1,heads=8,kv_heads=8,seqlen=3,headdim=32,variant=nosplit",
+		"rmsnorm:tokens=1,hidden=1", "softmax:rows=1,cols=1000000", "rope:tokens=1,heads=1,headdim=2",
+		"add:tokens=100000,hidden=100000",
+	}
+	ks := All()
+	for _, name := range gpu.Presets() {
+		dev := preset(t, name)
+		for _, spec := range specs {
+			p, err := Parse(ks, spec)
+			if err != nil {
+				continue // rejected before it reaches the GPU model
+			}
+			g, err := GPUKernels(dev, p)
+			if err != nil {
+				continue
+			}
+			rep, err := gpu.Run(dev, g)
+			if err != nil {
+				t.Errorf("%s on %s: planned but did not run: %v", spec, name, err)
+				continue
+			}
+			if !(rep.TimeNs > 0) || rep.TimeNs > 1e15 {
+				t.Errorf("%s on %s: time %v ns", spec, name, rep.TimeNs)
+			}
+		}
+	}
+}

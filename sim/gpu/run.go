@@ -12,6 +12,9 @@ import (
 // lanesPerGroup is how many SMs one timeline lane of a Report stands for.
 const lanesPerGroup = 16
 
+// maxListCTAs is the largest non-uniform grid placed CTA by CTA.
+const maxListCTAs = 1 << 18
+
 // maxWaveSpans bounds the spans one kernel emits wave by wave; beyond it the
 // kernel's waves are drawn as one span per lane.
 const maxWaveSpans = 256
@@ -453,16 +456,16 @@ func (m *model) scheduleWaves(r *kernelResult, iters int) (span, ctaNs float64) 
 		k := (ctas + m.cfg.SMs - 1) / m.cfg.SMs
 		pro, it, epi := m.ctaNs(k, ctas)
 		d := pro + float64(iters)*it + epi
-		for i := 0; i < count; i++ {
-			if len(r.waves) < maxWaveSpans {
-				r.waves = append(r.waves, wave{ctas: ctas, pro: pro, loop: float64(iters) * it, epi: epi, start: span, duration: d})
-			} else {
-				last := &r.waves[len(r.waves)-1]
-				last.duration = span + d - last.start
-				last.loop = last.duration - last.pro - last.epi
-				last.ctas = max(last.ctas, ctas)
-			}
+		// One span per wave up to maxWaveSpans; the rest are drawn as one.
+		each := min(count, max(0, maxWaveSpans-1-len(r.waves)))
+		for i := 0; i < each; i++ {
+			r.waves = append(r.waves, wave{ctas: ctas, pro: pro, loop: float64(iters) * it, epi: epi, start: span, duration: d})
 			span += d
+		}
+		if rest := count - each; rest > 0 {
+			all := float64(rest) * d
+			r.waves = append(r.waves, wave{ctas: ctas, pro: pro, loop: all - pro - epi, epi: epi, start: span, duration: all})
+			span += all
 		}
 		ctaNs += float64(ctas) * float64(count) * d
 	}
@@ -482,6 +485,24 @@ func (m *model) scheduleList(r *kernelResult) (span, ctaNs float64) {
 	active := min(m.n, m.slots)
 	k := (active + m.cfg.SMs - 1) / m.cfg.SMs
 	pro, it, epi := m.ctaNs(k, active)
+	if m.n > maxListCTAs {
+		// Too many CTAs to place one by one: the work spread evenly over
+		// the slots plus half the longest CTA for the ragged end (between
+		// the even spread and Graham's list-scheduling bound).
+		var longest float64
+		for _, g := range m.k.Grid {
+			d := pro + float64(g.Iters)*it + epi
+			ctaNs += float64(g.Count) * d
+			longest = math.Max(longest, d)
+		}
+		ctaNs *= float64(m.k.repeat())
+		span = ctaNs/float64(m.slots) + longest/2
+		r.laneEnd = make([]float64, r.nLanes)
+		for l := range r.laneEnd {
+			r.laneEnd[l] = span
+		}
+		return span, ctaNs
+	}
 	nslots := min(m.slots, m.n)
 	h := make(slotHeap, nslots)
 	for i := range h {

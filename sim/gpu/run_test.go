@@ -407,3 +407,14 @@ func TestRunRejectsBadKernels(t *testing.T) {
 		t.Error("no kernels: want an error")
 	}
 }
+
+func TestHugeNonUniformGrid(t *testing.T) {
+	// Past maxListCTAs the list schedule is estimated: 2^21 CTAs of 1 and
+	// 3 iterations (1000 ns each) on 4 slots: 2^20·4000/4 + 3000/2.
+	k := oneCTAPerSM("huge")
+	k.Loop = Phase{TensorFLOPs: 1e6}
+	k.Grid, k.GridRepeat = []Group{{1, 1}, {1, 3}}, 1<<20
+	if got, want := runNs(t, unit(), k), float64(1<<20)*4000/4+1500; !near(got, want) {
+		t.Errorf("%v ns, want %v", got, want)
+	}
+}

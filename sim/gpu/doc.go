@@ -10,8 +10,10 @@
 // bytes, stores). Run places CTAs on SMs by occupancy and runs them in
 // waves. The model is analytic per distinct CTA class: a CTA's duration is
 // computed once per (class, co-residency, active SMs) and waves are
-// counted, so a 16k×16k GEMM or a 16k-token attention is timed in
-// microseconds of host time.
+// counted; grids whose CTAs differ in length (causal attention) are placed
+// CTA by CTA on the slot that frees first, as the block scheduler does. A
+// 16k×16k GEMM or a 16k-token attention is timed in well under a
+// millisecond of host time.
 //
 // What the model contains, each from HARDWARE.md Part B:
 //   - occupancy: CTAs per SM limited by threads, warps, registers, shared
@@ -21,10 +23,12 @@
 //     family (mma.sync, wgmma, tcgen05); legacy mma.sync on Hopper at 2/3 of
 //     wgmma (B §1.2);
 //   - MUFU at 16 ops/clk/SM, the FP32 pipe (lanes/clk/SM), the 128 B/clk
-//     shared-memory port (B §1.2, §1.3);
+//     shared-memory port charged with the MMAs' operand reads, as FA4's
+//     roofline charges them (B §1.2, §1.3);
 //   - HBM and L2 bandwidth shared by the CTAs that are active, with L2 reuse
-//     between co-resident CTAs that read the same tiles (Load.Sharers) and
-//     whole-kernel reuse when the kernel's footprint fits in L2 (B §1.1);
+//     between co-resident CTAs that read the same tiles (Load.Sharers),
+//     whole-kernel reuse when the kernel's footprint fits in half the L2
+//     (B §1.1), and TMA multicast within a cluster (Load.Multicast, B §1.2);
 //   - pipelining: with Stages ≥ 2 loads overlap compute, bounded by
 //     Little's law (Stages−1 loads in flight per memory latency, B §1.2
 //     latencies); with one stage a load's latency is on the critical path;

@@ -40,7 +40,7 @@ func ExampleRun() {
 func BenchmarkRunCausalGrid(b *testing.B) {
 	h100, _ := gpu.Preset("h100")
 	k := gpu.Kernel{
-		Name: "attn", Threads: 384, RegsPerThread: 168, SmemBytes: 160 << 10, Stages: 2, PingPong: true,
+		Name: "attn", Threads: 384, RegsPerThread: 168, SmemBytes: 160 << 10, Stages: 2, PingPong: true, WarpSpecialized: true,
 		MMA:  gpu.MMA{Family: gpu.WGMMA, DType: "bf16"},
 		Loop: gpu.Phase{Loads: []gpu.Load{{Bytes: 32768, Sharers: 128, Stride: 1}}, TensorFLOPs: 8.4e6, MUFUOps: 16384, FP32Ops: 81920},
 	}

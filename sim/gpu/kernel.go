@@ -70,13 +70,17 @@ type Kernel struct {
 	// iteration waits for its loads.
 	Stages int
 	// WarpSpecialized: producer warps issue the loads (TMA) while consumer
-	// warps compute.
+	// warps compute, so a persistent CTA's next tile is loaded while this
+	// one finishes.
 	WarpSpecialized bool
 	// PingPong: two consumer warpgroups alternate, one's softmax (FP32
-	// work) overlapping the other's GEMMs (FA3 §3.1, B §1.3).
+	// work) overlapping the other's GEMMs (FA3 §3.1, B §1.3). Needs
+	// WarpSpecialized.
 	PingPong bool
-	// Persistent: each CTA loops over tiles; the next tile's loads are
-	// issued while this one finishes, hiding memory latency between tiles.
+	// Persistent: each CTA loops over tiles (grid = tiles, scheduled as
+	// CTAs). With WarpSpecialized the memory latency between tiles is
+	// hidden; without it the computing warps issue the next tile's loads
+	// only after finishing this one, and it is exposed.
 	Persistent bool
 
 	MMA                      MMA
@@ -110,6 +114,10 @@ func (k *Kernel) CTAs() int {
 	return n * k.repeat()
 }
 
+// prefetchesTiles reports whether the kernel hides the load latency
+// between the tiles of a persistent CTA.
+func (k *Kernel) prefetchesTiles() bool { return k.Persistent && k.WarpSpecialized }
+
 func (k *Kernel) usesTensor() bool {
 	return k.Prologue.TensorFLOPs > 0 || k.Loop.TensorFLOPs > 0 || k.Epilogue.TensorFLOPs > 0
 }
@@ -127,6 +135,9 @@ func (k *Kernel) check(cfg Config) error {
 	}
 	if k.Stages < 1 {
 		return fmt.Errorf("kernel %s: %d pipeline stages, want at least 1", k.Name, k.Stages)
+	}
+	if k.PingPong && !k.WarpSpecialized {
+		return fmt.Errorf("kernel %s: ping-pong consumer warpgroups need warp specialisation", k.Name)
 	}
 	if len(k.Grid) == 0 || k.GridRepeat < 0 {
 		return fmt.Errorf("kernel %s: empty grid", k.Name)

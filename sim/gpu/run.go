@@ -322,12 +322,12 @@ func (m *model) memNs(pi int, active int) float64 {
 // others and the GPU's memory with active-1 others.
 func (m *model) ctaNs(k, active int) (pro, iter, epi float64) {
 	kk := float64(k)
-	hidden := m.k.Persistent
+	hidden := m.k.prefetchesTiles()
 	lat := m.latNs
 	// Prologue: its loads and the main loop's first loads are issued
 	// together. The CTAs of a wave start together, so their latency is
-	// exposed, unless the CTA is persistent and its previous tile's work
-	// covers the next tile's loads.
+	// exposed, unless the CTA is persistent and warp-specialised: its
+	// producer warps load the next tile while the consumers finish this one.
 	pp := &m.k.Prologue
 	var exposed float64
 	if !hidden && (pp.loadBytes() > 0 || m.k.Loop.loadBytes() > 0) {
@@ -400,8 +400,9 @@ func timeAt(cfg Config, k *Kernel, f float64) kernelResult {
 		return r
 	}
 	r.launchNs = cfg.LaunchUs * 1e3
-	// A persistent CTA pays its first tile's load latency once.
-	if k.Persistent {
+	// A persistent CTA whose producer warps prefetch pays its first tile's
+	// load latency once.
+	if k.prefetchesTiles() {
 		r.startNs = m.latNs
 	}
 	uniform := true

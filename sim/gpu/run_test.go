@@ -163,7 +163,7 @@ func TestPipes(t *testing.T) {
 			cfg := unit()
 			cfg.MMAAccumInRegisters = !tc.tmem
 			k := oneCTAPerSM("pipes")
-			k.Loop, k.PingPong = tc.phase, tc.pingpong
+			k.Loop, k.PingPong, k.WarpSpecialized = tc.phase, tc.pingpong, tc.pingpong
 			k.Grid = []Group{{Count: 1, Iters: 1}}
 			if got := runNs(t, cfg, k); !near(got, tc.want) {
 				t.Errorf("%v ns, want %v", got, tc.want)
@@ -209,8 +209,9 @@ func TestPipelining(t *testing.T) {
 
 func TestPersistentHidesTileLatency(t *testing.T) {
 	// 8 CTAs (two waves) of one loading iteration each: a non-persistent
-	// wave exposes the 100-cycle latency every wave (2·(100+1000+...));
-	// a persistent CTA pays it once.
+	// wave exposes the 100-cycle latency every wave (2·(100+1000)); so does
+	// a persistent CTA whose computing warps load; a warp-specialised
+	// persistent CTA pays it once.
 	cfg := unit()
 	cfg.HBMLatencyCycles = 100
 	k := oneCTAPerSM("tiles")
@@ -219,9 +220,11 @@ func TestPersistentHidesTileLatency(t *testing.T) {
 	k.Grid = []Group{{Count: 8, Iters: 1}}
 	plain := runNs(t, cfg, k)
 	k.Persistent = true
+	noProducer := runNs(t, cfg, k)
+	k.WarpSpecialized = true
 	pers := runNs(t, cfg, k)
-	if !near(plain, 2*(100+1000)) || !near(pers, 100+2*1000) {
-		t.Errorf("non-persistent %v ns (want 2200), persistent %v ns (want 2100)", plain, pers)
+	if !near(plain, 2*(100+1000)) || !near(noProducer, plain) || !near(pers, 100+2*1000) {
+		t.Errorf("non-persistent %v ns (want 2200), persistent without producer warps %v (want 2200), warp-specialised persistent %v ns (want 2100)", plain, noProducer, pers)
 	}
 }
 
@@ -359,7 +362,7 @@ func TestReportFields(t *testing.T) {
 func TestRunIsDeterministic(t *testing.T) {
 	cfg, _ := Preset("h100")
 	k := Kernel{
-		Name: "attn", Threads: 384, RegsPerThread: 168, SmemBytes: 100000, Stages: 2, PingPong: true,
+		Name: "attn", Threads: 384, RegsPerThread: 168, SmemBytes: 100000, Stages: 2, PingPong: true, WarpSpecialized: true,
 		MMA:  MMA{Family: WGMMA, DType: "bf16"},
 		Loop: Phase{Loads: []Load{{Bytes: 32768, Sharers: 16, Stride: 1}}, TensorFLOPs: 8e6, MUFUOps: 16384, FP32Ops: 70000},
 		Grid: []Group{{1, 1}, {1, 2}, {1, 3}, {1, 4}}, GridRepeat: 500,
@@ -393,6 +396,7 @@ func TestRunRejectsBadKernels(t *testing.T) {
 		{"negative work", func(k *Kernel) { k.Loop.FP32Ops = -1 }},
 		{"NaN bytes", func(k *Kernel) { k.Loop.Loads = []Load{{Bytes: math.NaN()}} }},
 		{"unknown dtype", func(k *Kernel) { k.Loop.TensorFLOPs = 1; k.MMA.DType = "int4" }},
+		{"ping-pong without producer warps", func(k *Kernel) { k.PingPong = true }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

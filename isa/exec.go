@@ -2,6 +2,7 @@ package isa
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 )
 
@@ -95,14 +96,14 @@ type machine struct {
 	psum space
 	hbm  [][]float32
 
-	// Row buffers, each as long as the largest per-partition element count
-	// of any access pattern in the program.
-	row [3][]float32
+	// work holds one set of row buffers per worker goroutine (GOMAXPROCS
+	// of them), each as long as the largest per-partition element count of
+	// any access pattern in the program.
+	work []scratch
 	// Larger buffers, grown on demand and reused: matmul operands and
 	// result, transposes, DMA copies that reshape.
 	mmA, mmB, mmC []float32
 	flat          []float32
-	idx           []int
 }
 
 // space is SBUF or PSUM: parts partitions of stride bytes each.
@@ -164,8 +165,11 @@ func newMachine(p *Program, a Arch) (*machine, error) {
 	}
 	m.sbuf = space{data: make([]byte, sbufParts*sbufHi), stride: sbufHi}
 	m.psum = space{data: make([]byte, psumParts*psumHi), stride: psumHi}
-	for k := range m.row {
-		m.row[k] = make([]float32, maxFree)
+	m.work = make([]scratch, runtime.GOMAXPROCS(0))
+	for w := range m.work {
+		for k := range m.work[w].row {
+			m.work[w].row[k] = make([]float32, maxFree)
+		}
 	}
 	return m, nil
 }

@@ -1,7 +1,6 @@
 package isa
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -33,23 +32,28 @@ func (m *machine) matmul(in *Instr) {
 	M, N := st.FreeElems()/r, mv.FreeElems()/r
 	a := m.grow(&m.mmA, K*r*M)
 	b := m.grow(&m.mmB, K*r*N)
-	for k := 0; k < K; k++ {
-		m.load(st, k, a[k*r*M:(k+1)*r*M])
-		m.load(mv, k, b[k*r*N:(k+1)*r*N])
-	}
-	c := m.grow(&m.mmC, M*N)
-	gemm(c, a, b, M, N, K*r, runtime.GOMAXPROCS(0))
-	old := m.row[0][:N]
-	for i := 0; i < M; i++ {
-		row := c[i*N : (i+1)*N]
-		if in.Accumulate {
-			m.load(&in.Dst, i, old)
-			for j := range row {
-				row[j] += old[j]
-			}
+	// Each worker decodes its own rows into its own part of a and b.
+	m.parallel(K, K*r*(M+N), true, func(_, lo, hi int) {
+		for k := lo; k < hi; k++ {
+			m.load(st, k, a[k*r*M:(k+1)*r*M])
+			m.load(mv, k, b[k*r*N:(k+1)*r*N])
 		}
-		m.store(&in.Dst, i, row)
-	}
+	})
+	c := m.grow(&m.mmC, M*N)
+	gemm(c, a, b, M, N, K*r, len(m.work))
+	m.parallel(M, M*N, rowsIndependent(in.Dst), func(w, lo, hi int) {
+		old := m.work[w].row[0][:N]
+		for i := lo; i < hi; i++ {
+			row := c[i*N : (i+1)*N]
+			if in.Accumulate {
+				m.load(&in.Dst, i, old)
+				for j := range row {
+					row[j] += old[j]
+				}
+			}
+			m.store(&in.Dst, i, row)
+		}
+	})
 }
 
 // transpose is nc_transpose: dst[f][p] = src[p][f]. The hardware runs it
@@ -59,16 +63,20 @@ func (m *machine) transpose(in *Instr) {
 	src := &in.Src[0]
 	P, F := src.Parts, src.FreeElems()
 	t := m.grow(&m.mmC, P*F)
-	x := m.row[0][:F]
-	for p := 0; p < P; p++ {
-		m.load(src, p, x)
-		for f, v := range x {
-			t[f*P+p] = v
+	m.parallel(P, P*F, true, func(w, lo, hi int) {
+		x := m.work[w].row[0][:F]
+		for p := lo; p < hi; p++ {
+			m.load(src, p, x)
+			for f, v := range x {
+				t[f*P+p] = v
+			}
 		}
-	}
-	for f := 0; f < F; f++ {
-		m.store(&in.Dst, f, t[f*P:(f+1)*P])
-	}
+	})
+	m.parallel(F, P*F, rowsIndependent(in.Dst), func(_, lo, hi int) {
+		for f := lo; f < hi; f++ {
+			m.store(&in.Dst, f, t[f*P:(f+1)*P])
+		}
+	})
 }
 
 // Block sizes of the parallel split: each task computes a gemmRows ×

@@ -73,12 +73,20 @@ func (m *machine) load(ap *AP, p int, dst []float32) {
 
 // store rounds src (len ap.FreeElems()) to ap's dtype and writes it to row
 // p of ap.
-func (m *machine) store(ap *AP, p int, src []float32) {
+func (m *machine) store(ap *AP, p int, src []float32) { m.storeRow(ap, p, src, false) }
+
+// storeRow is store; exact says src is already representable in ap's dtype
+// (it was read from a pattern of the same dtype), so rounding is skipped.
+func (m *machine) storeRow(ap *AP, p int, src []float32, exact bool) {
 	if ap.Mem == HBM {
 		t := m.hbm[ap.Tensor]
 		base := ap.Offset + p*ap.PStride
 		if ap.Contiguous() {
-			roundRun(ap.DType, src, t[base:base+len(src)])
+			if exact {
+				copy(t[base:base+len(src)], src)
+			} else {
+				roundRun(ap.DType, src, t[base:base+len(src)])
+			}
 			return
 		}
 		forRuns(ap, func(i, off, n, step int) {
@@ -97,13 +105,13 @@ func (m *machine) store(ap *AP, p int, src []float32) {
 	sz := ap.DType.Size()
 	base := (ap.Start+p)*sp.stride + ap.Offset
 	if ap.Contiguous() {
-		encodeRun(ap.DType, src, sp.data[base:base+len(src)*sz])
+		encodeRun(ap.DType, src, sp.data[base:base+len(src)*sz], exact)
 		return
 	}
 	forRuns(ap, func(i, off, n, step int) {
 		off = base + off*sz
 		if step == 1 {
-			encodeRun(ap.DType, src[i:i+n], sp.data[off:off+n*sz])
+			encodeRun(ap.DType, src[i:i+n], sp.data[off:off+n*sz], exact)
 			return
 		}
 		for j := range n {
@@ -153,11 +161,13 @@ func (m *machine) copyAP(dst, src AP) {
 			}
 			return
 		}
-		buf := m.row[0][:n]
-		for p := 0; p < dst.Parts; p++ {
-			m.load(&src, p, buf)
-			m.store(&dst, p, buf)
-		}
+		m.parallel(dst.Parts, dst.Elems(), rowsIndependent(dst, src), func(w, lo, hi int) {
+			buf := m.work[w].row[0][:n]
+			for p := lo; p < hi; p++ {
+				m.load(&src, p, buf)
+				m.storeRow(&dst, p, buf, dst.DType == src.DType)
+			}
+		})
 		return
 	}
 	flat := m.grow(&m.flat, src.Elems())
@@ -166,7 +176,7 @@ func (m *machine) copyAP(dst, src AP) {
 		m.load(&src, p, flat[p*sn:(p+1)*sn])
 	}
 	for p := 0; p < dst.Parts; p++ {
-		m.store(&dst, p, flat[p*n:(p+1)*n])
+		m.storeRow(&dst, p, flat[p*n:(p+1)*n], dst.DType == src.DType)
 	}
 }
 
@@ -217,8 +227,9 @@ func decodeRun(d DType, src []byte, dst []float32) {
 }
 
 // encodeRun rounds src to d and writes the encodings to dst (len(dst) =
-// len(src)·size).
-func encodeRun(d DType, src []float32, dst []byte) {
+// len(src)·size). With exact set, src is already representable in d and
+// only the packing is done.
+func encodeRun(d DType, src []float32, dst []byte, exact bool) {
 	le := binary.LittleEndian
 	switch d {
 	case FP32:
@@ -228,21 +239,45 @@ func encodeRun(d DType, src []float32, dst []byte) {
 		}
 	case BF16:
 		dst = dst[:2*len(src)]
+		if exact {
+			for i, x := range src {
+				le.PutUint16(dst[2*i:], uint16(math.Float32bits(x)>>16))
+			}
+			return
+		}
 		for i, x := range src {
 			le.PutUint16(dst[2*i:], uint16(math.Float32bits(roundBF16(x))>>16))
 		}
 	case FP16:
 		dst = dst[:2*len(src)]
+		if exact {
+			for i, x := range src {
+				le.PutUint16(dst[2*i:], uint16(encodeFloat(x, fp16Mant, 5, fp16EMin, false)))
+			}
+			return
+		}
 		for i, x := range src {
 			le.PutUint16(dst[2*i:], uint16(encodeFloat(roundFloat(x, fp16Mant, fp16EMin, fp16MaxBits, false), fp16Mant, 5, fp16EMin, false)))
 		}
 	case FP8E4M3:
 		dst = dst[:len(src)]
+		if exact {
+			for i, x := range src {
+				dst[i] = uint8(encodeFloat(x, e4m3Mant, 4, e4m3EMin, true))
+			}
+			return
+		}
 		for i, x := range src {
 			dst[i] = uint8(encodeFloat(roundFloat(x, e4m3Mant, e4m3EMin, e4m3MaxBits, true), e4m3Mant, 4, e4m3EMin, true))
 		}
 	case FP8E5M2:
 		dst = dst[:len(src)]
+		if exact {
+			for i, x := range src {
+				dst[i] = uint8(encodeFloat(x, e5m2Mant, 5, e5m2EMin, false))
+			}
+			return
+		}
 		for i, x := range src {
 			dst[i] = uint8(encodeFloat(roundFloat(x, e5m2Mant, e5m2EMin, e5m2MaxBits, false), e5m2Mant, 5, e5m2EMin, false))
 		}
@@ -280,5 +315,5 @@ func decodeOne(d DType, b []byte) float32 {
 
 // encodeOne rounds x to d and writes its encoding at the start of b.
 func encodeOne(d DType, x float32, b []byte) {
-	encodeRun(d, []float32{x}, b[:d.Size()])
+	encodeRun(d, []float32{x}, b[:d.Size()], false)
 }

@@ -8,9 +8,13 @@ import "math"
 
 func (m *machine) activation(in *Instr) {
 	n := in.Dst.FreeElems()
-	x := m.row[0][:n]
+	safe := rowsIndependent(in.Dst, in.Src[0], in.Src[1], in.Src[2], in.Red) && rowsIndependent(in.Red, in.Src[0], in.Src[1], in.Src[2])
+	m.parallel(in.Dst.Parts, in.Dst.Elems(), safe, func(w, lo, hi int) { m.activationRows(in, m.work[w].row[0][:n], lo, hi) })
+}
+
+func (m *machine) activationRows(in *Instr, x []float32, lo, hi int) {
 	scale, bias := in.Imm[0], in.Imm[1]
-	for p := 0; p < in.Dst.Parts; p++ {
+	for p := lo; p < hi; p++ {
 		m.load(&in.Src[0], p, x)
 		if in.Src[2].Used() {
 			scale = m.loadScalar(&in.Src[2], p)
@@ -89,31 +93,37 @@ func applyAct(f ActFunc, x []float32) {
 
 func (m *machine) tensorTensor(in *Instr) {
 	n := in.Dst.FreeElems()
-	a, b := m.row[0][:n], m.row[1][:n]
-	for p := 0; p < in.Dst.Parts; p++ {
-		m.load(&in.Src[0], p, a)
-		m.load(&in.Src[1], p, b)
-		aluVec(in.ALU[0], a, b)
-		m.store(&in.Dst, p, a)
-	}
+	safe := rowsIndependent(in.Dst, in.Src[0], in.Src[1])
+	m.parallel(in.Dst.Parts, in.Dst.Elems(), safe, func(w, lo, hi int) {
+		a, b := m.work[w].row[0][:n], m.work[w].row[1][:n]
+		for p := lo; p < hi; p++ {
+			m.load(&in.Src[0], p, a)
+			m.load(&in.Src[1], p, b)
+			aluVec(in.ALU[0], a, b)
+			m.store(&in.Dst, p, a)
+		}
+	})
 }
 
 func (m *machine) tensorScalar(in *Instr) {
 	n := in.Dst.FreeElems()
-	x := m.row[0][:n]
-	a, b := in.Imm[0], in.Imm[1]
-	for p := 0; p < in.Dst.Parts; p++ {
-		m.load(&in.Src[0], p, x)
-		if in.Src[1].Used() {
-			a = m.loadScalar(&in.Src[1], p)
+	safe := rowsIndependent(in.Dst, in.Src[0], in.Src[1], in.Src[2])
+	m.parallel(in.Dst.Parts, in.Dst.Elems(), safe, func(w, lo, hi int) {
+		x := m.work[w].row[0][:n]
+		a, b := in.Imm[0], in.Imm[1]
+		for p := lo; p < hi; p++ {
+			m.load(&in.Src[0], p, x)
+			if in.Src[1].Used() {
+				a = m.loadScalar(&in.Src[1], p)
+			}
+			if in.Src[2].Used() {
+				b = m.loadScalar(&in.Src[2], p)
+			}
+			aluScalar(in.ALU[0], x, a)
+			aluScalar(in.ALU[1], x, b)
+			m.store(&in.Dst, p, x)
 		}
-		if in.Src[2].Used() {
-			b = m.loadScalar(&in.Src[2], p)
-		}
-		aluScalar(in.ALU[0], x, a)
-		aluScalar(in.ALU[1], x, b)
-		m.store(&in.Dst, p, x)
-	}
+	})
 }
 
 // alu is one ALU operation on fp32 operands (HARDWARE.md A §2.2 "ALU
@@ -207,9 +217,15 @@ func (m *machine) tensorReduce(in *Instr) {
 	src := &in.Src[0]
 	n := src.FreeElems()
 	outer := in.Dst.FreeElems()
-	inner := n / outer
-	x, out := m.row[0][:n], m.row[1][:outer]
-	for p := 0; p < src.Parts; p++ {
+	m.parallel(src.Parts, src.Elems(), rowsIndependent(in.Dst, *src), func(w, lo, hi int) {
+		m.reduceRows(in, m.work[w].row[0][:n], m.work[w].row[1][:outer], lo, hi)
+	})
+}
+
+func (m *machine) reduceRows(in *Instr, x, out []float32, lo, hi int) {
+	src := &in.Src[0]
+	inner := len(x) / len(out)
+	for p := lo; p < hi; p++ {
 		m.load(src, p, x)
 		for o := range out {
 			run := x[o*inner : (o+1)*inner]
@@ -234,13 +250,16 @@ func (m *machine) tensorReduce(in *Instr) {
 }
 
 func (m *machine) memset(in *Instr) {
-	x := m.row[0][:in.Dst.FreeElems()]
+	x := m.work[0].row[0][:in.Dst.FreeElems()]
 	for i := range x {
 		x[i] = in.Imm[0]
 	}
-	for p := 0; p < in.Dst.Parts; p++ {
-		m.store(&in.Dst, p, x)
-	}
+	// Every worker stores the same row buffer, which none writes.
+	m.parallel(in.Dst.Parts, in.Dst.Elems(), rowsIndependent(in.Dst), func(w, lo, hi int) {
+		for p := lo; p < hi; p++ {
+			m.store(&in.Dst, p, x)
+		}
+	})
 }
 
 // affineRow writes into v the Affine value at every free index of row p of
@@ -269,23 +288,28 @@ func affineRow(aff *Affine, dst *AP, p int, v []int) {
 
 func (m *machine) iota(in *Instr) {
 	n := in.Dst.FreeElems()
-	x := m.row[0][:n]
-	v := m.ints(n)
-	for p := 0; p < in.Dst.Parts; p++ {
-		affineRow(&in.Affine, &in.Dst, p, v)
-		for i, a := range v {
-			x[i] = float32(a)
+	m.parallel(in.Dst.Parts, in.Dst.Elems(), rowsIndependent(in.Dst), func(w, lo, hi int) {
+		x, v := m.work[w].row[0][:n], m.work[w].ints(n)
+		for p := lo; p < hi; p++ {
+			affineRow(&in.Affine, &in.Dst, p, v)
+			for i, a := range v {
+				x[i] = float32(a)
+			}
+			m.store(&in.Dst, p, x)
 		}
-		m.store(&in.Dst, p, x)
-	}
+	})
 }
 
 func (m *machine) affineSelect(in *Instr) {
 	n := in.Dst.FreeElems()
-	x := m.row[0][:n]
-	v := m.ints(n)
+	m.parallel(in.Dst.Parts, in.Dst.Elems(), rowsIndependent(in.Dst, in.Src[0]), func(w, lo, hi int) {
+		m.selectRows(in, m.work[w].row[0][:n], m.work[w].ints(n), lo, hi)
+	})
+}
+
+func (m *machine) selectRows(in *Instr, x []float32, v []int, lo, hi int) {
 	fill := in.Imm[0]
-	for p := 0; p < in.Dst.Parts; p++ {
+	for p := lo; p < hi; p++ {
 		m.load(&in.Src[0], p, x)
 		affineRow(&in.Affine, &in.Dst, p, v)
 		switch in.Affine.Cmp {
@@ -312,10 +336,10 @@ func (m *machine) affineSelect(in *Instr) {
 	}
 }
 
-// ints returns a reusable int buffer of length n.
-func (m *machine) ints(n int) []int {
-	if cap(m.idx) < n {
-		m.idx = make([]int, n)
+// ints returns the worker's int buffer of length n.
+func (s *scratch) ints(n int) []int {
+	if cap(s.idx) < n {
+		s.idx = make([]int, n)
 	}
-	return m.idx[:n]
+	return s.idx[:n]
 }

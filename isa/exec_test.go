@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -721,4 +722,67 @@ func FuzzRound(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestRowsIndependent(t *testing.T) {
+	sb := func(start, parts, off, n int) AP {
+		return AP{Mem: SBUF, DType: FP32, Start: start, Parts: parts, Offset: off, NFree: 1, Free: [MaxFreeDims]Dim{{Stride: 1, Count: n}}}
+	}
+	hbm := func(tensor, off, pstride, n int) AP {
+		return AP{Mem: HBM, DType: FP32, Tensor: tensor, Offset: off, Parts: 4, PStride: pstride, NFree: 1, Free: [MaxFreeDims]Dim{{Stride: 1, Count: n}}}
+	}
+	for _, tc := range []struct {
+		name string
+		dst  AP
+		srcs []AP
+		want bool
+	}{
+		{"in place", sb(0, 64, 0, 8), []AP{sb(0, 64, 0, 8)}, true},
+		{"same partitions, other bytes", sb(0, 64, 0, 8), []AP{sb(0, 64, 16, 8)}, true},
+		{"disjoint partitions", sb(64, 64, 0, 8), []AP{sb(0, 64, 0, 8)}, true},
+		{"shifted partitions, same bytes", sb(32, 64, 0, 8), []AP{sb(0, 64, 0, 8)}, false},
+		{"shifted partitions, other bytes", sb(32, 64, 0, 8), []AP{sb(0, 64, 32, 8)}, true},
+		{"PSUM against SBUF", AP{Mem: PSUM, Start: 32, Parts: 8, NFree: 1, Free: [MaxFreeDims]Dim{{1, 8}}}, []AP{sb(0, 64, 0, 8)}, true},
+		{"HBM rows apart", hbm(0, 0, 8, 8), []AP{sb(0, 4, 0, 8)}, true},
+		{"HBM rows overlap", hbm(0, 0, 4, 8), nil, false},
+		{"HBM source in the destination tensor", hbm(0, 0, 8, 8), []AP{hbm(0, 8, 8, 8)}, false},
+		{"HBM source in another tensor", hbm(0, 0, 8, 8), []AP{hbm(1, 0, 8, 8)}, true},
+		{"unused source", sb(0, 64, 0, 8), []AP{{}}, true},
+	} {
+		if got := rowsIndependent(tc.dst, tc.srcs...); got != tc.want {
+			t.Errorf("%s: rowsIndependent = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestExecSameBitsAnyGOMAXPROCS: splitting rows and blocks across
+// goroutines never changes a bit.
+func TestExecSameBitsAnyGOMAXPROCS(t *testing.T) {
+	const rows, cols = 128, 384 // 48K elements: above parallelMin
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := randFloats(rng, rows*cols)
+	build := func(b *Builder) {
+		xt, y := b.Input("X", FP32, rows, cols), b.Output("Y", BF16, rows, cols)
+		s := b.Output("S", FP32, rows, 1)
+		pool := b.SBUFPool("p", 2, cols*4)
+		tile, out := pool.Tile(FP32, rows, cols), pool.Tile(BF16, rows, cols)
+		sum := b.SBUFPool("s", 1, 4).Tile(FP32, rows, 1)
+		b.Load(tile, xt.Tile(0, 0, rows, cols))
+		b.ActivationWith(tile, tile, ActExp, ActArgs{Scale: 0.5, Reduce: sum})
+		b.TensorScalar(Vector, out, tile, ALUMul, PerPartition(sum), ALUAdd, Imm(1))
+		b.Store(y.Tile(0, 0, rows, cols), out)
+		b.Store(s.Tile(0, 0, rows, 1), sum)
+	}
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	want := run(t, Trn2(), map[string][]float32{"X": x}, build)
+	for _, procs := range []int{2, 3} {
+		runtime.GOMAXPROCS(procs)
+		got := run(t, Trn2(), map[string][]float32{"X": x}, build)
+		for _, name := range []string{"Y", "S"} {
+			if !same(got[name], want[name]) {
+				t.Errorf("GOMAXPROCS=%d: %s differs from the serial run", procs, name)
+			}
+		}
+	}
 }

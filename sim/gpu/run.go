@@ -84,22 +84,23 @@ func Run(cfg Config, ks []Kernel) (*sim.Report, error) {
 			bound, boundNs = b.name, b.ns
 		}
 	}
-	if bound != "launch" && boundNs < 0.5*rep.TimeNs {
-		// No resource is busy half the time. When the SM pipes that run
-		// one after another (tensor, MUFU, FP32) together are, the run is
-		// bound by that chain: name its largest part. Otherwise it waits
-		// on latencies (pipeline fill, the tail wave).
-		chain := tot.tensorNs + tot.mufuNs + tot.fp32Ns
-		if chain >= 0.5*rep.TimeNs {
-			bound = "tensor_pipe"
-			if tot.mufuNs > tot.tensorNs && tot.mufuNs >= tot.fp32Ns {
-				bound = "mufu"
-			} else if tot.fp32Ns > tot.tensorNs && tot.fp32Ns > tot.mufuNs {
-				bound = "fp32"
-			}
-		} else {
-			bound = "latency"
+	// The compute pipes a CTA uses one after another (tensor, then MUFU,
+	// then FP32; FP32 hidden under ping-pong) bound the run as one chain
+	// when the chain is busier than any single resource: name its largest
+	// part.
+	if tot.chainNs > boundNs {
+		boundNs = tot.chainNs
+		bound = "tensor_pipe"
+		if tot.mufuNs > tot.tensorNs && tot.mufuNs >= tot.fp32Ns {
+			bound = "mufu"
+		} else if tot.fp32Ns > tot.tensorNs && tot.fp32Ns > tot.mufuNs {
+			bound = "fp32"
 		}
+	}
+	if bound != "launch" && boundNs < 0.5*rep.TimeNs {
+		// Nothing is busy half the time: the run waits on latencies
+		// (pipeline fill, dependent loads, the tail wave).
+		bound = "latency"
 	}
 	rep.Bound = bound
 	hbmGBps := 0.0
@@ -142,6 +143,7 @@ func Time(cfg Config, ks []Kernel) (float64, error) {
 // resource would need at its full rate on every SM.
 type totals struct {
 	tensorNs, mufuNs, fp32Ns, smemNs, hbmNs, l2Ns, launchNs float64
+	chainNs                                                 float64 // the compute chain (computeNs), SM-averaged
 	hbmRead, hbmWrite, l2Read, l2Write, smem                float64
 	warpNs                                                  float64 // ∫ resident warps dt / max warps of the GPU
 	ctas                                                    int
@@ -149,6 +151,7 @@ type totals struct {
 
 func (t *totals) add(u totals) {
 	t.tensorNs += u.tensorNs
+	t.chainNs += u.chainNs
 	t.mufuNs += u.mufuNs
 	t.fp32Ns += u.fp32Ns
 	t.smemNs += u.smemNs
@@ -434,6 +437,7 @@ func timeAt(cfg Config, k *Kernel, f float64) kernelResult {
 		t.fp32Ns += times * p.FP32Ops / float64(cfg.FP32Lanes) / f / sms
 		t.smemNs += times * p.SmemBytes / float64(cfg.SmemBytesPerClk) / f / sms
 		t.smem += times * p.SmemBytes
+		t.chainNs += times * m.computeNs(p) / sms
 		for li, l := range p.Loads {
 			t.l2Read += times * l.Bytes / l.multicast()
 			t.hbmRead += times * l.Bytes * m.hbmFrac[pi][li]

@@ -35,8 +35,9 @@ func gpuDecodeBlocks(d int) (bm, bn int) {
 }
 
 // GPUDecodeKernels returns the kernels of variant ("splitkv", "nosplit" or
-// "best" = splitkv) with splits key splits (0: FA2's heuristic), the
-// variant resolved and the splits used.
+// "best", the faster of the two under the model) with splits key splits
+// (0: FA2's heuristic, at least 2), the variant resolved and the splits
+// used.
 func GPUDecodeKernels(dev gpu.Config, s GPUDecodeShape, variant string, splits int) ([]gpu.Kernel, string, int, error) {
 	if s.KVHeads == 0 {
 		s.KVHeads = s.Heads

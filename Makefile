@@ -38,3 +38,18 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
 		done; \
 	done
+
+# The regression gate: rerun the baseline suite into a temporary file and
+# compare it with the committed results/baseline.csv; fails (exit 1) when a
+# simulated time got worse by more than THRESHOLD.
+THRESHOLD ?= 1%
+regress:
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(GO) build -o "$$tmp/trnsim" ./cmd/trnsim; \
+	"$$tmp/trnsim" sweep -suite baseline -o "$$tmp/baseline.csv"; \
+	"$$tmp/trnsim" compare results/baseline.csv "$$tmp/baseline.csv" -threshold $(THRESHOLD)
+
+# Refresh results/baseline.csv on purpose (after an intended timing change);
+# commit it with the change that explains it.
+baseline:
+	$(GO) run ./cmd/trnsim sweep -suite baseline -o results/baseline.csv

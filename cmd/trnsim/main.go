@@ -15,23 +15,27 @@ import (
 
 // verb is one subcommand.
 type verb struct {
-	name  string
-	usage string // one line: arguments and what it does
-	run   func(args []string, stdout, stderr io.Writer) error
+	name string
+	args string // synopsis of the arguments
+	doc  string // what it does, one line
+	run  func(args []string, stdout, stderr io.Writer) error
 }
 
 // verbs returns the subcommands in the order help lists them.
 func verbs() []verb {
 	return []verb{
-		{"list", "list                      kernels with their parameters and defaults; targets", cmdList},
-		{"asm", "asm WORKLOAD -target T     print the NeuronCore program as text assembly", cmdAsm},
-		{"check", "check WORKLOAD -target T   run functionally and compare with the float64 reference", cmdCheck},
-		{"run", "run WORKLOAD -target T,T2 [-hw F] [-price T=USD] [-format csv] [-check] [-profile P] [-trace T]  time a workload side by side", cmdRun},
-		{"sweep", "sweep -suite NAME -o FILE.csv [-targets a,b] [-shard i/n] [-j N]  run a suite on targets into a results CSV", cmdSweep},
-		{"merge", "merge -o OUT.csv SHARD.csv ...  join the shards of a sweep", cmdMerge},
-		{"compare", "compare BASE NEW [-threshold 1%]  the regression gate: exit 1 when a simulated time got worse", cmdCompare},
-		{"validate", "validate FILE.csv [-o OUT.csv] [-hw HW.json]  predict measured rows; error per row, MAPE per (target, kernel, variant)", cmdValidate},
-		{"plot", "plot FILE.csv -o CHART.svg|png [-kind bars|roofline] [-metric time_us|tflops|...]  chart results side by side, or a roofline", cmdPlot},
+		{"list", "", "kernels with their parameters and defaults; targets", cmdList},
+		{"asm", "WORKLOAD -target T", "print the NeuronCore program as text assembly", cmdAsm},
+		{"check", "WORKLOAD -target T", "run functionally and compare with the float64 reference", cmdCheck},
+		{"run", "WORKLOAD -target T1,T2 [-hw F] [-price T=USD] [-format csv] [-o F] [-check] [-profile P] [-trace T]",
+			"time a workload on several targets side by side", cmdRun},
+		{"bench", "[-suite representative] [-targets T1,T2] [-o results/bench.csv]",
+			"the main job: a suite on NeuronCores and GPUs side by side", cmdBench},
+		{"sweep", "-suite NAME -o FILE.csv [-targets T1,T2] [-shard i/n] [-j N]", "run a suite on targets into a results CSV", cmdSweep},
+		{"merge", "-o OUT.csv SHARD.csv ...", "join the shards of a sweep", cmdMerge},
+		{"compare", "BASE NEW [-threshold 1%]", "the regression gate: exit 1 when a simulated time got worse", cmdCompare},
+		{"validate", "FILE.csv [-o OUT.csv] [-hw HW.json]", "predict measured rows: error per row, MAPE per (target, kernel, variant)", cmdValidate},
+		{"plot", "FILE.csv -o CHART.svg|png [-kind bars|roofline] [-metric M]", "chart results side by side, or a roofline", cmdPlot},
 	}
 }
 
@@ -95,9 +99,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 func printHelp(w io.Writer) {
 	fmt.Fprintln(w, "trnsim: cycle-approximate NeuronCore and GPU kernel simulator")
 	fmt.Fprintln(w, "\nusage: trnsim VERB [flags] [args]")
-	fmt.Fprintln(w, "\nverbs:")
 	for _, v := range verbs() {
-		fmt.Fprintln(w, "  trnsim "+v.usage)
+		fmt.Fprintf(w, "\n  %s\n      %s\n", strings.TrimSpace("trnsim "+v.name+" "+v.args), v.doc)
 	}
-	fmt.Fprintln(w, "\nA WORKLOAD is kernel:param=value,..., e.g. matmul:M=512,N=1024,K=384,dtype=bf16")
+	fmt.Fprintln(w, "\nA WORKLOAD is kernel:param=value,..., e.g. matmul:M=512,N=1024,K=384,dtype=bf16;")
+	fmt.Fprintln(w, "trnsim list shows every kernel's parameters. Bad input exits with status 2.")
 }

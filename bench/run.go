@@ -316,3 +316,25 @@ func runComposite(p kernels.Params, t Target) (Result, error) {
 	res.Row = tot
 	return res, nil
 }
+
+// Describe is a one-line summary of the target for listings: what it is,
+// its bf16 peak and HBM bandwidth, and its price when set.
+func (t Target) Describe() string {
+	var what string
+	var peak, hbm float64
+	switch t.Kind {
+	case NeuronCore:
+		what = t.Neuron.Arch().Core + ", one NeuronCore"
+		peak, hbm = t.Neuron.PeakFLOPs(isa.BF16), t.Neuron.HBMBytesPerSec()
+	case GPU:
+		what = fmt.Sprintf("GPU, %d SMs", t.GPU.SMs)
+		peak, hbm = t.GPU.PeakFLOPs("bf16"), t.GPU.HBMBytesPerSec()
+	}
+	s := fmt.Sprintf("%s; bf16 %.0f TFLOPS, HBM %.0f GB/s", what, peak/1e12, hbm/1e9)
+	if !math.IsNaN(t.PriceUSDPerHour) && t.PriceUSDPerHour > 0 {
+		s += fmt.Sprintf("; %.2f USD/h", t.PriceUSDPerHour)
+	} else {
+		s += "; no price set (-price)"
+	}
+	return s
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/trnsim/trnsim/bench"
 	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/kernels"
 )
@@ -29,10 +30,15 @@ func cmdList(args []string, stdout, stderr io.Writer) error {
 		tw.Flush()
 	}
 	fmt.Fprintln(stdout, "targets:")
-	for _, a := range isa.Archs() {
-		fmt.Fprintf(stdout, "  %s\t%s\n", a.Name, a.Core)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	for _, name := range bench.AllTargets() {
+		t, err := bench.TargetByName(name, "")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", name, t.Describe())
 	}
-	return nil
+	return tw.Flush()
 }
 
 // workloadAndArch parses the common "WORKLOAD -target T" arguments of the

@@ -221,6 +221,10 @@ func normNeuron(arch isa.Arch, p Params, layer bool) (*isa.Program, error) {
 					}
 				}
 			case 1:
+				eps := eps
+				if eps.BiasAP.Used() {
+					eps.BiasAP = eps.BiasAP.Rows(0, rows)
+				}
 				if nch > 1 {
 					b.TensorReduce(ss, st.Cols(0, nch), isa.ALUAdd, 1, false)
 					if layer {

@@ -41,9 +41,9 @@
 //     in tensor memory and overlaps them (B §1.2 TMEM row, §1.3 FA4 roofline);
 //   - clocks: kernels that use the tensor pipe run at the tensor clock
 //     unless their tensor-pipe activity u would exceed the power limit:
-//     the sustained clock is what full activity allows (B §1.5), so the
-//     clock is min(tensor clock, sustained/u); other kernels run at the
-//     boost clock;
+//     the sustained clock is what full activity allows (B §1.5) and power
+//     grows as u·f³, so the clock is min(tensor clock, sustained/∛u);
+//     other kernels run at the boost clock;
 //   - launch overhead per kernel (B §1.4).
 //
 // Units: times are nanoseconds; cycles are cycles of the SM clock the

@@ -381,12 +381,13 @@ func timeKernel(cfg Config, k *Kernel) kernelResult {
 		if span > 0 {
 			u = math.Min(1, r.tot.tensorNs/span)
 		}
-		// Tensor-core power grows with activity × clock; the board holds
-		// the sustained clock at full activity (its power limit), so a
-		// kernel at activity u may run up to sustained/u, capped at the
-		// tensor clock [I from B §1.5].
+		// Dynamic power is activity × C·V²·f, and voltage scales with the
+		// clock, so power ∝ u·f³. The board holds the sustained clock at
+		// full tensor activity (its power limit, B §1.5), so a kernel at
+		// activity u may run up to sustained/∛u, capped at the tensor
+		// clock [I].
 		if u > 0 {
-			if f2 := math.Min(cfg.TensorClockGHz, cfg.SustainedClockGHz/u); f2 < f {
+			if f2 := math.Min(cfg.TensorClockGHz, cfg.SustainedClockGHz/math.Cbrt(u)); f2 < f {
 				r = timeAt(cfg, k, f2)
 			}
 		}

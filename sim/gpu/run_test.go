@@ -282,6 +282,13 @@ func TestClocks(t *testing.T) {
 	if got := runNs(t, cfg, k); !near(got, 2000) {
 		t.Errorf("tensor kernel: %v ns, want 2000 (1000 cycles at 0.5 GHz)", got)
 	}
+	// One CTA on four SMs keeps the tensor pipes a quarter busy (u = ¼):
+	// power ∝ u·f³ allows 0.5/∛¼ = 0.794 GHz, so 1000 cycles take
+	// 1000·∛¼/0.5 ns.
+	k.Grid = []Group{{Count: 1, Iters: 1}}
+	if got, want := runNs(t, cfg, k), 1000*math.Cbrt(0.25)/0.5; !near(got, want) {
+		t.Errorf("quarter-busy tensor kernel: %v ns, want %v", got, want)
+	}
 	f := oneCTAPerSM("alu")
 	f.Loop = Phase{FP32Ops: 1e5}
 	f.Grid = []Group{{Count: 4, Iters: 1}}

@@ -703,27 +703,6 @@ func TestExecMatmulProgram(t *testing.T) {
 	}
 }
 
-// FuzzRound checks Round against the nearest-value oracle for any float32.
-func FuzzRound(f *testing.F) {
-	for _, b := range []uint32{0, 0x3F808000, 0x7F7F8000, 0x477FF000, 0x43E80000, 0x387FE000, 0x7FC00000} {
-		f.Add(b)
-	}
-	formats := map[DType]format{}
-	f.Fuzz(func(t *testing.T, b uint32) {
-		x := math.Float32frombits(b)
-		for _, d := range []DType{BF16, FP16, FP8E5M2, FP8E4M3} {
-			fm, ok := formats[d]
-			if !ok {
-				fm = newFormat(t, d)
-				formats[d] = fm
-			}
-			if why := checkNearest(d, fm, x, d.Round(x)); why != "" {
-				t.Errorf("%s: Round(%g [%#08x]) = %g: %s", d, x, b, d.Round(x), why)
-			}
-		}
-	})
-}
-
 func TestRowsIndependent(t *testing.T) {
 	sb := func(start, parts, off, n int) AP {
 		return AP{Mem: SBUF, DType: FP32, Start: start, Parts: parts, Offset: off, NFree: 1, Free: [MaxFreeDims]Dim{{Stride: 1, Count: n}}}
@@ -785,4 +764,116 @@ func TestExecSameBitsAnyGOMAXPROCS(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fuzzProgram decodes bytes into a program of a few instructions with
+// operands drawn from small ranges around every limit newMachine checks
+// (invalid memories, dtypes and opcodes included), over two HBM tensors.
+func fuzzProgram(data []byte) *Program {
+	next := func(n int) int {
+		if len(data) == 0 {
+			return 0
+		}
+		v := int(data[0]) % n
+		data = data[1:]
+		return v
+	}
+	// pick returns the first (ordinary) value three times in four, else
+	// any of them, so that many programs pass the checks and run.
+	pick := func(vals ...int) int {
+		if next(4) > 0 {
+			return vals[0]
+		}
+		return vals[next(len(vals))]
+	}
+	ap := func() AP {
+		a := AP{
+			Mem:     Memory(pick(int(SBUF), int(PSUM), int(HBM), int(MemNone))),
+			DType:   DType(pick(int(FP32), int(BF16), int(FP8E4M3), int(FP16), int(FP8E5M2), int(Int32), int(numDTypes))),
+			Tensor:  pick(0, 1, -1, 2),
+			Offset:  pick(0, 4, 64, -4, 2040, 229372, 1<<30),
+			Start:   pick(0, 32, 64, 96, 127, -1),
+			Parts:   pick(1, 2, 3, 32, 64, 128, 0, 129),
+			PStride: pick(0, 1, 3, 8, -3),
+			NFree:   pick(1, 2, 0, 3, 4, 5),
+		}
+		for k := 0; k < min(max(a.NFree, 0), MaxFreeDims); k++ {
+			a.Free[k] = Dim{Stride: pick(1, 2, 0, -1, 3, 8), Count: pick(1, 2, 3, 4, 8, 0, -1)}
+		}
+		return a
+	}
+	p := &Program{Name: "random", Tensors: []TensorDecl{
+		{Name: "X", Kind: Input, DType: FP32, Shape: []int{8, 8}},
+		{Name: "Y", Kind: Output, DType: BF16, Shape: []int{4, 16}},
+	}}
+	for n := 1 + next(3); n > 0; n-- {
+		in := Instr{Op: Opcode(next(int(NumOpcodes) + 1)), Dst: ap(), Site: -1}
+		in.Src[0] = ap()
+		for k := 1; k < len(in.Src); k++ {
+			if next(3) == 0 {
+				in.Src[k] = ap()
+			}
+		}
+		if next(3) == 0 {
+			in.Red = ap()
+		}
+		in.Act = ActFunc(next(int(NumActFuncs) + 1))
+		in.ALU = [2]ALUOp{ALUOp(next(int(NumALUOps) + 1)), ALUOp(next(int(NumALUOps) + 1))}
+		in.Axes = uint8(next(6))
+		in.DoubleRow = next(2) == 1
+		in.Accumulate = next(2) == 1
+		in.Affine = Affine{Base: pick(0, -3, 5), PMul: pick(0, 1, -1), FMul: [MaxFreeDims]int{pick(0, 1, -1)}, Cmp: CmpOp(next(int(NumCmpOps) + 1))}
+		in.Imm = [2]float32{float32(pick(0, 1, -2)), float32(pick(0, 3))}
+		p.Instrs = append(p.Instrs, in)
+	}
+	return p
+}
+
+// execGuarded runs p past Validate: whatever newMachine accepts must
+// execute without panicking.
+func execGuarded(t *testing.T, p *Program) {
+	m, err := newMachine(p, Trn2())
+	if err != nil {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("panic on a program newMachine accepted: %v\n%+v", r, p.Instrs)
+		}
+	}()
+	for i := range p.Instrs {
+		m.exec(&p.Instrs[i])
+	}
+}
+
+// TestExecGuardsRandomPrograms: a seeded sample of random programs;
+// FuzzExecGuards explores further.
+func TestExecGuardsRandomPrograms(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	n := 20000
+	if testing.Short() {
+		n = 3000
+	}
+	accepted := 0
+	for range n {
+		data := make([]byte, 200)
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		p := fuzzProgram(data)
+		if _, err := newMachine(p, Trn2()); err == nil {
+			accepted++
+		}
+		execGuarded(t, p)
+	}
+	t.Logf("%d of %d random programs passed newMachine and ran", accepted, n)
+	if accepted == 0 {
+		t.Errorf("no random program passed newMachine: the sample tests nothing")
+	}
+}
+
+func FuzzExecGuards(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add(make([]byte, 64))
+	f.Fuzz(func(t *testing.T, data []byte) { execGuarded(t, fuzzProgram(data)) })
 }

@@ -298,6 +298,27 @@ func TestRoundInt32Sweep(t *testing.T) {
 	}
 }
 
+// FuzzRound checks Round against the nearest-value oracle for any float32.
+func FuzzRound(f *testing.F) {
+	for _, b := range []uint32{0, 0x3F808000, 0x7F7F8000, 0x477FF000, 0x43E80000, 0x387FE000, 0x7FC00000} {
+		f.Add(b)
+	}
+	formats := map[DType]format{}
+	f.Fuzz(func(t *testing.T, b uint32) {
+		x := math.Float32frombits(b)
+		for _, d := range []DType{BF16, FP16, FP8E5M2, FP8E4M3} {
+			fm, ok := formats[d]
+			if !ok {
+				fm = newFormat(t, d)
+				formats[d] = fm
+			}
+			if why := checkNearest(d, fm, x, d.Round(x)); why != "" {
+				t.Errorf("%s: Round(%g [%#08x]) = %g: %s", d, x, b, d.Round(x), why)
+			}
+		}
+	})
+}
+
 func BenchmarkRound(b *testing.B) {
 	xs := make([]float32, 4096)
 	for i := range xs {

@@ -129,6 +129,8 @@ func RunDetailed(p kernels.Params, t Target) (Result, error) {
 		err  error
 		peak float64
 		hbm  float64
+		// variant is what ran when the workload asked for "best" on a GPU.
+		variant string
 	)
 	dt := dtypeOf(p)
 	switch t.Kind {
@@ -144,19 +146,24 @@ func RunDetailed(p kernels.Params, t Target) (Result, error) {
 		}
 		peak, hbm = t.Neuron.PeakFLOPs(dt), t.Neuron.HBMBytesPerSec()
 	case GPU:
-		ks, err := kernels.GPUKernels(t.GPU, p)
+		plan, err := kernels.GPUPlanFor(t.GPU, p)
 		if err != nil {
 			return Result{}, err
 		}
-		if rep, err = gpu.Run(t.GPU, ks); err != nil {
+		if rep, err = gpu.Run(t.GPU, plan.Kernels); err != nil {
 			return Result{}, err
 		}
+		variant = plan.Variant
 		peak, hbm = t.GPU.PeakFLOPs(dt.String()), t.GPU.HBMBytesPerSec()
 	}
 	rep.Target = t.Name
 	rep.FLOPs = p.Kernel.FLOPs(p)
 	rep.PeakFLOP = peak
-	return Result{Row: rowOf(p, t, rep, hbm), Report: rep, Program: prog}, nil
+	row := rowOf(p, t, rep, hbm)
+	if variant != "" {
+		row.Variant = variant
+	}
+	return Result{Row: row, Report: rep, Program: prog}, nil
 }
 
 // dtypeOf returns the workload's dtype parameter (bf16 when it has none).

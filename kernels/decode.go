@@ -177,9 +177,16 @@ func decodeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 	pack, stride := decodePack(s.g)
 	pack = min(pack, s.batch*s.kvHeads)
 	rowsUsed := (pack-1)*stride + s.g
-	// The Pᵀ tiles of a packed KV tile share one PSUM bank: pack·g
-	// columns per 128-key chunk, 512 fp32 per bank.
-	ktile := min(decodeKTileMax, lanes*max(1, 512/(pack*s.g)))
+	// The Pᵀ of a packed KV tile is one transpose per 128-key chunk of all
+	// rowsUsed rows (the rows between groups ride along: one [R,128]
+	// transpose costs max(R, 64) TensorE cycles where one per group costs
+	// 64 each, HARDWARE.md A §3.1), and the chunks share one PSUM bank of
+	// 512 fp32 per partition: at most 512/rowsUsed chunks per tile.
+	tchunks := 1
+	for tchunks*2 <= min(decodeKTileMax/lanes, 512/rowsUsed) {
+		tchunks *= 2
+	}
+	ktile := lanes * tchunks
 	blkKeys := 4096 / sz // 4 KiB per partition of KT per load
 	gpr := lanes / s.g   // groups per 128-row Q chunk
 	blkBytes := s.nd*blkKeys*sz + chunks(blkKeys)*s.d*sz
@@ -190,13 +197,13 @@ func decodeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 	kpool := b.SBUFPool("kT", kvBufs*pack, s.nd*blkKeys*sz)
 	vpool := b.SBUFPool("v", kvBufs*pack, chunks(blkKeys)*s.d*sz)
 	ppool := b.SBUFPool("p", 3, ktile*sz)
-	ptpool := b.SBUFPool("pT", 3, chunks(ktile)*pack*s.g*sz)
+	ptpool := b.SBUFPool("pT", 3, tchunks*rowsUsed*sz)
 	statepool := b.SBUFPool("state", 4, 4*4)
 	opool := b.SBUFPool("o", 4, (s.d+2)*4)
 	outpool := b.SBUFPool("out", 3, s.d*s.out.Size())
 	itpool := b.SBUFPool("tilestat", 8, 3*4)
 	spsum := b.PSUMPool("s", 2, ktile*4)
-	tpsum := b.PSUMPool("pT", 2, chunks(ktile)*pack*s.g*4)
+	tpsum := b.PSUMPool("pT", 2, tchunks*rowsUsed*4)
 	vpsum := b.PSUMPool("pv", 2, s.d*4)
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("decode_attention: %w", err)
@@ -349,7 +356,7 @@ func (it *decodeItem) run(stage int) {
 	ng := len(sp.groups)
 	nc := (n + lanes - 1) / lanes
 	kc := func(c int) int { return min(lanes, n-c*lanes) }
-	tcol := func(gi, c int) int { return (gi*nc + c) * g } // Pᵀ column of group gi, chunk c
+	tcol := func(gi, c int) int { return c*R + gi*sp.stride } // Pᵀ column of group gi, chunk c
 	const bank = 512                                       // fp32 per PSUM bank: one matmul's destination on v2/v3
 	switch stage {
 	case 0:
@@ -383,24 +390,18 @@ func (it *decodeItem) run(stage int) {
 		it.p = pl.ppool.Tile(s.dt, R, n)
 		b.ActivationWith(it.p, it.sps, isa.ActExp, isa.ActArgs{Scale: s.scale, BiasAP: it.nbNew, Reduce: it.its.Col(2)})
 	case 4:
-		it.tp = pl.tpsum.Tile(isa.FP32, min(lanes, n), ng*nc*g)
-		for gi := range ng {
-			for c := range nc {
-				b.Transpose(it.tp.Rows(0, kc(c)).Cols(tcol(gi, c), g), it.p.Rows(gi*sp.stride, g).Cols(c*lanes, kc(c)))
-			}
+		it.tp = pl.tpsum.Tile(isa.FP32, min(lanes, n), nc*R)
+		for c := range nc {
+			b.Transpose(it.tp.Rows(0, kc(c)).Cols(c*R, R), it.p.Cols(c*lanes, kc(c)))
 		}
 	case 5:
-		it.pt = pl.ptpool.Tile(s.dt, min(lanes, n), ng*nc*g)
-		if n%lanes == 0 {
-			copyPSUM(b, it.pt, it.tp)
-			break
+		it.pt = pl.ptpool.Tile(s.dt, min(lanes, n), nc*R)
+		full := n / lanes
+		if full > 0 {
+			copyPSUM(b, it.pt.Cols(0, full*R), it.tp.Cols(0, full*R))
 		}
-		for gi := range ng {
-			if full := n / lanes; full > 0 {
-				copyPSUM(b, it.pt.Cols(tcol(gi, 0), full*g), it.tp.Cols(tcol(gi, 0), full*g))
-			}
-			r := n % lanes
-			copyPSUM(b, it.pt.Rows(0, r).Cols(tcol(gi, nc-1), g), it.tp.Rows(0, r).Cols(tcol(gi, nc-1), g))
+		if r := n % lanes; r > 0 {
+			copyPSUM(b, it.pt.Rows(0, r).Cols(full*R, R), it.tp.Rows(0, r).Cols(full*R, R))
 		}
 	case 6:
 		it.pv = pl.vpsum.Tile(isa.FP32, R, s.d)

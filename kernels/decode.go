@@ -357,7 +357,7 @@ func (it *decodeItem) run(stage int) {
 	nc := (n + lanes - 1) / lanes
 	kc := func(c int) int { return min(lanes, n-c*lanes) }
 	tcol := func(gi, c int) int { return c*R + gi*sp.stride } // Pᵀ column of group gi, chunk c
-	const bank = 512                                       // fp32 per PSUM bank: one matmul's destination on v2/v3
+	const bank = 512                                          // fp32 per PSUM bank: one matmul's destination on v2/v3
 	switch stage {
 	case 0:
 		it.sps = pl.spsum.Tile(isa.FP32, R, n)

@@ -34,11 +34,13 @@ func TestDecodeSplits(t *testing.T) {
 		splits  int
 		combine bool
 	}{
-		// automatic: one split per 8192 keys, at most 64
-		{"decode_attention:seqlen=32768", 4, true},
-		{"decode_attention:seqlen=100", 1, true},
-		{"decode_attention:seqlen=8193", 2, true},
+		// splitkv, automatic: one split per 8192 keys, at most 64
+		{"decode_attention:seqlen=32768,variant=splitkv", 4, true},
+		{"decode_attention:seqlen=100,variant=splitkv", 1, true},
+		{"decode_attention:seqlen=8193,variant=splitkv", 2, true},
 		{"decode_attention:seqlen=131072,variant=splitkv", 16, true},
+		// best: no split on one core unless splits are given
+		{"decode_attention:seqlen=32768", 1, false},
 		{"decode_attention:seqlen=4096,splits=7", 7, true},
 		{"decode_attention:seqlen=4096,variant=nosplit,splits=7", 1, false},
 	} {
@@ -124,10 +126,12 @@ func TestDecodeBandwidth(t *testing.T) {
 	if testing.Short() {
 		batch = "8"
 	}
-	spec := "decode_attention:batch=" + batch + ",heads=32,kv_heads=8,seqlen=32768,headdim=128,dtype=bf16"
-	if mbu := decodeMBU(t, spec, "trn2"); mbu < 60 {
-		t.Errorf("%s on trn2: %.1f%% of HBM bandwidth, want ≥ 60%%", spec, mbu)
-	} else {
-		t.Logf("%s on trn2: %.1f%% of HBM bandwidth", spec, mbu)
+	for _, v := range []string{"best", "splitkv"} {
+		spec := "decode_attention:batch=" + batch + ",heads=32,kv_heads=8,seqlen=32768,headdim=128,dtype=bf16,variant=" + v
+		if mbu := decodeMBU(t, spec, "trn2"); mbu < 60 {
+			t.Errorf("%s on trn2: %.1f%% of HBM bandwidth, want ≥ 60%%", spec, mbu)
+		} else {
+			t.Logf("%s on trn2: %.1f%% of HBM bandwidth", spec, mbu)
+		}
 	}
 }

@@ -1,10 +1,35 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/trnsim/trnsim/isa"
 )
+
+// The NeuronCore matmul is the NKI tutorial's ladder (HARDWARE.md A §4.1),
+// C[M,N] = AT[K,M]ᵀ·B[K,N], each step a variant:
+//
+//   - tiled: for each 128-row tile of M and 512-column tile of N, loop K in
+//     steps of 128, loading both the [128,128] lhsT tile and the [128,512]
+//     rhs tile inside that loop, accumulating in one PSUM bank; copy to SBUF
+//     and store.
+//   - hoist_load: the same tiles, with the loads hoisted out of the inner
+//     loop: the lhsT strip [K,128] is loaded once per M tile and reused by
+//     every N tile, the rhs strip [K,512] is loaded ahead of its matmuls.
+//   - block_free: blocks of tiles_m M tiles and tiles_n N tiles: each lhsT
+//     block strip is loaded once per M block and each [128, BLOCK_N] rhs
+//     tile feeds tiles_m × tiles_n matmuls, the block accumulating in
+//     tiles_m × tiles_n PSUM banks.
+//   - fully_optimized: blocks in M, N and K (TILES_IN_BLOCK M=16, N=2, K=8
+//     on the tutorial's shape): for each N block, the fp32 results of all M
+//     rows stay in SBUF while K advances one block at a time; each K
+//     block's partial product is accumulated there by VectorE additions.
+//   - best: fully_optimized.
+//
+// FP8 on NC-v3/v4 contracts 256 rows per matmul in double-row mode
+// (stationary [128,2,M], moving [128,2,N]) and so runs at twice the bf16
+// rate; K rows left over below 256 use ordinary matmuls.
 
 func matmulKernel() *Kernel {
 	return &Kernel{
@@ -16,7 +41,11 @@ func matmulKernel() *Kernel {
 			{Name: "K", Kind: IntParam, Default: "4096", Doc: "contraction length"},
 			{Name: "batch", Kind: IntParam, Default: "1", Doc: "independent matmuls"},
 			{Name: "dtype", Kind: DTypeParam, Default: "bf16", Allowed: []string{"fp32", "bf16", "fp16", "fp8e4m3", "fp8e5m2"}, Doc: "input dtype"},
-			{Name: "variant", Kind: EnumParam, Default: "tiled", Allowed: []string{"tiled"}, Doc: "NKI matmul tutorial step"},
+			{Name: "variant", Kind: EnumParam, Default: "best", Allowed: []string{"best", "tiled", "hoist_load", "block_free", "fully_optimized"},
+				Doc: "NKI matmul tutorial step; best = fully_optimized (GPU: the library's best)"},
+			{Name: "tiles_m", Kind: CountParam, Default: "0", Max: 64, Doc: "M tiles (128 rows) per block; 0 = automatic (block_free 2, fully_optimized 16)"},
+			{Name: "tiles_n", Kind: CountParam, Default: "0", Max: 64, Doc: "N tiles (512 columns) per block; 0 = automatic (block_free 2, fully_optimized 2)"},
+			{Name: "tiles_k", Kind: CountParam, Default: "0", Max: 64, Doc: "K tiles (128 rows) per block, fully_optimized; 0 = automatic (8)"},
 		},
 		FLOPs: func(p Params) float64 {
 			return 2 * float64(p.Int("batch")) * float64(p.Int("M")) * float64(p.Int("N")) * float64(p.Int("K"))
@@ -37,40 +66,448 @@ func matmulOutDType(in isa.DType) isa.DType {
 	return in
 }
 
-func matmulNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
-	M, N, K, batch := p.Int("M"), p.Int("N"), p.Int("K"), p.Int("batch")
-	dt := p.DType("dtype")
-	b := isa.NewBuilder(arch, p.String())
-	at := b.Input("AT", dt, batch, K, M)
-	bm := b.Input("B", dt, batch, K, N)
-	c := b.Output("C", matmulOutDType(dt), batch, M, N)
+// kChunk is one step along K: the contraction rows [k0, k0+rows) of one
+// matmul. A double-row chunk spans 2·128 rows on 128 partitions.
+type kChunk struct {
+	k0, rows int
+	double   bool
+}
 
-	const tk, tm, tn = 128, 128, 512
-	lhs := b.SBUFPool("lhsT", 2, tm*dt.Size())
-	rhs := b.SBUFPool("rhs", 2, tn*dt.Size())
-	out := b.SBUFPool("out", 2, tn*matmulOutDType(dt).Size())
-	acc := b.PSUMPool("acc", 2, tn*4)
-	for bi := 0; bi < batch; bi++ {
-		for m0 := 0; m0 < M; m0 += tm {
-			mt := min(tm, M-m0)
-			for n0 := 0; n0 < N; n0 += tn {
-				nt := min(tn, N-n0)
+func (c kChunk) parts() int {
+	if c.double {
+		return c.rows / 2
+	}
+	return c.rows
+}
+
+// mmPlan is a matmul's shape and tiling on one architecture.
+type mmPlan struct {
+	b              *isa.Builder
+	M, N, K, batch int
+	dt, out        isa.DType
+	tk, tm, tn     int // matmul tile limits: contraction, stationary, moving columns
+	chunks         []kChunk
+	double         bool // some chunk is double-row
+	at, bm, c      isa.HBMTensor
+}
+
+func newMMPlan(arch isa.Arch, p Params) *mmPlan {
+	s := &mmPlan{M: p.Int("M"), N: p.Int("N"), K: p.Int("K"), batch: p.Int("batch"), dt: p.DType("dtype")}
+	s.out = matmulOutDType(s.dt)
+	// A §2.2 nc_matmul: K ≤ 128, M ≤ 128, N ≤ 512 (one fp32 PSUM bank; the
+	// tutorial keeps 512 on NC-v4 too: gemm_moving_fmax).
+	s.tk, s.tm, s.tn = arch.MatmulMaxK, arch.MatmulMaxM, min(512, arch.MatmulMaxN, arch.PSUMBankBytes/4)
+	for k := 0; k < s.K; {
+		switch {
+		case s.dt.IsFP8() && arch.FP8DoubleRow && s.K-k >= 2*s.tk:
+			s.chunks = append(s.chunks, kChunk{k, 2 * s.tk, true})
+			s.double = true
+		default:
+			s.chunks = append(s.chunks, kChunk{k, min(s.tk, s.K-k), false})
+		}
+		k += s.chunks[len(s.chunks)-1].rows
+	}
+	s.b = isa.NewBuilder(arch, p.String())
+	s.at = s.b.Input("AT", s.dt, s.batch, s.K, s.M)
+	s.bm = s.b.Input("B", s.dt, s.batch, s.K, s.N)
+	s.c = s.b.Output("C", s.out, s.batch, s.M, s.N)
+	return s
+}
+
+// chunkBytes is the SBUF bytes per partition of a K-chunk tile w columns
+// wide.
+func (s *mmPlan) chunkBytes(w int) int {
+	if s.double {
+		return 2 * w * s.dt.Size()
+	}
+	return w * s.dt.Size()
+}
+
+// mmDMAPartitionBytes: DMA efficiency saturates at 4 KiB per partition
+// (HARDWARE.md A §3.3), so loads wider than that are issued as pieces of
+// at most 4 KiB per partition: the same bandwidth, and each piece's
+// buffer can be refilled as soon as its own columns are consumed.
+const mmDMAPartitionBytes = 4096
+
+// loadChunk allocates from pool the tile of chunk ch for columns
+// [col0, col0+w) of t (AT or B) in batch bi, and loads it in pieces of at
+// most 4 KiB per partition.
+func (s *mmPlan) loadChunk(pool *isa.Pool, t isa.HBMTensor, bi int, ch kChunk, col0, w int) isa.AP {
+	var tile [1]isa.AP
+	s.loadBlock(tile[:], pool, t, bi, []kChunk{ch}, col0, w, 0)
+	return tile[0]
+}
+
+// loadBlock allocates from pool one tile per chunk of blk for columns
+// [col0, col0+w) of t in batch bi and loads them in pieces of at most
+// piece columns (0: no limit) and 4 KiB per partition, piece-major: the
+// first piece of every chunk, then the second, and so on. Queues are in
+// order and the Builder assigns them in turn, so emitting in the order the
+// pieces are consumed (and so freed) keeps an early piece from waiting
+// behind a late one on its queue.
+func (s *mmPlan) loadBlock(tiles []isa.AP, pool *isa.Pool, t isa.HBMTensor, bi int, blk []kChunk, col0, w, piece int) {
+	rowsPer := 1
+	if s.double {
+		rowsPer = 2
+	}
+	for j, ch := range blk {
+		if ch.double {
+			tiles[j] = pool.Tile(s.dt, ch.parts(), 2, w)
+		} else {
+			tiles[j] = pool.Tile(s.dt, ch.parts(), w)
+		}
+	}
+	step := max(1, mmDMAPartitionBytes/(rowsPer*s.dt.Size()))
+	if piece > 0 {
+		step = min(step, piece)
+	}
+	for c := 0; c < w; c += step {
+		pw := min(step, w-c)
+		for j, ch := range blk {
+			src := t.Tile(bi*s.K+ch.k0, col0+c, ch.parts(), pw)
+			if ch.double {
+				// Partition p, row r holds K row k0 + r·128 + p.
+				src = src.WithDims(isa.Dim{Stride: ch.parts() * t.Cols(), Count: 2}, isa.Dim{Stride: 1, Count: pw})
+			}
+			s.b.Load(cols(tiles[j], c, pw), src)
+		}
+	}
+}
+
+// cols returns columns [c, c+w) of a tile whose last free dimension is
+// the column dimension (a [P,W] tile or a double-row [P,2,W] tile).
+func cols(a isa.AP, c, w int) isa.AP {
+	last := a.NFree - 1
+	a.Offset += c * a.Free[last].Stride * a.DType.Size()
+	a.Free[last].Count = w
+	return a
+}
+
+// store writes the fp32 PSUM or SBUF result tile t to C rows
+// [row0, row0+rows) and columns [col0, …), converting through stage when
+// C is not fp32.
+func (s *mmPlan) store(stage *isa.Pool, t isa.AP, bi, row0, col0 int) {
+	rows, w := t.Shape2()
+	if t.Mem == isa.SBUF && t.DType == s.out {
+		s.b.Store(s.c.Tile(bi*s.M+row0, col0, rows, w), t)
+		return
+	}
+	o := stage.Tile(s.out, rows, w)
+	s.b.TensorCopy(isa.Vector, o, t)
+	s.b.Store(s.c.Tile(bi*s.M+row0, col0, rows, w), o)
+}
+
+func matmulNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
+	s := newMMPlan(arch, p)
+	var err error
+	switch v := p.Str("variant"); v {
+	case "tiled":
+		s.tiled()
+	case "hoist_load":
+		err = s.hoistLoad()
+	case "block_free":
+		err = s.blockFree(p.Int("tiles_m"), p.Int("tiles_n"))
+	case "fully_optimized", "best":
+		err = s.fullyOptimized(p.Int("tiles_m"), p.Int("tiles_n"), p.Int("tiles_k"))
+	default:
+		err = fmt.Errorf("matmul: unknown variant %q", v)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("matmul %s: %w", p, err)
+	}
+	return s.b.Program()
+}
+
+// mmLoadBufs is the number of rotating buffers per loaded operand in the
+// streaming loops: enough for loads to run three tiles ahead of the
+// matmuls, covering the DMA trigger latency.
+const mmLoadBufs = 4
+
+// tiled is the tutorial's v2: both operands loaded per (M, N, K) tile.
+func (s *mmPlan) tiled() {
+	b := s.b
+	lhs := b.SBUFPool("lhsT", mmLoadBufs, s.chunkBytes(s.tm))
+	rhs := b.SBUFPool("rhs", mmLoadBufs, s.chunkBytes(s.tn))
+	out := b.SBUFPool("out", 2, s.tn*s.out.Size())
+	acc := b.PSUMPool("acc", 2, s.tn*4)
+	for bi := 0; bi < s.batch; bi++ {
+		for m0 := 0; m0 < s.M; m0 += s.tm {
+			mt := min(s.tm, s.M-m0)
+			for n0 := 0; n0 < s.N; n0 += s.tn {
+				nt := min(s.tn, s.N-n0)
 				ps := acc.Tile(isa.FP32, mt, nt)
-				for k0 := 0; k0 < K; k0 += tk {
-					kt := min(tk, K-k0)
-					a := lhs.Tile(dt, kt, mt)
-					b.Load(a, at.Tile(bi*K+k0, m0, kt, mt))
-					r := rhs.Tile(dt, kt, nt)
-					b.Load(r, bm.Tile(bi*K+k0, n0, kt, nt))
-					b.Matmul(ps, a, r, k0 > 0)
+				for ci, ch := range s.chunks {
+					a := s.loadChunk(lhs, s.at, bi, ch, m0, mt)
+					r := s.loadChunk(rhs, s.bm, bi, ch, n0, nt)
+					b.Matmul(ps, a, r, ci > 0)
 				}
-				o := out.Tile(matmulOutDType(dt), mt, nt)
-				b.TensorCopy(isa.Vector, o, ps)
-				b.Store(c.Tile(bi*M+m0, n0, mt, nt), o)
+				s.store(out, ps, bi, m0, n0)
 			}
 		}
 	}
-	return b.Program()
+}
+
+// hoistLoad is the tutorial's v3: the lhsT strip of an M tile is loaded
+// once and reused by every N tile; the rhs strip of an (M, N) tile is
+// loaded ahead of its matmuls, as much of it as fits in SBUF at once.
+func (s *mmPlan) hoistLoad() error {
+	b := s.b
+	nc := len(s.chunks)
+	sbuf := b.Arch().SBUFPartitionBytes
+	outB := 2 * s.tn * s.out.Size()
+	lhsB, rhsB := s.chunkBytes(s.tm), s.chunkBytes(s.tn)
+	free := sbuf - outB
+	if nc*lhsB+2*rhsB > free {
+		return fmt.Errorf("hoist_load keeps the [K,%d] lhsT strip in SBUF: %d bytes per partition with two rhs tiles exceed %d; use block_free or fully_optimized",
+			s.tm, nc*lhsB+2*rhsB, free)
+	}
+	// The whole rhs strip first; then a second lhsT strip (loads of the next
+	// M tile overlap this one) if it still fits.
+	ahead := min(nc, (free-nc*lhsB)/rhsB)
+	lbufs := nc
+	if 2*nc*lhsB+ahead*rhsB <= free {
+		lbufs = 2 * nc
+	}
+	lhs := b.SBUFPool("lhsT", lbufs, lhsB)
+	rhs := b.SBUFPool("rhs", ahead, rhsB)
+	out := b.SBUFPool("out", 2, s.tn*s.out.Size())
+	acc := b.PSUMPool("acc", 2, s.tn*4)
+	lt := make([]isa.AP, nc)
+	rt := make([]isa.AP, nc)
+	for bi := 0; bi < s.batch; bi++ {
+		for m0 := 0; m0 < s.M; m0 += s.tm {
+			mt := min(s.tm, s.M-m0)
+			for ci, ch := range s.chunks {
+				lt[ci] = s.loadChunk(lhs, s.at, bi, ch, m0, mt)
+			}
+			for n0 := 0; n0 < s.N; n0 += s.tn {
+				nt := min(s.tn, s.N-n0)
+				for ci := 0; ci < ahead; ci++ {
+					rt[ci] = s.loadChunk(rhs, s.bm, bi, s.chunks[ci], n0, nt)
+				}
+				ps := acc.Tile(isa.FP32, mt, nt)
+				for ci := range s.chunks {
+					b.Matmul(ps, lt[ci], rt[ci], ci > 0)
+					if j := ci + ahead; j < nc {
+						rt[j] = s.loadChunk(rhs, s.bm, bi, s.chunks[j], n0, nt)
+					}
+				}
+				s.store(out, ps, bi, m0, n0)
+			}
+		}
+	}
+	return nil
+}
+
+// autoTiles returns n if set, else def, limited to the tiles the shape
+// has.
+func autoTiles(n, def, have int) int {
+	if n == 0 {
+		n = def
+	}
+	return max(1, min(n, have))
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// blockFree is the tutorial's v4: blocks of tm M tiles × tn N tiles. The
+// lhsT block strip [K, BLOCK_M] is loaded once per M block; each rhs tile
+// [128, BLOCK_N] is loaded once per (M block, K step) and feeds tm·tn
+// matmuls accumulating in tm·tn PSUM banks (double-buffered when they fit,
+// so one block's evictions overlap the next block's matmuls).
+func (s *mmPlan) blockFree(tilesM, tilesN int) error {
+	b := s.b
+	arch := b.Arch()
+	tmB := autoTiles(tilesM, 2, ceilDiv(s.M, s.tm))
+	tnB := autoTiles(tilesN, 2, ceilDiv(s.N, s.tn))
+	groups := tmB * tnB
+	if groups > arch.PSUMBanks {
+		return fmt.Errorf("block_free accumulates tiles_m × tiles_n = %d × %d groups at once; PSUM has %d banks", tmB, tnB, arch.PSUMBanks)
+	}
+	psBufs := groups
+	if 2*groups <= arch.PSUMBanks {
+		psBufs = 2 * groups
+	}
+	blockM, blockN := min(tmB*s.tm, s.M), min(tnB*s.tn, s.N)
+	nc := len(s.chunks)
+	lhs := b.SBUFPool("lhsT", nc, s.chunkBytes(blockM))
+	rhs := b.SBUFPool("rhs", mmLoadBufs, s.chunkBytes(blockN))
+	out := b.SBUFPool("out", 2, blockN*s.out.Size())
+	acc := b.PSUMPool("acc", psBufs, s.tn*4)
+	if err := b.Err(); err != nil {
+		return err
+	}
+	ahead := min(mmLoadBufs, nc)
+	lt := make([]isa.AP, nc)
+	rt := make([]isa.AP, nc)
+	ps := make([]isa.AP, groups)
+	for bi := 0; bi < s.batch; bi++ {
+		for m0 := 0; m0 < s.M; m0 += blockM {
+			mw := min(blockM, s.M-m0)
+			nbm := ceilDiv(mw, s.tm)
+			for ci, ch := range s.chunks {
+				lt[ci] = s.loadChunk(lhs, s.at, bi, ch, m0, mw)
+			}
+			for n0 := 0; n0 < s.N; n0 += blockN {
+				nw := min(blockN, s.N-n0)
+				nbn := ceilDiv(nw, s.tn)
+				for g := 0; g < nbm*nbn; g++ {
+					bm, bn := g/nbn, g%nbn
+					ps[g] = acc.Tile(isa.FP32, min(s.tm, mw-bm*s.tm), min(s.tn, nw-bn*s.tn))
+				}
+				for ci := 0; ci < ahead; ci++ {
+					rt[ci] = s.loadChunk(rhs, s.bm, bi, s.chunks[ci], n0, nw)
+				}
+				for ci := range s.chunks {
+					for bm := 0; bm < nbm; bm++ {
+						st := cols(lt[ci], bm*s.tm, min(s.tm, mw-bm*s.tm))
+						for bn := 0; bn < nbn; bn++ {
+							b.Matmul(ps[bm*nbn+bn], st, cols(rt[ci], bn*s.tn, min(s.tn, nw-bn*s.tn)), ci > 0)
+						}
+					}
+					if j := ci + ahead; j < nc {
+						rt[j] = s.loadChunk(rhs, s.bm, bi, s.chunks[j], n0, nw)
+					}
+				}
+				for bm := 0; bm < nbm; bm++ {
+					mt := min(s.tm, mw-bm*s.tm)
+					o := out.Tile(s.out, mt, nw)
+					for bn := 0; bn < nbn; bn++ {
+						b.TensorCopy(isa.Vector, cols(o, bn*s.tn, min(s.tn, nw-bn*s.tn)), ps[bm*nbn+bn])
+					}
+					b.Store(s.c.Tile(bi*s.M+m0+bm*s.tm, n0, mt, nw), o)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// fullyOptimized is the tutorial's v5: blocks in M, N and K. For each N
+// block, the fp32 results of a pass of M blocks stay in SBUF while K
+// advances one block (tk K tiles) at a time: the rhs block is loaded once
+// per (N block, K block), each lhsT block once per (N block, K block, M
+// block), and each (bm, bn) tile's K-block partial product is added into
+// the SBUF result by VectorE.
+//
+// Blocks left at 0 start from the tutorial's (16, 2, 8). Where M is small
+// (decode), the N block widens until rhs loads reach 4 KiB per partition
+// (where DMA efficiency saturates, HARDWARE.md A §3.3) as long as one pass
+// still covers M; blocks shrink (K, then M, then N) until one M block fits
+// SBUF. A pass covers as many M blocks as fit (all of M on the tutorial's
+// shape), and the rhs and lhsT blocks are double-buffered when SBUF has
+// room left, so the next block loads while this one multiplies.
+func (s *mmPlan) fullyOptimized(tilesM, tilesN, tilesK int) error {
+	b := s.b
+	nc := len(s.chunks)
+	mTiles, nTiles := ceilDiv(s.M, s.tm), ceilDiv(s.N, s.tn)
+	tmB := autoTiles(tilesM, 16, mTiles)
+	tnB := autoTiles(tilesN, 2, nTiles)
+	tkB := autoTiles(tilesK, 8, nc)
+	sbuf := b.Arch().SBUFPartitionBytes
+	need := func(pass, tmB, tnB, tkB, bufs int) int {
+		blockM, blockN := min(tmB*s.tm, s.M), min(tnB*s.tn, s.N)
+		n := pass*tmB*blockN*4 + bufs*tkB*(s.chunkBytes(blockN)+s.chunkBytes(blockM))
+		if s.out != isa.FP32 {
+			n += 2 * blockN * s.out.Size()
+		}
+		return n
+	}
+	if tilesN == 0 {
+		passes := func(tn int) int { return ceilDiv(mTiles, tmB) }
+		for 2*tnB <= nTiles && s.chunkBytes(2*tnB*s.tn) <= mmDMAPartitionBytes && need(passes(2*tnB), tmB, 2*tnB, tkB, 1) <= sbuf {
+			tnB *= 2
+		}
+	}
+	for tilesM == 0 && tilesN == 0 && tilesK == 0 && need(1, tmB, tnB, tkB, 1) > sbuf {
+		if tkB > 1 {
+			tkB /= 2
+		} else if tmB > 1 {
+			tmB /= 2
+		} else if tnB > 1 {
+			tnB /= 2
+		} else {
+			break
+		}
+	}
+	blockM, blockN := min(tmB*s.tm, s.M), min(tnB*s.tn, s.N)
+	pass := ceilDiv(s.M, blockM) // M blocks per pass
+	for pass > 1 && need(pass, tmB, tnB, tkB, 1) > sbuf {
+		pass--
+	}
+	// Double-buffer the loaded blocks when SBUF has room; otherwise load
+	// them in pieces along the tiles that consume them (lhsT in halves of
+	// M, rhs per N tile), so each piece refills as soon as its last
+	// matmul has read it.
+	bufs, split := 1, 1
+	if need(pass, tmB, tnB, tkB, 2) <= sbuf {
+		bufs, split = 2, 0
+	}
+	res := b.SBUFPool("result", pass*tmB, blockN*4)
+	rhs := b.SBUFPool("rhs", bufs*tkB, s.chunkBytes(blockN))
+	lhs := b.SBUFPool("lhsT", bufs*tkB, s.chunkBytes(blockM))
+	var stage *isa.Pool
+	if s.out != isa.FP32 {
+		stage = b.SBUFPool("stage", 2, blockN*s.out.Size())
+	}
+	acc := b.PSUMPool("acc", 2, s.tn*4)
+	if err := b.Err(); err != nil {
+		return err
+	}
+	rt := make([]isa.AP, tkB)
+	lt := make([]isa.AP, tkB)
+	result := make([]isa.AP, pass*tmB)
+	for bi := 0; bi < s.batch; bi++ {
+		for mp := 0; mp < s.M; mp += pass * blockM {
+			for n0 := 0; n0 < s.N; n0 += blockN {
+				nw := min(blockN, s.N-n0)
+				nbn := ceilDiv(nw, s.tn)
+				for mb := 0; mb < pass && mp+mb*blockM < s.M; mb++ {
+					m0 := mp + mb*blockM
+					for bm := 0; bm < ceilDiv(min(blockM, s.M-m0), s.tm); bm++ {
+						result[mb*tmB+bm] = res.Tile(isa.FP32, min(s.tm, s.M-m0-bm*s.tm), nw)
+					}
+				}
+				for k0 := 0; k0 < nc; k0 += tkB {
+					blk := s.chunks[k0:min(nc, k0+tkB)]
+					s.loadBlock(rt, rhs, s.bm, bi, blk, n0, nw, split*s.tn)
+					for mb := 0; mb < pass; mb++ {
+						m0 := mp + mb*blockM
+						if m0 >= s.M {
+							break
+						}
+						mw := min(blockM, s.M-m0)
+						nbm := ceilDiv(mw, s.tm)
+						s.loadBlock(lt, lhs, s.at, bi, blk, m0, mw, split*ceilDiv(nbm, 4)*s.tm)
+						for bn := 0; bn < nbn; bn++ {
+							nt := min(s.tn, nw-bn*s.tn)
+							for bm := 0; bm < nbm; bm++ {
+								mt := min(s.tm, mw-bm*s.tm)
+								ps := acc.Tile(isa.FP32, mt, nt)
+								for j := range blk {
+									b.Matmul(ps, cols(lt[j], bm*s.tm, mt), cols(rt[j], bn*s.tn, nt), j > 0)
+								}
+								dst := cols(result[mb*tmB+bm], bn*s.tn, nt)
+								if k0 == 0 {
+									b.TensorCopy(isa.Vector, dst, ps)
+								} else {
+									b.TensorTensor(dst, dst, ps, isa.ALUAdd)
+								}
+							}
+						}
+						if k0+tkB >= nc {
+							// This M block's rows are final: store them
+							// while the next M block multiplies.
+							for bm := 0; bm < nbm; bm++ {
+								s.store(stage, result[mb*tmB+bm], bi, m0+bm*s.tm, n0)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func matmulReference(p Params, in map[string][]float32) map[string][]float64 {

@@ -78,22 +78,74 @@ func newTracker(p *isa.Program) tracker {
 	return t
 }
 
-// regionOf returns the region of a, and false when a needs no tracking.
-func (t *tracker) regionOf(a *isa.AP) (region, bool) {
-	var lo, hi int64 // free extent relative to the row start, elements
-	for i := 0; i < a.NFree; i++ {
-		d := a.Free[i]
-		if d.Count <= 0 {
-			return region{}, false
+// maxRuns bounds how many separate runs one access pattern is tracked as.
+const maxRuns = 4
+
+// runs splits a's free dimensions into an innermost contiguous run and the
+// outer dimensions around it. When the outer dimensions enumerate at most
+// maxRuns runs, it returns their element offsets (relative to a.Offset)
+// and the run's extent [lo, hi); otherwise one base 0 and the bounding
+// extent, so tracking stays conservative.
+func runs(a *isa.AP) (bases [maxRuns]int64, n int, lo, hi int64) {
+	// Innermost dimensions forming one contiguous run.
+	d := a.NFree - 1
+	run := int64(1)
+	for ; d >= 0; d-- {
+		f := a.Free[d]
+		if f.Count <= 1 {
+			continue
 		}
-		ext := int64(d.Stride) * int64(d.Count-1)
+		if int64(f.Stride) != run {
+			break
+		}
+		run *= int64(f.Count)
+	}
+	combos := int64(1)
+	for i := 0; i <= d; i++ {
+		combos *= int64(max(a.Free[i].Count, 1))
+	}
+	if d >= 0 && combos <= maxRuns {
+		n = 1
+		for i := 0; i <= d; i++ {
+			f := a.Free[i]
+			if f.Count <= 1 {
+				continue
+			}
+			m := n
+			for k := 1; k < f.Count; k++ {
+				for j := 0; j < m; j++ {
+					bases[n] = bases[j] + int64(k)*int64(f.Stride)
+					n++
+				}
+			}
+		}
+		return bases, n, 0, run
+	}
+	for i := 0; i < a.NFree; i++ {
+		f := a.Free[i]
+		ext := int64(f.Stride) * int64(f.Count-1)
 		if ext < 0 {
 			lo += ext
 		} else {
 			hi += ext
 		}
 	}
-	hi++
+	return bases, 1, lo, hi + 1
+}
+
+// regions appends the regions a touches to out; it appends nothing for
+// patterns that need no tracking (unused slots, unwritten HBM tensors,
+// empty patterns).
+func (t *tracker) regions(a *isa.AP, out []region) []region {
+	if !a.Used() {
+		return out
+	}
+	for i := 0; i < a.NFree; i++ {
+		if a.Free[i].Count <= 0 {
+			return out
+		}
+	}
+	bases, n, lo, hi := runs(a)
 	switch a.Mem {
 	case isa.SBUF, isa.PSUM:
 		sz := int64(a.DType.Size())
@@ -102,27 +154,35 @@ func (t *tracker) regionOf(a *isa.AP) (region, bool) {
 			sp = 1
 		}
 		off := int64(a.Offset)
-		return region{sp, int64(a.Start), int64(a.Start + a.Parts), off + lo*sz, off + hi*sz}, true
+		for k := 0; k < n; k++ {
+			out = append(out, region{sp, int64(a.Start), int64(a.Start + a.Parts), off + (bases[k]+lo)*sz, off + (bases[k]+hi)*sz})
+		}
 	case isa.HBM:
 		if a.Tensor < 0 || a.Tensor >= len(t.tracked) || !t.tracked[a.Tensor] {
-			return region{}, false
+			return out
 		}
-		L := t.rowLen[a.Tensor]
-		sp := int64(2 + a.Tensor)
-		first := int64(a.Offset) + lo
-		width := hi - lo
-		ps := int64(a.PStride)
-		parts := int64(max(a.Parts, 1))
-		if first >= 0 && ps >= 0 && (parts == 1 || ps%L == 0) && first%L+width <= L {
-			r0 := first / L
-			return region{sp, r0, r0 + (parts-1)*(ps/L) + 1, first % L, first%L + width}, true
+		for k := 0; k < n; k++ {
+			out = append(out, t.hbmRegion(a, int64(a.Offset)+bases[k]+lo, hi-lo))
 		}
-		// General pattern: the bounding rows, whole rows wide.
-		pe := ps * (parts - 1)
-		a0, a1 := int64(a.Offset)+lo+min(pe, 0), int64(a.Offset)+hi+max(pe, 0)
-		return region{sp, floorDiv(a0, L), floorDiv(a1-1, L) + 1, 0, L}, true
 	}
-	return region{}, false
+	return out
+}
+
+// hbmRegion is the rectangle of an HBM run of width elements starting at
+// element first in row 0, repeated for each of a's rows.
+func (t *tracker) hbmRegion(a *isa.AP, first, width int64) region {
+	L := t.rowLen[a.Tensor]
+	sp := int64(2 + a.Tensor)
+	ps := int64(a.PStride)
+	parts := int64(max(a.Parts, 1))
+	if first >= 0 && ps >= 0 && (parts == 1 || ps%L == 0) && first%L+width <= L {
+		r0 := first / L
+		return region{sp, r0, r0 + (parts-1)*(ps/L) + 1, first % L, first%L + width}
+	}
+	// General pattern: the bounding rows, whole rows wide.
+	pe := ps * (parts - 1)
+	a0, a1 := first+min(pe, 0), first+width+max(pe, 0)
+	return region{sp, floorDiv(a0, L), floorDiv(a1-1, L) + 1, 0, L}
 }
 
 func floorDiv(a, b int64) int64 {

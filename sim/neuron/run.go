@@ -39,7 +39,6 @@ type runner struct {
 	// TensorE: LoadStationary and MultiplyMoving pipeline.
 	lsFree, mmStart, mmFree float64
 	stat                    isa.AP
-	statEntry               int32
 	statSeq                 uint32
 	statValid               bool
 
@@ -99,28 +98,26 @@ func newRunner(p *isa.Program, c Config) *runner {
 	return r
 }
 
-// operands lists the regions an instruction reads and writes.
+// operands lists the tracker entries an instruction reads and writes; the
+// matmul stationary's are the first nStat reads.
 type operands struct {
-	rd, wr   [4]int32
+	rd, wr   [16]int32
 	nrd, nwr int
-	stat     int32 // matmul stationary entry, or -1
+	nStat    int
+	regs     [maxRuns]region
 }
 
 func (r *runner) addOperand(o *operands, a *isa.AP, write bool) {
-	if !a.Used() {
-		return
-	}
-	reg, ok := r.tr.regionOf(a)
-	if !ok {
-		return
-	}
-	idx := r.tr.lookup(reg)
-	if write {
-		o.wr[o.nwr] = idx
-		o.nwr++
-	} else {
-		o.rd[o.nrd] = idx
-		o.nrd++
+	regs := r.tr.regions(a, o.regs[:0])
+	for _, reg := range regs {
+		idx := r.tr.lookup(reg)
+		if write {
+			o.wr[o.nwr] = idx
+			o.nwr++
+		} else {
+			o.rd[o.nrd] = idx
+			o.nrd++
+		}
 	}
 }
 
@@ -159,12 +156,12 @@ func (r *runner) step(i int) error {
 		return err
 	}
 	// Operands: reads first, then writes.
-	o := operands{stat: -1}
+	var o operands
 	for s := range in.Src {
 		r.countTraffic(&in.Src[s], false)
 		r.addOperand(&o, &in.Src[s], false)
-		if s == 0 && in.Op == isa.OpMatmul && o.nrd == 1 {
-			o.stat = o.rd[0]
+		if s == 0 && in.Op == isa.OpMatmul {
+			o.nStat = o.nrd
 		}
 	}
 	if in.Op == isa.OpMatmul && in.Accumulate {
@@ -180,7 +177,7 @@ func (r *runner) step(i int) error {
 	all := dep{t: math.Inf(-1), lane: -1}
 	statDep := all
 	for k := 0; k < o.nrd; k++ {
-		if o.rd[k] == o.stat && k == 0 {
+		if k < o.nStat {
 			r.tr.readDep(o.rd[k], lane, &statDep)
 			continue
 		}
@@ -194,7 +191,7 @@ func (r *runner) step(i int) error {
 	waited := ""
 	switch {
 	case lane == laneTensor:
-		start, end, done, waited = r.tensor(in, o.stat, statDep, all)
+		start, end, done, waited = r.tensor(in, o.rd[:o.nStat], statDep, all)
 	case lane < laneDMA0:
 		all.raise(statDep.t, statDep.lane)
 		start, end, done, waited = r.compute(in, lane, all)
@@ -285,7 +282,7 @@ func (r *runner) compute(in *isa.Instr, lane int8, d dep) (start, end, done floa
 // previous MM and is skipped when the same stationary is reused
 // back-to-back; MM issues every II = max(MIN_II, N_moving) cycles (×4 for
 // fp32), slowed by the power throttle.
-func (r *runner) tensor(in *isa.Instr, statIdx int32, statDep, d dep) (start, end, done float64, waited string) {
+func (r *runner) tensor(in *isa.Instr, stat []int32, statDep, d dep) (start, end, done float64, waited string) {
 	c := &r.c
 	ns := r.ns[laneTensor]
 	sem := float64(c.SemaphoreCycles) * ns
@@ -299,7 +296,13 @@ func (r *runner) tensor(in *isa.Instr, statIdx int32, statDep, d dep) (start, en
 		k, m, n := matmulShape(in)
 		passes := float64(c.matmulPasses(in))
 		mm = float64(max(c.TensorMinIICycles, n)) * passes
-		reuse := r.statValid && statIdx >= 0 && statIdx == r.statEntry && r.tr.entries[statIdx].wSeq == r.statSeq && in.Src[0] == r.stat
+		// The loaded stationary is reused if it is the same pattern and
+		// nothing wrote it since it was loaded.
+		seq := uint32(0)
+		for _, e := range stat {
+			seq += r.tr.entries[e].wSeq
+		}
+		reuse := r.statValid && in.Src[0] == r.stat && seq == r.statSeq
 		if !reuse {
 			ls := math.Ceil(float64(m)/float64(c.LoadStationaryColsPerCycle)) * passes * ns
 			lsStart := max(r.lsFree, r.mmStart)
@@ -316,10 +319,7 @@ func (r *runner) tensor(in *isa.Instr, statIdx int32, statDep, d dep) (start, en
 		} else if statDep.lane >= 0 && statDep.t+sem > start {
 			start, waited = statDep.t+sem, r.waitNames[statDep.lane]
 		}
-		r.stat, r.statValid = in.Src[0], statIdx >= 0
-		if statIdx >= 0 {
-			r.statEntry, r.statSeq = statIdx, r.tr.entries[statIdx].wSeq
-		}
+		r.stat, r.statValid, r.statSeq = in.Src[0], len(stat) > 0, seq
 		fl := 2 * float64(k) * float64(m) * float64(n)
 		r.peRaw += fl
 		r.mmFL += fl

@@ -436,3 +436,61 @@ func tiledProgram(t testing.TB, M, N, K, bufs int) *isa.Program {
 	}
 	return p
 }
+
+// Column pieces of a double-row [P,2,W] tile interleave in memory but
+// touch different bytes: the tracker keeps them apart (two runs each), so
+// a load of one piece does not wait for the other. A pattern covering both
+// does wait.
+func TestStridedPiecesIndependent(t *testing.T) {
+	b := isa.NewBuilder(isa.Trn2(), "pieces")
+	x := b.Input("x", isa.FP8E4M3, 256, 1024)
+	sb := b.SBUFPool("sb", 1, 2048)
+	tile := sb.Tile(isa.FP8E4M3, 128, 2, 1024)
+	piece := func(c int) (isa.AP, isa.AP) {
+		dst := tile
+		dst.Offset += c
+		dst.Free[1].Count = 512
+		src := x.Tile(0, c, 128, 512).WithDims(isa.Dim{Stride: 128 * 1024, Count: 2}, isa.Dim{Stride: 1, Count: 512})
+		return dst, src
+	}
+	d0, s0 := piece(0)
+	d1, s1 := piece(512)
+	b.Load(d0, s0)
+	b.Load(d1, s1)
+	b.TensorCopy(isa.Vector, sb.Tile(isa.FP8E4M3, 128, 2, 1024), tile) // reads both pieces
+	r := run(t, b, trn2NoThrottle(t))
+	if w := r.Spans[1].Waited; w != "" {
+		t.Errorf("second piece waited on %q; it touches other bytes", w)
+	}
+	if r.Spans[1].Start != r.Spans[0].Start {
+		t.Errorf("pieces issued at %v and %v; want both at once", r.Spans[0].Start, r.Spans[1].Start)
+	}
+	if w := r.Spans[2].Waited; w != "sem:dma.q1" {
+		t.Errorf("copy of the whole tile waited on %q, want sem:dma.q1 (the later piece)", w)
+	}
+}
+
+func TestRuns(t *testing.T) {
+	sb := isa.AP{Mem: isa.SBUF, DType: isa.FP32, Parts: 128}
+	cases := []struct {
+		name   string
+		ap     isa.AP
+		bases  []int64
+		lo, hi int64
+	}{
+		{"contiguous", sb.WithDims(isa.Dim{Stride: 1, Count: 512}), []int64{0}, 0, 512},
+		{"2-D contiguous", sb.WithDims(isa.Dim{Stride: 512, Count: 4}, isa.Dim{Stride: 1, Count: 512}), []int64{0}, 0, 2048},
+		{"double row piece", sb.WithDims(isa.Dim{Stride: 1024, Count: 2}, isa.Dim{Stride: 1, Count: 256}), []int64{0, 1024}, 0, 256},
+		{"6 runs: bounding box", sb.WithDims(isa.Dim{Stride: 100, Count: 3}, isa.Dim{Stride: 10, Count: 2}, isa.Dim{Stride: 1, Count: 4}), []int64{0}, 0, 200 + 10 + 3 + 1},
+		{"strided elements: bounding box", sb.WithDims(isa.Dim{Stride: 8, Count: 64}), []int64{0}, 0, 505},
+	}
+	for _, tc := range cases {
+		bases, n, lo, hi := runs(&tc.ap)
+		if tc.bases != nil && !reflect.DeepEqual(bases[:n], tc.bases) {
+			t.Errorf("%s: bases %v, want %v", tc.name, bases[:n], tc.bases)
+		}
+		if lo != tc.lo || hi != tc.hi {
+			t.Errorf("%s: run [%d, %d), want [%d, %d)", tc.name, lo, hi, tc.lo, tc.hi)
+		}
+	}
+}

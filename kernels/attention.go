@@ -323,11 +323,13 @@ const attnResidentBytes = 48 << 10
 //     and is divided by the row sum once per query tile, instead of two
 //     extra full-width passes per KV tile.
 //   - Engine balance: O·α and the row-sum update run on GpSimdE (SBUF-only
-//     work, otherwise idle), the Pᵀ copy on ScalarE, the max and the
-//     PSUM-reading O += PV on VectorE.
-//   - Software pipelining across KV tiles (swPipe): the body is cut into
-//     seven stages, each on one engine, emitted skewed by one iteration so
-//     no engine waits for another within an iteration.
+//     work, otherwise idle); the max and the PSUM-reading O += PV on
+//     VectorE; the Pᵀ copy split three chunks to ScalarE, one to VectorE
+//     (v3+; all on VectorE on v2, where a ScalarE copy would switch the
+//     activation table away from exp).
+//   - Software pipelining across KV tiles (swPipe, attnSchedule): the body
+//     is cut into eight stages, each on one engine, run at staggered lags
+//     so no engine waits for another within an iteration.
 //   - Big DMAs, loaded once: K and V of a KV head stay resident in SBUF for
 //     all its query heads and query tiles when they fit (else they stream
 //     in 2048-key blocks shared by 16 query tiles), Q loads 2048 queries at

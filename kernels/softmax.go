@@ -69,10 +69,7 @@ func softmaxNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 	out := b.Output("out", dt, R, C)
 	chunks := rowChunks(C)
 	nch := len(chunks)
-	mdt := dt // dtype of the per-chunk maxima
-	if dt == isa.FP32 {
-		mdt = isa.FP32
-	}
+	mdt := dt // dtype of the maxima: exact in the input dtype
 	xbufs := 3
 	if 3*C*dt.Size() > arch.SBUFPartitionBytes-6*chunks[0].n*dt.Size()-(1<<10) {
 		xbufs = 2

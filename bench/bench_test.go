@@ -52,7 +52,9 @@ func simMetrics() []simMetric {
 		{"sim-pct-peak", "higher", func(r *results.Row) float64 { return r.PctPeak }},
 		// More HBM traffic per second is neither good nor bad by itself.
 		{"sim-GBps", "", func(r *results.Row) float64 { return r.HBMGBps }},
-		{"sim-USD/op", "lower", func(r *results.Row) float64 { return r.CostPerCallUSD }},
+		// Micro-dollars: a call costs about 1e-6 USD, which go test would
+		// print as "0.0000010", one significant digit.
+		{"sim-µUSD/op", "lower", func(r *results.Row) float64 { return r.CostPerCallUSD * 1e6 }},
 	}
 }
 

@@ -35,7 +35,7 @@ func attentionKernel() *Kernel {
 			{Name: "batch", Kind: IntParam, Default: "1", Doc: "sequences"},
 			{Name: "heads", Kind: IntParam, Default: "8", Doc: "query heads"},
 			{Name: "kv_heads", Kind: CountParam, Default: "0", Doc: "key/value heads; 0 = heads (MHA), 1 = MQA, else GQA (heads a multiple of it)"},
-			{Name: "seqlen", Kind: IntParam, Default: "4096", Doc: "sequence length (queries and keys)"},
+			{Name: "seqlen", Kind: IntParam, Default: "4096", Max: 131072, Doc: "sequence length (queries and keys)"},
 			{Name: "headdim", Kind: IntParam, Default: "128", Doc: "head dimension: 64, 128 or 256"},
 			{Name: "causal", Kind: BoolParam, Default: "false", Doc: "mask keys after each query"},
 			{Name: "dtype", Kind: DTypeParam, Default: "bf16", Allowed: []string{"bf16", "fp16", "fp8e4m3"}, Doc: "Q, K, V dtype (fp8 produces a bf16 output)"},

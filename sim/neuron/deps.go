@@ -11,9 +11,19 @@ import (
 // columns are bytes within a partition (SBUF, PSUM) or elements within a
 // row (HBM). Space 0 is SBUF, 1 PSUM, 2+t HBM tensor t.
 type region struct {
-	space  int64
-	r0, r1 int64
-	c0, c1 int64
+	space  int32
+	r0, r1 int32
+	c0, c1 int32
+}
+
+// mkRegion builds a region from 64-bit bounds; one beyond int32 becomes
+// the whole space, which is conservative.
+func mkRegion(sp, r0, r1, c0, c1 int64) region {
+	const lim = math.MaxInt32
+	if r0 < -lim || r1 > lim || c0 < -lim || c1 > lim {
+		return region{int32(sp), -lim, lim, -lim, lim}
+	}
+	return region{int32(sp), int32(r0), int32(r1), int32(c0), int32(c1)}
 }
 
 func (a region) overlaps(b region) bool {
@@ -87,6 +97,9 @@ const maxRuns = 4
 // and the run's extent [lo, hi); otherwise one base 0 and the bounding
 // extent, so tracking stays conservative.
 func runs(a *isa.AP) (bases [maxRuns]int64, n int, lo, hi int64) {
+	if a.NFree == 1 && (a.Free[0].Stride == 1 || a.Free[0].Count == 1) {
+		return bases, 1, 0, int64(a.Free[0].Count)
+	}
 	// Innermost dimensions forming one contiguous run.
 	d := a.NFree - 1
 	run := int64(1)
@@ -155,7 +168,7 @@ func (t *tracker) regions(a *isa.AP, out []region) []region {
 		}
 		off := int64(a.Offset)
 		for k := 0; k < n; k++ {
-			out = append(out, region{sp, int64(a.Start), int64(a.Start + a.Parts), off + (bases[k]+lo)*sz, off + (bases[k]+hi)*sz})
+			out = append(out, mkRegion(sp, int64(a.Start), int64(a.Start+a.Parts), off+(bases[k]+lo)*sz, off+(bases[k]+hi)*sz))
 		}
 	case isa.HBM:
 		if a.Tensor < 0 || a.Tensor >= len(t.tracked) || !t.tracked[a.Tensor] {
@@ -177,12 +190,12 @@ func (t *tracker) hbmRegion(a *isa.AP, first, width int64) region {
 	parts := int64(max(a.Parts, 1))
 	if first >= 0 && ps >= 0 && (parts == 1 || ps%L == 0) && first%L+width <= L {
 		r0 := first / L
-		return region{sp, r0, r0 + (parts-1)*(ps/L) + 1, first % L, first%L + width}
+		return mkRegion(sp, r0, r0+(parts-1)*(ps/L)+1, first%L, first%L+width)
 	}
 	// General pattern: the bounding rows, whole rows wide.
 	pe := ps * (parts - 1)
 	a0, a1 := first+min(pe, 0), first+width+max(pe, 0)
-	return region{sp, floorDiv(a0, L), floorDiv(a1-1, L) + 1, 0, L}
+	return mkRegion(sp, floorDiv(a0, L), floorDiv(a1-1, L)+1, 0, L)
 }
 
 func floorDiv(a, b int64) int64 {
@@ -194,10 +207,10 @@ func floorDiv(a, b int64) int64 {
 }
 
 func (r region) hash() uint64 {
-	h := uint64(r.space)*0x9E3779B97F4A7C15 ^ uint64(r.r0)
-	h = h*0xBF58476D1CE4E5B9 ^ uint64(r.r1)
-	h = h*0x94D049BB133111EB ^ uint64(r.c0)
-	h = h*0x9E3779B97F4A7C15 ^ uint64(r.c1)
+	h := (uint64(uint32(r.space))<<32 | uint64(uint32(r.r0))) * 0x9E3779B97F4A7C15
+	h ^= uint64(uint32(r.r1))<<32 | uint64(uint32(r.c0))
+	h *= 0xBF58476D1CE4E5B9
+	h ^= uint64(uint32(r.c1))
 	h ^= h >> 31
 	h *= 0xBF58476D1CE4E5B9
 	return h ^ h>>29
@@ -238,29 +251,44 @@ func (t *tracker) grow() {
 // cells returns the grid cells a region covers.
 func cells(r region) (lo, hi int64) {
 	if r.space < 2 {
-		return r.c0 / sbufCell, (r.c1 - 1) / sbufCell
+		return int64(r.c0) / sbufCell, (int64(r.c1) - 1) / sbufCell
 	}
-	return floorDiv(r.r0, hbmCell), floorDiv(r.r1-1, hbmCell)
+	return floorDiv(int64(r.r0), hbmCell), floorDiv(int64(r.r1)-1, hbmCell)
 }
+
+// maxCells: a region covering more grid cells is kept on its space's wide
+// list instead, which every new region of the space is checked against.
+const maxCells = 1024
 
 func (t *tracker) insert(r region) int32 {
 	idx := int32(len(t.entries))
 	t.entries = append(t.entries, access{reg: r, wEnd: math.Inf(-1), rEnd: math.Inf(-1), rEndNT: math.Inf(-1), wLane: -1, rLane: -1, rLaneNT: -1})
+	link := func(j int32) {
+		if j == idx || !t.entries[j].reg.overlaps(r) || containsIdx(t.entries[idx].adj, j) {
+			return
+		}
+		t.entries[j].adj = append(t.entries[j].adj, idx)
+		t.entries[idx].adj = append(t.entries[idx].adj, j)
+	}
+	wideKey := int64(r.space)<<40 | 1<<39
+	for _, j := range t.grid[wideKey] {
+		link(j)
+	}
 	lo, hi := cells(r)
+	if hi-lo >= maxCells {
+		// A wide region: compare with every region of its space.
+		for j := range t.entries[:idx] {
+			if t.entries[j].reg.space == r.space {
+				link(int32(j))
+			}
+		}
+		t.grid[wideKey] = append(t.grid[wideKey], idx)
+		return idx
+	}
 	for c := lo; c <= hi; c++ {
-		key := r.space<<40 ^ c
+		key := int64(r.space)<<40 ^ (c & (1<<39 - 1))
 		for _, j := range t.grid[key] {
-			e := &t.entries[j]
-			if !e.reg.overlaps(r) || (len(t.entries[idx].adj) > 0 && t.entries[idx].adj[len(t.entries[idx].adj)-1] == j) {
-				continue
-			}
-			if containsIdx(t.entries[idx].adj, j) {
-				continue
-			}
-			e.adj = append(e.adj, idx)
-			t.entries[idx].adj = append(t.entries[idx].adj, j)
-			// A new region overlapping an earlier one inherits nothing: the
-			// earlier entry's times stay with it and are found through adj.
+			link(j)
 		}
 		t.grid[key] = append(t.grid[key], idx)
 	}

@@ -42,23 +42,12 @@ func newDMA(c *Config) dmaState {
 		dge: make([]timeline, c.DGEInstances)}
 }
 
-// hbmBytes returns the HBM bytes read and written by a dma_copy.
-func hbmBytes(in *isa.Instr) (read, write int64) {
-	if in.Src[0].Mem == isa.HBM {
-		read = int64(in.Src[0].Bytes())
-	}
-	if in.Dst.Mem == isa.HBM {
-		write = int64(in.Dst.Bytes())
-	}
-	return read, write
-}
-
 // run schedules one dma_copy on queue q whose data dependencies are met at
 // ready, and returns when it was issued and when it completed.
-func (d *dmaState) run(in *isa.Instr, q int, ready float64) (issue, done float64) {
+func (d *dmaState) run(in *isa.Instr, q int, ready float64, o *operands) (issue, done float64) {
 	c := d.c
 	d.instrs++
-	d.moved += int64(in.Dst.Bytes())
+	d.moved += o.dstBytes
 	issue = max(d.qIssue[q], ready)
 	d.qIssue[q] = issue
 
@@ -97,28 +86,32 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64) (issue, done float64
 	if side.Mem != isa.SBUF {
 		side = &in.Src[0]
 	}
-	var counts [maxDMAEngines]int
 	rowBytes := float64(side.FreeElems() * side.DType.Size())
-	e0, e1 := 0, E-1
-	if side.Mem == isa.SBUF {
-		e0, e1 = side.Start/ppe, (side.Start+side.Parts-1)/ppe
-		e1 = min(e1, E-1)
-		for e := e0; e <= e1; e++ {
-			counts[e] = min(side.Start+side.Parts, (e+1)*ppe) - max(side.Start, e*ppe)
-		}
+	var counts [maxDMAEngines]int
+	even := side.Mem == isa.SBUF && side.Start == 0 && side.Parts == E*ppe
+	if even {
+		counts[0] = ppe
 	} else {
-		// HBM to HBM: rows spread evenly.
-		rows := max(side.Parts, 1)
-		for e := 0; e < E; e++ {
-			counts[e] = rows / E
-			if e < rows%E {
-				counts[e]++
+		e0, e1 := 0, E-1
+		if side.Mem == isa.SBUF {
+			e0, e1 = side.Start/ppe, min((side.Start+side.Parts-1)/ppe, E-1)
+			for e := e0; e <= e1; e++ {
+				counts[e] = min(side.Start+side.Parts, (e+1)*ppe) - max(side.Start, e*ppe)
+			}
+		} else {
+			// HBM to HBM: rows spread evenly.
+			rows := max(side.Parts, 1)
+			for e := 0; e < E; e++ {
+				counts[e] = rows / E
+				if e < rows%E {
+					counts[e]++
+				}
 			}
 		}
-	}
-	even := e0 == 0 && e1 == E-1
-	for e := 1; even && e < E; e++ {
-		even = counts[e] == counts[0]
+		even = e0 == 0 && e1 == E-1
+		for e := 1; even && e < E; e++ {
+			even = counts[e] == counts[0]
+		}
 	}
 
 	sMin, eMax := math.Inf(1), math.Inf(-1)
@@ -143,8 +136,15 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64) (issue, done float64
 			d.transfers++
 		}
 	}
-	if r, w := hbmBytes(in); r+w > 0 {
-		dur := float64(r+w) / c.HBMBytesPerNs
+	var hb int64
+	if in.Src[0].Mem == isa.HBM {
+		hb += o.srcBytes
+	}
+	if in.Dst.Mem == isa.HBM {
+		hb += o.dstBytes
+	}
+	if hb > 0 {
+		dur := float64(hb) / c.HBMBytesPerNs
 		s := d.hbm.reserve(sMin, dur)
 		eMax = max(eMax, s+dur)
 	}

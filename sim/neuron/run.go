@@ -54,6 +54,7 @@ type runner struct {
 	lanes     []string
 	waitNames []string
 	spans     []sim.Span
+	memo      [memoSlots]apMemo
 }
 
 // Run replays p on one NeuronCore configured by cfg and returns its
@@ -70,6 +71,11 @@ func Run(p *isa.Program, cfg Config) (*sim.Report, error) {
 	if err := p.Validate(cfg.Arch()); err != nil {
 		return nil, err
 	}
+	return replay(p, cfg)
+}
+
+// replay times a program Run has validated.
+func replay(p *isa.Program, cfg Config) (*sim.Report, error) {
 	r := newRunner(p, cfg)
 	for i := range p.Instrs {
 		if err := r.step(i); err != nil {
@@ -95,49 +101,122 @@ func newRunner(p *isa.Program, c Config) *runner {
 		r.waitNames[i] = "sem:" + r.lanes[i]
 	}
 	r.spans = make([]sim.Span, len(p.Instrs))
+	for i := range r.memo {
+		r.memo[i].n = -1
+	}
 	return r
 }
 
 // operands lists the tracker entries an instruction reads and writes; the
 // matmul stationary's are the first nStat reads.
 type operands struct {
-	rd, wr   [16]int32
-	nrd, nwr int
-	nStat    int
-	regs     [maxRuns]region
+	rd, wr             [16]int32
+	nrd, nwr           int
+	nStat              int
+	srcBytes, dstBytes int64 // bytes of Src[0] and Dst
 }
 
-func (r *runner) addOperand(o *operands, a *isa.AP, write bool) {
-	regs := r.tr.regions(a, o.regs[:0])
-	for _, reg := range regs {
-		idx := r.tr.lookup(reg)
+// apMemo remembers what addOperand found for one access pattern: kernels
+// reuse a few tiles, so most operands are seen before.
+type apMemo struct {
+	ap    isa.AP
+	level sim.Level
+	n     int8 // tracker entries in idx; -1: slot empty
+	idx   [maxRuns]int32
+	bytes int64
+}
+
+const memoSlots = 512
+
+func memoSlot(a *isa.AP) int {
+	h := uint64(a.Offset)*0x9E3779B97F4A7C15 ^ uint64(a.Start)<<17 ^ uint64(a.Parts)<<29 ^ uint64(a.Tensor)<<41 ^ uint64(a.Mem)<<53
+	for i := 0; i < a.NFree; i++ {
+		h = h*0xBF58476D1CE4E5B9 ^ uint64(a.Free[i].Count)
+	}
+	return int(h>>32) & (memoSlots - 1)
+}
+
+// addOperand checks a used operand, counts its traffic and records the
+// tracker entries of the regions it touches. It returns the operand's
+// bytes.
+func (r *runner) addOperand(o *operands, a *isa.AP, write bool) (int64, error) {
+	if !a.Used() {
+		return 0, nil
+	}
+	if a.Mem == isa.HBM && a.Tensor >= 0 && a.Tensor < len(r.p.Tensors) && !r.tr.tracked[a.Tensor] {
+		// A tensor nothing writes: traffic only, no dependencies.
+		n := int64(max(a.Parts, 1)) * int64(a.DType.Size())
+		for i := 0; i < a.NFree; i++ {
+			n *= int64(a.Free[i].Count)
+		}
 		if write {
-			o.wr[o.nwr] = idx
-			o.nwr++
+			r.traffic[sim.LevelHBM].Write += n
 		} else {
-			o.rd[o.nrd] = idx
-			o.nrd++
+			r.traffic[sim.LevelHBM].Read += n
+		}
+		return n, nil
+	}
+	m := &r.memo[memoSlot(a)]
+	if m.n < 0 || !sameAP(&m.ap, a) {
+		if err := r.fillMemo(m, a); err != nil {
+			return 0, err
 		}
 	}
+	if write {
+		r.traffic[m.level].Write += m.bytes
+		o.nwr += copy(o.wr[o.nwr:], m.idx[:m.n])
+	} else {
+		r.traffic[m.level].Read += m.bytes
+		o.nrd += copy(o.rd[o.nrd:], m.idx[:m.n])
+	}
+	return m.bytes, nil
 }
 
-func (r *runner) countTraffic(a *isa.AP, write bool) {
+func (r *runner) fillMemo(m *apMemo, a *isa.AP) error {
 	var l sim.Level
 	switch a.Mem {
-	case isa.HBM:
-		l = sim.LevelHBM
-	case isa.SBUF:
+	case isa.SBUF, isa.PSUM:
+		if a.Start < 0 || a.Parts < 1 || a.Start+a.Parts > r.parts {
+			return fmt.Errorf("%s partitions [%d, %d) outside 0..%d", a.Mem, a.Start, a.Start+a.Parts, r.parts)
+		}
 		l = sim.LevelSBUF
-	case isa.PSUM:
-		l = sim.LevelPSUM
+		if a.Mem == isa.PSUM {
+			l = sim.LevelPSUM
+		}
+	case isa.HBM:
+		if a.Tensor < 0 || a.Tensor >= len(r.p.Tensors) {
+			return fmt.Errorf("HBM operand names tensor %d; the program declares %d", a.Tensor, len(r.p.Tensors))
+		}
+		l = sim.LevelHBM
 	default:
-		return
+		return fmt.Errorf("operand in unknown memory %d", a.Mem)
 	}
-	if write {
-		r.traffic[l].Write += int64(a.Bytes())
-	} else {
-		r.traffic[l].Read += int64(a.Bytes())
+	n := int64(max(a.Parts, 1)) * int64(a.DType.Size())
+	for i := 0; i < a.NFree; i++ {
+		n *= int64(a.Free[i].Count)
 	}
+	var regs [maxRuns]region
+	m.n = 0
+	for _, reg := range r.tr.regions(a, regs[:0]) {
+		m.idx[m.n] = r.tr.lookup(reg)
+		m.n++
+	}
+	m.ap, m.level, m.bytes = *a, l, n
+	return nil
+}
+
+// sameAP reports whether two access patterns are identical.
+func sameAP(a, b *isa.AP) bool {
+	if a.Offset != b.Offset || a.Start != b.Start || a.Parts != b.Parts || a.NFree != b.NFree ||
+		a.Mem != b.Mem || a.DType != b.DType || a.Tensor != b.Tensor || a.PStride != b.PStride {
+		return false
+	}
+	for i := 0; i < a.NFree; i++ {
+		if a.Free[i] != b.Free[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *runner) step(i int) error {
@@ -152,26 +231,37 @@ func (r *runner) step(i int) error {
 		return fmt.Errorf("instruction %d (%s): unknown engine %d", i, in.Op, in.Engine)
 	}
 
-	if err := r.checkOperands(i, in); err != nil {
-		return err
-	}
 	// Operands: reads first, then writes.
 	var o operands
-	for s := range in.Src {
-		r.countTraffic(&in.Src[s], false)
-		r.addOperand(&o, &in.Src[s], false)
-		if s == 0 && in.Op == isa.OpMatmul {
-			o.nStat = o.nrd
+	var err error
+	for k := range in.Src {
+		n, e := r.addOperand(&o, &in.Src[k], false)
+		if k == 0 {
+			o.srcBytes = n
+			if in.Op == isa.OpMatmul {
+				o.nStat = o.nrd
+			}
+		}
+		if e != nil {
+			err = e
 		}
 	}
 	if in.Op == isa.OpMatmul && in.Accumulate {
-		r.countTraffic(&in.Dst, false)
-		r.addOperand(&o, &in.Dst, false)
+		if _, e := r.addOperand(&o, &in.Dst, false); e != nil {
+			err = e
+		}
 	}
-	r.countTraffic(&in.Dst, true)
-	r.addOperand(&o, &in.Dst, true)
-	r.countTraffic(&in.Red, true)
-	r.addOperand(&o, &in.Red, true)
+	n, e := r.addOperand(&o, &in.Dst, true)
+	o.dstBytes = n
+	if e != nil {
+		err = e
+	}
+	if _, e := r.addOperand(&o, &in.Red, true); e != nil {
+		err = e
+	}
+	if err != nil {
+		return fmt.Errorf("instruction %d (%s): %w", i, in.Op, err)
+	}
 
 	// Data dependencies: all of them, and those of the stationary alone.
 	all := dep{t: math.Inf(-1), lane: -1}
@@ -201,7 +291,7 @@ func (r *runner) step(i int) error {
 		if all.t > r.dm.qIssue[q] {
 			waited = r.waitNames[all.lane]
 		}
-		start, done = r.dm.run(in, q, max(all.t, 0))
+		start, done = r.dm.run(in, q, max(all.t, 0), &o)
 		end = done
 	}
 
@@ -213,26 +303,6 @@ func (r *runner) step(i int) error {
 	}
 	r.end = max(r.end, done)
 	r.spans[i] = sim.Span{Lane: int32(lane), Instr: int32(i), Start: start, End: end, Op: in.Op.String(), Waited: waited}
-	return nil
-}
-
-// checkOperands rejects what the replay cannot time whatever the
-// architecture's rules say: partition ranges outside the core, and HBM
-// operands naming no declared tensor.
-func (r *runner) checkOperands(i int, in *isa.Instr) error {
-	aps := [...]*isa.AP{&in.Dst, &in.Src[0], &in.Src[1], &in.Src[2], &in.Red}
-	for _, a := range aps {
-		switch a.Mem {
-		case isa.SBUF, isa.PSUM:
-			if a.Start < 0 || a.Parts < 1 || a.Start+a.Parts > r.parts {
-				return fmt.Errorf("instruction %d (%s): %s partitions [%d, %d) outside 0..%d", i, in.Op, a.Mem, a.Start, a.Start+a.Parts, r.parts)
-			}
-		case isa.HBM:
-			if a.Tensor < 0 || a.Tensor >= len(r.p.Tensors) {
-				return fmt.Errorf("instruction %d (%s): HBM operand names tensor %d; the program declares %d", i, in.Op, a.Tensor, len(r.p.Tensors))
-			}
-		}
-	}
 	return nil
 }
 
@@ -302,7 +372,7 @@ func (r *runner) tensor(in *isa.Instr, stat []int32, statDep, d dep) (start, end
 		for _, e := range stat {
 			seq += r.tr.entries[e].wSeq
 		}
-		reuse := r.statValid && in.Src[0] == r.stat && seq == r.statSeq
+		reuse := r.statValid && seq == r.statSeq && sameAP(&in.Src[0], &r.stat)
 		if !reuse {
 			ls := math.Ceil(float64(m)/float64(c.LoadStationaryColsPerCycle)) * passes * ns
 			lsStart := max(r.lsFree, r.mmStart)

@@ -24,11 +24,13 @@ import (
 //     hardware: a bf16 view of fp32 PSUM reads the halves of each word; an
 //     fp32 written over fp8 data replaces four fp8 elements. Nothing is
 //     refused; the result is the reinterpretation of the bytes.
-//   - Within one instruction every source row (partition) is read before
-//     the destination row is written, so in-place operations (destination
-//     equal to a source) are exact. When a destination overlaps a source at
-//     a different partition or offset, rows are processed in increasing
-//     partition order: a later row may read what an earlier row wrote.
+//   - Within one instruction each source row (partition) is read whole
+//     before the destination row is written, so in-place operations and
+//     overlaps within a partition read the old values. When a destination
+//     row overlaps a source row of a different partition (or HBM row),
+//     rows are processed one at a time in increasing order, and a later row
+//     may read what an earlier row wrote; otherwise rows may run
+//     concurrently (exec_parallel.go), which changes no bit.
 //
 // Arithmetic: Vector, Scalar and GpSimd work in fp32 (HARDWARE.md A §2.2:
 // "All Vector/Scalar arithmetic in FP32 with free input/output casting");

@@ -60,7 +60,11 @@ type tracker struct {
 	table   []int32 // open addressing: entry index + 1, 0 = empty
 	grid    map[int64][]int32
 	rowLen  []int64 // per HBM tensor: length of its last dimension
-	tracked []bool  // per HBM tensor: written by the program
+	tracked []bool  // per HBM tensor: written by an instruction so far
+	// coarse[t] is the latest completion among reads of HBM tensor t made
+	// before anything wrote it: such reads are not tracked by region, and
+	// every write to t waits for them.
+	coarse []dep
 }
 
 const (
@@ -72,18 +76,13 @@ func newTracker(p *isa.Program) tracker {
 	t := tracker{table: make([]int32, 1024), grid: map[int64][]int32{}}
 	t.rowLen = make([]int64, len(p.Tensors))
 	t.tracked = make([]bool, len(p.Tensors))
+	t.coarse = make([]dep, len(p.Tensors))
 	for i, d := range p.Tensors {
 		t.rowLen[i] = 1
 		if n := len(d.Shape); n > 0 && d.Shape[n-1] > 0 {
 			t.rowLen[i] = int64(d.Shape[n-1])
 		}
-	}
-	// Tensors nothing writes (the inputs, usually) cannot be part of a
-	// dependency: do not track them.
-	for i := range p.Instrs {
-		if d := &p.Instrs[i].Dst; d.Mem == isa.HBM && d.Tensor >= 0 && d.Tensor < len(p.Tensors) {
-			t.tracked[d.Tensor] = true
-		}
+		t.coarse[i] = dep{t: math.Inf(-1), lane: -1}
 	}
 	return t
 }

@@ -114,6 +114,8 @@ type operands struct {
 	nrd, nwr           int
 	nStat              int
 	srcBytes, dstBytes int64 // bytes of Src[0] and Dst
+	extra              dep   // a dependency beyond the entries
+	coarseRead         int32 // HBM tensor read without tracking, or -1
 }
 
 // apMemo remembers what addOperand found for one access pattern: kernels
@@ -143,18 +145,23 @@ func (r *runner) addOperand(o *operands, a *isa.AP, write bool) (int64, error) {
 	if !a.Used() {
 		return 0, nil
 	}
-	if a.Mem == isa.HBM && a.Tensor >= 0 && a.Tensor < len(r.p.Tensors) && !r.tr.tracked[a.Tensor] {
-		// A tensor nothing writes: traffic only, no dependencies.
-		n := int64(max(a.Parts, 1)) * int64(a.DType.Size())
-		for i := 0; i < a.NFree; i++ {
-			n *= int64(a.Free[i].Count)
-		}
+	if a.Mem == isa.HBM && a.Tensor >= 0 && a.Tensor < len(r.p.Tensors) {
+		t := a.Tensor
 		if write {
-			r.traffic[sim.LevelHBM].Write += n
-		} else {
+			// Tensors are tracked by region from their first write on
+			// (inputs, never written, never are); every write also waits
+			// for the untracked reads made before.
+			r.tr.tracked[t] = true
+			o.extra.raise(r.tr.coarse[t].t, r.tr.coarse[t].lane)
+		} else if !r.tr.tracked[t] {
+			n := int64(max(a.Parts, 1)) * int64(a.DType.Size())
+			for i := 0; i < a.NFree; i++ {
+				n *= int64(a.Free[i].Count)
+			}
 			r.traffic[sim.LevelHBM].Read += n
+			o.coarseRead = int32(t)
+			return n, nil
 		}
-		return n, nil
 	}
 	m := &r.memo[memoSlot(a)]
 	if m.n < 0 || !sameAP(&m.ap, a) {
@@ -232,7 +239,7 @@ func (r *runner) step(i int) error {
 	}
 
 	// Operands: reads first, then writes.
-	var o operands
+	o := operands{extra: dep{t: math.Inf(-1), lane: -1}, coarseRead: -1}
 	var err error
 	for k := range in.Src {
 		n, e := r.addOperand(&o, &in.Src[k], false)
@@ -276,6 +283,7 @@ func (r *runner) step(i int) error {
 	for k := 0; k < o.nwr; k++ {
 		r.tr.writeDep(o.wr[k], lane, &all)
 	}
+	all.raise(o.extra.t, o.extra.lane)
 
 	var start, end, done float64
 	waited := ""
@@ -300,6 +308,9 @@ func (r *runner) step(i int) error {
 	}
 	for k := 0; k < o.nwr; k++ {
 		r.tr.recordWrite(o.wr[k], done, lane)
+	}
+	if t := o.coarseRead; t >= 0 {
+		r.tr.coarse[t].raise(done, lane)
 	}
 	r.end = max(r.end, done)
 	r.spans[i] = sim.Span{Lane: int32(lane), Instr: int32(i), Start: start, End: end, Op: in.Op.String(), Waited: waited}

@@ -494,3 +494,30 @@ func TestRuns(t *testing.T) {
 		}
 	}
 }
+
+// HBM dependencies: a load of what a store wrote waits for the store
+// (read-after-write through HBM); a store into a tensor read earlier waits
+// for that read (reads made before a tensor's first write are tracked per
+// tensor, conservatively).
+func TestHBMDependencies(t *testing.T) {
+	b := isa.NewBuilder(isa.Trn2(), "hbm")
+	x := b.Input("x", isa.FP32, 256, 512)
+	scratch := b.Scratch("s", isa.FP32, 128, 512)
+	sb := b.SBUFPool("sb", 4, 2048)
+	t0, t1, t2 := sb.Tile(isa.FP32, 128, 512), sb.Tile(isa.FP32, 128, 512), sb.Tile(isa.FP32, 128, 512)
+	b.Load(t0, x.Tile(0, 0, 128, 512))        // 0: reads x rows 0..127
+	b.Memset(isa.Vector, t1, 1)               // 1
+	b.Store(scratch.Tile(0, 0, 128, 512), t1) // 2: waits for the memset
+	b.Load(t2, scratch.Tile(0, 0, 128, 512))  // 3: waits for the store (RAW in HBM)
+	b.Store(x.Tile(128, 0, 128, 512), t1)     // 4: waits for load 0's read of x
+	r := run(t, b, trn2NoThrottle(t))
+	if w := r.Spans[3].Waited; w != "sem:dma.q1" {
+		t.Errorf("load of scratch waited on %q, want sem:dma.q1 (the store)", w)
+	}
+	if r.Spans[3].Start != r.Spans[2].End {
+		t.Errorf("load of scratch issued at %v, store done at %v", r.Spans[3].Start, r.Spans[2].End)
+	}
+	if r.Spans[4].Start < r.Spans[0].End {
+		t.Errorf("store into x issued at %v before the read of x completed at %v", r.Spans[4].Start, r.Spans[0].End)
+	}
+}

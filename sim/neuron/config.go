@@ -68,6 +68,11 @@ type Config struct {
 	// NarrowStrideBytes: an operand whose innermost stride exceeds this
 	// many bytes runs at half rate.
 	NarrowStrideBytes int `json:"narrow_stride_bytes"`
+	// SharedSBUFVectorGpSimd: VectorE and GpSimdE cannot access SBUF at
+	// the same time; SharedPSUMVectorScalar: VectorE and ScalarE cannot
+	// access PSUM at the same time (their instructions are serialised).
+	SharedSBUFVectorGpSimd bool `json:"shared_sbuf_vector_gpsimd"`
+	SharedPSUMVectorScalar bool `json:"shared_psum_vector_scalar"`
 
 	// DMA: engines per core, partitions each engine serves, queues per
 	// engine.
@@ -160,6 +165,9 @@ func trn1() Config {
 		ActTableLoadNs:    1283, // A §3.2 ACT_TABLE_LOAD ≈ 1,283 ns [3P]; no AWS figure
 		NarrowStrideBytes: 16,   // A §1.3 innermost stride > 16 B halves bandwidth
 
+		SharedSBUFVectorGpSimd: true, // A §1.3 NC-v2: VectorE and GpSimdE cannot access SBUF in parallel
+		SharedPSUMVectorScalar: true, // A §1.3 NC-v2: VectorE and ScalarE cannot access PSUM in parallel
+
 		DMAEngines:             16, // A §1.1 DMA engines per NC: 16
 		DMAPartitionsPerEngine: 8,  // A §3.3 each DMA engine handles 8 SBUF partitions
 		DMAQueues:              16, // A §3.3 16 queues per DMA engine
@@ -203,6 +211,8 @@ func trn2() Config {
 	// the BW table's 23 B/ns rounds it).
 	c.DGEInstances = 2 // A §1.1 2 hardware DGE instances per NC
 	c.FP32TransposePasses = 2
+	c.SharedSBUFVectorGpSimd = false // A §1.3 NC-v3 lifts both restrictions
+	c.SharedPSUMVectorScalar = false
 	// A §2.2 is_transpose (v3+): 2× faster fp32 transpose than the 4× matmul
 	c.HBMBytesPerNs = 362.5            // A §1.1 HBM per NC 2.9 TB/s / 8 ≈ 362 GB/s [I]
 	c.Throttle = true                  // A §3.1 power throttling on Trn2 and Trn3

@@ -43,7 +43,10 @@ type runner struct {
 	statValid               bool
 
 	actTable int // ScalarE's loaded activation table, -1 none
-	parts    int // partitions of the architecture
+	// NC-v2 shared access ports (A §1.3): SBUF for Vector and GpSimd, PSUM
+	// for Vector and Scalar.
+	sbufPort, psumPort timeline
+	parts              int // partitions of the architecture
 
 	traffic            [sim.NumLevels]sim.Traffic
 	peRaw, peAdj, mmFL float64 // PE FLOPs: all, BF16-adjusted, matmuls only
@@ -350,12 +353,72 @@ func (r *runner) compute(in *isa.Instr, lane int8, d dep) (start, end, done floa
 		}
 	}
 	ii := c.engineCycles(in) * ns
+	if p1, p2 := r.sharedPorts(in, lane); p1 != nil {
+		// The earliest time every port the instruction needs is free
+		// for its whole interval.
+		s := start
+		for {
+			s1 := p1.find(s, ii)
+			s2 := s1
+			if p2 != nil {
+				s2 = p2.find(s1, ii)
+			}
+			if s2 == s1 {
+				s = s1
+				break
+			}
+			s = s2
+		}
+		if s > start {
+			start, waited = s, "port"
+		}
+		p1.add(start, start+ii)
+		if p2 != nil {
+			p2.add(start, start+ii)
+		}
+	}
 	end = start + ii
 	done = end + float64(c.AccessLatencyCycles)*ns
 	r.free[lane] = end
 	r.addBusy(lane, start, end)
 	r.instrs[lane]++
 	return start, end, done, waited
+}
+
+// sharedPorts returns the NC-v2 access ports (A §1.3) an instruction must
+// hold alone: none, one or two.
+func (r *runner) sharedPorts(in *isa.Instr, lane int8) (p1, p2 *timeline) {
+	c := &r.c
+	if !c.SharedPSUMVectorScalar && !c.SharedSBUFVectorGpSimd {
+		return nil, nil
+	}
+	uses := func(m isa.Memory) bool {
+		if in.Dst.Mem == m || in.Red.Mem == m {
+			return true
+		}
+		for i := range in.Src {
+			if in.Src[i].Mem == m {
+				return true
+			}
+		}
+		return false
+	}
+	var ports []*timeline
+	if c.SharedPSUMVectorScalar && (lane == laneVector || lane == laneScalar) && uses(isa.PSUM) {
+		r.psumPort.prune(min(r.free[laneVector], r.free[laneScalar]))
+		ports = append(ports, &r.psumPort)
+	}
+	if c.SharedSBUFVectorGpSimd && (lane == laneVector || lane == laneGpSimd) && uses(isa.SBUF) {
+		r.sbufPort.prune(min(r.free[laneVector], r.free[laneGpSimd]))
+		ports = append(ports, &r.sbufPort)
+	}
+	switch len(ports) {
+	case 0:
+		return nil, nil
+	case 1:
+		return ports[0], nil
+	}
+	return ports[0], ports[1]
 }
 
 // tensor schedules a TensorE instruction. A matmul is LoadStationary (LS)

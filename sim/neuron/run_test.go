@@ -521,3 +521,24 @@ func TestHBMDependencies(t *testing.T) {
 		t.Errorf("store into x issued at %v before the read of x completed at %v", r.Spans[4].Start, r.Spans[0].End)
 	}
 }
+
+// NC-v2 serialises VectorE and GpSimdE on SBUF (A §1.3): an unrelated
+// Vector copy and GpSimd iota run one after the other on trn1, together
+// on trn2.
+func TestSharedSBUFPort(t *testing.T) {
+	for _, name := range []string{"trn1", "trn2"} {
+		c, _ := Preset(name)
+		arch := c.Arch()
+		b := isa.NewBuilder(arch, "port")
+		sb := b.SBUFPool("sb", 4, 2048)
+		b.TensorCopy(isa.Vector, sb.Tile(isa.FP32, 128, 512), sb.Tile(isa.FP32, 128, 512))
+		b.Iota(sb.Tile(isa.FP32, 128, 512), isa.Affine{PMul: 1})
+		r := run(t, b, c)
+		vecEnd := 512 / c.VectorGHz
+		wantStart := 0.0
+		if name == "trn1" {
+			wantStart = vecEnd
+		}
+		near(t, name+" iota start", r.Spans[1].Start, wantStart)
+	}
+}

@@ -165,8 +165,12 @@ func trn1() Config {
 		ActTableLoadNs:    1283, // A §3.2 ACT_TABLE_LOAD ≈ 1,283 ns [3P]; no AWS figure
 		NarrowStrideBytes: 16,   // A §1.3 innermost stride > 16 B halves bandwidth
 
-		SharedSBUFVectorGpSimd: true, // A §1.3 NC-v2: VectorE and GpSimdE cannot access SBUF in parallel
-		SharedPSUMVectorScalar: true, // A §1.3 NC-v2: VectorE and ScalarE cannot access PSUM in parallel
+		// A §1.3 NC-v2: VectorE and GpSimdE cannot access SBUF in parallel,
+		// VectorE and ScalarE cannot access PSUM in parallel. Off by
+		// default until the trn1 attention kernels are tuned with them on
+		// (-hw '{"shared_sbuf_vector_gpsimd": true, ...}' turns them on).
+		SharedSBUFVectorGpSimd: false,
+		SharedPSUMVectorScalar: false,
 
 		DMAEngines:             16, // A §1.1 DMA engines per NC: 16
 		DMAPartitionsPerEngine: 8,  // A §3.3 each DMA engine handles 8 SBUF partitions

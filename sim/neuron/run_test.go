@@ -522,12 +522,13 @@ func TestHBMDependencies(t *testing.T) {
 	}
 }
 
-// NC-v2 serialises VectorE and GpSimdE on SBUF (A §1.3): an unrelated
-// Vector copy and GpSimd iota run one after the other on trn1, together
-// on trn2.
+// NC-v2 serialises VectorE and GpSimdE on SBUF (A §1.3): with the switch
+// on (trn1), an unrelated Vector copy and GpSimd iota run one after the
+// other; on trn2 together.
 func TestSharedSBUFPort(t *testing.T) {
 	for _, name := range []string{"trn1", "trn2"} {
 		c, _ := Preset(name)
+		c.SharedSBUFVectorGpSimd = name == "trn1"
 		arch := c.Arch()
 		b := isa.NewBuilder(arch, "port")
 		sb := b.SBUFPool("sb", 4, 2048)

@@ -48,11 +48,11 @@ type runner struct {
 	sbufPort, psumPort timeline
 	parts              int // partitions of the architecture
 
-	traffic            [sim.NumLevels]sim.Traffic
-	peRaw, peAdj, mmFL float64 // PE FLOPs: all, BF16-adjusted, matmuls only
-	peakDType          isa.DType
-	havePeak           bool
-	end                float64
+	traffic     [sim.NumLevels]sim.Traffic
+	peAdj, mmFL float64 // PE FLOPs: all (BF16-equivalent), matmuls only (raw)
+	peakDType   isa.DType
+	havePeak    bool
+	end         float64
 
 	lanes     []string
 	waitNames []string
@@ -465,7 +465,6 @@ func (r *runner) tensor(in *isa.Instr, stat []int32, statDep, d dep) (start, end
 		}
 		r.stat, r.statValid, r.statSeq = in.Src[0], len(stat) > 0, seq
 		fl := 2 * float64(k) * float64(m) * float64(n)
-		r.peRaw += fl
 		r.mmFL += fl
 		adj := fl * passes
 		if in.DoubleRow {
@@ -486,7 +485,6 @@ func (r *runner) tensor(in *isa.Instr, stat []int32, statDep, d dep) (start, end
 		mm = float64(max(p, min(64, f))) * passes
 		r.statValid = false
 		fl := 2 * float64(p) * float64(f) * float64(p)
-		r.peRaw += fl
 		r.peAdj += fl * passes
 	}
 	dur := r.th.run(start, mm*ns)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -64,8 +65,11 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "trnsim sweep: skipping %d workloads of kernels not built in yet:\n  %s\n", len(pending), strings.Join(pending, "\n  "))
 	}
 
+	// An interrupt stops the sweep between runs and writes nothing; a
+	// second one kills the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() { <-ctx.Done(); stop() }()
 	opts := bench.Options{Jobs: *jobs, Shard: shard}
 	tty := isTerminal(stderr)
 	if tty {
@@ -76,6 +80,10 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	rows, err := bench.SweepTargets(ctx, ws, targets, opts)
 	if tty {
 		fmt.Fprint(stderr, "\r\033[K")
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stderr, "trnsim sweep: interrupted; nothing written\n")
+		return &exitError{130} // the shell's status for a process stopped by SIGINT
 	}
 	if err != nil {
 		return fmt.Errorf("sweep %s: %w (nothing written)", suite.Name, err)

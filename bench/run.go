@@ -129,7 +129,7 @@ func RunDetailed(p kernels.Params, t Target) (Result, error) {
 		err  error
 		peak float64
 		hbm  float64
-		// variant is what ran when the workload asked for "best" on a GPU.
+		// variant is what ran when the workload asked for "best".
 		variant string
 	)
 	dt := dtypeOf(p)
@@ -145,6 +145,9 @@ func RunDetailed(p kernels.Params, t Target) (Result, error) {
 			return Result{}, err
 		}
 		peak, hbm = t.Neuron.PeakFLOPs(dt), t.Neuron.HBMBytesPerSec()
+		if p.Kernel.NeuronVariant != nil {
+			variant = p.Kernel.NeuronVariant(p)
+		}
 	case GPU:
 		plan, err := kernels.GPUPlanFor(t.GPU, p)
 		if err != nil {

@@ -51,7 +51,13 @@ func attentionKernel() *Kernel {
 			}
 			return f
 		},
-		Neuron:    attentionNeuron,
+		Neuron: attentionNeuron,
+		NeuronVariant: func(p Params) string {
+			if v := p.Str("variant"); v != "best" {
+				return v
+			}
+			return "optimized"
+		},
 		Reference: attentionReference,
 		Tolerance: attentionTolerance,
 	}

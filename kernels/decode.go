@@ -47,7 +47,13 @@ func decodeAttentionKernel() *Kernel {
 		FLOPs: func(p Params) float64 {
 			return 4 * float64(p.Int("batch")) * float64(p.Int("heads")) * float64(p.Int("seqlen")) * float64(p.Int("headdim"))
 		},
-		Neuron:    decodeNeuron,
+		Neuron: decodeNeuron,
+		NeuronVariant: func(p Params) string {
+			if _, combine := decodeSplits(p); combine {
+				return "splitkv"
+			}
+			return "nosplit"
+		},
 		Reference: decodeReference,
 		Tolerance: func(p Params) Tolerance {
 			t := attentionTolerance(p)

@@ -27,6 +27,11 @@ type Kernel struct {
 	// Neuron builds the NeuronCore program for arch.
 	Neuron func(arch isa.Arch, p Params) (*isa.Program, error)
 
+	// NeuronVariant, for kernels with a variant parameter, names the
+	// NeuronCore variant Neuron builds for p (what "best" resolves to), so
+	// results say what ran.
+	NeuronVariant func(p Params) string
+
 	// Inputs, if set, generates the input tensors for a functional check
 	// (values already rounded to each tensor's dtype); the default fills
 	// every Input tensor with uniform values in [-1, 1).

@@ -50,7 +50,13 @@ func matmulKernel() *Kernel {
 		FLOPs: func(p Params) float64 {
 			return 2 * float64(p.Int("batch")) * float64(p.Int("M")) * float64(p.Int("N")) * float64(p.Int("K"))
 		},
-		Neuron:    matmulNeuron,
+		Neuron: matmulNeuron,
+		NeuronVariant: func(p Params) string {
+			if v := p.Str("variant"); v != "best" {
+				return v
+			}
+			return "fully_optimized"
+		},
 		Reference: matmulReference,
 		Tolerance: matmulTolerance,
 	}

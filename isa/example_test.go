@@ -34,10 +34,10 @@ func ExampleBuilder() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(len(prog.Instrs), "instructions")
-	fmt.Println(out["Y"][0], out["Y"][1], out["Y"][2])
 	// gelu(1) = 0.841166 and gelu(-1) = -0.158834 (tanh form), rounded to
 	// bf16: spacing 2^-8 in [0.5, 1) and 2^-10 in [0.125, 0.25).
+	fmt.Println(len(prog.Instrs), "instructions")
+	fmt.Println(out["Y"][0], out["Y"][1], out["Y"][2])
 	// Output:
 	// 9 instructions
 	// 0.83984375 -0.15917969 0

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -54,11 +55,39 @@ func TestRunCSVParsesAndPriceOverride(t *testing.T) {
 	}
 }
 
+// TestRunDeterministicCSV: two runs of the same workloads write the same
+// bytes, under GOMAXPROCS 1 and 2 alike (issue: deterministic simulated
+// numbers for CI).
 func TestRunDeterministicCSV(t *testing.T) {
-	a, _, _ := runCLI("run", smallMatmul, "-target", "trn1,trn2,trn3", "-format", "csv")
-	b, _, _ := runCLI("run", smallMatmul, "-target", "trn1,trn2,trn3", "-format", "csv")
-	if a != b || a == "" {
-		t.Fatalf("two runs differ or are empty:\n%s\n%s", a, b)
+	const all, neuronOnly = "trn1,trn2,trn3,a100,h100", "trn1,trn2,trn3"
+	specs := [][2]string{
+		{smallMatmul, all},
+		{"matmul:M=512,N=1024,K=1024,dtype=fp32,variant=tiled", neuronOnly},
+		{"matmul:M=512,N=1024,K=1024,dtype=fp32,variant=hoist_load", neuronOnly},
+		{"matmul:M=512,N=1024,K=1024,dtype=fp32,variant=block_free", neuronOnly},
+		{"matmul:M=512,N=1024,K=1024,dtype=fp32,variant=fully_optimized", neuronOnly},
+		{"attention:heads=2,kv_heads=1,seqlen=700,causal=true", all},
+		{"decode_attention:batch=4,seqlen=3000,splits=3,variant=splitkv", all},
+		{"layer:model=llama3-8b,phase=decode,batch=2,context=512", all},
+	}
+	csvs := func() string {
+		var all strings.Builder
+		for _, s := range specs {
+			out, stderr, code := runCLI("run", s[0], "-target", s[1], "-format", "csv")
+			if code != 0 {
+				t.Fatalf("%s: exit %d: %s", s, code, stderr)
+			}
+			all.WriteString(out)
+		}
+		return all.String()
+	}
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	a, b := csvs(), csvs()
+	runtime.GOMAXPROCS(2)
+	c := csvs()
+	if a != b || a != c || a == "" {
+		t.Fatalf("runs differ (GOMAXPROCS 1, 1, 2):\n%s\n%s\n%s", a, b, c)
 	}
 }
 

@@ -1,6 +1,9 @@
 package isa
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Memory is where an access pattern points.
 type Memory uint8
@@ -28,10 +31,15 @@ func (m Memory) String() string {
 // (HARDWARE.md A §1.4 "F access pattern up to 4-D per partition").
 const MaxFreeDims = 4
 
-// Dim is one free dimension of an access pattern, in elements.
+// Dim is one free dimension of an access pattern, in elements. The fields
+// are 32-bit so that a Program streams through the cache quickly: SBUF and
+// PSUM patterns need 16 bits (HARDWARE.md A §1.4 "F access pattern": size
+// uint16, stride int16), and an HBM pattern of a valid program addresses no
+// more elements than the SBUF tile at the other end of its DMA (at most
+// 128 partitions × 192 KiB).
 type Dim struct {
-	Stride int
-	Count  int
+	Stride int32
+	Count  int32
 }
 
 // AP is an access pattern: which memory, which partitions (rows), and up to
@@ -41,29 +49,41 @@ type Dim struct {
 // the first partition and Parts the number of contiguous partitions; PStride
 // is zero. For HBM, Tensor names the program tensor, Offset counts elements
 // from the tensor's start, and row p begins PStride elements after row p-1.
+// Offset and PStride stay 64-bit: a decode KV cache (batch 64 × 128k
+// tokens × 8 heads × 128) has 8.6e9 elements.
+//
+// The field order keeps an AP at 64 bytes.
 type AP struct {
 	Mem     Memory
 	DType   DType
-	Tensor  int
+	NFree   uint8
+	Tensor  int32
 	Offset  int
-	Start   int
-	Parts   int
+	Start   int32
+	Parts   int32
 	PStride int
-	NFree   int
 	Free    [MaxFreeDims]Dim
+}
+
+// Narrow converts a count, stride, partition or tensor index to an AP's
+// 32-bit field type, saturating at the int32 range. A saturated value is
+// never valid: Validate rejects it (SBUF/PSUM limits are 16-bit; an HBM
+// pattern that large copies more elements than any SBUF tile holds).
+func Narrow(v int) int32 {
+	return int32(min(max(v, math.MinInt32), math.MaxInt32))
 }
 
 // FreeElems returns the number of elements per partition.
 func (a AP) FreeElems() int {
 	n := 1
-	for i := 0; i < a.NFree; i++ {
-		n *= a.Free[i].Count
+	for i := range a.NFree {
+		n *= int(a.Free[i].Count)
 	}
 	return n
 }
 
 // Elems returns the total number of elements addressed.
-func (a AP) Elems() int { return a.Parts * a.FreeElems() }
+func (a AP) Elems() int { return int(a.Parts) * a.FreeElems() }
 
 // Bytes returns the number of bytes addressed.
 func (a AP) Bytes() int { return a.Elems() * a.DType.Size() }
@@ -76,11 +96,11 @@ func (a AP) Used() bool { return a.Mem != MemNone }
 // partition's elements form one run.
 func (a AP) Contiguous() bool {
 	want := 1
-	for i := a.NFree - 1; i >= 0; i-- {
-		if a.Free[i].Count > 1 && a.Free[i].Stride != want {
+	for i := int(a.NFree) - 1; i >= 0; i-- {
+		if a.Free[i].Count > 1 && int(a.Free[i].Stride) != want {
 			return false
 		}
-		want *= a.Free[i].Count
+		want *= int(a.Free[i].Count)
 	}
 	return true
 }
@@ -90,12 +110,12 @@ func (a AP) Contiguous() bool {
 // included). Negative strides are allowed.
 func (a AP) Span() (lo, hi int) {
 	minOff, maxOff := 0, 0
-	for i := 0; i < a.NFree; i++ {
+	for i := range a.NFree {
 		d := a.Free[i]
 		if d.Count <= 0 {
 			return a.Offset, a.Offset
 		}
-		ext := d.Stride * (d.Count - 1)
+		ext := int(d.Stride) * int(d.Count-1)
 		if ext < 0 {
 			minOff += ext
 		} else {
@@ -103,7 +123,7 @@ func (a AP) Span() (lo, hi int) {
 		}
 	}
 	if a.Mem == HBM {
-		ext := a.PStride * (a.Parts - 1)
+		ext := a.PStride * int(a.Parts-1)
 		if ext < 0 {
 			minOff += ext
 		} else {
@@ -117,14 +137,14 @@ func (a AP) Span() (lo, hi int) {
 
 // Shape2 returns a two-dimensional view: rows = partitions, cols = free
 // elements per partition.
-func (a AP) Shape2() (rows, cols int) { return a.Parts, a.FreeElems() }
+func (a AP) Shape2() (rows, cols int) { return int(a.Parts), a.FreeElems() }
 
 // WithDims returns a copy of a with the given free dimensions.
 func (a AP) WithDims(dims ...Dim) AP {
 	if len(dims) > MaxFreeDims {
 		panic(fmt.Sprintf("isa: %d free dims, at most %d", len(dims), MaxFreeDims))
 	}
-	a.NFree = len(dims)
+	a.NFree = uint8(len(dims))
 	a.Free = [MaxFreeDims]Dim{}
 	copy(a.Free[:], dims)
 	return a
@@ -136,9 +156,9 @@ func (a AP) Rows(r, n int) AP {
 	if a.Mem == HBM {
 		a.Offset += r * a.PStride
 	} else {
-		a.Start += r
+		a.Start = Narrow(int(a.Start) + r)
 	}
-	a.Parts = n
+	a.Parts = Narrow(n)
 	return a
 }
 
@@ -150,11 +170,11 @@ func (a AP) Cols(c, n int) AP {
 	}
 	d := a.Free[0]
 	if a.Mem == HBM {
-		a.Offset += c * d.Stride
+		a.Offset += c * int(d.Stride)
 	} else {
-		a.Offset += c * d.Stride * a.DType.Size()
+		a.Offset += c * int(d.Stride) * a.DType.Size()
 	}
-	a.Free[0].Count = n
+	a.Free[0].Count = Narrow(n)
 	return a
 }
 

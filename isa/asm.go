@@ -85,18 +85,18 @@ func writeAP(sb *asmBuf, a *AP, p *Program) {
 	}
 	if a.Mem == HBM || a.Tensor != 0 {
 		sb.ch(':')
-		if p != nil && a.Tensor >= 0 && a.Tensor < len(p.Tensors) && asmIdent(p.Tensors[a.Tensor].Name) &&
-			p.TensorIndex(p.Tensors[a.Tensor].Name) == a.Tensor {
+		if p != nil && a.Tensor >= 0 && int(a.Tensor) < len(p.Tensors) && asmIdent(p.Tensors[a.Tensor].Name) &&
+			p.TensorIndex(p.Tensors[a.Tensor].Name) == int(a.Tensor) {
 			sb.str(p.Tensors[a.Tensor].Name)
 		} else {
 			sb.ch('#')
-			sb.num(a.Tensor)
+			sb.num(int(a.Tensor))
 		}
 	}
 	sb.ch('[')
-	sb.num(a.Start)
+	sb.num(int(a.Start))
 	sb.ch(':')
-	sb.num(a.Start + a.Parts)
+	sb.num(int(a.Start) + int(a.Parts))
 	if a.PStride != 0 {
 		sb.ch(':')
 		sb.num(a.PStride)
@@ -115,9 +115,9 @@ func writeDims(sb *asmBuf, a *AP) {
 		if d > 0 {
 			sb.ch(',')
 		}
-		sb.num(a.Free[d].Stride)
+		sb.num(int(a.Free[d].Stride))
 		sb.ch('x')
-		sb.num(a.Free[d].Count)
+		sb.num(int(a.Free[d].Count))
 	}
 	sb.ch('}')
 }
@@ -232,7 +232,7 @@ func writeInstr(sb *asmBuf, p *Program, sites []Site, i int) error {
 		if *ap == (AP{}) {
 			continue
 		}
-		if ap.Mem > PSUM || ap.DType >= numDTypes || ap.NFree < 0 || ap.NFree > MaxFreeDims {
+		if ap.Mem > PSUM || ap.DType >= numDTypes || ap.NFree > MaxFreeDims {
 			return fmt.Errorf("isa.Print: instr %d: %s operand has memory %d, dtype %d, %d free dims: no assembly form",
 				i, slotName(in.Op, k), ap.Mem, ap.DType, ap.NFree)
 		}
@@ -865,13 +865,16 @@ func (ps *asmParser) operand() (AP, error) {
 		start := ps.pos
 		if ps.peek() == '#' {
 			ps.pos++
-			if a.Tensor, err = ps.integer("tensor index"); err != nil {
+			t, err := ps.intIn("tensor index", math.MinInt32, math.MaxInt32)
+			if err != nil {
 				return a, err
 			}
+			a.Tensor = int32(t)
 		} else {
 			name := ps.word("[")
-			a.Tensor = ps.prog.TensorIndex(name)
-			if a.Tensor < 0 {
+			t := ps.prog.TensorIndex(name)
+			a.Tensor = int32(t)
+			if t < 0 {
 				return a, ps.errAt(start, "unknown tensor %q (declare it with .tensor first, or write #INDEX)", name)
 			}
 		}
@@ -879,9 +882,12 @@ func (ps *asmParser) operand() (AP, error) {
 	if err := ps.expect('['); err != nil {
 		return a, err
 	}
-	if a.Start, err = ps.integer("start partition"); err != nil {
+	startAt := ps.pos
+	first, err := ps.intIn("start partition", math.MinInt32, math.MaxInt32)
+	if err != nil {
 		return a, err
 	}
+	a.Start = int32(first)
 	if err := ps.expect(':'); err != nil {
 		return a, err
 	}
@@ -889,7 +895,10 @@ func (ps *asmParser) operand() (AP, error) {
 	if err != nil {
 		return a, err
 	}
-	a.Parts = end - a.Start
+	if end < first+math.MinInt32 || end > first+math.MaxInt32 {
+		return a, ps.errAt(startAt, "partition range [%d:%d) out of range: at most %d partitions either way", first, end, math.MaxInt32)
+	}
+	a.Parts = int32(end - first)
 	if ps.peek() == ':' {
 		ps.pos++
 		if a.PStride, err = ps.integer("row stride"); err != nil {
@@ -923,15 +932,19 @@ func (ps *asmParser) operand() (AP, error) {
 			return a, ps.errAt(ps.pos, "more than %d free dimensions", MaxFreeDims)
 		}
 		d := &a.Free[a.NFree]
-		if d.Stride, err = ps.integer("stride"); err != nil {
+		stride, err := ps.intIn("stride", math.MinInt32, math.MaxInt32)
+		if err != nil {
 			return a, err
 		}
+		d.Stride = int32(stride)
 		if err := ps.expect('x'); err != nil {
 			return a, err
 		}
-		if d.Count, err = ps.integer("count"); err != nil {
+		count, err := ps.intIn("count", math.MinInt32, math.MaxInt32)
+		if err != nil {
 			return a, err
 		}
+		d.Count = int32(count)
 		a.NFree++
 	}
 	ps.pos++

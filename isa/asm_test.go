@@ -175,13 +175,13 @@ func randomProgram(rng *rand.Rand) *Program {
 		if rng.IntN(3) == 0 {
 			return AP{}
 		}
-		a := AP{Mem: Memory(rng.IntN(4)), DType: DType(rng.IntN(int(numDTypes))), Tensor: num(), Offset: num(),
-			Start: num(), Parts: num(), PStride: num(), NFree: rng.IntN(MaxFreeDims + 1)}
+		a := AP{Mem: Memory(rng.IntN(4)), DType: DType(rng.IntN(int(numDTypes))), Tensor: int32(num()), Offset: num(),
+			Start: int32(num()), Parts: int32(num()), PStride: num(), NFree: uint8(rng.IntN(MaxFreeDims + 1))}
 		if rng.IntN(2) == 0 {
-			a.Tensor = rng.IntN(len(p.Tensors) + 1)
+			a.Tensor = int32(rng.IntN(len(p.Tensors) + 1))
 		}
 		for d := range a.NFree {
-			a.Free[d] = Dim{Stride: num(), Count: num()}
+			a.Free[d] = Dim{Stride: int32(num()), Count: int32(num())}
 		}
 		return a
 	}

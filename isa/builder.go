@@ -78,8 +78,8 @@ func (t HBMTensor) Cols() int {
 // 2-D (see Rows).
 func (t HBMTensor) Tile(r0, c0, rows, cols int) AP {
 	c := t.Cols()
-	return AP{Mem: HBM, DType: t.Decl.DType, Tensor: t.Index, Offset: r0*c + c0,
-		Parts: rows, PStride: c, NFree: 1, Free: [MaxFreeDims]Dim{{Stride: 1, Count: cols}}}
+	return AP{Mem: HBM, DType: t.Decl.DType, Tensor: Narrow(t.Index), Offset: r0*c + c0,
+		Parts: Narrow(rows), PStride: c, NFree: 1, Free: [MaxFreeDims]Dim{{Stride: 1, Count: Narrow(cols)}}}
 }
 
 func (b *Builder) tensor(kind TensorKind, name string, dt DType, shape []int) HBMTensor {
@@ -175,17 +175,17 @@ func (e *CapacityError) Error() string {
 // Tile returns the next slot as a tile of parts partitions with the given
 // free dimensions laid out row-major (the last one contiguous).
 func (p *Pool) Tile(dt DType, parts int, free ...int) AP {
-	a := AP{Mem: p.Mem, DType: dt, Parts: parts}
+	a := AP{Mem: p.Mem, DType: dt, Parts: Narrow(parts)}
 	if len(free) == 0 || len(free) > MaxFreeDims {
 		p.b.Fail(fmt.Errorf("%s pool %q: tile needs 1 to %d free dimensions, got %d", p.Mem, p.Name, MaxFreeDims, len(free)))
 		return a
 	}
 	n := 1
 	for i := len(free) - 1; i >= 0; i-- {
-		a.Free[i] = Dim{Stride: n, Count: free[i]}
+		a.Free[i] = Dim{Stride: Narrow(n), Count: Narrow(free[i])}
 		n *= free[i]
 	}
-	a.NFree = len(free)
+	a.NFree = uint8(len(free))
 	if bytes := n * dt.Size(); bytes > p.SlotBytes {
 		p.b.Fail(fmt.Errorf("%s pool %q: tile %v of %s needs %d bytes per partition, slots hold %d", p.Mem, p.Name, free, dt, bytes, p.SlotBytes))
 		return a

@@ -159,9 +159,9 @@ func newMachine(p *Program, a Arch) (*machine, error) {
 			_, hi := ap.Span()
 			switch ap.Mem {
 			case SBUF:
-				sbufHi, sbufParts = max(sbufHi, hi), max(sbufParts, ap.Start+ap.Parts)
+				sbufHi, sbufParts = max(sbufHi, hi), max(sbufParts, int(ap.Start)+int(ap.Parts))
 			case PSUM:
-				psumHi, psumParts = max(psumHi, hi), max(psumParts, ap.Start+ap.Parts)
+				psumHi, psumParts = max(psumHi, hi), max(psumParts, int(ap.Start)+int(ap.Parts))
 			}
 		}
 	}
@@ -218,20 +218,20 @@ func (m *machine) checkAP(i int, slot string, ap AP) error {
 	if ap.DType >= numDTypes {
 		return m.errAt(i, "%s: unknown dtype %d", slot, ap.DType)
 	}
-	if ap.NFree < 0 || ap.NFree > MaxFreeDims {
+	if ap.NFree > MaxFreeDims {
 		return m.errAt(i, "%s: %d free dimensions, allowed 0..%d", slot, ap.NFree, MaxFreeDims)
 	}
 	const maxStride = 1 << 24
 	n := 1
-	for k := 0; k < ap.NFree; k++ {
+	for k := 0; k < int(ap.NFree); k++ {
 		d := ap.Free[k]
 		if d.Count <= 0 || d.Stride < -maxStride || d.Stride > maxStride {
 			return m.errAt(i, "%s: free dimension %d is (stride %d, count %d): count must be positive, |stride| ≤ %d", slot, k, d.Stride, d.Count, maxStride)
 		}
-		if n > maxFreeElems/d.Count {
+		if n > maxFreeElems/int(d.Count) {
 			return m.errAt(i, "%s: more than %d elements per partition", slot, maxFreeElems)
 		}
-		n *= d.Count
+		n *= int(d.Count)
 	}
 	if ap.Parts <= 0 {
 		return m.errAt(i, "%s: %d partitions, must be positive", slot, ap.Parts)
@@ -241,8 +241,8 @@ func (m *machine) checkAP(i int, slot string, ap AP) error {
 	}
 	switch ap.Mem {
 	case SBUF, PSUM:
-		if ap.Start < 0 || ap.Start+ap.Parts > m.arch.Partitions {
-			return m.errAt(i, "%s: partitions %d..%d outside 0..%d", slot, ap.Start, ap.Start+ap.Parts-1, m.arch.Partitions-1)
+		if ap.Start < 0 || int(ap.Start)+int(ap.Parts) > m.arch.Partitions {
+			return m.errAt(i, "%s: partitions %d..%d outside 0..%d", slot, ap.Start, int(ap.Start)+int(ap.Parts)-1, m.arch.Partitions-1)
 		}
 		capacity := m.arch.SBUFPartitionBytes
 		if ap.Mem == PSUM {
@@ -252,7 +252,7 @@ func (m *machine) checkAP(i int, slot string, ap AP) error {
 			return m.errAt(i, "%s: bytes %d..%d of each partition outside the %s partition's 0..%d", slot, lo, hi-1, ap.Mem, capacity-1)
 		}
 	case HBM:
-		if ap.Tensor < 0 || ap.Tensor >= len(m.prog.Tensors) {
+		if ap.Tensor < 0 || int(ap.Tensor) >= len(m.prog.Tensors) {
 			return m.errAt(i, "%s: tensor %d not declared (program has %d)", slot, ap.Tensor, len(m.prog.Tensors))
 		}
 		t := m.prog.Tensors[ap.Tensor]
@@ -322,12 +322,12 @@ func (m *machine) checkShapes(i int, in *Instr) error {
 		if st.FreeElems()%r != 0 || mv.FreeElems()%r != 0 {
 			return m.errAt(i, "double-row operands need an even number of free elements, have %d and %d", st.FreeElems(), mv.FreeElems())
 		}
-		if M, N := st.FreeElems()/r, mv.FreeElems()/r; in.Dst.Parts != M || in.Dst.FreeElems() != N {
+		if M, N := st.FreeElems()/r, mv.FreeElems()/r; int(in.Dst.Parts) != M || in.Dst.FreeElems() != N {
 			return m.errAt(i, "destination is [%d,%d], stationary and moving give [%d,%d]", in.Dst.Parts, in.Dst.FreeElems(), M, N)
 		}
 	case OpTranspose:
 		errs = append(errs, need("source", in.Src[0]))
-		if errs[0] == nil && (in.Dst.Parts != in.Src[0].FreeElems() || in.Dst.FreeElems() != in.Src[0].Parts) {
+		if errs[0] == nil && (int(in.Dst.Parts) != in.Src[0].FreeElems() || in.Dst.FreeElems() != int(in.Src[0].Parts)) {
 			return m.errAt(i, "source is [%d,%d], destination [%d,%d]: must be its transpose", in.Src[0].Parts, in.Src[0].FreeElems(), in.Dst.Parts, in.Dst.FreeElems())
 		}
 	case OpActivation:
@@ -358,12 +358,12 @@ func (m *machine) checkShapes(i int, in *Instr) error {
 		if in.ALU[0] != ALUAdd && in.ALU[0] != ALUMax {
 			return m.errAt(i, "reduce operation %s: allowed add, max", in.ALU[0])
 		}
-		if int(in.Axes) < 1 || int(in.Axes) > src.NFree {
+		if int(in.Axes) < 1 || int(in.Axes) > int(src.NFree) {
 			return m.errAt(i, "reduces %d axes of a source with %d free dimensions: allowed 1..%d", in.Axes, src.NFree, src.NFree)
 		}
 		outer := 1
-		for k := 0; k < src.NFree-int(in.Axes); k++ {
-			outer *= src.Free[k].Count
+		for k := 0; k < int(src.NFree)-int(in.Axes); k++ {
+			outer *= int(src.Free[k].Count)
 		}
 		if in.Dst.Parts != src.Parts || in.Dst.FreeElems() != outer {
 			return m.errAt(i, "destination is [%d,%d], reducing the last %d axes of [%d,%d] gives [%d,%d]",

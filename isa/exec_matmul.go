@@ -28,7 +28,7 @@ func (m *machine) matmul(in *Instr) {
 	if in.DoubleRow {
 		r = 2
 	}
-	K := st.Parts
+	K := int(st.Parts)
 	M, N := st.FreeElems()/r, mv.FreeElems()/r
 	a := m.grow(&m.mmA, K*r*M)
 	b := m.grow(&m.mmB, K*r*N)
@@ -61,7 +61,7 @@ func (m *machine) matmul(in *Instr) {
 // destination dtype.
 func (m *machine) transpose(in *Instr) {
 	src := &in.Src[0]
-	P, F := src.Parts, src.FreeElems()
+	P, F := int(src.Parts), src.FreeElems()
 	t := m.grow(&m.mmC, P*F)
 	m.parallel(P, P*F, true, func(w, lo, hi int) {
 		x := m.work[w].row[0][:F]

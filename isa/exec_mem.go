@@ -13,12 +13,12 @@ import (
 // dims4 returns the free dimensions of ap padded at the front to four, so
 // the innermost dimension is always index 3.
 func dims4(ap *AP) (count, stride [MaxFreeDims]int) {
-	pad := MaxFreeDims - ap.NFree
+	pad := MaxFreeDims - int(ap.NFree)
 	for k := 0; k < pad; k++ {
 		count[k] = 1
 	}
-	for k := 0; k < ap.NFree; k++ {
-		count[pad+k], stride[pad+k] = ap.Free[k].Count, ap.Free[k].Stride
+	for k := 0; k < int(ap.NFree); k++ {
+		count[pad+k], stride[pad+k] = int(ap.Free[k].Count), int(ap.Free[k].Stride)
 	}
 	return count, stride
 }
@@ -54,7 +54,7 @@ func (m *machine) load(ap *AP, p int, dst []float32) {
 	}
 	sp := m.spaceOf(ap)
 	sz := ap.DType.Size()
-	base := (ap.Start+p)*sp.stride + ap.Offset
+	base := (int(ap.Start)+p)*sp.stride + ap.Offset
 	if ap.Contiguous() {
 		decodeRun(ap.DType, sp.data[base:base+len(dst)*sz], dst)
 		return
@@ -103,7 +103,7 @@ func (m *machine) storeRow(ap *AP, p int, src []float32, exact bool) {
 	}
 	sp := m.spaceOf(ap)
 	sz := ap.DType.Size()
-	base := (ap.Start+p)*sp.stride + ap.Offset
+	base := (int(ap.Start)+p)*sp.stride + ap.Offset
 	if ap.Contiguous() {
 		encodeRun(ap.DType, src, sp.data[base:base+len(src)*sz], exact)
 		return
@@ -154,14 +154,14 @@ func (m *machine) copyAP(dst, src AP) {
 		if dst.DType == src.DType && dst.Mem != HBM && src.Mem != HBM && dst.Contiguous() && src.Contiguous() {
 			ds, ss := m.spaceOf(&dst), m.spaceOf(&src)
 			nb := n * dst.DType.Size()
-			for p := 0; p < dst.Parts; p++ {
-				d := (dst.Start+p)*ds.stride + dst.Offset
-				s := (src.Start+p)*ss.stride + src.Offset
+			for p := 0; p < int(dst.Parts); p++ {
+				d := (int(dst.Start)+p)*ds.stride + dst.Offset
+				s := (int(src.Start)+p)*ss.stride + src.Offset
 				copy(ds.data[d:d+nb], ss.data[s:s+nb])
 			}
 			return
 		}
-		m.parallel(dst.Parts, dst.Elems(), rowsIndependent(dst, src), func(w, lo, hi int) {
+		m.parallel(int(dst.Parts), dst.Elems(), rowsIndependent(dst, src), func(w, lo, hi int) {
 			buf := m.work[w].row[0][:n]
 			for p := lo; p < hi; p++ {
 				m.load(&src, p, buf)
@@ -172,10 +172,10 @@ func (m *machine) copyAP(dst, src AP) {
 	}
 	flat := m.grow(&m.flat, src.Elems())
 	sn := src.FreeElems()
-	for p := 0; p < src.Parts; p++ {
+	for p := 0; p < int(src.Parts); p++ {
 		m.load(&src, p, flat[p*sn:(p+1)*sn])
 	}
-	for p := 0; p < dst.Parts; p++ {
+	for p := 0; p < int(dst.Parts); p++ {
 		m.storeRow(&dst, p, flat[p*n:(p+1)*n], dst.DType == src.DType)
 	}
 }

@@ -9,7 +9,7 @@ import "math"
 func (m *machine) activation(in *Instr) {
 	n := in.Dst.FreeElems()
 	safe := rowsIndependent(in.Dst, in.Src[0], in.Src[1], in.Src[2], in.Red) && rowsIndependent(in.Red, in.Src[0], in.Src[1], in.Src[2])
-	m.parallel(in.Dst.Parts, in.Dst.Elems(), safe, func(w, lo, hi int) { m.activationRows(in, m.work[w].row[0][:n], lo, hi) })
+	m.parallel(int(in.Dst.Parts), in.Dst.Elems(), safe, func(w, lo, hi int) { m.activationRows(in, m.work[w].row[0][:n], lo, hi) })
 }
 
 func (m *machine) activationRows(in *Instr, x []float32, lo, hi int) {
@@ -94,7 +94,7 @@ func applyAct(f ActFunc, x []float32) {
 func (m *machine) tensorTensor(in *Instr) {
 	n := in.Dst.FreeElems()
 	safe := rowsIndependent(in.Dst, in.Src[0], in.Src[1])
-	m.parallel(in.Dst.Parts, in.Dst.Elems(), safe, func(w, lo, hi int) {
+	m.parallel(int(in.Dst.Parts), in.Dst.Elems(), safe, func(w, lo, hi int) {
 		a, b := m.work[w].row[0][:n], m.work[w].row[1][:n]
 		for p := lo; p < hi; p++ {
 			m.load(&in.Src[0], p, a)
@@ -108,7 +108,7 @@ func (m *machine) tensorTensor(in *Instr) {
 func (m *machine) tensorScalar(in *Instr) {
 	n := in.Dst.FreeElems()
 	safe := rowsIndependent(in.Dst, in.Src[0], in.Src[1], in.Src[2])
-	m.parallel(in.Dst.Parts, in.Dst.Elems(), safe, func(w, lo, hi int) {
+	m.parallel(int(in.Dst.Parts), in.Dst.Elems(), safe, func(w, lo, hi int) {
 		x := m.work[w].row[0][:n]
 		a, b := in.Imm[0], in.Imm[1]
 		for p := lo; p < hi; p++ {
@@ -217,7 +217,7 @@ func (m *machine) tensorReduce(in *Instr) {
 	src := &in.Src[0]
 	n := src.FreeElems()
 	outer := in.Dst.FreeElems()
-	m.parallel(src.Parts, src.Elems(), rowsIndependent(in.Dst, *src), func(w, lo, hi int) {
+	m.parallel(int(src.Parts), src.Elems(), rowsIndependent(in.Dst, *src), func(w, lo, hi int) {
 		m.reduceRows(in, m.work[w].row[0][:n], m.work[w].row[1][:outer], lo, hi)
 	})
 }
@@ -255,7 +255,7 @@ func (m *machine) memset(in *Instr) {
 		x[i] = in.Imm[0]
 	}
 	// Every worker stores the same row buffer, which none writes.
-	m.parallel(in.Dst.Parts, in.Dst.Elems(), rowsIndependent(in.Dst), func(w, lo, hi int) {
+	m.parallel(int(in.Dst.Parts), in.Dst.Elems(), rowsIndependent(in.Dst), func(w, lo, hi int) {
 		for p := lo; p < hi; p++ {
 			m.store(&in.Dst, p, x)
 		}
@@ -267,9 +267,9 @@ func (m *machine) memset(in *Instr) {
 // dst's free dimensions from the outermost.
 func affineRow(aff *Affine, dst *AP, p int, v []int) {
 	c, _ := dims4(dst)
-	pad := MaxFreeDims - dst.NFree
+	pad := MaxFreeDims - int(dst.NFree)
 	var mul [MaxFreeDims]int
-	for k := 0; k < dst.NFree; k++ {
+	for k := 0; k < int(dst.NFree); k++ {
 		mul[pad+k] = aff.FMul[k]
 	}
 	j := 0
@@ -288,7 +288,7 @@ func affineRow(aff *Affine, dst *AP, p int, v []int) {
 
 func (m *machine) iota(in *Instr) {
 	n := in.Dst.FreeElems()
-	m.parallel(in.Dst.Parts, in.Dst.Elems(), rowsIndependent(in.Dst), func(w, lo, hi int) {
+	m.parallel(int(in.Dst.Parts), in.Dst.Elems(), rowsIndependent(in.Dst), func(w, lo, hi int) {
 		x, v := m.work[w].row[0][:n], m.work[w].ints(n)
 		for p := lo; p < hi; p++ {
 			affineRow(&in.Affine, &in.Dst, p, v)
@@ -302,7 +302,7 @@ func (m *machine) iota(in *Instr) {
 
 func (m *machine) affineSelect(in *Instr) {
 	n := in.Dst.FreeElems()
-	m.parallel(in.Dst.Parts, in.Dst.Elems(), rowsIndependent(in.Dst, in.Src[0]), func(w, lo, hi int) {
+	m.parallel(int(in.Dst.Parts), in.Dst.Elems(), rowsIndependent(in.Dst, in.Src[0]), func(w, lo, hi int) {
 		m.selectRows(in, m.work[w].row[0][:n], m.work[w].ints(n), lo, hi)
 	})
 }

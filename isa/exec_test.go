@@ -407,7 +407,7 @@ func TestExecDMAReshapeAndStrides(t *testing.T) {
 			xt, y := b.Input("X", FP32, 2, 3), b.Output("Y", FP32, 3, 2)
 			tile := b.SBUFPool("p", 1, 8).Tile(FP32, 3, 2)
 			// Row p of the pattern is column p of X: start p, then stride 3.
-			col := AP{Mem: HBM, DType: FP32, Tensor: xt.Index, Parts: 3, PStride: 1, NFree: 1,
+			col := AP{Mem: HBM, DType: FP32, Tensor: int32(xt.Index), Parts: 3, PStride: 1, NFree: 1,
 				Free: [MaxFreeDims]Dim{{Stride: 3, Count: 2}}}
 			b.Load(tile, col)
 			b.Store(y.Tile(0, 0, 3, 2), tile)
@@ -507,7 +507,7 @@ func TestExecInputsRounded(t *testing.T) {
 func TestExecRefusesBadOperands(t *testing.T) {
 	a := Trn2()
 	sb := func(parts, off int, dt DType, n int) AP {
-		return AP{Mem: SBUF, DType: dt, Parts: parts, Offset: off, NFree: 1, Free: [MaxFreeDims]Dim{{Stride: 1, Count: n}}}
+		return AP{Mem: SBUF, DType: dt, Parts: int32(parts), Offset: off, NFree: 1, Free: [MaxFreeDims]Dim{{Stride: 1, Count: int32(n)}}}
 	}
 	hbm := AP{Mem: HBM, DType: BF16, Tensor: 0, Parts: 2, PStride: 3, NFree: 1, Free: [MaxFreeDims]Dim{{Stride: 1, Count: 3}}}
 	tensors := []TensorDecl{{Name: "X", Kind: Input, DType: FP32, Shape: []int{2, 3}}}
@@ -705,10 +705,10 @@ func TestExecMatmulProgram(t *testing.T) {
 
 func TestRowsIndependent(t *testing.T) {
 	sb := func(start, parts, off, n int) AP {
-		return AP{Mem: SBUF, DType: FP32, Start: start, Parts: parts, Offset: off, NFree: 1, Free: [MaxFreeDims]Dim{{Stride: 1, Count: n}}}
+		return AP{Mem: SBUF, DType: FP32, Start: int32(start), Parts: int32(parts), Offset: off, NFree: 1, Free: [MaxFreeDims]Dim{{Stride: 1, Count: int32(n)}}}
 	}
 	hbm := func(tensor, off, pstride, n int) AP {
-		return AP{Mem: HBM, DType: FP32, Tensor: tensor, Offset: off, Parts: 4, PStride: pstride, NFree: 1, Free: [MaxFreeDims]Dim{{Stride: 1, Count: n}}}
+		return AP{Mem: HBM, DType: FP32, Tensor: int32(tensor), Offset: off, Parts: 4, PStride: pstride, NFree: 1, Free: [MaxFreeDims]Dim{{Stride: 1, Count: int32(n)}}}
 	}
 	for _, tc := range []struct {
 		name string
@@ -790,15 +790,15 @@ func fuzzProgram(data []byte) *Program {
 		a := AP{
 			Mem:     Memory(pick(int(SBUF), int(PSUM), int(HBM), int(MemNone))),
 			DType:   DType(pick(int(FP32), int(BF16), int(FP8E4M3), int(FP16), int(FP8E5M2), int(Int32), int(numDTypes))),
-			Tensor:  pick(0, 1, -1, 2),
+			Tensor:  int32(pick(0, 1, -1, 2)),
 			Offset:  pick(0, 4, 64, -4, 2040, 229372, 1<<30),
-			Start:   pick(0, 32, 64, 96, 127, -1),
-			Parts:   pick(1, 2, 3, 32, 64, 128, 0, 129),
+			Start:   int32(pick(0, 32, 64, 96, 127, -1)),
+			Parts:   int32(pick(1, 2, 3, 32, 64, 128, 0, 129)),
 			PStride: pick(0, 1, 3, 8, -3),
-			NFree:   pick(1, 2, 0, 3, 4, 5),
+			NFree:   uint8(pick(1, 2, 0, 3, 4, 5)),
 		}
-		for k := 0; k < min(max(a.NFree, 0), MaxFreeDims); k++ {
-			a.Free[k] = Dim{Stride: pick(1, 2, 0, -1, 3, 8), Count: pick(1, 2, 3, 4, 8, 0, -1)}
+		for k := 0; k < int(min(a.NFree, MaxFreeDims)); k++ {
+			a.Free[k] = Dim{Stride: int32(pick(1, 2, 0, -1, 3, 8)), Count: int32(pick(1, 2, 3, 4, 8, 0, -1))}
 		}
 		return a
 	}

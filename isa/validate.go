@@ -172,17 +172,50 @@ func Rules() []Rule {
 // Validation allocates nothing for a valid program; source sites are
 // resolved only to build an error.
 func (p *Program) Validate(a Arch) error {
-	for i := range p.Tensors {
-		if e := checkTensor(p, a, i); e != nil {
+	v, err := p.Validator(a)
+	if err != nil {
+		return err
+	}
+	for i := range p.Instrs {
+		if e := v.c.checkAt(i); e != nil {
 			return e
 		}
 	}
-	c := instrChecker{p: p, a: a}
-	for i := range p.Instrs {
-		c.i, c.in = i, &p.Instrs[i]
-		if e := c.check(); e != nil {
-			return e
+	return nil
+}
+
+// Validator checks a program's instructions one at a time, for callers
+// that walk the program anyway (a timing model validates each instruction
+// just before it times it, so the program streams through the cache once).
+// Checking every index in order gives the same first error as Validate.
+type Validator struct {
+	c instrChecker
+}
+
+// Validator checks p's tensor declarations against a and returns a
+// Validator for its instructions. The program must not change while the
+// Validator is in use.
+func (p *Program) Validator(a Arch) (Validator, error) {
+	for i := range p.Tensors {
+		if e := checkTensor(p, a, i); e != nil {
+			return Validator{}, e
 		}
+	}
+	c := instrChecker{p: p, a: a, nSites: len(p.Sites), nTensors: len(p.Tensors),
+		sbufCap: a.SBUFPartitionBytes, psumCap: a.PSUMPartitionBytes()}
+	for _, d := range a.DTypes {
+		if d < numDTypes {
+			c.dtypes |= 1 << d
+		}
+	}
+	return Validator{c: c}, nil
+}
+
+// Check checks instruction i (0 ≤ i < len(p.Instrs)) and returns its first
+// violation as a *ValidationError, or nil.
+func (v *Validator) Check(i int) error {
+	if e := v.c.checkAt(i); e != nil {
+		return e
 	}
 	return nil
 }
@@ -236,13 +269,26 @@ func dtypeList(a Arch) string {
 	return strings.Join(names, ", ")
 }
 
-// instrChecker validates one instruction at a time.
+// instrChecker validates one instruction at a time. The architecture's
+// dtypes and capacities are unpacked once so that the per-instruction
+// checks are plain integer comparisons.
 type instrChecker struct {
-	p  *Program
-	a  Arch
-	i  int
-	in *Instr
+	p                *Program
+	a                Arch
+	i                int
+	in               *Instr
+	dtypes           uint64 // bit d set when a supports dtype d
+	nSites, nTensors int
+	sbufCap, psumCap int // bytes per partition
 }
+
+func (c *instrChecker) checkAt(i int) *ValidationError {
+	c.i, c.in = i, &c.p.Instrs[i]
+	return c.check()
+}
+
+// supports is a.Supports(d) from the unpacked dtype set.
+func (c *instrChecker) supports(d DType) bool { return d < 64 && c.dtypes&(1<<d) != 0 }
 
 func (c *instrChecker) fail(rule, format string, args ...any) *ValidationError {
 	return &ValidationError{Index: c.i, Site: c.p.SiteOf(c.i), Op: c.in.Op, Rule: rule, Msg: fmt.Sprintf(format, args...)}
@@ -313,7 +359,7 @@ func slotUse(op Opcode) [numSlots]uint8 {
 
 // engineOK reports whether engine e implements op on arch a
 // (HARDWARE.md A §2.2, Engine column).
-func engineOK(a Arch, op Opcode, e Engine) bool {
+func engineOK(a *Arch, op Opcode, e Engine) bool {
 	switch op {
 	case OpMatmul, OpTranspose:
 		return e == Tensor
@@ -337,7 +383,7 @@ func engineOK(a Arch, op Opcode, e Engine) bool {
 	return false
 }
 
-func enginesFor(a Arch, op Opcode) string {
+func enginesFor(a *Arch, op Opcode) string {
 	var names []string
 	for e := Engine(0); e < NumEngines; e++ {
 		if engineOK(a, op, e) {
@@ -348,15 +394,15 @@ func enginesFor(a Arch, op Opcode) string {
 }
 
 func (c *instrChecker) check() *ValidationError {
-	in, a := c.in, c.a
-	if in.Site < -1 || int(in.Site) >= len(c.p.Sites) {
-		return c.fail(ruleSiteIndex, "site %d out of range: the program has %d sites (or -1 for none)", in.Site, len(c.p.Sites))
+	in, a := c.in, &c.a
+	if in.Site < -1 || int(in.Site) >= c.nSites {
+		return c.fail(ruleSiteIndex, "site %d out of range: the program has %d sites (or -1 for none)", in.Site, c.nSites)
 	}
 	if in.Op >= NumOpcodes {
 		return c.fail(ruleOpcode, "unknown opcode %d (allowed: %s)", uint8(in.Op), strings.Join(opNames[:], ", "))
 	}
-	if e := c.checkEnums(); e != nil {
-		return e
+	if in.Act >= NumActFuncs || in.ALU[0] >= NumALUOps || in.ALU[1] >= NumALUOps || in.Affine.Cmp >= NumCmpOps {
+		return c.checkEnums()
 	}
 	if !engineOK(a, in.Op, in.Engine) {
 		why := ""
@@ -372,20 +418,24 @@ func (c *instrChecker) check() *ValidationError {
 		return c.fail(ruleDMAQueue, "queue %d set on a %s instruction; only DMA instructions have queues", in.Queue, in.Engine)
 	}
 	use := slotUse(in.Op)
-	for k := range numSlots {
-		ap := in.slot(k)
-		switch {
-		case use[k] == slotRequired && !ap.Used():
-			return c.fail(ruleOperands, "%s needs a %s operand", in.Op, slotName(in.Op, k))
-		case use[k] == slotForbidden && *ap != (AP{}):
-			return c.fail(ruleOperands, "%s has no %s operand; the slot must be empty", in.Op, slotName(in.Op, k))
-		case !ap.Used() && *ap != (AP{}):
-			return c.fail(ruleOperands, "unused %s operand must be empty (memory none with other fields set)", slotName(in.Op, k))
-		}
-		if ap.Used() {
-			if e := c.checkAP(k, ap); e != nil {
-				return e
+	for k, ap := range [numSlots]*AP{&in.Dst, &in.Src[0], &in.Src[1], &in.Src[2], &in.Red} {
+		if ap.Mem == MemNone {
+			switch {
+			case use[k] == slotRequired:
+				return c.fail(ruleOperands, "%s needs a %s operand", in.Op, slotName(in.Op, k))
+			case *ap == (AP{}):
+			case use[k] == slotForbidden:
+				return c.fail(ruleOperands, "%s has no %s operand; the slot must be empty", in.Op, slotName(in.Op, k))
+			default:
+				return c.fail(ruleOperands, "unused %s operand must be empty (memory none with other fields set)", slotName(in.Op, k))
 			}
+			continue
+		}
+		if use[k] == slotForbidden {
+			return c.fail(ruleOperands, "%s has no %s operand; the slot must be empty", in.Op, slotName(in.Op, k))
+		}
+		if e := c.checkAP(k, ap); e != nil {
+			return e
 		}
 	}
 	if e := c.checkMemories(); e != nil {
@@ -449,66 +499,78 @@ const (
 )
 
 // checkAP checks one used operand on its own: dtype, free dimensions,
-// partitions and extents.
+// partitions and extents. k is the operand's slot (see Instr.slot), used
+// only to name it in an error.
 func (c *instrChecker) checkAP(k int, ap *AP) *ValidationError {
-	a, name := c.a, slotName(c.in.Op, k)
 	if ap.Mem > PSUM {
-		return c.fail(ruleOperands, "%s has unknown memory %d (allowed: hbm, sbuf, psum)", name, uint8(ap.Mem))
+		return c.fail(ruleOperands, "%s has unknown memory %d (allowed: hbm, sbuf, psum)", c.name(k), uint8(ap.Mem))
 	}
-	if ap.DType >= numDTypes || !a.Supports(ap.DType) {
-		return c.fail(ruleDTypeArch, "%s dtype %s is not supported on %s (allowed: %s)", name, ap.DType, a.Name, dtypeList(a))
+	if !c.supports(ap.DType) {
+		return c.fail(ruleDTypeArch, "%s dtype %s is not supported on %s (allowed: %s)", c.name(k), ap.DType, c.a.Name, dtypeList(c.a))
 	}
 	if ap.NFree < 1 || ap.NFree > MaxFreeDims {
-		return c.fail(ruleFreeDims, "%s has %d free dimensions; allowed 1..%d", name, ap.NFree, MaxFreeDims)
+		return c.fail(ruleFreeDims, "%s has %d free dimensions; allowed 1..%d", c.name(k), ap.NFree, MaxFreeDims)
 	}
 	for d := ap.NFree; d < MaxFreeDims; d++ {
 		if ap.Free[d] != (Dim{}) {
-			return c.fail(ruleFreeDims, "%s free dimension %d is set but the pattern has %d", name, d, ap.NFree)
+			return c.fail(ruleFreeDims, "%s free dimension %d is set but the pattern has %d", c.name(k), d, ap.NFree)
 		}
 	}
 	if ap.Mem == HBM {
-		return c.checkHBM(name, ap)
+		return c.checkHBM(k, ap)
 	}
 	if ap.Tensor != 0 {
-		return c.fail(ruleAPFields, "%s in %s names tensor %d; only HBM patterns name tensors", name, ap.Mem, ap.Tensor)
+		return c.fail(ruleAPFields, "%s in %s names tensor %d; only HBM patterns name tensors", c.name(k), ap.Mem, ap.Tensor)
 	}
 	if ap.PStride != 0 {
-		return c.fail(rulePartStride, "%s has partition stride %d; an access covers contiguous partitions", name, ap.PStride)
+		return c.fail(rulePartStride, "%s has partition stride %d; an access covers contiguous partitions", c.name(k), ap.PStride)
 	}
-	if ap.Parts < 1 || ap.Parts > a.Partitions {
-		return c.fail(rulePartCount, "%s covers %d partitions; allowed 1..%d", name, ap.Parts, a.Partitions)
+	parts, start, np := int(ap.Parts), int(ap.Start), c.a.Partitions
+	if parts < 1 || parts > np {
+		return c.fail(rulePartCount, "%s covers %d partitions; allowed 1..%d", c.name(k), parts, np)
 	}
-	if ap.Start < 0 || ap.Start > a.Partitions-ap.Parts {
-		return c.fail(rulePartRange, "%s partitions [%d:%d) exceed the %d partitions of %s", name, ap.Start, ap.Start+ap.Parts, a.Partitions, ap.Mem)
+	if start < 0 || start > np-parts {
+		return c.fail(rulePartRange, "%s partitions [%d:%d) exceed the %d partitions of %s", c.name(k), start, start+parts, np, ap.Mem)
 	}
-	if c.in.Engine != DMA && !startOK(ap.Start, ap.Parts) {
-		return c.fail(rulePartStart, "%s starts at partition %d with %d partitions; %s", name, ap.Start, ap.Parts, allowedStarts(ap.Parts))
+	if c.in.Engine != DMA && !startOK(start, parts) {
+		return c.fail(rulePartStart, "%s starts at partition %d with %d partitions; %s", c.name(k), start, parts, allowedStarts(parts))
 	}
+	// Counts and strides are 16-bit once checked, so the span's terms
+	// cannot overflow.
+	minOff, maxOff := 0, 0
 	for d := range ap.NFree {
 		f := ap.Free[d]
 		if f.Count < 1 || f.Count > maxFreeCount {
-			return c.fail(ruleFreeCount, "%s free dimension %d has count %d; allowed 1..%d", name, d, f.Count, maxFreeCount)
+			return c.fail(ruleFreeCount, "%s free dimension %d has count %d; allowed 1..%d", c.name(k), d, f.Count, maxFreeCount)
 		}
 		if f.Stride < minFreeStride || f.Stride > maxFreeStride {
-			return c.fail(ruleFreeStride, "%s free dimension %d has stride %d; allowed %d..%d (int16 elements)", name, d, f.Stride, minFreeStride, maxFreeStride)
+			return c.fail(ruleFreeStride, "%s free dimension %d has stride %d; allowed %d..%d (int16 elements)", c.name(k), d, f.Stride, minFreeStride, maxFreeStride)
+		}
+		if ext := int(f.Stride) * int(f.Count-1); ext < 0 {
+			minOff += ext
+		} else {
+			maxOff += ext
 		}
 	}
-	rule, capacity := ruleSBUFExtent, a.SBUFPartitionBytes
+	rule, capacity := ruleSBUFExtent, c.sbufCap
 	if ap.Mem == PSUM {
-		rule, capacity = rulePSUMExtent, a.PSUMPartitionBytes()
+		rule, capacity = rulePSUMExtent, c.psumCap
 	}
-	// Counts and strides are bounded above, so the span cannot overflow
-	// once the offset is within ±capacity·2^20.
+	// The span cannot overflow once the offset is within ±2^40.
 	const far = 1 << 40
 	lo, hi := ap.Offset, ap.Offset
 	if ap.Offset > -far && ap.Offset < far {
-		lo, hi = ap.Span()
+		sz := ap.DType.Size()
+		lo, hi = ap.Offset+minOff*sz, ap.Offset+(maxOff+1)*sz
 	}
 	if lo < 0 || hi > capacity || ap.Offset <= -far || ap.Offset >= far {
-		return c.fail(rule, "%s touches bytes [%d:%d) of each partition; %s has %d bytes per partition on %s", name, lo, hi, ap.Mem, capacity, a.Name)
+		return c.fail(rule, "%s touches bytes [%d:%d) of each partition; %s has %d bytes per partition on %s", c.name(k), lo, hi, ap.Mem, capacity, c.a.Name)
 	}
 	return nil
 }
+
+// name is operand slot k's name in messages.
+func (c *instrChecker) name(k int) string { return slotName(c.in.Op, k) }
 
 // startOK is the start-partition rule (HARDWARE.md A §1.4): P∈(64,128]
 // starts at 0; P∈(32,64] at 0 or 64; P∈(0,32] at 0, 32, 64 or 96.
@@ -532,19 +594,32 @@ func allowedStarts(parts int) string {
 	return "up to 32 partitions must start at 0, 32, 64 or 96"
 }
 
-func (c *instrChecker) checkHBM(name string, ap *AP) *ValidationError {
+// checkHBM checks an HBM operand. Its counts, strides and rows are not
+// bounded by the engines' 16-bit fields; they must not be Narrow's
+// saturation values, which stand for numbers an AP cannot hold.
+func (c *instrChecker) checkHBM(k int, ap *AP) *ValidationError {
 	if ap.Start != 0 {
-		return c.fail(ruleAPFields, "%s in hbm has start %d; HBM rows are addressed by offset and row stride, start must be 0", name, ap.Start)
+		return c.fail(ruleAPFields, "%s in hbm has start %d; HBM rows are addressed by offset and row stride, start must be 0", c.name(k), ap.Start)
 	}
-	if ap.Tensor < 0 || ap.Tensor >= len(c.p.Tensors) {
-		return c.fail(ruleHBMTensor, "%s names tensor %d; the program declares %d", name, ap.Tensor, len(c.p.Tensors))
+	if ap.Tensor < 0 || int(ap.Tensor) >= c.nTensors {
+		return c.fail(ruleHBMTensor, "%s names tensor %d; the program declares %d", c.name(k), ap.Tensor, c.nTensors)
 	}
 	if ap.Parts < 1 {
-		return c.fail(rulePartCount, "%s covers %d rows; want at least 1", name, ap.Parts)
+		return c.fail(rulePartCount, "%s covers %d rows; want at least 1", c.name(k), ap.Parts)
+	}
+	if ap.Parts == math.MaxInt32 {
+		return c.fail(rulePartCount, "%s covers %d rows; allowed 1..%d", c.name(k), ap.Parts, math.MaxInt32-1)
 	}
 	for d := range ap.NFree {
-		if f := ap.Free[d]; f.Count < 1 {
-			return c.fail(ruleFreeCount, "%s free dimension %d has count %d; want at least 1", name, d, f.Count)
+		f := ap.Free[d]
+		if f.Count < 1 {
+			return c.fail(ruleFreeCount, "%s free dimension %d has count %d; want at least 1", c.name(k), d, f.Count)
+		}
+		if f.Count == math.MaxInt32 {
+			return c.fail(ruleFreeCount, "%s free dimension %d has count %d; allowed 1..%d", c.name(k), d, f.Count, math.MaxInt32-1)
+		}
+		if f.Stride == math.MinInt32 || f.Stride == math.MaxInt32 {
+			return c.fail(ruleFreeStride, "%s free dimension %d has stride %d; allowed %d..%d", c.name(k), d, f.Stride, math.MinInt32+1, math.MaxInt32-1)
 		}
 	}
 	t := &c.p.Tensors[ap.Tensor]
@@ -552,9 +627,9 @@ func (c *instrChecker) checkHBM(name string, ap *AP) *ValidationError {
 	lo, hi, ok := hbmSpan(ap)
 	if !ok || lo < 0 || hi > n {
 		if !ok {
-			return c.fail(ruleHBMExtent, "%s reaches beyond ±2^60 elements of tensor %q (%d elements)", name, t.Name, n)
+			return c.fail(ruleHBMExtent, "%s reaches beyond ±2^60 elements of tensor %q (%d elements)", c.name(k), t.Name, n)
 		}
-		return c.fail(ruleHBMExtent, "%s touches elements [%d:%d) of tensor %q, which has %d", name, lo, hi, t.Name, n)
+		return c.fail(ruleHBMExtent, "%s touches elements [%d:%d) of tensor %q, which has %d", c.name(k), lo, hi, t.Name, n)
 	}
 	return nil
 }
@@ -589,13 +664,13 @@ func hbmSpan(ap *AP) (lo, hi int, ok bool) {
 		}
 	}
 	for d := range ap.NFree {
-		t, ok := term(ap.Free[d].Stride, ap.Free[d].Count)
+		t, ok := term(int(ap.Free[d].Stride), int(ap.Free[d].Count))
 		if !ok {
 			return 0, 0, false
 		}
 		add(t)
 	}
-	t, ok := term(ap.PStride, ap.Parts)
+	t, ok := term(ap.PStride, int(ap.Parts))
 	if !ok {
 		return 0, 0, false
 	}
@@ -620,19 +695,19 @@ func satMul(x, y int) int {
 // satFree is AP.FreeElems, saturating at satMax.
 func satFree(ap *AP) int {
 	n := 1
-	for d := range min(max(ap.NFree, 0), MaxFreeDims) {
-		n = satMul(n, ap.Free[d].Count)
+	for d := range min(ap.NFree, MaxFreeDims) {
+		n = satMul(n, int(ap.Free[d].Count))
 	}
 	return n
 }
 
 // satElems is AP.Elems, saturating at satMax.
-func satElems(ap *AP) int { return satMul(ap.Parts, satFree(ap)) }
+func satElems(ap *AP) int { return satMul(int(ap.Parts), satFree(ap)) }
 
 // checkMemories applies the engine–memory connectivity rules (HARDWARE.md
 // A §1.3) and the per-instruction free-size limits of §1.4.
 func (c *instrChecker) checkMemories() *ValidationError {
-	in, a := c.in, c.a
+	in, a := c.in, &c.a
 	switch in.Engine {
 	case DMA:
 		d, s := in.Dst.Mem, in.Src[0].Mem
@@ -678,12 +753,12 @@ func (c *instrChecker) checkMemories() *ValidationError {
 }
 
 func (c *instrChecker) checkMatmul() *ValidationError {
-	in, a := c.in, c.a
+	in, a := c.in, &c.a
 	st, mv, d := &in.Src[0], &in.Src[1], &in.Dst
 	if st.Parts != mv.Parts {
 		return c.fail(ruleMatmulParts, "stationary has %d partitions, moving %d; both are the contraction K", st.Parts, mv.Parts)
 	}
-	if st.Parts > a.MatmulMaxK {
+	if int(st.Parts) > a.MatmulMaxK {
 		return c.fail(ruleMatmulK, "contraction K=%d partitions exceeds %d on %s", st.Parts, a.MatmulMaxK, a.Name)
 	}
 	var m, n int
@@ -698,7 +773,7 @@ func (c *instrChecker) checkMatmul() *ValidationError {
 		case mv.NFree != 2 || mv.Free[0].Count != 2:
 			return c.fail(ruleMatmulDoubleRow, "double-row moving must be [K,2,N]; it has free dims %s", dimsString(mv))
 		}
-		m, n = st.Free[1].Count, mv.Free[1].Count
+		m, n = int(st.Free[1].Count), int(mv.Free[1].Count)
 	} else {
 		m, n = satFree(st), satFree(mv)
 	}
@@ -712,7 +787,7 @@ func (c *instrChecker) checkMatmul() *ValidationError {
 		}
 		return c.fail(ruleMatmulN, "moving free size %d exceeds %d (%s on %s)", n, a.MatmulMaxN, where, a.Name)
 	}
-	if d.Parts != m || satFree(d) != n {
+	if int(d.Parts) != m || satFree(d) != n {
 		return c.fail(ruleMatmulDstShape, "dst is [%d,%d]; stationary and moving make it [%d,%d]", d.Parts, satFree(d), m, n)
 	}
 	if (st.DType == FP32) != (mv.DType == FP32) {
@@ -741,12 +816,12 @@ func dimsString(ap *AP) string {
 }
 
 func (c *instrChecker) checkTranspose() *ValidationError {
-	a, src, d := c.a, &c.in.Src[0], &c.in.Dst
-	p, f := src.Parts, satFree(src)
+	a, src, d := &c.a, &c.in.Src[0], &c.in.Dst
+	p, f := int(src.Parts), satFree(src)
 	if p > a.MatmulMaxK || f > a.MatmulMaxM {
 		return c.fail(ruleTransposeSize, "src is [%d,%d]; nc_transpose on TensorE is at most [%d,%d]", p, f, a.MatmulMaxK, a.MatmulMaxM)
 	}
-	if d.Parts != f || satFree(d) != p {
+	if int(d.Parts) != f || satFree(d) != p {
 		return c.fail(ruleTransposeShape, "dst is [%d,%d]; the transpose of [%d,%d] is [%d,%d]", d.Parts, satFree(d), p, f, f, p)
 	}
 	return nil
@@ -816,12 +891,12 @@ func (c *instrChecker) checkReduce() *ValidationError {
 		return c.fail(ruleReduceOp, "reduce op %s; tensor_reduce reduces with add or max", in.ALU[0])
 	}
 	axes := int(in.Axes)
-	if axes < 1 || axes > src.NFree {
+	if axes < 1 || axes > int(src.NFree) {
 		return c.fail(ruleReduceAxes, "reduces %d axes of a source with %d free dims; allowed 1..%d (the partition dim is never reduced)", axes, src.NFree, src.NFree)
 	}
 	kept := 1
-	for k := range src.NFree - axes {
-		kept = satMul(kept, src.Free[k].Count)
+	for k := range int(src.NFree) - axes {
+		kept = satMul(kept, int(src.Free[k].Count))
 	}
 	if d.Parts != src.Parts || satFree(d) != kept {
 		return c.fail(ruleReduceShape, "dst is [%d,%d]; reducing the last %d axes of src [%d,%s] leaves [%d,%d]",

@@ -8,7 +8,7 @@ import (
 )
 
 func sbufAP(start, parts, off int, dt DType, dims ...Dim) AP {
-	return AP{Mem: SBUF, DType: dt, Start: start, Parts: parts, Offset: off}.WithDims(dims...)
+	return AP{Mem: SBUF, DType: dt, Start: int32(start), Parts: int32(parts), Offset: off}.WithDims(dims...)
 }
 
 func psumAP(start, parts, off int, dt DType, dims ...Dim) AP {
@@ -18,10 +18,10 @@ func psumAP(start, parts, off int, dt DType, dims ...Dim) AP {
 }
 
 func hbmAP(tensor, rows, pstride, off int, dt DType, dims ...Dim) AP {
-	return AP{Mem: HBM, DType: dt, Tensor: tensor, Parts: rows, PStride: pstride, Offset: off}.WithDims(dims...)
+	return AP{Mem: HBM, DType: dt, Tensor: int32(tensor), Parts: int32(rows), PStride: pstride, Offset: off}.WithDims(dims...)
 }
 
-func row(n int) Dim { return Dim{Stride: 1, Count: n} }
+func row(n int) Dim { return Dim{Stride: 1, Count: int32(n)} }
 
 // Instruction indices of validProgram.
 const (
@@ -328,7 +328,7 @@ func TestValidateRules(t *testing.T) {
 			iLoad, "hbm-extent", `src touches elements [102400:167936) of tensor "A", which has 131072`},
 		{"before tensor start", trn2, func(p *Program) { p.Instrs[iLoad].Src[0].PStride = -512 },
 			iLoad, "hbm-extent", `src touches elements [-65024:512) of tensor "A", which has 131072`},
-		{"overflowing HBM stride", trn2, func(p *Program) { p.Instrs[iLoad].Src[0].Free[0].Stride = 1 << 61 },
+		{"overflowing HBM row stride", trn2, func(p *Program) { p.Instrs[iLoad].Src[0].PStride = 1 << 61 },
 			iLoad, "hbm-extent", `src reaches beyond ±2^60 elements of tensor "A" (131072 elements)`},
 
 		{"vector reads HBM", trn2, func(p *Program) { p.Instrs[iTT].Src[1] = hbmAP(0, 128, 512, 0, BF16, row(512)) },

@@ -393,7 +393,7 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 		// Keys on partitions: key kb + c·128 + p is partition p of chunk c.
 		if nc := n / lanes; nc > 0 {
 			b.Load(vt.Cols(0, nc*s.d), hbmAP(t.v, s.vRow(bi, kh, kb)*s.d, lanes, s.d,
-				isa.Dim{Stride: lanes * s.d, Count: nc}, isa.Dim{Stride: 1, Count: s.d}))
+				isa.Dim{Stride: isa.Narrow(lanes * s.d), Count: isa.Narrow(nc)}, isa.Dim{Stride: 1, Count: isa.Narrow(s.d)}))
 		}
 		if r := n % lanes; r > 0 {
 			nc := n / lanes
@@ -435,7 +435,7 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 						nf := nq / tq
 						if nf > 0 {
 							b.Store(hbmAP(t.o, s.oRow(bi, h, qb0)*s.d, lanes, s.d,
-								isa.Dim{Stride: lanes * s.d, Count: nf}, isa.Dim{Stride: 1, Count: s.d}), stg.Cols(0, nf*s.d))
+								isa.Dim{Stride: isa.Narrow(lanes * s.d), Count: isa.Narrow(nf)}, isa.Dim{Stride: 1, Count: isa.Narrow(s.d)}), stg.Cols(0, nf*s.d))
 						}
 						if r := nq % tq; r > 0 {
 							b.Store(t.o.Tile(s.oRow(bi, h, qb0+nf*tq), 0, r, s.d), stg.Rows(0, r).Cols(nf*s.d, s.d))
@@ -803,7 +803,7 @@ func (c *carvedPool) tile(dt isa.DType, parts, free int) isa.AP {
 	if c.k%c.per == 0 {
 		c.cur = c.pool.Tile(isa.FP32, lanes, c.per*c.pieceSize/4)
 	}
-	t := view(c.cur.Rows(0, parts), (c.k%c.per)*c.pieceSize, isa.Dim{Stride: 1, Count: free})
+	t := view(c.cur.Rows(0, parts), (c.k%c.per)*c.pieceSize, isa.Dim{Stride: 1, Count: isa.Narrow(free)})
 	t.DType = dt
 	c.k++
 	return t

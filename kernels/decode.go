@@ -309,7 +309,7 @@ func decodeLoadKV(b *isa.Builder, s decodeShape, kT, v isa.HBMTensor, kpool, vpo
 	nc := n / lanes
 	if nc > 0 {
 		b.Load(vt.Cols(0, nc*s.d), hbmAP(v, s.vRow(bi, kh, kb)*s.d, lanes, s.d,
-			isa.Dim{Stride: lanes * s.d, Count: nc}, isa.Dim{Stride: 1, Count: s.d}))
+			isa.Dim{Stride: isa.Narrow(lanes * s.d), Count: isa.Narrow(nc)}, isa.Dim{Stride: 1, Count: isa.Narrow(s.d)}))
 	}
 	if r := n % lanes; r > 0 {
 		b.Load(vt.Rows(0, r).Cols(nc*s.d, s.d), v.Tile(s.vRow(bi, kh, kb+nc*lanes), 0, r, s.d))
@@ -440,7 +440,7 @@ func (it *decodeItem) run(stage int) {
 			// Partial: O, scale·max (= −nb), l in one row per query head.
 			b.TensorScalar(isa.GpSimd, sp.o.Col(s.d), it.nbNew, isa.ALUMul, isa.Imm(-1), isa.ALUBypass, isa.Imm(0))
 			for gi, gr := range sp.groups {
-				b.Store(hbmAP(it.part, (gr.row*s.splits+sp.sp)*(s.d+2), g, s.splits*(s.d+2), isa.Dim{Stride: 1, Count: s.d + 2}),
+				b.Store(hbmAP(it.part, (gr.row*s.splits+sp.sp)*(s.d+2), g, s.splits*(s.d+2), isa.Dim{Stride: 1, Count: isa.Narrow(s.d + 2)}),
 					sp.o.Rows(gi*sp.stride, g))
 			}
 			return
@@ -473,9 +473,9 @@ func decodeCombine(b *isa.Builder, s decodeShape, part, o isa.HBMTensor) {
 	for r0 := 0; r0 < rows; r0 += lanes {
 		nr := min(lanes, rows-r0)
 		pt := ppool.Tile(isa.FP32, nr, s.splits*w)
-		b.Load(pt, hbmAP(part, r0*s.splits*w, nr, s.splits*w, isa.Dim{Stride: 1, Count: s.splits * w}))
-		mv := view(pt, s.d*4, isa.Dim{Stride: w, Count: s.splits})
-		lv := view(pt, (s.d+1)*4, isa.Dim{Stride: w, Count: s.splits})
+		b.Load(pt, hbmAP(part, r0*s.splits*w, nr, s.splits*w, isa.Dim{Stride: 1, Count: isa.Narrow(s.splits * w)}))
+		mv := view(pt, s.d*4, isa.Dim{Stride: isa.Narrow(w), Count: isa.Narrow(s.splits)})
+		lv := view(pt, (s.d+1)*4, isa.Dim{Stride: isa.Narrow(w), Count: isa.Narrow(s.splits)})
 		negM := cpool.Tile(isa.FP32, nr, 1)
 		b.TensorReduce(negM, mv, isa.ALUMax, 1, true)
 		wt := wpool.Tile(isa.FP32, nr, 2*s.splits) // [0,splits): w, [splits, 2·splits): w·l
@@ -485,10 +485,10 @@ func decodeCombine(b *isa.Builder, s decodeShape, part, o isa.HBMTensor) {
 		b.TensorReduce(L, wt.Cols(s.splits, s.splits), isa.ALUAdd, 1, false)
 		tw := tpool.Tile(isa.FP32, nr, s.splits, s.d)
 		b.TensorTensor(tw,
-			view(pt, 0, isa.Dim{Stride: w, Count: s.splits}, isa.Dim{Stride: 1, Count: s.d}),
-			view(wt, 0, isa.Dim{Stride: 1, Count: s.splits}, isa.Dim{Stride: 0, Count: s.d}), isa.ALUMul)
+			view(pt, 0, isa.Dim{Stride: isa.Narrow(w), Count: isa.Narrow(s.splits)}, isa.Dim{Stride: 1, Count: isa.Narrow(s.d)}),
+			view(wt, 0, isa.Dim{Stride: 1, Count: isa.Narrow(s.splits)}, isa.Dim{Stride: 0, Count: isa.Narrow(s.d)}), isa.ALUMul)
 		acc := apool.Tile(isa.FP32, nr, s.d)
-		b.TensorReduce(acc, view(tw, 0, isa.Dim{Stride: 1, Count: s.d}, isa.Dim{Stride: s.d, Count: s.splits}), isa.ALUAdd, 1, false)
+		b.TensorReduce(acc, view(tw, 0, isa.Dim{Stride: 1, Count: isa.Narrow(s.d)}, isa.Dim{Stride: isa.Narrow(s.d), Count: isa.Narrow(s.splits)}), isa.ALUAdd, 1, false)
 		rL := cpool.Tile(isa.FP32, nr, 1)
 		b.TensorScalar(isa.Vector, rL, L, isa.ALUPow, isa.Imm(-1), isa.ALUBypass, isa.Imm(0))
 		ot := outpool.Tile(s.out, nr, s.d)

@@ -50,7 +50,7 @@ const fp32u = 1.0 / (1 << 24)
 // hbmAP returns an access pattern over tensor t: parts rows, row r starting
 // at element off + r·pstride, each row walking dims.
 func hbmAP(t isa.HBMTensor, off, parts, pstride int, dims ...isa.Dim) isa.AP {
-	a := isa.AP{Mem: isa.HBM, DType: t.Decl.DType, Tensor: t.Index, Offset: off, Parts: parts, PStride: pstride}
+	a := isa.AP{Mem: isa.HBM, DType: t.Decl.DType, Tensor: isa.Narrow(t.Index), Offset: off, Parts: isa.Narrow(parts), PStride: pstride}
 	return a.WithDims(dims...)
 }
 
@@ -128,12 +128,12 @@ func elementwiseKernel(name string, ins []string, body func(b *isa.Builder, dst 
 			var srcs []isa.AP
 			for i, t := range hin {
 				s := pools[i].Tile(dt, c.parts, c.f)
-				b.Load(s, hbmAP(t, c.off, c.parts, c.f, isa.Dim{Stride: 1, Count: c.f}))
+				b.Load(s, hbmAP(t, c.off, c.parts, c.f, isa.Dim{Stride: 1, Count: isa.Narrow(c.f)}))
 				srcs = append(srcs, s)
 			}
 			d := opool.Tile(dt, c.parts, c.f)
 			body(b, d, srcs, func(tdt isa.DType) isa.AP { return tpool.Tile(tdt, c.parts, c.f) })
-			b.Store(hbmAP(out, c.off, c.parts, c.f, isa.Dim{Stride: 1, Count: c.f}), d)
+			b.Store(hbmAP(out, c.off, c.parts, c.f, isa.Dim{Stride: 1, Count: isa.Narrow(c.f)}), d)
 		}
 		return b.Program()
 	}

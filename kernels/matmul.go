@@ -173,7 +173,7 @@ func (s *mmPlan) loadBlock(tiles []isa.AP, pool *isa.Pool, t isa.HBMTensor, bi i
 			src := t.Tile(bi*s.K+ch.k0, col0+c, ch.parts(), pw)
 			if ch.double {
 				// Partition p, row r holds K row k0 + r·128 + p.
-				src = src.WithDims(isa.Dim{Stride: ch.parts() * t.Cols(), Count: 2}, isa.Dim{Stride: 1, Count: pw})
+				src = src.WithDims(isa.Dim{Stride: isa.Narrow(ch.parts() * t.Cols()), Count: 2}, isa.Dim{Stride: 1, Count: isa.Narrow(pw)})
 			}
 			s.b.Load(cols(tiles[j], c, pw), src)
 		}
@@ -184,8 +184,8 @@ func (s *mmPlan) loadBlock(tiles []isa.AP, pool *isa.Pool, t isa.HBMTensor, bi i
 // the column dimension (a [P,W] tile or a double-row [P,2,W] tile).
 func cols(a isa.AP, c, w int) isa.AP {
 	last := a.NFree - 1
-	a.Offset += c * a.Free[last].Stride * a.DType.Size()
-	a.Free[last].Count = w
+	a.Offset += c * int(a.Free[last].Stride) * a.DType.Size()
+	a.Free[last].Count = isa.Narrow(w)
 	return a
 }
 

@@ -176,11 +176,11 @@ func normNeuron(arch isa.Arch, p Params, layer bool) (*isa.Program, error) {
 		return nil, fmt.Errorf("%s: hidden=%d in %s does not fit one row per lane in SBUF: %w", name, H, dt, err)
 	}
 	wt := wpool.Tile(dt, lanes, H)
-	b.Load(wt, hbmAP(w, 0, lanes, 0, isa.Dim{Stride: 1, Count: H}))
+	b.Load(wt, hbmAP(w, 0, lanes, 0, isa.Dim{Stride: 1, Count: isa.Narrow(H)}))
 	var bt isa.AP
 	if layer {
 		bt = bpool.Tile(dt, lanes, H)
-		b.Load(bt, hbmAP(beta, 0, lanes, 0, isa.Dim{Stride: 1, Count: H}))
+		b.Load(bt, hbmAP(beta, 0, lanes, 0, isa.Dim{Stride: 1, Count: isa.Narrow(H)}))
 	}
 	// ε as an activation bias: an immediate on v3+, a [P,1] tile on v2
 	// (HARDWARE.md A §2.2 activation bias).

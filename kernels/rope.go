@@ -93,7 +93,7 @@ func ropeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 		for h0 := 0; h0 < Hh; h0 += hg {
 			nh := min(hg, Hh-h0)
 			xt := xpool.Tile(dt, rows, nh*d)
-			b.Load(xt, hbmAP(x, r0*Hh*d+h0*d, rows, Hh*d, isa.Dim{Stride: 1, Count: nh * d}))
+			b.Load(xt, hbmAP(x, r0*Hh*d+h0*d, rows, Hh*d, isa.Dim{Stride: 1, Count: isa.Narrow(nh * d)}))
 			ot := opool.Tile(dt, rows, nh*d)
 			// [rows, nh, d/2] views of the halves and of cos/sin
 			// broadcast over heads.
@@ -102,9 +102,11 @@ func ropeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 				if second {
 					off = h2 * a.DType.Size()
 				}
-				return view(a, off, isa.Dim{Stride: d, Count: nh}, isa.Dim{Stride: 1, Count: h2})
+				return view(a, off, isa.Dim{Stride: isa.Narrow(d), Count: isa.Narrow(nh)}, isa.Dim{Stride: 1, Count: isa.Narrow(h2)})
 			}
-			bc := func(a isa.AP) isa.AP { return view(a, 0, isa.Dim{Stride: 0, Count: nh}, isa.Dim{Stride: 1, Count: h2}) }
+			bc := func(a isa.AP) isa.AP {
+				return view(a, 0, isa.Dim{Stride: 0, Count: isa.Narrow(nh)}, isa.Dim{Stride: 1, Count: isa.Narrow(h2)})
+			}
 			x1, x2 := half(xt, false), half(xt, true)
 			c, s := bc(ct), bc(st)
 			t1 := tpool.Tile(dt, rows, nh, h2)
@@ -117,7 +119,7 @@ func ropeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 			b.TensorTensor(t3, x2, c, isa.ALUMul)
 			b.TensorTensor(t4, x1, s, isa.ALUMul)
 			b.TensorTensor(half(ot, true), t3, t4, isa.ALUAdd)
-			b.Store(hbmAP(out, r0*Hh*d+h0*d, rows, Hh*d, isa.Dim{Stride: 1, Count: nh * d}), ot)
+			b.Store(hbmAP(out, r0*Hh*d+h0*d, rows, Hh*d, isa.Dim{Stride: 1, Count: isa.Narrow(nh * d)}), ot)
 		}
 	}
 	return b.Program()

@@ -29,7 +29,7 @@ func wideStride(a *isa.AP, limit int) bool {
 		return false
 	}
 	d := a.Free[a.NFree-1]
-	s := d.Stride
+	s := int(d.Stride)
 	if s < 0 {
 		s = -s
 	}
@@ -158,7 +158,7 @@ func (c *Config) engineCycles(in *isa.Instr) float64 {
 // part of the contraction.
 func matmulShape(in *isa.Instr) (k, m, n int) {
 	st, mv := &in.Src[0], &in.Src[1]
-	k, m, n = st.Parts, st.FreeElems(), mv.FreeElems()
+	k, m, n = int(st.Parts), st.FreeElems(), mv.FreeElems()
 	if in.DoubleRow {
 		k, m, n = 2*k, m/2, n/2
 	}

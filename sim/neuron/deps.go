@@ -100,7 +100,7 @@ func runs(a *isa.AP) (bases [maxRuns]int64, n int, lo, hi int64) {
 		return bases, 1, 0, int64(a.Free[0].Count)
 	}
 	// Innermost dimensions forming one contiguous run.
-	d := a.NFree - 1
+	d := int(a.NFree) - 1
 	run := int64(1)
 	for ; d >= 0; d-- {
 		f := a.Free[d]
@@ -124,7 +124,7 @@ func runs(a *isa.AP) (bases [maxRuns]int64, n int, lo, hi int64) {
 				continue
 			}
 			m := n
-			for k := 1; k < f.Count; k++ {
+			for k := 1; k < int(f.Count); k++ {
 				for j := 0; j < m; j++ {
 					bases[n] = bases[j] + int64(k)*int64(f.Stride)
 					n++
@@ -133,7 +133,7 @@ func runs(a *isa.AP) (bases [maxRuns]int64, n int, lo, hi int64) {
 		}
 		return bases, n, 0, run
 	}
-	for i := 0; i < a.NFree; i++ {
+	for i := 0; i < int(a.NFree); i++ {
 		f := a.Free[i]
 		ext := int64(f.Stride) * int64(f.Count-1)
 		if ext < 0 {
@@ -152,7 +152,7 @@ func (t *tracker) regions(a *isa.AP, out []region) []region {
 	if !a.Used() {
 		return out
 	}
-	for i := 0; i < a.NFree; i++ {
+	for i := 0; i < int(a.NFree); i++ {
 		if a.Free[i].Count <= 0 {
 			return out
 		}
@@ -167,10 +167,10 @@ func (t *tracker) regions(a *isa.AP, out []region) []region {
 		}
 		off := int64(a.Offset)
 		for k := 0; k < n; k++ {
-			out = append(out, mkRegion(sp, int64(a.Start), int64(a.Start+a.Parts), off+(bases[k]+lo)*sz, off+(bases[k]+hi)*sz))
+			out = append(out, mkRegion(sp, int64(a.Start), int64(a.Start)+int64(a.Parts), off+(bases[k]+lo)*sz, off+(bases[k]+hi)*sz))
 		}
 	case isa.HBM:
-		if a.Tensor < 0 || a.Tensor >= len(t.tracked) || !t.tracked[a.Tensor] {
+		if a.Tensor < 0 || int(a.Tensor) >= len(t.tracked) || !t.tracked[a.Tensor] {
 			return out
 		}
 		for k := 0; k < n; k++ {

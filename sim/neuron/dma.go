@@ -88,19 +88,20 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64, o *operands) (issue,
 	}
 	rowBytes := float64(side.FreeElems() * side.DType.Size())
 	var counts [maxDMAEngines]int
-	even := side.Mem == isa.SBUF && side.Start == 0 && side.Parts == E*ppe
+	start, parts := int(side.Start), int(side.Parts)
+	even := side.Mem == isa.SBUF && start == 0 && parts == E*ppe
 	if even {
 		counts[0] = ppe
 	} else {
 		e0, e1 := 0, E-1
 		if side.Mem == isa.SBUF {
-			e0, e1 = side.Start/ppe, min((side.Start+side.Parts-1)/ppe, E-1)
+			e0, e1 = start/ppe, min((start+parts-1)/ppe, E-1)
 			for e := e0; e <= e1; e++ {
-				counts[e] = min(side.Start+side.Parts, (e+1)*ppe) - max(side.Start, e*ppe)
+				counts[e] = min(start+parts, (e+1)*ppe) - max(start, e*ppe)
 			}
 		} else {
 			// HBM to HBM: rows spread evenly.
-			rows := max(side.Parts, 1)
+			rows := max(parts, 1)
 			for e := 0; e < E; e++ {
 				counts[e] = rows / E
 				if e < rows%E {

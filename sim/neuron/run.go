@@ -135,7 +135,7 @@ const memoSlots = 512
 
 func memoSlot(a *isa.AP) int {
 	h := uint64(a.Offset)*0x9E3779B97F4A7C15 ^ uint64(a.Start)<<17 ^ uint64(a.Parts)<<29 ^ uint64(a.Tensor)<<41 ^ uint64(a.Mem)<<53
-	for i := 0; i < a.NFree; i++ {
+	for i := 0; i < int(a.NFree); i++ {
 		h = h*0xBF58476D1CE4E5B9 ^ uint64(a.Free[i].Count)
 	}
 	return int(h>>32) & (memoSlots - 1)
@@ -148,7 +148,7 @@ func (r *runner) addOperand(o *operands, a *isa.AP, write bool) (int64, error) {
 	if !a.Used() {
 		return 0, nil
 	}
-	if a.Mem == isa.HBM && a.Tensor >= 0 && a.Tensor < len(r.p.Tensors) {
+	if a.Mem == isa.HBM && a.Tensor >= 0 && int(a.Tensor) < len(r.p.Tensors) {
 		t := a.Tensor
 		if write {
 			// Tensors are tracked by region from their first write on
@@ -158,7 +158,7 @@ func (r *runner) addOperand(o *operands, a *isa.AP, write bool) (int64, error) {
 			o.extra.raise(r.tr.coarse[t].t, r.tr.coarse[t].lane)
 		} else if !r.tr.tracked[t] {
 			n := int64(max(a.Parts, 1)) * int64(a.DType.Size())
-			for i := 0; i < a.NFree; i++ {
+			for i := 0; i < int(a.NFree); i++ {
 				n *= int64(a.Free[i].Count)
 			}
 			r.traffic[sim.LevelHBM].Read += n
@@ -186,15 +186,15 @@ func (r *runner) fillMemo(m *apMemo, a *isa.AP) error {
 	var l sim.Level
 	switch a.Mem {
 	case isa.SBUF, isa.PSUM:
-		if a.Start < 0 || a.Parts < 1 || a.Start+a.Parts > r.parts {
-			return fmt.Errorf("%s partitions [%d, %d) outside 0..%d", a.Mem, a.Start, a.Start+a.Parts, r.parts)
+		if a.Start < 0 || a.Parts < 1 || int(a.Start)+int(a.Parts) > r.parts {
+			return fmt.Errorf("%s partitions [%d, %d) outside 0..%d", a.Mem, a.Start, int(a.Start)+int(a.Parts), r.parts)
 		}
 		l = sim.LevelSBUF
 		if a.Mem == isa.PSUM {
 			l = sim.LevelPSUM
 		}
 	case isa.HBM:
-		if a.Tensor < 0 || a.Tensor >= len(r.p.Tensors) {
+		if a.Tensor < 0 || int(a.Tensor) >= len(r.p.Tensors) {
 			return fmt.Errorf("HBM operand names tensor %d; the program declares %d", a.Tensor, len(r.p.Tensors))
 		}
 		l = sim.LevelHBM
@@ -202,7 +202,7 @@ func (r *runner) fillMemo(m *apMemo, a *isa.AP) error {
 		return fmt.Errorf("operand in unknown memory %d", a.Mem)
 	}
 	n := int64(max(a.Parts, 1)) * int64(a.DType.Size())
-	for i := 0; i < a.NFree; i++ {
+	for i := 0; i < int(a.NFree); i++ {
 		n *= int64(a.Free[i].Count)
 	}
 	var regs [maxRuns]region
@@ -221,7 +221,7 @@ func sameAP(a, b *isa.AP) bool {
 		a.Mem != b.Mem || a.DType != b.DType || a.Tensor != b.Tensor || a.PStride != b.PStride {
 		return false
 	}
-	for i := 0; i < a.NFree; i++ {
+	for i := 0; i < int(a.NFree); i++ {
 		if a.Free[i] != b.Free[i] {
 			return false
 		}
@@ -477,7 +477,7 @@ func (r *runner) tensor(in *isa.Instr, stat []int32, statDep, d dep) (start, end
 	} else {
 		// A §3.1 nc_transpose: max(P, min(64, F)) cycles back-to-back; the
 		// identity it multiplies by replaces the loaded stationary.
-		p, f := in.Src[0].Parts, in.Src[0].FreeElems()
+		p, f := int(in.Src[0].Parts), in.Src[0].FreeElems()
 		passes := 1.0
 		if in.Src[0].DType == isa.FP32 {
 			passes = float64(c.FP32TransposePasses)

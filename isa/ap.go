@@ -73,6 +73,17 @@ func Narrow(v int) int32 {
 	return int32(min(max(v, math.MinInt32), math.MaxInt32))
 }
 
+// zero reports whether a == AP{}, field by field without branches (the
+// compiler's comparison of a struct with padding is a call).
+func (a *AP) zero() bool {
+	x := uint64(a.Mem) | uint64(a.DType) | uint64(a.NFree) | uint64(uint32(a.Tensor)) |
+		uint64(a.Offset) | uint64(uint32(a.Start)) | uint64(uint32(a.Parts)) | uint64(a.PStride)
+	for _, d := range a.Free {
+		x |= uint64(uint32(d.Stride)) | uint64(uint32(d.Count))
+	}
+	return x == 0
+}
+
 // FreeElems returns the number of elements per partition.
 func (a AP) FreeElems() int {
 	n := 1

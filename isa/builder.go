@@ -44,7 +44,8 @@ func (b *Builder) Fail(err error) {
 // Len returns the number of instructions appended so far.
 func (b *Builder) Len() int { return len(b.prog.Instrs) }
 
-// Program validates and returns the program built so far.
+// Program validates and returns the program built so far, marked as
+// validated for the builder's architecture (see Program.ValidatedFor).
 func (b *Builder) Program() (*Program, error) {
 	if b.err != nil {
 		return nil, b.err
@@ -53,6 +54,7 @@ func (b *Builder) Program() (*Program, error) {
 	if err := p.Validate(b.arch); err != nil {
 		return nil, err
 	}
+	p.valid = stampOf(&p, b.arch)
 	return &p, nil
 }
 

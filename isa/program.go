@@ -1,6 +1,7 @@
 package isa
 
 import (
+	"reflect"
 	"runtime"
 	"strconv"
 )
@@ -68,6 +69,51 @@ type Program struct {
 	Tensors []TensorDecl
 	Instrs  []Instr
 	Sites   []Site
+
+	// valid is set by Builder.Program once the program passed Validate;
+	// see ValidatedFor.
+	valid *validStamp
+}
+
+// validStamp is what Builder.Program validated: the architecture and the
+// lists, by backing array and length.
+type validStamp struct {
+	arch              Arch
+	instrs            *Instr
+	tensors           *TensorDecl
+	nInstrs, nTensors int
+	nSites            int
+}
+
+func stampOf(p *Program, a Arch) *validStamp {
+	s := &validStamp{arch: a, nInstrs: len(p.Instrs), nTensors: len(p.Tensors), nSites: len(p.Sites)}
+	if len(p.Instrs) > 0 {
+		s.instrs = &p.Instrs[0]
+	}
+	if len(p.Tensors) > 0 {
+		s.tensors = &p.Tensors[0]
+	}
+	return s
+}
+
+// ValidatedFor reports whether p came from Builder.Program for
+// architecture a, which validated it, and its instruction, tensor and site
+// lists are still the ones validated (same backing arrays and lengths).
+// Timing models use it to skip validating a program twice.
+//
+// Editing an instruction or a tensor declaration in place is not detected:
+// code that changes a built program must validate it again (Validate), or
+// copy its lists, which also clears the mark. Programs built by hand or
+// parsed from assembly are never marked.
+func (p *Program) ValidatedFor(a Arch) bool {
+	s := p.valid
+	if s == nil || s.nInstrs != len(p.Instrs) || s.nTensors != len(p.Tensors) || s.nSites != len(p.Sites) {
+		return false
+	}
+	if len(p.Instrs) > 0 && s.instrs != &p.Instrs[0] || len(p.Tensors) > 0 && s.tensors != &p.Tensors[0] {
+		return false
+	}
+	return reflect.DeepEqual(s.arch, a)
 }
 
 // Resolve fills Func, File and Line of every site recorded by PC. It is

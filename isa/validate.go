@@ -3,6 +3,7 @@ package isa
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"path"
 	"strconv"
 	"strings"
@@ -423,7 +424,7 @@ func (c *instrChecker) check() *ValidationError {
 			switch {
 			case use[k] == slotRequired:
 				return c.fail(ruleOperands, "%s needs a %s operand", in.Op, slotName(in.Op, k))
-			case *ap == (AP{}):
+			case ap.zero():
 			case use[k] == slotForbidden:
 				return c.fail(ruleOperands, "%s has no %s operand; the slot must be empty", in.Op, slotName(in.Op, k))
 			default:
@@ -639,42 +640,40 @@ func (c *instrChecker) checkHBM(k int, ap *AP) *ValidationError {
 // ok is false when a term exceeds 2^60 in magnitude.
 func hbmSpan(ap *AP) (lo, hi int, ok bool) {
 	const lim = 1 << 60
-	term := func(stride, count int) (int, bool) {
-		if count <= 1 || stride == 0 {
-			return 0, true
-		}
-		mag := stride
-		if mag < 0 {
-			mag = -mag
-		}
-		if stride < -lim || stride > lim || count-1 > lim/mag {
-			return 0, false
-		}
-		return stride * (count - 1), true
-	}
 	if ap.Offset < -lim || ap.Offset > lim {
 		return 0, 0, false
 	}
 	minOff, maxOff := 0, 0
-	add := func(t int) {
+	for d := range ap.NFree {
+		f := ap.Free[d]
+		if f.Count <= 1 {
+			continue
+		}
+		// 32-bit stride and count: the product fits in 64 bits.
+		t := int(f.Stride) * int(f.Count-1)
+		if t < -lim || t > lim {
+			return 0, 0, false
+		}
 		if t < 0 {
 			minOff += t
 		} else {
 			maxOff += t
 		}
 	}
-	for d := range ap.NFree {
-		t, ok := term(int(ap.Free[d].Stride), int(ap.Free[d].Count))
-		if !ok {
+	if ps, n := ap.PStride, int(ap.Parts)-1; n > 0 && ps != 0 {
+		mag := ps
+		if mag < 0 {
+			mag = -mag
+		}
+		if ps < -lim || ps > lim || n > lim/mag {
 			return 0, 0, false
 		}
-		add(t)
+		if t := ps * n; t < 0 {
+			minOff += t
+		} else {
+			maxOff += t
+		}
 	}
-	t, ok := term(ap.PStride, int(ap.Parts))
-	if !ok {
-		return 0, 0, false
-	}
-	add(t)
 	return ap.Offset + minOff, ap.Offset + maxOff + 1, true
 }
 
@@ -686,10 +685,11 @@ func satMul(x, y int) int {
 	if x <= 0 || y <= 0 {
 		return 0
 	}
-	if x > satMax/y {
+	hi, lo := bits.Mul64(uint64(x), uint64(y))
+	if hi != 0 || lo > satMax {
 		return satMax
 	}
-	return x * y
+	return int(lo)
 }
 
 // satFree is AP.FreeElems, saturating at satMax.

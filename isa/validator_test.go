@@ -126,3 +126,47 @@ func TestValidatorTensorError(t *testing.T) {
 		t.Fatalf("Validator = %v, want rule %q on a tensor", err, ruleTensorName)
 	}
 }
+
+func TestValidatedFor(t *testing.T) {
+	build := func() *Program {
+		b := NewBuilder(Trn2(), "mark")
+		x := b.Input("x", BF16, 128, 64)
+		y := b.Output("y", BF16, 128, 64)
+		tile := b.SBUFPool("sb", 1, 128).Tile(BF16, 128, 64)
+		b.Load(tile, x.Tile(0, 0, 128, 64))
+		b.Store(y.Tile(0, 0, 128, 64), tile)
+		p, err := b.Program()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(p *Program) *Program
+		arch Arch
+		want bool
+	}{
+		{"as built", func(p *Program) *Program { return p }, Trn2(), true},
+		{"copy of the struct", func(p *Program) *Program { q := *p; return &q }, Trn2(), true},
+		{"other generation", func(p *Program) *Program { return p }, Trn3(), false},
+		{"changed arch", func(p *Program) *Program { return p }, func() Arch { a := Trn2(); a.SBUFPartitionBytes = 1024; return a }(), false},
+		{"instruction appended", func(p *Program) *Program { p.Instrs = append(p.Instrs, p.Instrs[0]); return p }, Trn2(), false},
+		{"instruction dropped", func(p *Program) *Program { p.Instrs = p.Instrs[:1]; return p }, Trn2(), false},
+		{"instructions copied", func(p *Program) *Program { p.Instrs = append([]Instr(nil), p.Instrs...); return p }, Trn2(), false},
+		{"tensor added", func(p *Program) *Program {
+			p.Tensors = append(p.Tensors, TensorDecl{Name: "z", DType: BF16, Shape: []int{1}})
+			return p
+		}, Trn2(), false},
+		{"site dropped", func(p *Program) *Program { p.Sites = p.Sites[:0]; return p }, Trn2(), false},
+		{"hand-built", func(p *Program) *Program {
+			return &Program{Name: p.Name, Tensors: p.Tensors, Instrs: p.Instrs, Sites: p.Sites}
+		}, Trn2(), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.edit(build()).ValidatedFor(tc.arch); got != tc.want {
+				t.Errorf("ValidatedFor = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -61,9 +61,12 @@ type runner struct {
 }
 
 // Run replays p on one NeuronCore configured by cfg and returns its
-// timing. The program is first checked against the generation's
-// architecture: a program that breaks the layout or capacity rules is an
-// error, never a number. Run allocates no tensor data.
+// timing. A program that breaks the generation's layout or capacity rules
+// is an error, never a number: Run returns the error
+// isa.Program.Validate would. It checks each instruction just before it
+// times it, so a long program streams through the cache once, and checks
+// nothing when isa.Builder.Program has already validated p for the same
+// architecture (isa.Program.ValidatedFor). Run allocates no tensor data.
 func Run(p *isa.Program, cfg Config) (*sim.Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -71,13 +74,27 @@ func Run(p *isa.Program, cfg Config) (*sim.Report, error) {
 	if p == nil {
 		return nil, fmt.Errorf("neuron.Run: nil program")
 	}
-	if err := p.Validate(cfg.Arch()); err != nil {
+	arch := cfg.Arch()
+	if p.ValidatedFor(arch) {
+		return replay(p, cfg)
+	}
+	v, err := p.Validator(arch)
+	if err != nil {
 		return nil, err
 	}
-	return replay(p, cfg)
+	r := newRunner(p, cfg)
+	for i := range p.Instrs {
+		if err := v.Check(i); err != nil {
+			return nil, err
+		}
+		if err := r.step(i); err != nil {
+			return nil, err
+		}
+	}
+	return r.report(), nil
 }
 
-// replay times a program Run has validated.
+// replay times a program already validated for cfg's architecture.
 func replay(p *isa.Program, cfg Config) (*sim.Report, error) {
 	r := newRunner(p, cfg)
 	for i := range p.Instrs {

@@ -76,7 +76,8 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64, o *operands) (issue,
 				best, bs = k, s
 			}
 		}
-		t = d.dge[best].reserve(t, c.DGENs) + c.DGENs
+		d.dge[best].book(bs, c.DGENs)
+		t = bs + c.DGENs
 	}
 	t += c.DMAStartLatencyNs
 

@@ -57,7 +57,7 @@ type runner struct {
 	lanes     []string
 	waitNames []string
 	spans     []sim.Span
-	memo      [memoSlots]apMemo
+	memo      [memoSets]memoSet
 }
 
 // Run replays p on one NeuronCore configured by cfg and returns its
@@ -122,7 +122,7 @@ func newRunner(p *isa.Program, c Config) *runner {
 	}
 	r.spans = make([]sim.Span, len(p.Instrs))
 	for i := range r.memo {
-		r.memo[i].n = -1
+		r.memo[i].way[0].n, r.memo[i].way[1].n = -1, -1
 	}
 	return r
 }
@@ -148,14 +148,42 @@ type apMemo struct {
 	bytes int64
 }
 
-const memoSlots = 512
+// memoSet is one set of the two-way memo: kernels rotate a few tiles, and
+// two of them landing in one slot would otherwise evict each other on
+// every use.
+type memoSet struct {
+	way [2]apMemo
+	mru uint8 // the way used last; a miss replaces the other
+}
 
-func memoSlot(a *isa.AP) int {
-	h := uint64(a.Offset)*0x9E3779B97F4A7C15 ^ uint64(a.Start)<<17 ^ uint64(a.Parts)<<29 ^ uint64(a.Tensor)<<41 ^ uint64(a.Mem)<<53
-	for i := 0; i < int(a.NFree); i++ {
-		h = h*0xBF58476D1CE4E5B9 ^ uint64(a.Free[i].Count)
+const memoSets = 256
+
+func memoSetOf(a *isa.AP) int {
+	h := uint64(a.Offset) ^ uint64(uint32(a.Start))<<32 ^ uint64(uint32(a.Parts))<<40 ^
+		uint64(uint32(a.Tensor))<<48 ^ uint64(a.Mem)<<60
+	for i := range a.NFree {
+		h = (h ^ uint64(uint32(a.Free[i].Count)) ^ uint64(uint32(a.Free[i].Stride))<<32) * 0x9E3779B97F4A7C15
 	}
-	return int(h>>32) & (memoSlots - 1)
+	h *= 0xBF58476D1CE4E5B9
+	return int(h>>40) & (memoSets - 1)
+}
+
+// memoOf returns the memo entry of a, filling it on a miss.
+func (r *runner) memoOf(a *isa.AP) (*apMemo, error) {
+	set := &r.memo[memoSetOf(a)]
+	for w := range set.way {
+		if m := &set.way[w]; m.n >= 0 && sameAP(&m.ap, a) {
+			set.mru = uint8(w)
+			return m, nil
+		}
+	}
+	set.mru ^= 1
+	m := &set.way[set.mru]
+	if err := r.fillMemo(m, a); err != nil {
+		m.n = -1
+		return nil, err
+	}
+	return m, nil
 }
 
 // addOperand checks a used operand, counts its traffic and records the
@@ -183,11 +211,9 @@ func (r *runner) addOperand(o *operands, a *isa.AP, write bool) (int64, error) {
 			return n, nil
 		}
 	}
-	m := &r.memo[memoSlot(a)]
-	if m.n < 0 || !sameAP(&m.ap, a) {
-		if err := r.fillMemo(m, a); err != nil {
-			return 0, err
-		}
+	m, err := r.memoOf(a)
+	if err != nil {
+		return 0, err
 	}
 	if write {
 		r.traffic[m.level].Write += m.bytes
@@ -253,7 +279,11 @@ func (r *runner) step(i int) error {
 	case in.Engine < isa.DMA:
 		lane = int8(in.Engine)
 	case in.Engine == isa.DMA:
-		lane = laneDMA0 + int8(int(in.Queue)%r.c.DMAQueues)
+		q := int(in.Queue)
+		if q >= r.c.DMAQueues {
+			q %= r.c.DMAQueues
+		}
+		lane = laneDMA0 + int8(q)
 	default:
 		return fmt.Errorf("instruction %d (%s): unknown engine %d", i, in.Op, in.Engine)
 	}

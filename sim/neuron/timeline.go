@@ -23,30 +23,59 @@ const touchNs = 1e-6
 
 // find returns the earliest start ≥ ready of a free gap of length d.
 func (t *timeline) find(ready, d float64) float64 {
-	n := len(t.iv)
-	if n == 0 || ready >= t.iv[n-1].hi {
+	iv := t.iv
+	n := len(iv)
+	if n == 0 || ready >= iv[n-1].hi {
 		return ready
 	}
-	i := sort.Search(n, func(j int) bool { return t.iv[j].hi > ready })
+	// Requests arrive nearly in time order: the first interval ending
+	// after ready is almost always one of the last few.
+	i := n - 1
+	for i > 0 && iv[i-1].hi > ready && n-i < 8 {
+		i--
+	}
+	if i > 0 && iv[i-1].hi > ready {
+		i = t.firstEndingAfter(ready)
+	}
 	start := ready
 	for ; i < n; i++ {
-		if t.iv[i].lo-start >= d {
+		if iv[i].lo-start >= d {
 			return start
 		}
-		if t.iv[i].hi > start {
-			start = t.iv[i].hi
+		if iv[i].hi > start {
+			start = iv[i].hi
 		}
 	}
 	return start
+}
+
+// firstEndingAfter returns the index of the first interval with hi > x
+// (len(t.iv) if none): sort.Search without the closure call per probe.
+func (t *timeline) firstEndingAfter(x float64) int {
+	lo, hi := 0, len(t.iv)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if t.iv[m].hi > x {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	return lo
 }
 
 // reserve books the earliest gap of length d at or after ready and returns
 // its start.
 func (t *timeline) reserve(ready, d float64) float64 {
 	s := t.find(ready, d)
+	t.book(s, d)
+	return s
+}
+
+// book reserves [s, s+d), a gap find returned.
+func (t *timeline) book(s, d float64) {
 	t.add(s, s+d)
 	t.busy += d
-	return s
 }
 
 // add marks [lo, hi) busy, merging with the intervals it touches or
@@ -66,9 +95,23 @@ func (t *timeline) add(lo, hi float64) {
 		last.hi = max(last.hi, hi)
 		return
 	}
-	// First interval that ends at or after lo, and first that starts after hi.
-	i := sort.Search(n, func(j int) bool { return t.iv[j].hi+touchNs >= lo })
-	j := sort.Search(n, func(j int) bool { return t.iv[j].lo-touchNs > hi })
+	// First interval that ends at or after lo, and first that starts after
+	// hi; both are usually near the end.
+	iv := t.iv
+	i := n - 1
+	for i > 0 && iv[i-1].hi+touchNs >= lo && n-i < 8 {
+		i--
+	}
+	if i > 0 && iv[i-1].hi+touchNs >= lo {
+		i = sort.Search(n, func(j int) bool { return iv[j].hi+touchNs >= lo })
+	}
+	j := n
+	for j > i && iv[j-1].lo-touchNs > hi && n-j < 8 {
+		j--
+	}
+	if j > i && iv[j-1].lo-touchNs > hi {
+		j = sort.Search(n, func(j int) bool { return iv[j].lo-touchNs > hi })
+	}
 	if i == j {
 		t.iv = append(t.iv, interval{})
 		copy(t.iv[i+1:], t.iv[i:])

@@ -173,6 +173,10 @@ func gpuFA2(s GPUAttnShape) gpu.Kernel {
 		MMA:           gpu.MMA{Family: gpu.MMASync, DType: s.DType},
 	}
 	gpuAttnBody(&k, s, bm, bn, e)
+	// One tile in flight (flash_fwd_kernel.h): the CTA waits for K before
+	// it issues V (overlapping Q·Kᵀ), and for V before it issues the next
+	// K (overlapping softmax and P·V).
+	k.LoadsInFlight = float64(bn) * d * e
 	// Shared-memory reads (FA4 §3.1.1 accounting, B §1.3): each warp
 	// reads Q's rows and all of K and V through ldmatrix.
 	n := float64(bn)

@@ -196,6 +196,8 @@ func gpuDecodeKernel(dev gpu.Config, s GPUDecodeShape, splits int) gpu.Kernel {
 			SmemBytes:   m*d*e + 4*2*n*d*e, // ldmatrix reads: Q, and K and V by each of 4 warps
 		},
 		UniqueReadBytes: float64(s.Batch) * (float64(s.Heads)*d*e + 2*float64(s.KVHeads)*float64(s.Seqlen)*d*e),
+		// FA2's key loop keeps one K or V tile in flight (see gpuFA2).
+		LoadsInFlight: n * d * e,
 	}
 	if splits > 1 {
 		k.Epilogue = gpu.Phase{FP32Ops: g * d, StoreBytes: g * (d + 1) * 4} // fp32 partial O and log-sum-exp

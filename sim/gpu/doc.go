@@ -29,9 +29,17 @@
 //     between co-resident CTAs that read the same tiles (Load.Sharers),
 //     whole-kernel reuse when the kernel's footprint fits in half the L2
 //     (B §1.1), and TMA multicast within a cluster (Load.Multicast, B §1.2);
-//   - pipelining: with Stages ≥ 2 loads overlap compute, bounded by
-//     Little's law (Stages−1 loads in flight per memory latency, B §1.2
-//     latencies); with one stage a load's latency is on the critical path;
+//   - memory-level parallelism (Little's law, B §1.2 latencies): a CTA
+//     keeps Stages−1 iterations' loads in flight (one iteration's with one
+//     stage), or less where the kernel declares it (Kernel.LoadsInFlight:
+//     FA2 issues V only after K has arrived). The CTAs of a wave issue
+//     together and share the bandwidth, so a load returns after the
+//     latency plus the wave's queue in front of it: an iteration costs
+//     (latency + transfer)/n with n iterations in flight, and per SM the
+//     bandwidth is at most co-resident CTAs × bytes in flight / latency.
+//     With Stages ≥ 2 this overlaps compute; with one stage it adds to it.
+//     Grids too small to keep HBM busy (one partial wave, a few CTAs per
+//     SM with small loads) run below the bandwidth for this reason;
 //   - warp specialisation: producer warps load while consumers compute;
 //     ping-pong consumer warpgroups hide the softmax's FP32 work behind the
 //     other warpgroup's GEMMs. On devices whose MMAs accumulate in registers

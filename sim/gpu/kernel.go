@@ -91,6 +91,15 @@ type Kernel struct {
 	Grid       []Group
 	GridRepeat int
 
+	// LoadsInFlight is how many bytes of main-loop loads one CTA keeps
+	// in flight: the kernel's memory-level parallelism. Zero means what
+	// its pipeline buffers allow: Stages−1 iterations' loads (one
+	// iteration's with one stage, issued together and then waited on). A
+	// kernel that issues an iteration's loads in turns declares less (FA2
+	// waits for K before it issues V). Values above that bound are
+	// clipped to it.
+	LoadsInFlight float64
+
 	// UniqueReadBytes is the number of distinct bytes the kernel reads from
 	// global memory: the HBM read traffic when they fit in L2, and a floor
 	// on it otherwise. Zero: derive HBM traffic from Load.Sharers alone.
@@ -149,6 +158,9 @@ func (k *Kernel) check(cfg Config) error {
 	}
 	if k.CTAs() <= 0 || k.CTAs() > 1<<31-1 {
 		return fmt.Errorf("kernel %s: %d CTAs", k.Name, k.CTAs())
+	}
+	if !(k.LoadsInFlight >= 0) || math.IsInf(k.LoadsInFlight, 0) {
+		return fmt.Errorf("kernel %s: %v bytes of loads in flight, want a non-negative number", k.Name, k.LoadsInFlight)
 	}
 	for _, ph := range []struct {
 		name string

@@ -342,12 +342,20 @@ func (m *model) ctaNs(k, active int) (pro, iter, epi float64) {
 	comp := m.computeNs(lp)
 	mem := m.memNs(1, active)
 	chain := comp
-	if lp.loadBytes() > 0 {
+	if b := lp.loadBytes(); b > 0 {
+		// Little's law (B §1.2 latencies): a CTA with n iterations'
+		// loads in flight gets them back a latency plus the wave's share
+		// of the bandwidth after issuing them (the CTAs of a wave issue
+		// together), so an iteration costs (lat + mem)/n; with less than
+		// one iteration in flight (n < 1) the iteration's loads go out in
+		// 1/n turns of lat + n·mem. Per SM this caps the bandwidth at
+		// co-resident CTAs × bytes in flight / latency.
+		n := m.loopInFlight() / b
+		wait := lat/n + mem/math.Max(1, n)
 		if m.k.Stages >= 2 {
-			// Little's law: Stages-1 loads in flight per latency.
-			chain = math.Max(comp, (lat+mem)/float64(m.k.Stages-1))
+			chain = math.Max(comp, wait)
 		} else {
-			chain = comp + lat + mem
+			chain = comp + wait
 		}
 	}
 	iter = math.Max(math.Max(kk*comp, kk*m.smemNs(lp)), math.Max(mem, chain))
@@ -355,6 +363,20 @@ func (m *model) ctaNs(k, active int) (pro, iter, epi float64) {
 	ep := &m.k.Epilogue
 	epi = after(math.Max(kk*m.computeNs(ep), kk*m.smemNs(ep)), m.memNs(2, active), k)
 	return pro, iter, epi
+}
+
+// loopInFlight returns the bytes of main-loop loads one CTA keeps in
+// flight: Stages−1 iterations' loads (one iteration's with one stage), or
+// the kernel's declared LoadsInFlight when that is smaller.
+func (m *model) loopInFlight() float64 {
+	b := m.k.Loop.loadBytes()
+	if m.k.Stages >= 2 {
+		b *= float64(m.k.Stages - 1)
+	}
+	if d := m.k.LoadsInFlight; d > 0 && d < b {
+		return d
+	}
+	return b
 }
 
 // after is the time of a step b that depends on a step a in each of k

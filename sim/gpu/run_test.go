@@ -207,6 +207,71 @@ func TestPipelining(t *testing.T) {
 	}
 }
 
+func TestLoadsInFlight(t *testing.T) {
+	// One CTA, 3 iterations, each loading 2 × 5e4 B (100 ns alone at
+	// 1000 B/ns) and computing 10 cycles, with a 100-cycle latency
+	// exposed once before the loop. With n iterations' loads in flight an
+	// iteration costs (100 + 100)/n; with half an iteration's loads in
+	// flight (one of the two tiles) it is two turns of 100 + 50.
+	cfg := unit()
+	cfg.HBMLatencyCycles = 100
+	tests := []struct {
+		name     string
+		stages   int
+		inFlight float64
+		want     float64
+	}{
+		{"two stages: one iteration", 2, 0, 100 + 3*200},
+		{"three stages: two iterations", 3, 0, 100 + 3*100},
+		{"three stages, one iteration declared", 3, 1e5, 100 + 3*200},
+		{"one tile of two in flight", 2, 5e4, 100 + 3*300},
+		{"declared above the buffers: clipped", 2, 1e9, 100 + 3*200},
+		{"one stage: load, then compute", 1, 0, 100 + 3*(200+10)},
+		{"one stage, one tile at a time", 1, 5e4, 100 + 3*(300+10)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			k := oneCTAPerSM("mlp")
+			k.Stages, k.LoadsInFlight = tc.stages, tc.inFlight
+			k.Loop = Phase{Loads: []Load{{Bytes: 5e4}, {Bytes: 5e4}}, TensorFLOPs: 1e4}
+			k.Grid = []Group{{Count: 1, Iters: 3}}
+			if got := runNs(t, cfg, k); !near(got, tc.want) {
+				t.Errorf("%v ns, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestInFlightCapsSMBandwidth(t *testing.T) {
+	// Little's law per SM: 8 CTAs, two per SM, each with one 1e4-byte
+	// iteration in flight and a 100-cycle latency. The wave's loads take
+	// 8e4/1000 = 80 ns through HBM; each iteration waits 100 + 80, so
+	// HBM runs at 8e4 B / 180 ns = 444 B/ns of its 1000: per SM, 2 × 1e4
+	// B in flight per 180 ns. A fivefold larger load hides the latency
+	// better: 100 + 400 per iteration, 800 B/ns.
+	cfg := unit()
+	cfg.HBMLatencyCycles = 100
+	for _, tc := range []struct {
+		bytes, wantIter float64
+	}{{1e4, 180}, {5e4, 500}} {
+		k := oneCTAPerSM("stream")
+		k.SmemBytes = 40000
+		k.Loop = Phase{Loads: []Load{{Bytes: tc.bytes}}}
+		k.Grid = []Group{{Count: 8, Iters: 10}}
+		rep, err := Run(cfg, []Kernel{k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 100 + 10*tc.wantIter
+		if !near(rep.TimeNs, want) {
+			t.Errorf("%v B per iteration: %v ns, want %v", tc.bytes, rep.TimeNs, want)
+		}
+		if bw, _ := rep.Metric("hbm_bandwidth_gbps"); !near(bw, 80*tc.bytes/want) {
+			t.Errorf("%v B per iteration: %v GB/s, want %v", tc.bytes, bw, 80*tc.bytes/want)
+		}
+	}
+}
+
 func TestPersistentHidesTileLatency(t *testing.T) {
 	// 8 CTAs (two waves) of one loading iteration each: a non-persistent
 	// wave exposes the 100-cycle latency every wave (2·(100+1000)); so does
@@ -404,6 +469,8 @@ func TestRunRejectsBadKernels(t *testing.T) {
 		{"NaN bytes", func(k *Kernel) { k.Loop.Loads = []Load{{Bytes: math.NaN()}} }},
 		{"unknown dtype", func(k *Kernel) { k.Loop.TensorFLOPs = 1; k.MMA.DType = "int4" }},
 		{"ping-pong without producer warps", func(k *Kernel) { k.PingPong = true }},
+		{"negative loads in flight", func(k *Kernel) { k.LoadsInFlight = -1 }},
+		{"infinite loads in flight", func(k *Kernel) { k.LoadsInFlight = math.Inf(1) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

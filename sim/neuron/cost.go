@@ -25,7 +25,7 @@ func innerContiguous(a *isa.AP) bool {
 // wideStride reports whether the innermost stride of a used SBUF/PSUM
 // operand exceeds limit bytes (A §1.3: halves the access bandwidth).
 func wideStride(a *isa.AP, limit int) bool {
-	if !a.Used() || a.Mem == isa.HBM || a.NFree == 0 {
+	if !used(a) || a.Mem == isa.HBM || a.NFree == 0 {
 		return false
 	}
 	d := a.Free[a.NFree-1]
@@ -64,9 +64,9 @@ func actTable(f isa.ActFunc) int {
 // of a Vector, Scalar or GpSimd instruction.
 func (c *Config) engineCycles(in *isa.Instr) float64 {
 	src, dst := &in.Src[0], &in.Dst
-	n := float64(dst.FreeElems())
-	if src.Used() {
-		n = max(n, float64(src.FreeElems()))
+	n := float64(freeElems(dst))
+	if used(src) {
+		n = max(n, float64(freeElems(src)))
 	}
 	minII := float64(c.MinIICycles)
 	vecPerf := in.Engine == isa.Vector && c.VectorWidth16 > c.Lanes
@@ -75,7 +75,7 @@ func (c *Config) engineCycles(in *isa.Instr) float64 {
 	case isa.OpActivation:
 		// A §3.2 activation max(MIN_II, N); activation_reduce adds MIN_II.
 		cyc = max(minII, n)
-		if in.Red.Used() {
+		if used(&in.Red) {
 			cyc += minII
 		}
 	case isa.OpTensorTensor:
@@ -158,7 +158,7 @@ func (c *Config) engineCycles(in *isa.Instr) float64 {
 // part of the contraction.
 func matmulShape(in *isa.Instr) (k, m, n int) {
 	st, mv := &in.Src[0], &in.Src[1]
-	k, m, n = int(st.Parts), st.FreeElems(), mv.FreeElems()
+	k, m, n = int(st.Parts), freeElems(st), freeElems(mv)
 	if in.DoubleRow {
 		k, m, n = 2*k, m/2, n/2
 	}
@@ -172,4 +172,17 @@ func (c *Config) matmulPasses(in *isa.Instr) int {
 		return c.FP32Passes
 	}
 	return 1
+}
+
+// used and freeElems are isa.AP's Used and FreeElems through a pointer:
+// the methods take the 64-byte pattern by value, a copy the hot loop of a
+// replay does not need.
+func used(a *isa.AP) bool { return a.Mem != isa.MemNone }
+
+func freeElems(a *isa.AP) int {
+	n := 1
+	for i := range a.NFree {
+		n *= int(a.Free[i].Count)
+	}
+	return n
 }

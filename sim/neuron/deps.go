@@ -149,7 +149,7 @@ func runs(a *isa.AP) (bases [maxRuns]int64, n int, lo, hi int64) {
 // patterns that need no tracking (unused slots, unwritten HBM tensors,
 // empty patterns).
 func (t *tracker) regions(a *isa.AP, out []region) []region {
-	if !a.Used() {
+	if !used(a) {
 		return out
 	}
 	for i := 0; i < int(a.NFree); i++ {

@@ -74,6 +74,9 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64, o *operands) (issue,
 		for k := range d.dge {
 			if s := d.dge[k].find(t, c.DGENs); s < bs {
 				best, bs = k, s
+				if s == t {
+					break // no instance can start earlier
+				}
 			}
 		}
 		d.dge[best].book(bs, c.DGENs)
@@ -87,10 +90,18 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64, o *operands) (issue,
 	if side.Mem != isa.SBUF {
 		side = &in.Src[0]
 	}
-	rowBytes := float64(side.FreeElems() * side.DType.Size())
-	var counts [maxDMAEngines]int
+	rowBytes := float64(freeElems(side) * side.DType.Size())
 	start, parts := int(side.Start), int(side.Parts)
 	even := side.Mem == isa.SBUF && start == 0 && parts == E*ppe
+	if even && d.uniform {
+		// The common case: a full-width tile while every engine is alike.
+		dur := d.fixed + float64(ppe)*rowBytes/c.DMAPeakBytesPerNs
+		s := d.eng[0].reserve(max(t, d.qeEnd[q][0]), dur)
+		d.qeEnd[q][0] = s + dur
+		d.transfers += int64(E)
+		return issue, d.finish(in, o, issue, s, s+dur)
+	}
+	var counts [maxDMAEngines]int
 	if even {
 		counts[0] = ppe
 	} else {
@@ -138,6 +149,14 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64, o *operands) (issue,
 			d.transfers++
 		}
 	}
+	return issue, d.finish(in, o, issue, sMin, eMax)
+}
+
+// finish books the transfer's HBM traffic, which starts with its first
+// engine transfer at sMin, and its in-flight span from issue; it returns
+// when the transfer completes (eMax: its last engine transfer, unless HBM
+// finishes later).
+func (d *dmaState) finish(in *isa.Instr, o *operands, issue, sMin, eMax float64) float64 {
 	var hb int64
 	if in.Src[0].Mem == isa.HBM {
 		hb += o.srcBytes
@@ -146,12 +165,12 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64, o *operands) (issue,
 		hb += o.dstBytes
 	}
 	if hb > 0 {
-		dur := float64(hb) / c.HBMBytesPerNs
+		dur := float64(hb) / d.c.HBMBytesPerNs
 		s := d.hbm.reserve(sMin, dur)
 		eMax = max(eMax, s+dur)
 	}
 	d.active.add(issue, eMax)
-	return issue, eMax
+	return eMax
 }
 
 // split gives every engine its own copy of the shared state, the first

@@ -190,9 +190,6 @@ func (r *runner) memoOf(a *isa.AP) (*apMemo, error) {
 // tracker entries of the regions it touches. It returns the operand's
 // bytes.
 func (r *runner) addOperand(o *operands, a *isa.AP, write bool) (int64, error) {
-	if !a.Used() {
-		return 0, nil
-	}
 	if a.Mem == isa.HBM && a.Tensor >= 0 && int(a.Tensor) < len(r.p.Tensors) {
 		t := a.Tensor
 		if write {
@@ -217,10 +214,20 @@ func (r *runner) addOperand(o *operands, a *isa.AP, write bool) (int64, error) {
 	}
 	if write {
 		r.traffic[m.level].Write += m.bytes
-		o.nwr += copy(o.wr[o.nwr:], m.idx[:m.n])
+		for _, x := range m.idx[:m.n] {
+			if o.nwr < len(o.wr) {
+				o.wr[o.nwr] = x
+				o.nwr++
+			}
+		}
 	} else {
 		r.traffic[m.level].Read += m.bytes
-		o.nrd += copy(o.rd[o.nrd:], m.idx[:m.n])
+		for _, x := range m.idx[:m.n] {
+			if o.nrd < len(o.rd) {
+				o.rd[o.nrd] = x
+				o.nrd++
+			}
+		}
 	}
 	return m.bytes, nil
 }
@@ -290,8 +297,13 @@ func (r *runner) step(i int) error {
 
 	// Operands: reads first, then writes.
 	o := operands{extra: dep{t: math.Inf(-1), lane: -1}, coarseRead: -1}
+	// Unused slots are skipped here rather than in addOperand: most
+	// instructions leave two or three of the five empty.
 	var err error
 	for k := range in.Src {
+		if !used(&in.Src[k]) {
+			continue
+		}
 		n, e := r.addOperand(&o, &in.Src[k], false)
 		if k == 0 {
 			o.srcBytes = n
@@ -303,18 +315,22 @@ func (r *runner) step(i int) error {
 			err = e
 		}
 	}
-	if in.Op == isa.OpMatmul && in.Accumulate {
-		if _, e := r.addOperand(&o, &in.Dst, false); e != nil {
+	if used(&in.Dst) {
+		if in.Op == isa.OpMatmul && in.Accumulate {
+			if _, e := r.addOperand(&o, &in.Dst, false); e != nil {
+				err = e
+			}
+		}
+		n, e := r.addOperand(&o, &in.Dst, true)
+		o.dstBytes = n
+		if e != nil {
 			err = e
 		}
 	}
-	n, e := r.addOperand(&o, &in.Dst, true)
-	o.dstBytes = n
-	if e != nil {
-		err = e
-	}
-	if _, e := r.addOperand(&o, &in.Red, true); e != nil {
-		err = e
+	if used(&in.Red) {
+		if _, e := r.addOperand(&o, &in.Red, true); e != nil {
+			err = e
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("instruction %d (%s): %w", i, in.Op, err)
@@ -524,7 +540,7 @@ func (r *runner) tensor(in *isa.Instr, stat []int32, statDep, d dep) (start, end
 	} else {
 		// A §3.1 nc_transpose: max(P, min(64, F)) cycles back-to-back; the
 		// identity it multiplies by replaces the loaded stationary.
-		p, f := int(in.Src[0].Parts), in.Src[0].FreeElems()
+		p, f := int(in.Src[0].Parts), freeElems(&in.Src[0])
 		passes := 1.0
 		if in.Src[0].DType == isa.FP32 {
 			passes = float64(c.FP32TransposePasses)

@@ -1,6 +1,9 @@
 package neuron
 
-import "sort"
+import (
+	"math"
+	"sort"
+)
 
 // interval is [lo, hi) in ns.
 type interval struct{ lo, hi float64 }
@@ -12,9 +15,9 @@ type interval struct{ lo, hi float64 }
 // reservation: a transfer takes the earliest free gap at or after its ready
 // time, as the hardware's round-robin over queues would let it.
 type timeline struct {
-	iv   []interval
-	busy float64 // total reserved time
-	gone float64 // length of the intervals prune dropped
+	iv     []interval
+	busy   float64 // total reserved time
+	pruned bool    // prune dropped intervals: total no longer knows the union
 }
 
 // touchNs: gaps shorter than this are closed, so rounding does not
@@ -125,22 +128,26 @@ func (t *timeline) add(lo, hi float64) {
 
 // prune forgets intervals that end before horizon, the earliest time any
 // future request can be ready; it keeps the search short on long programs.
+// The booked time (busy) stays; the union (total) of a pruned timeline is
+// no longer known, so timelines that report it are never pruned.
 func (t *timeline) prune(horizon float64) {
 	if len(t.iv) < 64 {
 		return
 	}
-	i := sort.Search(len(t.iv), func(j int) bool { return t.iv[j].hi >= horizon })
+	i := t.firstEndingAfter(math.Nextafter(horizon, math.Inf(-1))) // first with hi ≥ horizon
 	if i > len(t.iv)/2 {
-		for _, v := range t.iv[:i] {
-			t.gone += v.hi - v.lo
-		}
 		t.iv = append(t.iv[:0], t.iv[i:]...)
+		t.pruned = true
 	}
 }
 
-// total returns the length of the union of the intervals.
+// total returns the length of the union of the intervals of a timeline
+// that was never pruned.
 func (t *timeline) total() float64 {
-	s := t.gone
+	if t.pruned {
+		panic("neuron: total of a pruned timeline")
+	}
+	s := 0.0
 	for _, v := range t.iv {
 		s += v.hi - v.lo
 	}
@@ -149,5 +156,5 @@ func (t *timeline) total() float64 {
 
 // clone returns an independent copy.
 func (t *timeline) clone() timeline {
-	return timeline{iv: append([]interval(nil), t.iv...), busy: t.busy, gone: t.gone}
+	return timeline{iv: append([]interval(nil), t.iv...), busy: t.busy, pruned: t.pruned}
 }

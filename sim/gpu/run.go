@@ -349,7 +349,11 @@ func (m *model) ctaNs(k, active int) (pro, iter, epi float64) {
 		// together), so an iteration costs (lat + mem)/n; with less than
 		// one iteration in flight (n < 1) the iteration's loads go out in
 		// 1/n turns of lat + n·mem. Per SM this caps the bandwidth at
-		// co-resident CTAs × bytes in flight / latency.
+		// co-resident CTAs × bytes in flight / latency. The queue term
+		// is the loaded latency: the unloaded latencies of B §1.2 alone
+		// (bandwidth = min(share, in flight/latency), CTAs drifting apart)
+		// would hide every load of a full grid, and predict FA2's split-KV
+		// decode on A100 20% faster than Flash-Decoding measured it.
 		n := m.loopInFlight() / b
 		wait := lat/n + mem/math.Max(1, n)
 		if m.k.Stages >= 2 {

@@ -58,6 +58,7 @@ type runner struct {
 	waitNames []string
 	spans     []sim.Span
 	memo      [memoSets]memoSet
+	o         operands // the current instruction's, reused
 }
 
 // Run replays p on one NeuronCore configured by cfg and returns its
@@ -158,13 +159,15 @@ type memoSet struct {
 
 const memoSets = 256
 
+// memoSetOf hashes the fields that tell a kernel's tiles apart (all four
+// free dimensions: unused ones are zero).
 func memoSetOf(a *isa.AP) int {
 	h := uint64(a.Offset) ^ uint64(uint32(a.Start))<<32 ^ uint64(uint32(a.Parts))<<40 ^
 		uint64(uint32(a.Tensor))<<48 ^ uint64(a.Mem)<<60
-	for i := range a.NFree {
-		h = (h ^ uint64(uint32(a.Free[i].Count)) ^ uint64(uint32(a.Free[i].Stride))<<32) * 0x9E3779B97F4A7C15
-	}
-	h *= 0xBF58476D1CE4E5B9
+	f := &a.Free
+	h = (h ^ uint64(uint32(f[0].Count)) ^ uint64(uint32(f[1].Count))<<16 ^ uint64(uint32(f[2].Count))<<32 ^
+		uint64(uint32(f[3].Count))<<48) * 0x9E3779B97F4A7C15
+	h = (h ^ uint64(uint32(f[0].Stride)) ^ uint64(uint32(f[1].Stride))<<32) * 0xBF58476D1CE4E5B9
 	return int(h>>40) & (memoSets - 1)
 }
 
@@ -214,22 +217,26 @@ func (r *runner) addOperand(o *operands, a *isa.AP, write bool) (int64, error) {
 	}
 	if write {
 		r.traffic[m.level].Write += m.bytes
-		for _, x := range m.idx[:m.n] {
-			if o.nwr < len(o.wr) {
-				o.wr[o.nwr] = x
-				o.nwr++
-			}
-		}
 	} else {
 		r.traffic[m.level].Read += m.bytes
-		for _, x := range m.idx[:m.n] {
-			if o.nrd < len(o.rd) {
-				o.rd[o.nrd] = x
-				o.nrd++
-			}
+	}
+	o.addEntries(m, write)
+	return m.bytes, nil
+}
+
+// addEntries appends the tracker entries of a memoised operand to the
+// reads or the writes.
+func (o *operands) addEntries(m *apMemo, write bool) {
+	list, n := &o.rd, &o.nrd
+	if write {
+		list, n = &o.wr, &o.nwr
+	}
+	for _, x := range m.idx[:m.n] {
+		if *n < len(list) {
+			list[*n] = x
+			*n++
 		}
 	}
-	return m.bytes, nil
 }
 
 func (r *runner) fillMemo(m *apMemo, a *isa.AP) error {
@@ -295,40 +302,62 @@ func (r *runner) step(i int) error {
 		return fmt.Errorf("instruction %d (%s): unknown engine %d", i, in.Op, in.Engine)
 	}
 
-	// Operands: reads first, then writes.
-	o := operands{extra: dep{t: math.Inf(-1), lane: -1}, coarseRead: -1}
+	// Operands: reads first, then writes. The entry lists are not cleared:
+	// only their first nrd and nwr entries are read.
+	o := &r.o
+	o.nrd, o.nwr, o.nStat, o.srcBytes, o.dstBytes = 0, 0, 0, 0, 0
+	o.extra, o.coarseRead = dep{t: math.Inf(-1), lane: -1}, -1
 	// Unused slots are skipped here rather than in addOperand: most
 	// instructions leave two or three of the five empty.
 	var err error
-	for k := range in.Src {
-		if !used(&in.Src[k]) {
-			continue
-		}
-		n, e := r.addOperand(&o, &in.Src[k], false)
-		if k == 0 {
-			o.srcBytes = n
-			if in.Op == isa.OpMatmul {
-				o.nStat = o.nrd
-			}
+	if used(&in.Src[0]) {
+		n, e := r.addOperand(o, &in.Src[0], false)
+		o.srcBytes = n
+		if in.Op == isa.OpMatmul {
+			o.nStat = o.nrd
 		}
 		if e != nil {
+			err = e
+		}
+	}
+	if used(&in.Src[1]) {
+		if _, e := r.addOperand(o, &in.Src[1], false); e != nil {
+			err = e
+		}
+	}
+	if used(&in.Src[2]) {
+		if _, e := r.addOperand(o, &in.Src[2], false); e != nil {
 			err = e
 		}
 	}
 	if used(&in.Dst) {
-		if in.Op == isa.OpMatmul && in.Accumulate {
-			if _, e := r.addOperand(&o, &in.Dst, false); e != nil {
+		if in.Op == isa.OpMatmul && in.Accumulate && in.Dst.Mem != isa.HBM {
+			// Read and written: one memo lookup serves both.
+			m, e := r.memoOf(&in.Dst)
+			if e != nil {
+				err = e
+			} else {
+				o.dstBytes = m.bytes
+				r.traffic[m.level].Read += m.bytes
+				r.traffic[m.level].Write += m.bytes
+				o.addEntries(m, false)
+				o.addEntries(m, true)
+			}
+		} else {
+			if in.Op == isa.OpMatmul && in.Accumulate {
+				if _, e := r.addOperand(o, &in.Dst, false); e != nil {
+					err = e
+				}
+			}
+			n, e := r.addOperand(o, &in.Dst, true)
+			o.dstBytes = n
+			if e != nil {
 				err = e
 			}
 		}
-		n, e := r.addOperand(&o, &in.Dst, true)
-		o.dstBytes = n
-		if e != nil {
-			err = e
-		}
 	}
 	if used(&in.Red) {
-		if _, e := r.addOperand(&o, &in.Red, true); e != nil {
+		if _, e := r.addOperand(o, &in.Red, true); e != nil {
 			err = e
 		}
 	}
@@ -365,7 +394,7 @@ func (r *runner) step(i int) error {
 		if all.t > r.dm.qIssue[q] {
 			waited = r.waitNames[all.lane]
 		}
-		start, done = r.dm.run(in, q, max(all.t, 0), &o)
+		start, done = r.dm.run(in, q, max(all.t, 0), o)
 		end = done
 	}
 

@@ -76,11 +76,11 @@ func Narrow(v int) int32 {
 // zero reports whether a == AP{}, field by field without branches (the
 // compiler's comparison of a struct with padding is a call).
 func (a *AP) zero() bool {
+	f := &a.Free
 	x := uint64(a.Mem) | uint64(a.DType) | uint64(a.NFree) | uint64(uint32(a.Tensor)) |
-		uint64(a.Offset) | uint64(uint32(a.Start)) | uint64(uint32(a.Parts)) | uint64(a.PStride)
-	for _, d := range a.Free {
-		x |= uint64(uint32(d.Stride)) | uint64(uint32(d.Count))
-	}
+		uint64(a.Offset) | uint64(uint32(a.Start)) | uint64(uint32(a.Parts)) | uint64(a.PStride) |
+		uint64(uint32(f[0].Stride)) | uint64(uint32(f[0].Count)) | uint64(uint32(f[1].Stride)) | uint64(uint32(f[1].Count)) |
+		uint64(uint32(f[2].Stride)) | uint64(uint32(f[2].Count)) | uint64(uint32(f[3].Stride)) | uint64(uint32(f[3].Count))
 	return x == 0
 }
 

@@ -419,25 +419,20 @@ func (c *instrChecker) check() *ValidationError {
 		return c.fail(ruleDMAQueue, "queue %d set on a %s instruction; only DMA instructions have queues", in.Queue, in.Engine)
 	}
 	use := slotUse(in.Op)
-	for k, ap := range [numSlots]*AP{&in.Dst, &in.Src[0], &in.Src[1], &in.Src[2], &in.Red} {
-		if ap.Mem == MemNone {
-			switch {
-			case use[k] == slotRequired:
-				return c.fail(ruleOperands, "%s needs a %s operand", in.Op, slotName(in.Op, k))
-			case ap.zero():
-			case use[k] == slotForbidden:
-				return c.fail(ruleOperands, "%s has no %s operand; the slot must be empty", in.Op, slotName(in.Op, k))
-			default:
-				return c.fail(ruleOperands, "unused %s operand must be empty (memory none with other fields set)", slotName(in.Op, k))
-			}
-			continue
-		}
-		if use[k] == slotForbidden {
-			return c.fail(ruleOperands, "%s has no %s operand; the slot must be empty", in.Op, slotName(in.Op, k))
-		}
-		if e := c.checkAP(k, ap); e != nil {
-			return e
-		}
+	if e := c.checkSlot(0, &in.Dst, use[0]); e != nil {
+		return e
+	}
+	if e := c.checkSlot(1, &in.Src[0], use[1]); e != nil {
+		return e
+	}
+	if e := c.checkSlot(2, &in.Src[1], use[2]); e != nil {
+		return e
+	}
+	if e := c.checkSlot(3, &in.Src[2], use[3]); e != nil {
+		return e
+	}
+	if e := c.checkSlot(4, &in.Red, use[4]); e != nil {
+		return e
 	}
 	if e := c.checkMemories(); e != nil {
 		return e
@@ -473,6 +468,28 @@ func (c *instrChecker) check() *ValidationError {
 		}
 	}
 	return nil
+}
+
+// checkSlot checks operand slot k against the opcode's use of it, then
+// the operand itself.
+func (c *instrChecker) checkSlot(k int, ap *AP, use uint8) *ValidationError {
+	in := c.in
+	if ap.Mem == MemNone {
+		switch {
+		case use == slotRequired:
+			return c.fail(ruleOperands, "%s needs a %s operand", in.Op, slotName(in.Op, k))
+		case ap.zero():
+		case use == slotForbidden:
+			return c.fail(ruleOperands, "%s has no %s operand; the slot must be empty", in.Op, slotName(in.Op, k))
+		default:
+			return c.fail(ruleOperands, "unused %s operand must be empty (memory none with other fields set)", slotName(in.Op, k))
+		}
+		return nil
+	}
+	if use == slotForbidden {
+		return c.fail(ruleOperands, "%s has no %s operand; the slot must be empty", in.Op, slotName(in.Op, k))
+	}
+	return c.checkAP(k, ap)
 }
 
 func (c *instrChecker) checkEnums() *ValidationError {
@@ -512,9 +529,11 @@ func (c *instrChecker) checkAP(k int, ap *AP) *ValidationError {
 	if ap.NFree < 1 || ap.NFree > MaxFreeDims {
 		return c.fail(ruleFreeDims, "%s has %d free dimensions; allowed 1..%d", c.name(k), ap.NFree, MaxFreeDims)
 	}
-	for d := ap.NFree; d < MaxFreeDims; d++ {
-		if ap.Free[d] != (Dim{}) {
-			return c.fail(ruleFreeDims, "%s free dimension %d is set but the pattern has %d", c.name(k), d, ap.NFree)
+	if unusedDimsSet(ap) {
+		for d := ap.NFree; d < MaxFreeDims; d++ {
+			if ap.Free[d] != (Dim{}) {
+				return c.fail(ruleFreeDims, "%s free dimension %d is set but the pattern has %d", c.name(k), d, ap.NFree)
+			}
 		}
 	}
 	if ap.Mem == HBM {
@@ -569,6 +588,25 @@ func (c *instrChecker) checkAP(k int, ap *AP) *ValidationError {
 	}
 	return nil
 }
+
+// unusedDimsSet reports whether a free dimension beyond NFree (1..4) is
+// nonzero, without a loop.
+func unusedDimsSet(ap *AP) bool {
+	f, n := &ap.Free, ap.NFree
+	var x uint64
+	if n < 4 {
+		x |= dimBits(f[3])
+	}
+	if n < 3 {
+		x |= dimBits(f[2])
+	}
+	if n < 2 {
+		x |= dimBits(f[1])
+	}
+	return x != 0
+}
+
+func dimBits(d Dim) uint64 { return uint64(uint32(d.Stride))<<32 | uint64(uint32(d.Count)) }
 
 // name is operand slot k's name in messages.
 func (c *instrChecker) name(k int) string { return slotName(c.in.Op, k) }
@@ -665,7 +703,9 @@ func hbmSpan(ap *AP) (lo, hi int, ok bool) {
 		if mag < 0 {
 			mag = -mag
 		}
-		if ps < -lim || ps > lim || n > lim/mag {
+		// n < 2^31: the product can reach 2^60 only if the stride is
+		// beyond 2^29, and only then is the division needed.
+		if ps < -lim || ps > lim || mag >= 1<<29 && n > lim/mag {
 			return 0, 0, false
 		}
 		if t := ps * n; t < 0 {
@@ -694,6 +734,9 @@ func satMul(x, y int) int {
 
 // satFree is AP.FreeElems, saturating at satMax.
 func satFree(ap *AP) int {
+	if n, ok := smallFree(ap); ok {
+		return n
+	}
 	n := 1
 	for d := range min(ap.NFree, MaxFreeDims) {
 		n = satMul(n, int(ap.Free[d].Count))
@@ -703,6 +746,22 @@ func satFree(ap *AP) int {
 
 // satElems is AP.Elems, saturating at satMax.
 func satElems(ap *AP) int { return satMul(int(ap.Parts), satFree(ap)) }
+
+// smallFree is AP.FreeElems when NFree is 1..4 and every count is 1 to
+// 2^15−1, so the product is below 2^60 and needs no saturation (ok false
+// otherwise).
+func smallFree(ap *AP) (int, bool) {
+	if ap.NFree < 1 || ap.NFree > MaxFreeDims {
+		return 0, false
+	}
+	n, all := 1, uint32(0)
+	for d := range ap.NFree {
+		c := uint32(ap.Free[d].Count)
+		all |= c - 1
+		n *= int(c)
+	}
+	return n, all < 1<<15-1
+}
 
 // checkMemories applies the engine–memory connectivity rules (HARDWARE.md
 // A §1.3) and the per-instruction free-size limits of §1.4.
@@ -721,7 +780,7 @@ func (c *instrChecker) checkMemories() *ValidationError {
 		return nil
 	case Tensor:
 		for k := 1; k < numSlots; k++ {
-			if ap := in.slot(k); ap.Used() && ap.Mem != SBUF {
+			if ap := in.slot(k); ap.Mem != MemNone && ap.Mem != SBUF {
 				return c.fail(ruleTensorEMem, "%s %s is in %s; TensorE reads SBUF only", in.Op, slotName(in.Op, k), ap.Mem)
 			}
 		}
@@ -732,7 +791,7 @@ func (c *instrChecker) checkMemories() *ValidationError {
 	}
 	for k := range numSlots {
 		ap := in.slot(k)
-		if !ap.Used() {
+		if ap.Mem == MemNone {
 			continue
 		}
 		switch {
@@ -842,7 +901,7 @@ func (c *instrChecker) sameShape(k int) *ValidationError {
 // destination's P.
 func (c *instrChecker) perPartition(k int) *ValidationError {
 	s := c.in.slot(k)
-	if !s.Used() {
+	if s.Mem == MemNone {
 		return nil
 	}
 	if p := c.in.Dst.Parts; s.Parts != p || satFree(s) != 1 {
@@ -860,7 +919,7 @@ func (c *instrChecker) checkActivation() *ValidationError {
 			return e
 		}
 	}
-	if in := c.in; !c.a.ConstBias && !in.Src[1].Used() && in.Imm[1] != 0 {
+	if in := c.in; !c.a.ConstBias && in.Src[1].Mem == MemNone && in.Imm[1] != 0 {
 		return c.fail(ruleActConstBias, "immediate bias %v; on %s an activation bias must be a [P,1] tile (constant bias is v3+)", in.Imm[1], c.a.Name)
 	}
 	return nil

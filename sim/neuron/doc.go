@@ -33,5 +33,8 @@
 // Units: times are ns of simulated time (float64); cycles are cycles of
 // the clock of the engine a field belongs to; bandwidths are bytes per ns
 // (= GB/s). Run allocates no tensor data: its cost is linear in the
-// number of instructions.
+// number of instructions. It validates an instruction just before timing
+// it, or not at all for a program isa.Builder has already validated for
+// the same architecture (isa.Program.ValidatedFor). BenchmarkRun tracks
+// the speed in simulated instructions per wall second.
 package neuron

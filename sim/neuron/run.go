@@ -159,26 +159,25 @@ type memoSet struct {
 
 const memoSets = 256
 
-// memoSetOf hashes the fields that tell a kernel's tiles apart (all four
-// free dimensions: unused ones are zero).
+// memoSetOf hashes the fields that tell a kernel's tiles and their views
+// apart: where they start and how many partitions and elements they span.
+// It is small enough to inline.
 func memoSetOf(a *isa.AP) int {
-	h := uint64(a.Offset) ^ uint64(uint32(a.Start))<<32 ^ uint64(uint32(a.Parts))<<40 ^
-		uint64(uint32(a.Tensor))<<48 ^ uint64(a.Mem)<<60
-	f := &a.Free
-	h = (h ^ uint64(uint32(f[0].Count)) ^ uint64(uint32(f[1].Count))<<16 ^ uint64(uint32(f[2].Count))<<32 ^
-		uint64(uint32(f[3].Count))<<48) * 0x9E3779B97F4A7C15
-	h = (h ^ uint64(uint32(f[0].Stride)) ^ uint64(uint32(f[1].Stride))<<32) * 0xBF58476D1CE4E5B9
+	h := (uint64(a.Offset) ^ uint64(uint32(a.Start))<<32 ^ uint64(uint32(a.Tensor))<<40 ^ uint64(a.Mem)<<56) * 0x9E3779B97F4A7C15
+	h = (h ^ uint64(uint32(a.Parts)) ^ uint64(uint32(a.Free[0].Count))<<16 ^ uint64(uint32(a.Free[1].Count))<<40) * 0xBF58476D1CE4E5B9
 	return int(h>>40) & (memoSets - 1)
 }
 
 // memoOf returns the memo entry of a, filling it on a miss.
 func (r *runner) memoOf(a *isa.AP) (*apMemo, error) {
 	set := &r.memo[memoSetOf(a)]
-	for w := range set.way {
-		if m := &set.way[w]; m.n >= 0 && sameAP(&m.ap, a) {
-			set.mru = uint8(w)
-			return m, nil
-		}
+	if m := &set.way[0]; m.n >= 0 && sameAP(&m.ap, a) {
+		set.mru = 0
+		return m, nil
+	}
+	if m := &set.way[1]; m.n >= 0 && sameAP(&m.ap, a) {
+		set.mru = 1
+		return m, nil
 	}
 	set.mru ^= 1
 	m := &set.way[set.mru]
@@ -408,7 +407,9 @@ func (r *runner) step(i int) error {
 		r.tr.coarse[t].raise(done, lane)
 	}
 	r.end = max(r.end, done)
-	r.spans[i] = sim.Span{Lane: int32(lane), Instr: int32(i), Start: start, End: end, Op: in.Op.String(), Waited: waited}
+	sp := &r.spans[i]
+	sp.Lane, sp.Instr, sp.Start, sp.End = int32(lane), int32(i), start, end
+	sp.Op, sp.Waited = in.Op.String(), waited
 	return nil
 }
 

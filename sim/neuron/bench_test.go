@@ -7,7 +7,7 @@ import (
 )
 
 // BenchmarkRun times the replay of the tutorial's tiled fp32 matmul at
-// 4224×8192×8192 (101,904 instructions: two loads and a matmul per K
+// 4224×8192×8192 (102,432 instructions: two loads and a matmul per K
 // tile) on trn2. instr/s is simulated instructions per wall second.
 // "run" is Run on the program as isa.Builder returns it (marked validated,
 // so Run only replays it); "run_unmarked" is Run on the same instructions

@@ -155,6 +155,9 @@ func Parse(ks []*Kernel, spec string) (Params, error) {
 			return Params{}, &SpecError{spec, err.Error()}
 		}
 	}
+	if err := checkSize(p); err != nil {
+		return Params{}, &SpecError{spec, err.Error()}
+	}
 	return p, nil
 }
 

@@ -1,0 +1,65 @@
+package kernels
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/trnsim/trnsim/isa"
+)
+
+func TestSizeLimit(t *testing.T) {
+	ks := All()
+	tooBig := []string{
+		"matmul:M=999999999999",
+		"matmul:M=65536,N=65536,K=65536",
+		"attention:seqlen=131072,heads=64",
+		"softmax:rows=1000000000",
+		"layer:model=llama3-70b,tokens=1000000",
+	}
+	for _, s := range tooBig {
+		_, err := Parse(ks, s)
+		if err == nil || !strings.Contains(err.Error(), "too large to simulate") {
+			t.Errorf("Parse(%q) = %v, want a too-large error", s, err)
+		}
+	}
+	fine := []string{
+		"matmul:M=16384,N=16384,K=16384",
+		"attention:seqlen=16384,heads=32",
+		"decode_attention:batch=64,seqlen=131072",
+		"layer:model=llama3-70b,phase=prefill,tokens=8192",
+		"layer:model=llama3-70b,phase=decode,batch=256,context=8192",
+	}
+	for _, s := range fine {
+		if _, err := Parse(ks, s); err != nil {
+			t.Errorf("Parse(%q): %v", s, err)
+		}
+	}
+}
+
+// The estimate is within a factor of two of the real instruction count, so
+// the limit means what it says.
+func TestEstimateInstrs(t *testing.T) {
+	specs := []string{
+		"matmul:M=1024,N=2048,K=1024",
+		"attention:seqlen=2048,heads=2",
+		"decode_attention:batch=4,seqlen=4096",
+		"softmax:rows=1024,cols=4096",
+		"rmsnorm:tokens=1024,hidden=4096",
+		"silu_mul:tokens=512,hidden=14336",
+		"rope:tokens=1024",
+	}
+	for _, s := range specs {
+		p, err := Parse(All(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, err := p.Kernel.Neuron(isa.Trn2(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		est, got := estimateInstrs(p), float64(len(prog.Instrs))
+		if est < got/2 || est > got*2 {
+			t.Errorf("%s: estimate %.0f, program has %.0f instructions", s, est, got)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"context"
+	"errors"
 	"math"
 	"testing"
 
@@ -111,5 +113,34 @@ func TestCompositeIsTheSumOfItsParts(t *testing.T) {
 func TestUnknownTarget(t *testing.T) {
 	if _, err := TargetByName("tpu", ""); err == nil {
 		t.Fatal("TargetByName(tpu) succeeded")
+	}
+}
+
+// A sweep skips (and reports) runs a target does not support — fp8 on an
+// A100 — and still returns the rows of the others.
+func TestSweepSkipsUnsupported(t *testing.T) {
+	ws := []kernels.Params{
+		mustParse(t, "matmul:M=256,N=256,K=256,dtype=fp8e4m3"),
+		mustParse(t, "matmul:M=256,N=256,K=256,dtype=bf16"),
+	}
+	var skipped []string
+	rows, err := Sweep(context.Background(), ws, []string{"trn2", "a100"}, Options{
+		Unsupported: func(it Item, err error) {
+			if !errors.Is(err, kernels.ErrUnsupported) {
+				t.Errorf("callback with %v, not ErrUnsupported", err)
+			}
+			skipped = append(skipped, it.Target.Name+" "+it.Workload.DType("dtype").String())
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 || len(skipped) != 1 || skipped[0] != "a100 fp8e4m3" {
+		t.Fatalf("%d rows, skipped %v; want 3 rows and the a100 fp8 run skipped", len(rows), skipped)
+	}
+	for _, r := range rows {
+		if r.Target == "a100" && r.DType == "fp8e4m3" {
+			t.Errorf("row for the unsupported run: %+v", r)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"strconv"
@@ -81,6 +82,12 @@ type Options struct {
 	// HWFile, if set, overrides hardware parameters of the targets Sweep
 	// resolves by name (see TargetByName).
 	HWFile string
+	// Unsupported, if set, is called for each run that cannot happen
+	// because the workload does not run on its target
+	// (kernels.ErrUnsupported: fp8 on an A100, fa3 on a NeuronCore), in
+	// sweep order after the sweep. Such runs have no row; they never fail
+	// the sweep.
+	Unsupported func(Item, error)
 	// Progress, if set, is called after each run, one call at a time, in
 	// the order runs finish (which depends on scheduling; the rows do not).
 	Progress func(Progress)
@@ -106,7 +113,8 @@ func Items(workloads []kernels.Params, targets []Target, shard Shard) []Item {
 
 // Sweep runs every workload on every named target (the part of it that
 // opts.Shard selects) and returns one row per run, in sweep order (see
-// Item). Runs go in parallel on opts.Jobs workers; each result is placed by
+// Item); runs the target does not support have no row (see
+// Options.Unsupported). Runs go in parallel on opts.Jobs workers; each result is placed by
 // its index, so neither the order nor any number depends on scheduling.
 //
 // When runs fail, Sweep returns the error of the first failing item in
@@ -144,6 +152,7 @@ func SweepTargets(ctx context.Context, workloads []kernels.Params, targets []Tar
 	items := Items(workloads, targets, opts.Shard)
 	rows := make([]results.Row, len(items))
 	errs := make([]error, len(items))
+	unsupported := make([]error, len(items))
 
 	jobs := opts.Jobs
 	if jobs <= 0 {
@@ -169,6 +178,10 @@ func SweepTargets(ctx context.Context, workloads []kernels.Params, targets []Tar
 					continue
 				}
 				row, err := run(items[i])
+				if errors.Is(err, kernels.ErrUnsupported) {
+					unsupported[i] = err
+					err = nil
+				}
 				if err != nil {
 					errs[i] = fmt.Errorf("%s on %s: %w", items[i].Workload, items[i].Target.Name, err)
 					for {
@@ -207,5 +220,15 @@ feed:
 			return nil, err
 		}
 	}
-	return rows, nil
+	kept := rows[:0]
+	for i, row := range rows {
+		if unsupported[i] != nil {
+			if opts.Unsupported != nil {
+				opts.Unsupported(items[i], unsupported[i])
+			}
+			continue
+		}
+		kept = append(kept, row)
+	}
+	return kept, nil
 }

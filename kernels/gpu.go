@@ -51,7 +51,7 @@ func GPUPlanFor(dev gpu.Config, p Params) (GPUPlan, error) {
 	case "matmul":
 		v := str("variant", "best")
 		if v != "best" && v != "" {
-			return GPUPlan{}, fmt.Errorf("matmul variant %q is a NeuronCore tutorial step; on GPU %s use variant=best", v, dev.Name)
+			return GPUPlan{}, unsupported("matmul variant %q is a NeuronCore tutorial step; on GPU %s use variant=best", v, dev.Name)
 		}
 		s := GPUGEMMShape{M: p.Int("M"), N: p.Int("N"), K: p.Int("K"), Batch: num("batch", 1), DType: p.Str("dtype")}
 		ks, ch, err := GPUGEMMKernels(dev, s)

@@ -68,7 +68,7 @@ func GPUAttentionKernels(dev gpu.Config, s GPUAttnShape, variant string) ([]gpu.
 	vs := GPUAttentionVariants(dev)
 	if variant == "best" || variant == "" {
 		if len(vs) == 0 {
-			return nil, "", fmt.Errorf("attention: %s runs no modelled attention variant", dev.Name)
+			return nil, "", unsupported("attention: %s runs no modelled attention variant", dev.Name)
 		}
 		variant = vs[len(vs)-1]
 		if s.DType == "fp32" {
@@ -76,16 +76,16 @@ func GPUAttentionKernels(dev gpu.Config, s GPUAttnShape, variant string) ([]gpu.
 		}
 	}
 	if !contains(vs, variant) {
-		return nil, "", fmt.Errorf("attention variant %q does not run on %s (allowed: %v, best)", variant, dev.Name, vs)
+		return nil, "", unsupported("attention variant %q does not run on %s (allowed: %v, best)", variant, dev.Name, vs)
 	}
 	switch s.DType {
 	case "bf16", "fp16":
 	case "fp8e4m3", "fp8e5m2", "fp8":
 		if variant != "fa3" || dev.PeakFLOPs("fp8") == 0 {
-			return nil, "", fmt.Errorf("attention dtype %s: fp8 runs only with fa3 on a device with fp8 tensor cores (%s, %s)", s.DType, dev.Name, variant)
+			return nil, "", unsupported("attention dtype %s: fp8 runs only with fa3 on a device with fp8 tensor cores (%s, %s)", s.DType, dev.Name, variant)
 		}
 	default:
-		return nil, "", fmt.Errorf("attention dtype %s on a GPU: FlashAttention takes bf16, fp16 or (fa3) fp8", s.DType)
+		return nil, "", unsupported("attention dtype %s on a GPU: FlashAttention takes bf16, fp16 or (fa3) fp8", s.DType)
 	}
 	if variant == "fa2" {
 		return []gpu.Kernel{gpuFA2(s)}, variant, nil

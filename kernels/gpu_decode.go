@@ -54,7 +54,7 @@ func GPUDecodeKernels(dev gpu.Config, s GPUDecodeShape, variant string, splits i
 	switch s.DType {
 	case "bf16", "fp16":
 	default:
-		return nil, "", 0, fmt.Errorf("decode_attention dtype %s on a GPU: the kvcache kernels take bf16 or fp16", s.DType)
+		return nil, "", 0, unsupported("decode_attention dtype %s on a GPU: the kvcache kernels take bf16 or fp16", s.DType)
 	}
 	if s.Heads/s.KVHeads > 64 {
 		return nil, "", 0, fmt.Errorf("decode_attention: %d query heads per kv head; at most 64 fit one CTA", s.Heads/s.KVHeads)

@@ -148,7 +148,7 @@ func GPUGEMMKernels(dev gpu.Config, s GPUGEMMShape) ([]gpu.Kernel, GPUGEMMChoice
 		return nil, GPUGEMMChoice{}, fmt.Errorf("matmul %dx%dx%d batch %d: dimensions must be positive", s.M, s.N, s.K, s.Batch)
 	}
 	if s.DType != "fp32" && dev.PeakFLOPs(s.DType) == 0 {
-		return nil, GPUGEMMChoice{}, fmt.Errorf("matmul dtype %s: %s has no %s tensor cores (HARDWARE.md B §1.1)", s.DType, dev.Name, s.DType)
+		return nil, GPUGEMMChoice{}, unsupported("matmul dtype %s: %s has no %s tensor cores (HARDWARE.md B §1.1)", s.DType, dev.Name, s.DType)
 	}
 	var best []gpu.Kernel
 	var choice GPUGEMMChoice

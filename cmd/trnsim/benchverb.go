@@ -45,7 +45,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			return usagef("-targets: %v", err)
 		}
 	}
-	rows, err := bench.Sweep(context.Background(), ws, ts, bench.Options{Jobs: *jobs})
+	rows, err := bench.Sweep(context.Background(), ws, ts, bench.Options{Jobs: *jobs, Unsupported: noteUnsupported(stderr, "bench")})
 	if err != nil {
 		return err
 	}
@@ -126,4 +126,12 @@ func shortSpec(spec string) string {
 		return p.Kernel.Name
 	}
 	return p.Kernel.Name + ":" + strings.Join(kept, ",")
+}
+
+// noteUnsupported returns a sweep callback that lists, on stderr, the runs
+// skipped because the workload does not run on the target.
+func noteUnsupported(stderr io.Writer, verb string) func(bench.Item, error) {
+	return func(it bench.Item, err error) {
+		fmt.Fprintf(stderr, "trnsim %s: no row for %s on %s: %v\n", verb, it.Workload, it.Target.Name, err)
+	}
 }

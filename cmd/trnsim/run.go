@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cmp"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -151,12 +153,23 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return usagef("-profile and -trace need exactly one -target, got %d", len(ts))
 	}
 	var res []bench.Result
+	var firstUnsupported error
 	for _, t := range ts {
 		r, err := bench.RunDetailed(p, t)
+		if errors.Is(err, kernels.ErrUnsupported) && len(ts) > 1 {
+			// Side by side, a target the workload does not run on is a
+			// note, not a failure of the others.
+			fmt.Fprintf(stderr, "trnsim run: %s: not supported: %v\n", t.Name, err)
+			firstUnsupported = cmp.Or(firstUnsupported, err)
+			continue
+		}
 		if err != nil {
 			return usagef("%s on %s: %v", p, t.Name, err)
 		}
 		res = append(res, r)
+	}
+	if len(res) == 0 {
+		return usagef("%s: %v", p, firstUnsupported)
 	}
 	if *check {
 		if err := checkAll(stdout, p, ts); err != nil {

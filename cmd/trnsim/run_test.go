@@ -132,3 +132,16 @@ func TestRunBadInputWritesNothing(t *testing.T) {
 		}
 	}
 }
+
+// Side by side, a target the workload does not run on is noted on stderr
+// and the others still print; alone, it is bad input.
+func TestRunUnsupportedTarget(t *testing.T) {
+	fp8 := "matmul:M=256,N=512,K=256,dtype=fp8e4m3"
+	stdout, stderr, code := runCLI("run", fp8, "-target", "trn2,a100")
+	if code != 0 || !strings.Contains(stderr, "a100: not supported") || !strings.Contains(stdout, "trn2") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if _, _, code := runCLI("run", fp8, "-target", "a100"); code != 2 {
+		t.Errorf("fp8 on a100 alone: exit %d, want 2", code)
+	}
+}

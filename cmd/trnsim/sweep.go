@@ -70,7 +70,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() { <-ctx.Done(); stop() }()
-	opts := bench.Options{Jobs: *jobs, Shard: shard}
+	opts := bench.Options{Jobs: *jobs, Shard: shard, Unsupported: noteUnsupported(stderr, "sweep")}
 	tty := isTerminal(stderr)
 	if tty {
 		opts.Progress = func(p bench.Progress) {

@@ -165,10 +165,10 @@ func representativeSpecs() []string {
 	}
 }
 
-// baselineSpecs covers each kernel, in the dtypes every default target
-// supports (A100 has no fp8), at small sizes (ragged ones included) so
-// that `make regress` runs in a minute or two and still notices a change
-// in any timing rule.
+// baselineSpecs covers each kernel and dtype path (fp8 included: the
+// targets without fp8 tensor cores skip it) at small sizes, ragged ones
+// included, so that `make regress` runs in a minute or two and still
+// notices a change in any timing rule.
 func baselineSpecs() []string {
 	return []string{
 		matmulSpec(512, 512, 512, "bf16"),
@@ -176,6 +176,7 @@ func baselineSpecs() []string {
 		matmulSpec(1000, 700, 300, "bf16"),
 		matmulSpec(1024, 1024, 1024, "fp32"),
 		matmulSpec(128, 4096, 4096, "fp16"),
+		matmulSpec(1024, 2048, 1024, "fp8e4m3"),
 		attentionSpec(1, 4, 2, 1024, 128, true),
 		attentionSpec(1, 2, 2, 1000, 64, false),
 		decodeSpec(8, 32, 8, 4096, llamaHeadDim),

@@ -372,7 +372,8 @@ func TestSweepCSVMatchesSchemaDoc(t *testing.T) {
 		}
 		ws = short
 	}
-	rows, err := Sweep(context.Background(), ws, DefaultTargets(), Options{})
+	skipped := 0 // fp8 on the A100
+	rows, err := Sweep(context.Background(), ws, DefaultTargets(), Options{Unsupported: func(Item, error) { skipped++ }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +382,7 @@ func TestSweepCSVMatchesSchemaDoc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(csvBytes(t, back), data) || len(back) != len(ws)*len(DefaultTargets()) {
+	if !bytes.Equal(csvBytes(t, back), data) || len(back) != len(ws)*len(DefaultTargets())-skipped {
 		t.Fatalf("read back %d rows that write differently", len(back))
 	}
 
@@ -432,9 +433,24 @@ func TestSweepCSVMatchesSchemaDoc(t *testing.T) {
 			}
 		}
 	}
-	// The key columns identify the workload and the target.
+	// The key columns identify the workload and the target, in sweep order
+	// (the skipped runs left out).
+	var tgts []Target
+	for _, name := range DefaultTargets() {
+		tg, err := TargetByName(name, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tgts = append(tgts, tg)
+	}
+	var want []Item
+	for _, it := range Items(ws, tgts, Shard{}) {
+		if !(it.Target.Name == "a100" && it.Workload.Kernel.Name == "matmul" && it.Workload.Str("dtype") == "fp8e4m3") {
+			want = append(want, it)
+		}
+	}
 	for i, r := range back {
-		if r.Target != DefaultTargets()[i%len(DefaultTargets())] || r.Spec != ws[i/len(DefaultTargets())].String() {
+		if i >= len(want) || r.Target != want[i].Target.Name || r.Spec != want[i].Workload.String() {
 			t.Errorf("row %d: %s on %s", i, r.Spec, r.Target)
 		}
 	}

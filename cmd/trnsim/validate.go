@@ -47,8 +47,24 @@ func validateFile(path, out string, run runner, stdout io.Writer) error {
 	if err != nil {
 		return usagef("validate: %v", err)
 	}
-	ks := kernels.All()
-	v := results.Validate(ms, func(m results.Measured) results.Prediction {
+	v := results.Validate(ms, predictor(kernels.All(), run))
+	if err := v.Print(stdout); err != nil {
+		return err
+	}
+	if out != "" {
+		if err := results.WriteFileAtomic(out, v.WriteCSV); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// predictor returns the prediction validate makes for a measured row: its
+// workload spec parsed against ks and timed with run. A row that cannot be
+// mapped, parsed or run gets the error as its Reason, so the other rows
+// still validate.
+func predictor(ks []*kernels.Kernel, run runner) func(results.Measured) results.Prediction {
+	return func(m results.Measured) results.Prediction {
 		spec, err := measuredSpec(ks, m)
 		if err != nil {
 			return results.Prediction{Reason: err.Error()}
@@ -62,16 +78,7 @@ func validateFile(path, out string, run runner, stdout io.Writer) error {
 			return results.Prediction{Reason: err.Error()}
 		}
 		return results.Prediction{DeviceUs: us, Detail: variant}
-	})
-	if err := v.Print(stdout); err != nil {
-		return err
 	}
-	if out != "" {
-		if err := results.WriteFileAtomic(out, v.WriteCSV); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // measuredSpec maps a measured row to a workload spec. An empty variant is

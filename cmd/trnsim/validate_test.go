@@ -31,22 +31,7 @@ func TestValidateGPUCalibration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ks := kernels.All()
-	v := results.Validate(ms, func(m results.Measured) results.Prediction {
-		spec, err := measuredSpec(ks, m)
-		if err != nil {
-			return results.Prediction{Reason: err.Error()}
-		}
-		p, err := kernels.Parse(ks, spec)
-		if err != nil {
-			return results.Prediction{Reason: err.Error()}
-		}
-		us, _, err := run(p, m.Target)
-		if err != nil {
-			return results.Prediction{Reason: err.Error()}
-		}
-		return results.Prediction{DeviceUs: us}
-	})
+	v := results.Validate(ms, predictor(kernels.All(), run))
 	if v.Unmodelled != 0 {
 		for _, r := range v.Rows {
 			if r.Reason != "" {

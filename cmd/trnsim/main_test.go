@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 )
@@ -13,6 +14,23 @@ func runCLI(args ...string) (string, string, int) {
 	err := run(args, &out, &errb)
 	code := exitCode(err, &errb)
 	return out.String(), errb.String(), code
+}
+
+// wantUsageError runs the command line args and checks that it is refused
+// as bad input: exit status 2, want in the error, nothing on standard output
+// and no file written at out.
+func wantUsageError(t *testing.T, args []string, want, out string) {
+	t.Helper()
+	stdout, stderr, code := runCLI(args...)
+	if code != 2 || !strings.Contains(stderr, want) {
+		t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, want)
+	}
+	if stdout != "" {
+		t.Errorf("stdout %q on bad input", stdout)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s written on bad input", out)
+	}
 }
 
 func TestBadInputExitsTwo(t *testing.T) {

@@ -42,7 +42,9 @@ func TestMergeBadInput(t *testing.T) {
 	good := filepath.Join(dir, "good.csv")
 	writeRows(t, good, timingRow("a", "trn2", 1))
 	bad := filepath.Join(dir, "bad.csv")
-	os.WriteFile(bad, []byte("kernel,target\nmatmul,trn2\n"), 0o644)
+	if err := os.WriteFile(bad, []byte("kernel,target\nmatmul,trn2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		args []string
 		want string
@@ -55,16 +57,7 @@ func TestMergeBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			stdout, stderr, code := runCLI(tt.args...)
-			if code != 2 || !strings.Contains(stderr, tt.want) {
-				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tt.want)
-			}
-			if stdout != "" {
-				t.Errorf("stdout %q on bad input", stdout)
-			}
-			if _, err := os.Stat(out); err == nil {
-				t.Errorf("%s written on bad input", out)
-			}
+			wantUsageError(t, tt.args, tt.want, out)
 		})
 	}
 }

@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/trnsim/trnsim/bench"
 	"github.com/trnsim/trnsim/results"
 )
 
@@ -94,24 +96,20 @@ func TestSweepBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			stdout, stderr, code := runCLI(tt.args...)
-			if code != 2 || !strings.Contains(stderr, tt.want) {
-				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tt.want)
-			}
-			if stdout != "" {
-				t.Errorf("stdout %q on bad input", stdout)
-			}
-			if _, err := os.Stat(out); err == nil {
-				t.Errorf("%s written on bad input", out)
-			}
+			wantUsageError(t, tt.args, tt.want, out)
 		})
 	}
 }
 
 func TestSweepPrice(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "p.csv")
-	// Shard 0/12 of baseline on trn2 alone: its first workload.
-	_, stderr, code := runCLI("sweep", "-suite", "baseline", "-targets", "trn2", "-shard", "0/12", "-price", "trn2=3.6", "-o", out)
+	// Shard 0/n of baseline's n workloads on trn2 alone: its first workload.
+	suite, err := bench.SuiteByName("baseline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shard := fmt.Sprintf("0/%d", len(suite.Specs))
+	_, stderr, code := runCLI("sweep", "-suite", "baseline", "-targets", "trn2", "-shard", shard, "-price", "trn2=3.6", "-o", out)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

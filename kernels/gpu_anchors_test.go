@@ -89,15 +89,7 @@ func gpuAnchors() []gpuAnchor {
 			unit:   "GB/s", published: 3000, tol: 0.15,
 			predict: func(t *testing.T) float64 {
 				h100 := preset(t, "h100")
-				p, err := Parse(All(), "add:tokens=16384,hidden=8192,dtype=bf16")
-				if err != nil {
-					t.Fatal(err)
-				}
-				ks, err := GPUKernels(h100, p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return hbmGBps(t, h100, ks)
+				return hbmGBps(t, h100, gpuKernelsOf(t, h100, "add:tokens=16384,hidden=8192,dtype=bf16"))
 			},
 		},
 		{

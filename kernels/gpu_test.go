@@ -18,6 +18,20 @@ func preset(t testing.TB, name string) gpu.Config {
 	return c
 }
 
+// gpuKernelsOf parses spec and returns its GPU kernels on dev.
+func gpuKernelsOf(t testing.TB, dev gpu.Config, spec string) []gpu.Kernel {
+	t.Helper()
+	p, err := Parse(All(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := GPUKernels(dev, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks
+}
+
 func runGPU(t testing.TB, dev gpu.Config, ks []gpu.Kernel) *sim.Report {
 	t.Helper()
 	rep, err := gpu.Run(dev, ks)
@@ -255,21 +269,13 @@ func TestGPUPlanResolvesVariants(t *testing.T) {
 // are big enough to fill the GPU.
 func TestMemoryBoundKernels(t *testing.T) {
 	h100 := preset(t, "h100")
-	ks := All()
 	for _, spec := range []string{
 		"rmsnorm:tokens=16384,hidden=8192", "layernorm:tokens=16384,hidden=8192",
 		"softmax:rows=16384,cols=8192", "silu_mul:tokens=16384,hidden=8192",
 		"gelu:tokens=16384,hidden=8192", "add:tokens=16384,hidden=8192",
 		"rope:tokens=16384,heads=32,headdim=128",
 	} {
-		p, err := Parse(ks, spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		g, err := GPUKernels(h100, p)
-		if err != nil {
-			t.Fatal(err)
-		}
+		g := gpuKernelsOf(t, h100, spec)
 		rep := runGPU(t, h100, g)
 		bw, _ := rep.Metric("hbm_bandwidth_gbps")
 		if bw < 0.7*h100.HBMGBps || bw > h100.HBMGBps*h100.HBMEfficiency*1.0001 || rep.Bound != "hbm" {
@@ -281,20 +287,12 @@ func TestMemoryBoundKernels(t *testing.T) {
 // The simulator is fast: the largest workloads time in milliseconds.
 func TestGPUModelIsFast(t *testing.T) {
 	h100 := preset(t, "h100")
-	ks := All()
 	for _, spec := range []string{
 		"matmul:M=16384,N=16384,K=16384",
 		"attention:batch=1,heads=32,seqlen=16384,headdim=128,causal=true",
 		"decode_attention:batch=1,heads=32,kv_heads=8,seqlen=131072,headdim=128",
 	} {
-		p, err := Parse(ks, spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		g, err := GPUKernels(h100, p)
-		if err != nil {
-			t.Fatal(err)
-		}
+		g := gpuKernelsOf(t, h100, spec)
 		a, b := runGPU(t, h100, g), runGPU(t, h100, g)
 		if !reflect.DeepEqual(a, b) {
 			t.Errorf("%s: two runs differ", spec)
@@ -317,14 +315,7 @@ func BenchmarkGPUPlanGEMM16k(b *testing.B) {
 
 func BenchmarkGPURunCausalAttention16k(b *testing.B) {
 	h100 := preset(b, "h100")
-	p, err := Parse(All(), "attention:batch=1,heads=32,seqlen=16384,headdim=128,causal=true")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ks, err := GPUKernels(h100, p)
-	if err != nil {
-		b.Fatal(err)
-	}
+	ks := gpuKernelsOf(b, h100, "attention:batch=1,heads=32,seqlen=16384,headdim=128,causal=true")
 	for b.Loop() {
 		if _, err := gpu.Run(h100, ks); err != nil {
 			b.Fatal(err)

@@ -332,7 +332,15 @@ const attnResidentBytes = 48 << 10
 //     work, otherwise idle); the max and the PSUM-reading O += PV on
 //     VectorE; the Pᵀ copy split three chunks to ScalarE, one to VectorE
 //     (v3+; all on VectorE on v2, where a ScalarE copy would switch the
-//     activation table away from exp).
+//     activation table away from exp). On v2 VectorE and ScalarE also
+//     share one PSUM port (A §1.3): the row max, the Pᵀ copy and the O
+//     update (VectorE) and the exponential (ScalarE) read PSUM one at a
+//     time, ≈ 1.44 µs per 512-key tile at headdim 128, more than VectorE's
+//     own ≈ 1.09 µs, so there the port bounds the kernel. The other
+//     splits cost more: copying S to SBUF once on VectorE frees the
+//     exponential from the port but adds ≈ 0.46 µs to VectorE (1.54 µs);
+//     moving the Pᵀ copy to ScalarE reloads its table twice per tile;
+//     GpSimdE, which has time to spare, cannot read PSUM.
 //   - Software pipelining across KV tiles (swPipe, attnSchedule): the body
 //     is cut into eight stages, each on one engine, run at staggered lags
 //     so no engine waits for another within an iteration.

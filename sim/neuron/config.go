@@ -79,8 +79,10 @@ type Config struct {
 	DMAEngines             int `json:"dma_engines"`
 	DMAPartitionsPerEngine int `json:"dma_partitions_per_engine"`
 	DMAQueues              int `json:"dma_queues"`
-	// DMAPeakBytesPerNs is one engine's theoretical bandwidth: the
-	// asymptote of the size-efficiency curve.
+	// DMAPeakBytesPerNs is the asymptote of one engine's size-efficiency
+	// curve: the rate of an arbitrarily large transfer. It is the
+	// theoretical bandwidth where nothing lower is published (trn2, trn3)
+	// and the published best utilisation of it where one is (trn1).
 	DMAPeakBytesPerNs float64 `json:"dma_peak_bytes_per_ns"`
 	// DMASustainedBytesPerNs is one engine's rate on a DMARefBytes
 	// transfer. Together with the peak it fixes the per-transfer fixed
@@ -166,17 +168,26 @@ func trn1() Config {
 		NarrowStrideBytes: 16,   // A §1.3 innermost stride > 16 B halves bandwidth
 
 		// A §1.3 NC-v2: VectorE and GpSimdE cannot access SBUF in parallel,
-		// VectorE and ScalarE cannot access PSUM in parallel. Off by
-		// default until the trn1 attention kernels are tuned with them on
-		// (-hw '{"shared_sbuf_vector_gpsimd": true, ...}' turns them on).
-		SharedSBUFVectorGpSimd: false,
-		SharedPSUMVectorScalar: false,
+		// VectorE and ScalarE cannot access PSUM in parallel ("compiler
+		// serializes": whole instructions, see runner.sharedPorts).
+		SharedSBUFVectorGpSimd: true,
+		SharedPSUMVectorScalar: true,
 
 		DMAEngines:             16, // A §1.1 DMA engines per NC: 16
 		DMAPartitionsPerEngine: 8,  // A §3.3 each DMA engine handles 8 SBUF partitions
 		DMAQueues:              16, // A §3.3 16 queues per DMA engine
-		DMAPeakBytesPerNs:      27.2,
-		// A §1.1 DMA BW per engine: 27.2 GB/s theoretical [P DMAov].
+		DMAPeakBytesPerNs:      0.70 * 27.2,
+		// A §1.1 DMA BW per engine 27.2 GB/s theoretical [P DMAov], of
+		// which Trn1 reaches "~70% DMA throughput utilization with
+		// sufficiently large transfers" (A §3.3 Trn1 guidance [P Perf
+		// Opt #9]): 19.04 B/ns. With the 17 B/ns below this puts the
+		// fixed cost per transfer at 206.5 ns, where the Trn2
+		// measurement (A §4.2) independently puts it at 211 ns on an
+		// engine of the same theoretical rate; and it makes 32 KiB
+		// transfers (4 KiB/partition) 89% of the asymptote, as A §3.3
+		// says (≥ 4 KiB/partition saturates; > 32 KiB per transfer on
+		// Trn1). Taking 27.2 as the asymptote instead would need a
+		// 723 ns fixed cost and leave 32 KiB transfers at 62%.
 		DMASustainedBytesPerNs: 17,
 		// A §1.1 17 B/ns in the BW table [P DMAov, DMAbw], taken as the
 		// rate at the 32 KiB reference transfer (see DMARefBytes).

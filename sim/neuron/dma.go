@@ -148,6 +148,14 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64, o *operands) (issue,
 			sMin, eMax = min(sMin, s), max(eMax, s+dur)
 			d.transfers++
 		}
+		// A §3.3/§4.2: every engine writes a 4 B semaphore for every
+		// transfer, moving data or not, and the core waits for all 16.
+		// An engine writes it in its queue's order, after its earlier
+		// transfers on the queue: the instruction completes no earlier
+		// than those. The 4 B writes themselves take no modelled time.
+		for e := 0; e < E; e++ {
+			eMax = max(eMax, d.qeEnd[q][e])
+		}
 	}
 	return issue, d.finish(in, o, issue, sMin, eMax)
 }

@@ -46,7 +46,8 @@ type runner struct {
 	// NC-v2 shared access ports (A §1.3): SBUF for Vector and GpSimd, PSUM
 	// for Vector and Scalar.
 	sbufPort, psumPort timeline
-	parts              int // partitions of the architecture
+	sbufBusy, psumBusy float64 // time each shared port was held
+	parts              int     // partitions of the architecture
 
 	traffic     [sim.NumLevels]sim.Traffic
 	peAdj, mmFL float64 // PE FLOPs: all (BF16-equivalent), matmuls only (raw)
@@ -466,8 +467,10 @@ func (r *runner) compute(in *isa.Instr, lane int8, d dep) (start, end, done floa
 			start, waited = s, "port"
 		}
 		p1.add(start, start+ii)
+		r.holdPort(p1, ii)
 		if p2 != nil {
 			p2.add(start, start+ii)
+			r.holdPort(p2, ii)
 		}
 	}
 	end = start + ii
@@ -476,6 +479,15 @@ func (r *runner) compute(in *isa.Instr, lane int8, d dep) (start, end, done floa
 	r.addBusy(lane, start, end)
 	r.instrs[lane]++
 	return start, end, done, waited
+}
+
+// holdPort counts d ns of use of shared port p.
+func (r *runner) holdPort(p *timeline, d float64) {
+	if p == &r.psumPort {
+		r.psumBusy += d
+	} else {
+		r.sbufBusy += d
+	}
 }
 
 // sharedPorts returns the NC-v2 access ports (A §1.3) an instruction must
@@ -626,6 +638,9 @@ func (r *runner) report() *sim.Report {
 		{Name: "throttle_time_percent", Value: pct(r.th.throttledNs), Unit: "%"},
 		{Name: "dma_engine_busy_percent", Value: pct(r.dm.engineBusy()), Unit: "%"},
 		{Name: "hbm_busy_percent", Value: pct(r.dm.hbm.busy), Unit: "%"},
+		// A §1.3 NC-v2 shared access ports: zero where they are not shared.
+		{Name: "psum_port_busy_percent", Value: pct(r.psumBusy), Unit: "%"},
+		{Name: "sbuf_port_busy_percent", Value: pct(r.sbufBusy), Unit: "%"},
 	}
 	return rep
 }

@@ -1,0 +1,482 @@
+package neuron
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/sim"
+)
+
+// The published micro-level figures of HARDWARE.md Part A that the matmul
+// ladder (A §4.1, TestMatmulCalibration in kernels) does not cover, each
+// checked against the model. A figure's expectation is derived by hand from
+// the cost rules the model implements; the test then compares it with the
+// published figure within a stated tolerance: tighter for AWS-published
+// figures ([P]), looser for third-party ones ([3P], unverified, conditions
+// often unstated). Where a published figure conflicts with another, the
+// test says which one the model follows and checks that the model sits
+// between them.
+
+// anchor logs one row of the anchor table and fails when the relative
+// error exceeds tol.
+func anchor(t *testing.T, name string, published, predicted, tol float64) {
+	t.Helper()
+	e := (predicted - published) / published
+	verdict := "pass"
+	if math.Abs(e) > tol {
+		verdict = "MISS"
+		t.Errorf("%s: predicted %.4g, published %.4g: %+.1f%% (tolerance ±%.0f%%)", name, predicted, published, 100*e, 100*tol)
+	}
+	t.Logf("anchor %-44s published %9.4g predicted %9.4g error %+6.1f%% (±%4.1f%%) %s", name, published, predicted, 100*e, 100*tol, verdict)
+}
+
+func preset(t *testing.T, name string) Config {
+	t.Helper()
+	c, err := Preset(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func metric(t *testing.T, r *sim.Report, name string) float64 {
+	t.Helper()
+	v, ok := r.Metric(name)
+	if !ok {
+		t.Fatalf("no metric %s", name)
+	}
+	return v
+}
+
+// A §4.2 / §3.3 [P DMAov]: on Trn2 one DMA engine moves 32 KiB HBM→SBUF
+// ([4,4096] bf16: four partitions, all served by engine 0) in 1416 ns; a
+// [128,128] bf16 load is 16 engines × one 2 KiB transfer each (8
+// partitions × 256 B). The trn2 fixed cost per transfer is derived from the
+// 1416 ns (Config.DMAFixedNs), so the first figure is the calibration
+// source, checked here to 0.1% against drift; the second checks the split.
+func TestAnchorDMASingleEngine(t *testing.T) {
+	c := trn2NoThrottle(t)
+	cases := []struct {
+		name        string
+		parts, cols int // bf16
+		transfers   int
+		perEngine   int // bytes per transfer
+	}{
+		{"[4,4096] bf16", 4, 4096, 1, 32768},
+		{"[128,128] bf16", 128, 128, 16, 2048},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := isa.NewBuilder(isa.Trn2(), "dma")
+			x := b.Input("x", isa.BF16, tc.parts, tc.cols)
+			sb := b.SBUFPool("sb", 1, tc.cols*2)
+			b.Load(sb.Tile(isa.BF16, tc.parts, tc.cols), x.Tile(0, 0, tc.parts, tc.cols))
+			r := run(t, b, c)
+			// One engine transfer: the fixed cost plus the bytes at the
+			// engine's peak rate; the HBM share (362.5 B/ns) is faster.
+			engine := dmaFixed2 + float64(tc.perEngine)/peakBpns
+			near(t, "busiest DMA engine", metric(t, r, "dma_engine_busy_percent")/100*r.TimeNs, engine)
+			near(t, "TimeNs", r.TimeNs, dgeNs+startNs+engine)
+			near(t, "average_dma_size", metric(t, r, "average_dma_size"), float64(tc.perEngine))
+			near(t, "transfers", float64(tc.parts*tc.cols*2)/metric(t, r, "average_dma_size"), float64(tc.transfers))
+			if tc.transfers == 1 {
+				anchor(t, "A4.2 one DMA engine, 32 KiB, trn2 (ns)", 1416, engine, 0.001)
+			}
+		})
+	}
+}
+
+// A §3.3 [P DMAov]: each of the 16 engines writes a 4 B semaphore for every
+// transfer, so the core always waits for all 16. An engine writes it in its
+// queue's order: a load that moves data on engine 0 only still completes
+// after the earlier transfers of its queue on the other engines.
+func TestAnchorDMASemaphoreWrites(t *testing.T) {
+	c := trn2NoThrottle(t)
+	for _, sameQueue := range []bool{true, false} {
+		b := isa.NewBuilder(isa.Trn2(), "sem")
+		x := b.Input("x", isa.BF16, 128, 4096)
+		sb := b.SBUFPool("sb", 1, 8192)
+		tile := sb.Tile(isa.BF16, 128, 4096)
+		// Partitions 64..127: engines 8..15, 64 KiB each.
+		b.Load(tile.Rows(64, 64), x.Tile(64, 0, 64, 4096))
+		// Partitions 0..3: engine 0 alone, 32 KiB.
+		b.Load(tile.Rows(0, 4), x.Tile(0, 0, 4, 4096))
+		marked, err := b.Program()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &isa.Program{Name: marked.Name, Tensors: marked.Tensors, Instrs: slices.Clone(marked.Instrs), Sites: marked.Sites}
+		p.Instrs[0].Queue, p.Instrs[1].Queue = 0, 1
+		if sameQueue {
+			p.Instrs[1].Queue = 0
+		}
+		r, err := Run(p, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Both pass a DGE instance (600 ns) and the start latency at once.
+		t0 := float64(dgeNs + startNs)
+		wideEnd := t0 + dmaFixed2 + 65536/peakBpns // 4520.7 ns
+		// The narrow load's engine is free, but its 32 KiB of HBM traffic
+		// queues behind the wide load's 512 KiB on the core's HBM share.
+		narrowEnd := t0 + (524288+32768)/hbm2 // 3436.7 ns
+		if sameQueue {
+			narrowEnd = wideEnd // engines 8..15 write its semaphore after the wide load
+		}
+		near(t, fmt.Sprintf("same queue %v: wide load end", sameQueue), r.Spans[0].End, wideEnd)
+		near(t, fmt.Sprintf("same queue %v: narrow load end", sameQueue), r.Spans[1].End, narrowEnd)
+	}
+}
+
+// A §3.3 size guidance [P DMAbw, DMAov]: below 256 B per partition a load
+// is severely overhead-bound, from 256 B to 2 KiB it improves, from 4 KiB
+// per partition it saturates; on Trn1 transfers should exceed 32 KiB (4 KiB
+// per partition) for ideal bandwidth and reach "~70% DMA throughput
+// utilization" when sufficiently large [P Perf Opt #9].
+//
+// The throughput of a stream of [128, bpp] loads (fresh buffers, all
+// queues) is measured from its completions, so the trigger latencies drop
+// out. "Saturated" is taken as ≥ 85% of the rate at 32 KiB per partition;
+// "severely overhead-bound" as ≤ 25% of it; "improving" as ≥ 10% more per
+// doubling. These thresholds turn words into numbers: they are not
+// published.
+func TestAnchorDMASizeCurve(t *testing.T) {
+	sizes := []int{64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768}
+	for _, g := range PresetNames() {
+		t.Run(g, func(t *testing.T) {
+			c := preset(t, g)
+			rate := map[int]float64{}
+			for _, bpp := range sizes {
+				rate[bpp] = dmaStreamRate(t, c, bpp)
+			}
+			sat := rate[32768]
+			line := ""
+			for _, bpp := range sizes {
+				line += fmt.Sprintf(" %d:%.0f", bpp, rate[bpp])
+			}
+			t.Logf("%s B/ns by bytes/partition:%s (HBM share %.1f)", g, line, c.HBMBytesPerNs)
+			for _, bpp := range []int{64, 128} {
+				if f := rate[bpp] / sat; f > 0.25 {
+					t.Errorf("%d B/partition runs at %.0f%% of saturation; A §3.3 says severely overhead-bound", bpp, 100*f)
+				}
+			}
+			for bpp := 256; bpp < 2048; bpp *= 2 {
+				if rate[2*bpp] < 1.1*rate[bpp] {
+					t.Errorf("%d → %d B/partition: %.0f → %.0f B/ns; A §3.3 says still improving", bpp, 2*bpp, rate[bpp], rate[2*bpp])
+				}
+			}
+			for _, bpp := range []int{4096, 8192, 16384} {
+				if f := rate[bpp] / sat; f < 0.85 {
+					t.Errorf("%d B/partition runs at %.0f%% of the 32 KiB/partition rate; A §3.3 says saturated from 4 KiB", bpp, 100*f)
+				}
+			}
+			if g == "trn1" {
+				// Utilisation against the 16 engines' theoretical 27.2 GB/s.
+				anchor(t, "A3.3 trn1 DMA utilisation, large transfers", 0.70, sat/(16*27.2), 0.10)
+			}
+		})
+	}
+}
+
+// dmaStreamRate returns the bytes per ns at which a stream of [128, bpp]
+// bf16 loads into distinct SBUF tiles completes.
+func dmaStreamRate(t *testing.T, c Config, bpp int) float64 {
+	t.Helper()
+	cols := bpp / 2
+	n := min(32, (c.Arch().SBUFPartitionBytes-(32<<10))/bpp)
+	b := isa.NewBuilder(c.Arch(), "dma")
+	x := b.Input("x", isa.BF16, 128*n, cols)
+	sb := b.SBUFPool("sb", n, bpp)
+	for i := 0; i < n; i++ {
+		b.Load(sb.Tile(isa.BF16, 128, cols), x.Tile(128*i, 0, 128, cols))
+	}
+	r := run(t, b, c)
+	ends := make([]float64, n)
+	for i, s := range r.Spans {
+		ends[i] = s.End
+	}
+	slices.Sort(ends)
+	return float64((n-1)*128*bpp) / (ends[n-1] - ends[0])
+}
+
+// A §4.2 / §3.2 [P Perf Opt #5a]: tiny dependent ScalarE activations on
+// NC-v2 (one element per partition, each reading the previous one's
+// result) issue every ≈ 189 ns = 264 ScalarE cycles at 1.4 GHz.
+//
+// The model's chain period is the sum of three published rules: MIN_II 64
+// cycles (A §3.2, N = 1), the ≈ 60-cycle access latency before the result
+// is visible, and the +100 cycles of a back-to-back dependent instruction:
+// 224 cycles = 160 ns, 15% under the measurement. Tolerance ±20%: the three
+// rules are each stated to one or two significant figures ("≈ 64",
+// "≈ 60", "+100") and the measurement is read off a profile ("≈ 189 ns").
+// No rule accounts for the remaining 40 cycles, and none is tuned to them.
+func TestAnchorScalarDependentChain(t *testing.T) {
+	c := preset(t, "trn1")
+	b := isa.NewBuilder(isa.Trn1(), "chain")
+	sb := b.SBUFPool("sb", 2, 4)
+	x, y := sb.Tile(isa.FP32, 128, 1), sb.Tile(isa.FP32, 128, 1)
+	const n = 16
+	for range n {
+		b.Activation(y, x, isa.ActExp)
+		x, y = y, x
+	}
+	r := run(t, b, c)
+	ii := (r.Spans[n-1].Start - r.Spans[1].Start) / (n - 2)
+	near(t, "chain II", ii, (64+accessCyc+semCycles)/1.4)
+	anchor(t, "A4.2 dependent tiny ScalarE act, trn1 (ns)", 189, ii, 0.20)
+}
+
+// A §3.2 [3P deltanet_decode_opt.md]: a Vector op costs ≈ 1 ns per
+// free-dimension column whatever the partitions: [128,512] and [1,512] both
+// ≈ 685 ns on Trn2/Trn3 (LNC=2; dtype and generation not stated).
+//
+// A standalone instruction's latency, from its input being ready to its
+// result being visible, is the semaphore wait (100 cycles), the II
+// (max(MIN_II, N) = 512 cycles for an fp32 tensor_scalar, no performance
+// mode) and the access latency (60 cycles): 672 VectorE cycles, 700 ns at
+// trn2's 0.96 GHz and 560 ns at trn3's 1.2 GHz. Partitions do not enter
+// (A §3.2 "Lanes: cost independent of #partitions"). Tolerance ±20% for a
+// third-party figure whose generation and dtype are unstated; the
+// published clocks put "1 ns per column" on trn2 (1.04 ns) rather than
+// trn3 (0.83 ns).
+func TestAnchorVectorOpColumns(t *testing.T) {
+	for _, g := range []string{"trn2", "trn3"} {
+		c := preset(t, g)
+		var lat [2]float64
+		for i, parts := range []int{128, 1} {
+			b := isa.NewBuilder(c.Arch(), "vec")
+			x := b.Input("x", isa.FP32, parts, 512)
+			sb := b.SBUFPool("sb", 2, 2048)
+			in, out := sb.Tile(isa.FP32, parts, 512), sb.Tile(isa.FP32, parts, 512)
+			b.Load(in, x.Tile(0, 0, parts, 512))
+			b.TensorScalar(isa.Vector, out, in, isa.ALUMul, isa.Imm(2), isa.ALUBypass, isa.Imm(0))
+			r := run(t, b, c)
+			lat[i] = r.TimeNs - r.Spans[0].End
+			near(t, g+" standalone latency", lat[i], (semCycles+512+accessCyc)/c.VectorGHz)
+		}
+		if lat[0] != lat[1] {
+			t.Errorf("%s: [128,512] %.1f ns, [1,512] %.1f ns; want equal", g, lat[0], lat[1])
+		}
+		anchor(t, "A3.2 Vector op [128|1,512] "+g+" (ns) [3P]", 685, lat[0], 0.20)
+	}
+}
+
+// A §3.1 [3P deltanet_decode_opt.md]: an identical matmul takes 592 ns
+// unthrottled and 1001 ns under the Trn2/Trn3 power throttle (1.69×).
+//
+// The model's throttle (A §3.1 [P Expl]: ~50% after idle, ramping to full
+// over ~3 µs) applies to the MultiplyMoving. An fp32 [128,128]ᵀ·[128,308]
+// matmul reproduces the unthrottled 592 ns: LoadStationary 4·32 = 128
+// cycles, MM 4·308 = 1232 cycles, access 60: 1420 cycles at 2.4 GHz =
+// 591.7 ns. Throttled, the 513.3 ns of MM work starts at a rate of 0.5
+// rising by 0.5/3000 per ns: it ends after x with 0.5·x + (0.5/3000)·x²/2
+// = 513.3, x = 893.6 ns, 971.9 ns in all: 1.64×. Tolerance ±15% on the
+// throttled time: the published ramp is "~50%" and "~3 µs".
+func TestAnchorThrottle(t *testing.T) {
+	c := preset(t, "trn2")
+	prog := func() *isa.Builder {
+		b := isa.NewBuilder(isa.Trn2(), "thr")
+		sb := b.SBUFPool("sb", 2, 2048)
+		ps := b.PSUMPool("ps", 1, 2048)
+		b.Matmul(ps.Tile(isa.FP32, 128, 308), sb.Tile(isa.FP32, 128, 128), sb.Tile(isa.FP32, 128, 308), false)
+		return b
+	}
+	free := run(t, prog(), trn2NoThrottle(t))
+	thr := run(t, prog(), c)
+	near(t, "unthrottled", free.TimeNs, tensorNs(128+1232+accessCyc))
+	slope := 0.5 / 3000
+	x := (math.Sqrt(0.25+2*slope*tensorNs(1232)) - 0.5) / slope
+	near(t, "throttled", thr.TimeNs, tensorNs(128)+x+tensorNs(accessCyc))
+	anchor(t, "A3.1 matmul unthrottled (ns) [3P]", 592, free.TimeNs, 0.02)
+	anchor(t, "A3.1 same matmul throttled (ns) [3P]", 1001, thr.TimeNs, 0.15)
+	anchor(t, "A3.1 throttle slowdown (×) [3P]", 1001.0/592, thr.TimeNs/free.TimeNs, 0.15)
+}
+
+// A §3.1 [3P deltanet_decode_opt.md]: "~140 ns per Tensor instruction" as a
+// floor (Trn2/Trn3, LNC=2, dtype not stated).
+//
+// The model follows the published MM_INIT_LATENCY (A §3.1 [P ArchV2]: a
+// MultiplyMoving issues at most every 64 TensorE cycles): back-to-back
+// tiny bf16 matmuls (moving N = 2, one stationary) issue every 64 cycles =
+// 26.7 ns; fp32 ones, four passes (A §3.1 fp32 ×4), every 256 cycles =
+// 106.7 ns. The third-party floor is 5× the published bf16 rule; the fp32
+// figure is within 25% of it. The test checks the rules and records the
+// comparison; it does not hold the model to the third-party figure.
+func TestAnchorTensorFloor(t *testing.T) {
+	for _, tc := range []struct {
+		dt     isa.DType
+		passes float64
+	}{{isa.BF16, 1}, {isa.FP32, 4}} {
+		b := isa.NewBuilder(isa.Trn2(), "floor")
+		sb := b.SBUFPool("sb", 2, 512)
+		ps := b.PSUMPool("ps", 8, 2048)
+		st := sb.Tile(tc.dt, 128, 128)
+		mv := sb.Tile(tc.dt, 128, 2)
+		const n = 32
+		for range n {
+			b.Matmul(ps.Tile(isa.FP32, 128, 2), st, mv, false)
+		}
+		r := run(t, b, trn2NoThrottle(t))
+		ii := (r.Spans[n-1].Start - r.Spans[1].Start) / (n - 2)
+		near(t, tc.dt.String()+" tiny matmul II", ii, tensorNs(64*tc.passes))
+		e := (ii - 140) / 140
+		t.Logf("anchor %-44s published %9.4g predicted %9.4g error %+6.1f%% (not held: conflicts with MM_INIT_LATENCY [P])", "A3.1 Tensor instr floor "+tc.dt.String()+" (ns) [3P]", 140.0, ii, 100*e)
+	}
+}
+
+// A §3.1 [P ArchV2, ArchV3]: back-to-back LoadStationary(128×128) +
+// MultiplyMoving(128×512) pairs reach TensorE's peak; fp32 costs 4× bf16;
+// FP8 double-row (v3/v4) does 2× the bf16 FLOPs in the same time.
+//
+// 64 pairs, a new stationary each: the first LS (32 cycles) is exposed,
+// the others run in the background of the previous MM (512 cycles), so
+// the run is 32 + 64·512 + 60 cycles: 99.7% of peak. fp32: 128 + 64·2048 +
+// 60 cycles (3.996× bf16). FP8 double-row contracts 256 rows per 512-cycle
+// MM: twice the FLOPs of bf16 in the same time, against a peak that is
+// itself twice bf16's.
+func TestAnchorTensorPeak(t *testing.T) {
+	const n = 64
+	times, flops, pct := map[string]float64{}, map[string]float64{}, map[string]float64{}
+	for _, dt := range []isa.DType{isa.BF16, isa.FP32, isa.FP8E4M3} {
+		b := isa.NewBuilder(isa.Trn2(), "peak")
+		double := dt.IsFP8()
+		sb := b.SBUFPool("sb", 4, 2*512*dt.Size())
+		ps := b.PSUMPool("ps", 8, 2048)
+		mv := sb.Tile(dt, 128, 512)
+		if double {
+			mv = sb.Tile(dt, 128, 2, 512)
+		}
+		for range n {
+			st := sb.Tile(dt, 128, 128)
+			if double {
+				st = sb.Tile(dt, 128, 2, 128)
+			}
+			b.Matmul(ps.Tile(isa.FP32, 128, 512), st, mv, false)
+		}
+		r := run(t, b, trn2NoThrottle(t))
+		times[dt.String()], flops[dt.String()], pct[dt.String()] = r.TimeNs, r.FLOPs, r.PctPeak()
+	}
+	near(t, "bf16 time", times["bf16"], tensorNs(32+n*512+accessCyc))
+	near(t, "fp32 time", times["fp32"], tensorNs(128+n*2048+accessCyc))
+	near(t, "fp8 time", times["fp8e4m3"], times["bf16"])
+	near(t, "fp8 FLOPs", flops["fp8e4m3"], 2*flops["bf16"])
+	anchor(t, "A3.1 LS+MM pairs, bf16 % of peak", 100, pct["bf16"], 0.01)
+	anchor(t, "A3.1 fp32 / bf16 time (×)", 4, times["fp32"]/times["bf16"], 0.01)
+	anchor(t, "A3.1 fp8 double-row / bf16 FLOP rate (×)", 2, (flops["fp8e4m3"]/times["fp8e4m3"])/(flops["bf16"]/times["bf16"]), 0.01)
+	anchor(t, "A3.1 fp8 double-row % of its peak", 100, pct["fp8e4m3"], 0.01)
+}
+
+// A §3.1 [P ISA226 nc_transpose]: a TensorE transpose costs max(P,
+// min(64, F)) cycles back-to-back.
+func TestAnchorTranspose(t *testing.T) {
+	for _, tc := range []struct{ p, f, cyc int }{{128, 128, 128}, {32, 128, 64}, {32, 16, 32}, {128, 32, 128}} {
+		b := isa.NewBuilder(isa.Trn2(), "tr")
+		sb := b.SBUFPool("sb", 1, 256)
+		ps := b.PSUMPool("ps", 8, 2048)
+		src := sb.Tile(isa.BF16, tc.p, tc.f)
+		const n = 8
+		for range n {
+			b.Transpose(ps.Tile(isa.FP32, tc.f, tc.p), src)
+		}
+		r := run(t, b, trn2NoThrottle(t))
+		near(t, fmt.Sprintf("[%d,%d] transpose II", tc.p, tc.f), (r.Spans[n-1].Start-r.Spans[0].Start)/(n-1), tensorNs(float64(tc.cyc)))
+	}
+}
+
+// A §1.3 [P ArchV2]: on NC-v2 VectorE and ScalarE cannot access PSUM in
+// parallel (and VectorE and GpSimdE not SBUF; TestSharedSBUFPort), the
+// compiler serialising their instructions; NC-v3 lifts both. Both switches
+// are on in the trn1 preset. A VectorE copy out of one PSUM bank and an
+// unrelated ScalarE activation out of another run one after the other on
+// trn1 (the activation starts when the copy's 2048 cycles end) and together
+// on trn2 (the copy, 2048 fp32 columns, outlasts the exp table load hoisted
+// before the activation).
+func TestAnchorSharedPSUMPort(t *testing.T) {
+	for _, g := range []string{"trn1", "trn2"} {
+		c := preset(t, g)
+		if c.SharedPSUMVectorScalar != (g == "trn1") || c.SharedSBUFVectorGpSimd != (g == "trn1") {
+			t.Errorf("%s: shared ports %v/%v, want them on for NC-v2 only", g, c.SharedPSUMVectorScalar, c.SharedSBUFVectorGpSimd)
+		}
+		b := isa.NewBuilder(c.Arch(), "port")
+		sb := b.SBUFPool("sb", 2, 8192)
+		ps := b.PSUMPool("ps", 2, 8192)
+		b.TensorCopy(isa.Vector, sb.Tile(isa.FP32, 128, 2048), ps.Tile(isa.FP32, 128, 2048))
+		b.Activation(sb.Tile(isa.FP32, 128, 512), ps.Tile(isa.FP32, 128, 512), isa.ActExp)
+		r := run(t, b, c)
+		want := c.ActTableLoadNs // the exp table load, hoisted before it
+		if g == "trn1" {
+			want = 2048 / c.VectorGHz // 1828.6 ns > 1283 ns
+		}
+		near(t, g+" activation start", r.Spans[1].Start, want)
+		port := metric(t, r, "psum_port_busy_percent") / 100 * r.TimeNs
+		if g == "trn1" {
+			near(t, "trn1 PSUM port busy", port, 2048/c.VectorGHz+512/c.ScalarGHz)
+		} else if port != 0 {
+			t.Errorf("trn2: PSUM port busy %.1f ns; NC-v3 has no shared port", port)
+		}
+	}
+}
+
+// A §3.4 [P matrix_multiplication.rst]: an NC-v2 bf16 matmul saturates
+// TensorE at an arithmetic intensity of at least 222 FLOP/byte, which is
+// the roofline ridge of 91 TFLOPS over the core's 410 GB/s of HBM
+// (HARDWARE.md's "≈ 413 GB/s effective HBM" [I]).
+//
+// The instrument: a stream of [128,2048] bf16 loads (4 KiB per partition,
+// 512 KiB each, where A §3.3 says DMA saturates), each feeding J matmuls
+// [128,128]ᵀ·[128,512] against resident stationaries: 32·J FLOP per byte.
+// TensorE needs J·512 cycles = 182.9·J ns per load. The DMA needs 1927.5
+// ns per load: each engine moves 8 partitions × 4 KiB = 32 KiB at 17 B/ns
+// (A §1.1 BW table), the 16 in parallel, 272 GB/s in all (A §1.1 "DMA
+// aggregate per NC 272 GB/s"); the HBM share (410 B/ns, 1278.8 ns) is not
+// the limit. TensorE is busy min(1, J/10.54) of the time and the knee sits
+// at 337 FLOP/byte, 52% above the published 222: the published ridge uses
+// the HBM bandwidth, which the published per-engine DMA rates do not
+// reach. The model follows the DMA table; the test holds it to its own
+// roofline and to lying between the two published ridges.
+func TestAnchorMatmulKnee(t *testing.T) {
+	c := preset(t, "trn1")
+	const loads, cols = 64, 2048
+	perLoad := float64(128 * cols * 2)
+	dma := max(float64(8*cols*2)/c.DMASustainedBytesPerNs, perLoad/c.HBMBytesPerNs)
+	knee := dma * c.TensorGHz / 512 * 32 // FLOP per byte
+	for j := 2; j <= 16; j += 2 {
+		b := isa.NewBuilder(isa.Trn1(), "knee")
+		x := b.Input("x", isa.BF16, 128*loads, cols)
+		stp := b.SBUFPool("st", 4, 256)
+		in := b.SBUFPool("in", 6, cols*2)
+		ps := b.PSUMPool("ps", 8, 2048)
+		var st [4]isa.AP
+		for i := range st {
+			st[i] = stp.Tile(isa.BF16, 128, 128)
+			b.Memset(isa.Vector, st[i], 1)
+		}
+		for l := range loads {
+			tile := in.Tile(isa.BF16, 128, cols)
+			b.Load(tile, x.Tile(128*l, 0, 128, cols))
+			for i := range j {
+				b.Matmul(ps.Tile(isa.FP32, 128, 512), st[i%4], tile.Cols(512*(i/4%4), 512), false)
+			}
+		}
+		r := run(t, b, c)
+		ai := r.FLOPs / float64(r.Traffic[sim.LevelHBM].Read)
+		near(t, "intensity", ai, float64(32*j))
+		te, _ := r.Engine("tensor")
+		busy := te.BusyNs / r.TimeNs
+		want := min(1, ai/knee)
+		t.Logf("J=%2d: %3.0f FLOP/B, TensorE %5.1f%% busy (roofline %5.1f%%), bound %s", j, ai, 100*busy, 100*want, r.Bound)
+		if math.Abs(busy-want) > 0.04 {
+			t.Errorf("J=%d (%.0f FLOP/B): TensorE busy %.1f%%, its roofline %.1f%%", j, ai, 100*busy, 100*want)
+		}
+	}
+	hbmRidge := c.PeakFLOPs(isa.BF16) / c.HBMBytesPerSec()
+	dmaRidge := c.PeakFLOPs(isa.BF16) / (16 * 17e9)
+	if knee < hbmRidge || knee > dmaRidge*1.001 {
+		t.Errorf("knee %.0f FLOP/B outside [%.0f (HBM ridge), %.0f (DMA-table ridge)]", knee, hbmRidge, dmaRidge)
+	}
+	e := (knee - 222) / 222
+	t.Logf("anchor %-44s published %9.4g predicted %9.4g error %+6.1f%% (MISS: DMA table 272 GB/s < HBM 410 GB/s)", "A3.4 trn1 bf16 matmul knee (FLOP/B)", 222.0, knee, 100*e)
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/kernels"
 	"github.com/trnsim/trnsim/results"
+	"github.com/trnsim/trnsim/sim"
 	"github.com/trnsim/trnsim/sim/neuron"
 )
 
@@ -199,4 +200,47 @@ func readTrainiumMeasured(t *testing.T) []calibRow {
 		t.Fatalf("trainium_measured.csv: %d matmul ladder rows, want %d", len(rows), len(matmulVariants))
 	}
 	return rows
+}
+
+// HARDWARE.md A §3.4: an NC-v2 bf16 matmul saturates TensorE from an
+// arithmetic intensity of 222 FLOP/byte, the roofline ridge of 91 TFLOPS
+// over 410 GB/s of HBM. The NeuronCore model's DMA engines deliver at most
+// the published 17 B/ns each at 4 KiB per partition (272 GB/s, A §1.1), so
+// its ridge is 337 FLOP/byte (sim/neuron TestAnchorMatmulKnee measures it
+// with a clean streaming instrument). The matmul kernel on trn1 brackets
+// it: M=128 (≈ 117 FLOP/byte of HBM traffic) is DMA-bound, M=4096
+// (≈ 680) TensorE-bound.
+func TestMatmulKneeTrn1(t *testing.T) {
+	cfg, err := neuron.Preset("trn1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		m      int
+		lo, hi float64 // bounds on the intensity, FLOP per HBM byte
+		bound  string
+	}{
+		{128, 100, 222, "dma"},
+		{4096, 337, 1000, "tensor"},
+	} {
+		p := parseMatmul(t, fmt.Sprintf("matmul:M=%d,N=4096,K=4096,dtype=bf16", tc.m))
+		prog, err := p.Kernel.Neuron(isa.Trn1(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := neuron.Run(prog, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hbm := r.Traffic[sim.LevelHBM].Read + r.Traffic[sim.LevelHBM].Write
+		ai := r.FLOPs / float64(hbm)
+		te, _ := r.Engine("tensor")
+		t.Logf("M=%d: %.0f FLOP/byte, TensorE %.0f%% busy, bound %s", tc.m, ai, te.ActivePct, r.Bound)
+		if ai < tc.lo || ai > tc.hi {
+			t.Errorf("M=%d: intensity %.0f FLOP/byte, want in [%.0f, %.0f]", tc.m, ai, tc.lo, tc.hi)
+		}
+		if r.Bound != tc.bound {
+			t.Errorf("M=%d at %.0f FLOP/byte: bound %q, want %s", tc.m, ai, r.Bound, tc.bound)
+		}
+	}
 }

@@ -21,8 +21,15 @@
 //   - DMA instructions go through descriptor generation and a
 //     semaphore-to-start latency, then split by partition over the DMA
 //     engines; each engine's share occupies it for a fixed cost plus bytes
-//     at its peak rate, so small transfers are overhead-bound. Transfers
-//     touching HBM also share the core's HBM bandwidth.
+//     at its asymptotic rate, so small transfers are overhead-bound.
+//     Transfers touching HBM also share the core's HBM bandwidth. A
+//     transfer completes when every engine has written its semaphore, in
+//     its queue's order, whether or not it moved data there.
+//   - On NeuronCore-v2 (trn1) VectorE and GpSimdE share one SBUF port and
+//     VectorE and ScalarE one PSUM port (A §1.3): instructions that need
+//     the same port run one after the other.
+//   - Every figure in HARDWARE.md Part A §3-§4 that the matmul ladder does
+//     not cover is checked in anchors_test.go, with its tolerance.
 //
 // Because every queue is in order and dependencies point backwards in
 // program order, one pass over the program computes the same schedule an

@@ -28,8 +28,10 @@
 //   - On NeuronCore-v2 (trn1) VectorE and GpSimdE share one SBUF port and
 //     VectorE and ScalarE one PSUM port (A §1.3): instructions that need
 //     the same port run one after the other.
-//   - Every figure in HARDWARE.md Part A §3-§4 that the matmul ladder does
-//     not cover is checked in anchors_test.go, with its tolerance.
+//   - anchors_test.go checks the model against the published micro-level
+//     figures of HARDWARE.md Part A that the matmul ladder does not cover,
+//     each with its tolerance, and records the ones it does not follow
+//     (and why).
 //
 // Because every queue is in order and dependencies point backwards in
 // program order, one pass over the program computes the same schedule an

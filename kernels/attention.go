@@ -143,7 +143,7 @@ func attentionNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 func attentionProgram(arch isa.Arch, p Params, blk attnBlocking) (*isa.Program, error) {
 	variant := p.Str("variant")
 	if variant == "fa2" || variant == "fa3" {
-		return nil, fmt.Errorf("attention variant %s is a GPU kernel; on NeuronCores allowed: %s", variant, attnNeuronVariants)
+		return nil, unsupported("attention variant %s is a GPU kernel; on NeuronCores allowed: %s", variant, attnNeuronVariants)
 	}
 	s := attnShapeOf(p)
 	b := isa.NewBuilder(arch, p.String())

@@ -117,8 +117,9 @@ func TestAttentionFLOPs(t *testing.T) {
 
 // TestAttentionOptimizedFaster is the timing check: at seqlen
 // 4096, headdim 128, bf16, one head, the optimized variant beats the tiled
-// one on trn1 and trn2, and its report names a compute engine as the
-// bound (it keeps K and V resident, so DMA is idle most of the time).
+// one on trn1 and trn2, and its report names what bounds it (it keeps K
+// and V resident, so DMA is idle most of the time): a compute engine on
+// trn2, the shared PSUM port on trn1.
 //
 // On trn1 (NeuronCore-v2) VectorE and ScalarE share one PSUM port
 // (HARDWARE.md A §1.3): the row max, the Pᵀ evacuation and the O update
@@ -147,8 +148,14 @@ func TestAttentionOptimizedFaster(t *testing.T) {
 			}
 			times[v] = rep.TimeNs
 			if v == "optimized" {
-				if !slices.Contains([]string{"tensor", "vector", "scalar", "gpsimd"}, rep.Bound) {
-					t.Errorf("%s optimized: bound %q, want a compute engine", target, rep.Bound)
+				// trn1: the shared PSUM port (reported beside the engines);
+				// trn2: a compute engine.
+				want := []string{"tensor", "vector", "scalar", "gpsimd"}
+				if target == "trn1" {
+					want = []string{"psum_port"}
+				}
+				if !slices.Contains(want, rep.Bound) {
+					t.Errorf("%s optimized: bound %q, want one of %v", target, rep.Bound, want)
 				}
 				be, _ := rep.Engine(rep.Bound)
 				for _, e := range rep.Engines {
@@ -157,18 +164,10 @@ func TestAttentionOptimizedFaster(t *testing.T) {
 					}
 				}
 				what, busy := rep.Bound, be.ActivePct
-				for _, port := range []string{"psum_port_busy_percent", "sbuf_port_busy_percent"} {
-					if v, ok := rep.Metric(port); ok && v > busy {
-						what, busy = port, v
-					}
-				}
-				if target == "trn1" && what != "psum_port_busy_percent" {
-					t.Errorf("trn1 optimized: busiest resource %s (%.0f%%), want the shared PSUM port", what, busy)
-				}
 				if busy < 80 {
 					t.Errorf("%s optimized: the bounding resource %s is only %.0f%% busy; the pipeline leaves it idle", target, what, busy)
 				}
-				t.Logf("%s optimized: bound %s (%.0f%% active), busiest resource %s %.0f%%", target, rep.Bound, be.ActivePct, what, busy)
+				t.Logf("%s optimized: bound %s, %.0f%% busy", target, what, busy)
 			}
 		}
 		if times["optimized"] >= times["tiled"] {

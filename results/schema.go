@@ -128,7 +128,7 @@ func Columns() []Column {
 		flt("tensor_pipe_active_percent", "%", "share of time the tensor-core pipe was busy; empty on NeuronCores", func(r *Row) *float64 { return &r.TensorPipePct }),
 		flt("mufu_active_percent", "%", "share of time the MUFU (exp) pipe was busy; empty on NeuronCores", func(r *Row) *float64 { return &r.MUFUPct }),
 
-		txt("bound", "the resource that bounds the run: an engine (tensor, vector, scalar, gpsimd), dma or hbm; on GPUs tensor_pipe, mufu, smem, l2, hbm, launch or latency", func(r *Row) *string { return &r.Bound }),
+		txt("bound", "the resource that bounds the run: an engine (tensor, vector, scalar, gpsimd), dma, hbm, or on trn1 a shared access port (psum_port, sbuf_port); on GPUs tensor_pipe, mufu, smem, l2, hbm, launch or latency", func(r *Row) *string { return &r.Bound }),
 
 		// Cost.
 		flt("price_per_hour_usd", "USD/h", "price of one accelerator-hour of the target (HARDWARE.md Part C or `-price target=USD`); empty when no price is set, never guessed", func(r *Row) *float64 { return &r.PricePerHourUSD }),

@@ -622,6 +622,14 @@ func (r *runner) report() *sim.Report {
 	}
 	dmaActive := r.dm.active.total()
 	rep.Engines = append(rep.Engines, sim.EngineStat{Name: "dma", BusyNs: dmaActive, ActivePct: pct(dmaActive), Instrs: r.dm.instrs})
+	// A §1.3 NC-v2 shared access ports, listed where the config shares
+	// them, so a port named as the bound has its statistics beside it.
+	if c.SharedPSUMVectorScalar {
+		rep.Engines = append(rep.Engines, sim.EngineStat{Name: "psum_port", BusyNs: r.psumBusy, ActivePct: pct(r.psumBusy)})
+	}
+	if c.SharedSBUFVectorGpSimd {
+		rep.Engines = append(rep.Engines, sim.EngineStat{Name: "sbuf_port", BusyNs: r.sbufBusy, ActivePct: pct(r.sbufBusy)})
+	}
 	rep.Bound = r.bound()
 
 	peak := 2 * float64(c.PERows) * float64(c.PECols) * c.TensorGHz // FLOP/ns
@@ -656,6 +664,16 @@ func (r *runner) bound() string {
 	for l := laneTensor; l < laneDMA0; l++ {
 		if r.busy[l] > best {
 			name, best = computeLaneNames[l], r.busy[l]
+		}
+	}
+	// NC-v2's shared access ports (A §1.3) bound a run when two engines
+	// queue for one port longer than any engine computes.
+	for _, port := range []struct {
+		name string
+		busy float64
+	}{{"psum_port", r.psumBusy}, {"sbuf_port", r.sbufBusy}} {
+		if port.busy > best {
+			name, best = port.name, port.busy
 		}
 	}
 	eng, hbm := r.dm.engineBusy(), r.dm.hbm.busy

@@ -208,6 +208,13 @@ func rowOf(p kernels.Params, t Target, rep *sim.Report, hbmPeak float64) results
 			r.Causal = v[1]
 		}
 	}
+	setFigures(&r, t, rep, hbmPeak)
+	return r
+}
+
+// setFigures fills a row's simulated columns from a report: time, FLOPs,
+// memory traffic, engine activity, bound and cost.
+func setFigures(r *results.Row, t Target, rep *sim.Report, hbmPeak float64) {
 	sec := rep.TimeNs * 1e-9
 	r.TimeUs = rep.TimeNs / 1e3
 	r.Cycles = rep.Cycles
@@ -252,8 +259,26 @@ func rowOf(p kernels.Params, t Target, rep *sim.Report, hbmPeak float64) results
 		r.MUFUPct = metric("mufu_percent")
 	}
 	r.Bound = rep.Bound
-	setCost(&r, t.PriceUSDPerHour)
-	return r
+	setCost(r, t.PriceUSDPerHour)
+}
+
+// RunProgram times a NeuronCore program given as it is (for instance read
+// from text assembly with isa.Parse) on target t. The program is validated
+// for the target's generation; its row's kernel is "asm", its spec the
+// program's name, and its FLOPs the TensorE FLOPs it performs. GPU targets
+// are ErrUnsupported: a NeuronCore program has no GPU version.
+func RunProgram(prog *isa.Program, t Target) (Result, error) {
+	if t.Kind != NeuronCore {
+		return Result{}, fmt.Errorf("program %s on %s: a NeuronCore program runs on NeuronCore targets: %w", prog.Name, t.Name, kernels.ErrUnsupported)
+	}
+	rep, err := neuron.Run(prog, t.Neuron)
+	if err != nil {
+		return Result{}, err
+	}
+	rep.Target = t.Name
+	r := results.Row{Kernel: "asm", Target: t.Name, Spec: prog.Name}
+	setFigures(&r, t, rep, t.Neuron.HBMBytesPerSec())
+	return Result{Row: r, Report: rep, Program: prog}, nil
 }
 
 // setCost fills the cost columns from the price per hour of one target unit

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/trnsim/trnsim/bench"
+	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/kernels"
 	"github.com/trnsim/trnsim/results"
 )
@@ -131,19 +133,39 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	check := fs.Bool("check", false, "also run NeuronCore programs functionally against the float64 reference")
 	profile := fs.String("profile", "", "write a pprof profile of simulated time (one target)")
 	trace := fs.String("trace", "", "write a Chrome/Perfetto trace (one target)")
+	asmFile := fs.String("asm", "", "time this text-assembly program (trnsim asm's format) instead of a WORKLOAD; NeuronCore targets")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("run: want one WORKLOAD argument, got %d", len(pos))
-	}
 	if *format != "text" && *format != "csv" {
 		return usagef("-format %q: allowed: text, csv", *format)
 	}
-	p, err := kernels.Parse(kernels.All(), pos[0])
-	if err != nil {
-		return usagef("%v", err)
+	// what runs on each target: a workload, or a program read from -asm.
+	var (
+		title, kernel string
+		p             kernels.Params
+		runOn         func(bench.Target) (bench.Result, error)
+	)
+	if *asmFile != "" {
+		if len(pos) != 0 {
+			return usagef("run: -asm %s takes no WORKLOAD argument, got %q", *asmFile, pos[0])
+		}
+		prog, err := readProgram(*asmFile)
+		if err != nil {
+			return err
+		}
+		title, kernel = *asmFile+" ("+prog.Name+")", "asm"
+		runOn = func(t bench.Target) (bench.Result, error) { return bench.RunProgram(prog, t) }
+	} else {
+		if len(pos) != 1 {
+			return usagef("run: want one WORKLOAD argument, got %d", len(pos))
+		}
+		if p, err = kernels.Parse(kernels.All(), pos[0]); err != nil {
+			return usagef("%v", err)
+		}
+		title, kernel = p.String(), p.Kernel.Name
+		runOn = func(t bench.Target) (bench.Result, error) { return bench.RunDetailed(p, t) }
 	}
 	ts, err := tf.resolve()
 	if err != nil {
@@ -152,10 +174,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if (*profile != "" || *trace != "") && len(ts) != 1 {
 		return usagef("-profile and -trace need exactly one -target, got %d", len(ts))
 	}
+	if *check && *asmFile != "" {
+		return usagef("-check needs a WORKLOAD (its float64 reference); -asm programs have none")
+	}
 	var res []bench.Result
 	var firstUnsupported error
 	for _, t := range ts {
-		r, err := bench.RunDetailed(p, t)
+		r, err := runOn(t)
 		if errors.Is(err, kernels.ErrUnsupported) && len(ts) > 1 {
 			// Side by side, a target the workload does not run on is a
 			// note, not a failure of the others.
@@ -164,12 +189,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		if err != nil {
-			return usagef("%s on %s: %v", p, t.Name, err)
+			return usagef("%s on %s: %v", title, t.Name, err)
 		}
 		res = append(res, r)
 	}
 	if len(res) == 0 {
-		return usagef("%s: %v", p, firstUnsupported)
+		return usagef("%s: %v", title, firstUnsupported)
 	}
 	if *check {
 		if err := checkAll(stdout, p, ts); err != nil {
@@ -179,10 +204,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if *profile != "" {
 		r := res[0]
 		if r.Report == nil {
-			return usagef("-profile: %s is composite; profile one of its parts", p.Kernel.Name)
+			return usagef("-profile: %s is composite; profile one of its parts", kernel)
 		}
 		if err := results.WriteFileAtomic(*profile, func(w io.Writer) error {
-			return results.WriteProfile(w, r.Report, r.Program, p.Kernel.Name)
+			return results.WriteProfile(w, r.Report, r.Program, kernel)
 		}); err != nil {
 			return err
 		}
@@ -190,7 +215,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if *trace != "" {
 		r := res[0]
 		if r.Report == nil {
-			return usagef("-trace: %s is composite; trace one of its parts", p.Kernel.Name)
+			return usagef("-trace: %s is composite; trace one of its parts", kernel)
 		}
 		if err := results.WriteFileAtomic(*trace, func(w io.Writer) error {
 			return results.WriteTrace(w, r.Report, r.Program)
@@ -206,7 +231,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			}
 			return results.WriteCSV(w, rows)
 		}
-		printRun(w, p, res)
+		printRun(w, title, res)
 		return nil
 	}
 	if *out != "" {
@@ -230,8 +255,8 @@ func checkAll(w io.Writer, p kernels.Params, ts []bench.Target) error {
 
 // printRun writes the side-by-side table of one workload on several
 // targets, then the per-part breakdown of composite workloads.
-func printRun(w io.Writer, p kernels.Params, res []bench.Result) {
-	fmt.Fprintln(w, p)
+func printRun(w io.Writer, title string, res []bench.Result) {
+	fmt.Fprintln(w, title)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "target\ttime_us\tTFLOPS\tpct_peak\tHBM_GB/s\t%HBM\tbound\tUSD/call\tUSD/TFLOP\tengines (active %)\t")
 	for _, r := range res {
@@ -288,4 +313,18 @@ func num(v float64, prec int) string {
 		return strconv.FormatFloat(v, 'g', -prec, 64)
 	}
 	return strconv.FormatFloat(v, 'f', prec, 64)
+}
+
+// readProgram reads a text-assembly file (the format trnsim asm prints).
+func readProgram(path string) (*isa.Program, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usagef("-asm: %v", err)
+	}
+	defer f.Close()
+	prog, err := isa.Parse(f)
+	if err != nil {
+		return nil, usagef("-asm %s: %v", path, err)
+	}
+	return prog, nil
 }

@@ -145,3 +145,41 @@ func TestRunUnsupportedTarget(t *testing.T) {
 		t.Errorf("fp8 on a100 alone: exit %d, want 2", code)
 	}
 }
+
+// A kernel author can time a text-assembly program: the one trnsim asm
+// prints for a workload times exactly as the workload does.
+func TestRunAsmFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "mm.s")
+	prog, _, code := runCLI("asm", smallMatmul, "-target", "trn2")
+	if code != 0 {
+		t.Fatalf("asm: exit %d", code)
+	}
+	if err := os.WriteFile(file, []byte(prog), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fromAsm, stderr, code := runCLI("run", "-asm", file, "-target", "trn2", "-format", "csv")
+	if code != 0 {
+		t.Fatalf("run -asm: exit %d: %s", code, stderr)
+	}
+	fromSpec, _, _ := runCLI("run", smallMatmul, "-target", "trn2", "-format", "csv")
+	a, err := results.ReadCSV(strings.NewReader(fromAsm), "asm.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := results.ReadCSV(strings.NewReader(fromSpec), "spec.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a[0].Kernel != "asm" || a[0].TimeUs != w[0].TimeUs || a[0].HBMReadBytes != w[0].HBMReadBytes {
+		t.Errorf("asm row %+v\nworkload row %+v", a[0], w[0])
+	}
+
+	bad := filepath.Join(dir, "bad.s")
+	if err := os.WriteFile(bad, []byte(prog+"nc_frobnicate tensor\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wantUsageError(t, []string{"run", "-asm", bad, "-target", "trn2"}, "line", "")
+	wantUsageError(t, []string{"run", "-asm", file, smallMatmul}, "takes no WORKLOAD", "")
+	wantUsageError(t, []string{"run", "-asm", file, "-target", "h100"}, "NeuronCore targets", "")
+}

@@ -82,15 +82,17 @@ func TargetByName(name, hwFile string) (Target, error) {
 	return Target{}, fmt.Errorf("unknown target %q (allowed: %s)", name, strings.Join(AllTargets(), ", "))
 }
 
+// loadHW overrides base with the JSON hardware config at path, through the
+// timing model's own loader (which rejects unknown fields).
 func loadHW[C any](path string, base C, load func(r io.Reader, base C) (C, error)) (C, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return base, fmt.Errorf("-hw: %w", err)
+		return base, fmt.Errorf("hardware config: %w", err)
 	}
 	defer f.Close()
 	c, err := load(f, base)
 	if err != nil {
-		return base, fmt.Errorf("-hw %s: %w", path, err)
+		return base, fmt.Errorf("hardware config %s: %w", path, err)
 	}
 	return c, nil
 }

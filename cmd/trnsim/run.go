@@ -98,7 +98,11 @@ func (tf *targetFlags) resolve() ([]bench.Target, error) {
 		}
 		t, err := bench.TargetByName(n, file)
 		if err != nil {
-			return nil, usagef("-target: %v", err)
+			flag := "-target"
+			if file != "" {
+				flag = "-hw"
+			}
+			return nil, usagef("%s: %v", flag, err)
 		}
 		ts = append(ts, t)
 	}

@@ -25,6 +25,8 @@ import (
 //     on the tutorial's shape): for each N block, the fp32 results of all M
 //     rows stay in SBUF while K advances one block at a time; each K
 //     block's partial product is accumulated there by VectorE additions.
+//     The blocks are double-buffered where SBUF allows, the next block's
+//     loads issued ahead of this block's matmuls.
 //   - best: fully_optimized.
 //
 // FP8 on NC-v3/v4 contracts 256 rows per matmul in double-row mode
@@ -190,16 +192,22 @@ func cols(a isa.AP, c, w int) isa.AP {
 }
 
 // store writes the fp32 PSUM or SBUF result tile t to C rows
-// [row0, row0+rows) and columns [col0, …), converting through stage when
-// C is not fp32.
-func (s *mmPlan) store(stage *isa.Pool, t isa.AP, bi, row0, col0 int) {
+// [row0, row0+rows) and columns [col0, …), converting through stage on
+// engine eng (Vector or Scalar) when C is not fp32.
+func (s *mmPlan) store(stage *isa.Pool, eng isa.Engine, t isa.AP, bi, row0, col0 int) {
 	rows, w := t.Shape2()
 	if t.Mem == isa.SBUF && t.DType == s.out {
 		s.b.Store(s.c.Tile(bi*s.M+row0, col0, rows, w), t)
 		return
 	}
 	o := stage.Tile(s.out, rows, w)
-	s.b.TensorCopy(isa.Vector, o, t)
+	if eng == isa.Scalar && !s.b.Arch().ScalarCopy {
+		// NC-v2 has no tensor_copy on ScalarE: activation(copy) is the
+		// same exact copy (HARDWARE.md A §2.2).
+		s.b.Activation(o, t, isa.ActCopy)
+	} else {
+		s.b.TensorCopy(eng, o, t)
+	}
 	s.b.Store(s.c.Tile(bi*s.M+row0, col0, rows, w), o)
 }
 
@@ -247,7 +255,7 @@ func (s *mmPlan) tiled() {
 					r := s.loadChunk(rhs, s.bm, bi, ch, n0, nt)
 					b.Matmul(ps, a, r, ci > 0)
 				}
-				s.store(out, ps, bi, m0, n0)
+				s.store(out, isa.Vector, ps, bi, m0, n0)
 			}
 		}
 	}
@@ -298,7 +306,7 @@ func (s *mmPlan) hoistLoad() error {
 						rt[j] = s.loadChunk(rhs, s.bm, bi, s.chunks[j], n0, nt)
 					}
 				}
-				s.store(out, ps, bi, m0, n0)
+				s.store(out, isa.Vector, ps, bi, m0, n0)
 			}
 		}
 	}
@@ -401,8 +409,27 @@ func (s *mmPlan) blockFree(tilesM, tilesN int) error {
 // (where DMA efficiency saturates, HARDWARE.md A §3.3) as long as one pass
 // still covers M; blocks shrink (K, then M, then N) until one M block fits
 // SBUF. A pass covers as many M blocks as fit (all of M on the tutorial's
-// shape), and the rhs and lhsT blocks are double-buffered when SBUF has
-// room left, so the next block loads while this one multiplies.
+// shape).
+//
+// The loop nest runs as a sequence of steps, one per (N block, K block,
+// M block), software-pipelined as an NKI author does with rotating pools:
+//
+//   - Where SBUF has room for two sets of the loaded blocks, they are
+//     double-buffered and the loads of step i+1 are emitted before step
+//     i's matmuls, into the other set, so the next block streams in while
+//     this one multiplies. Two sets are worth a shorter pass (more rhs
+//     reloads) but not a smaller K block (more VectorE additions).
+//   - Otherwise (the fp32 calibration shape fills SBUF with one set) the
+//     blocks are single-buffered and loaded in pieces along the tiles that
+//     consume them (lhsT in quarters of M, rhs per N tile), each piece
+//     refilling for step i+1 as soon as step i's last matmul has read it.
+//
+// In both, a step's stores are emitted after the next step's loads: DMA
+// queues run in order (A §3.3), and a load queued behind a store that
+// waits for the end of its step would hold the next step's matmuls back.
+// The conversion of the fp32 result to C's dtype runs on ScalarE, which
+// the matmuls leave idle, so the stores it paces never delay VectorE's
+// additions (and, through the PSUM buffers, TensorE).
 func (s *mmPlan) fullyOptimized(tilesM, tilesN, tilesK int) error {
 	b := s.b
 	nc := len(s.chunks)
@@ -411,21 +438,28 @@ func (s *mmPlan) fullyOptimized(tilesM, tilesN, tilesK int) error {
 	tnB := autoTiles(tilesN, 2, nTiles)
 	tkB := autoTiles(tilesK, 8, nc)
 	sbuf := b.Arch().SBUFPartitionBytes
-	need := func(pass, tmB, tnB, tkB, bufs int) int {
+	// need is the SBUF bytes per partition of a plan: the fp32 results of
+	// a pass, bufs sets of loaded blocks, and the staging of C's dtype:
+	// stage tiles of a whole M block (direct) or two rotating ones.
+	need := func(pass, tmB, tnB, tkB, bufs int, direct bool) int {
 		blockM, blockN := min(tmB*s.tm, s.M), min(tnB*s.tn, s.N)
 		n := pass*tmB*blockN*4 + bufs*tkB*(s.chunkBytes(blockN)+s.chunkBytes(blockM))
 		if s.out != isa.FP32 {
-			n += 2 * blockN * s.out.Size()
+			stage := 2
+			if direct {
+				stage = tmB
+			}
+			n += stage * blockN * s.out.Size()
 		}
 		return n
 	}
 	if tilesN == 0 {
 		passes := func(tn int) int { return ceilDiv(mTiles, tmB) }
-		for 2*tnB <= nTiles && s.chunkBytes(2*tnB*s.tn) <= mmDMAPartitionBytes && need(passes(2*tnB), tmB, 2*tnB, tkB, 1) <= sbuf {
+		for 2*tnB <= nTiles && s.chunkBytes(2*tnB*s.tn) <= mmDMAPartitionBytes && need(passes(2*tnB), tmB, 2*tnB, tkB, 1, false) <= sbuf {
 			tnB *= 2
 		}
 	}
-	for tilesM == 0 && tilesN == 0 && tilesK == 0 && need(1, tmB, tnB, tkB, 1) > sbuf {
+	for tilesM == 0 && tilesN == 0 && tilesK == 0 && need(1, tmB, tnB, tkB, 1, false) > sbuf {
 		if tkB > 1 {
 			tkB /= 2
 		} else if tmB > 1 {
@@ -437,82 +471,155 @@ func (s *mmPlan) fullyOptimized(tilesM, tilesN, tilesK int) error {
 		}
 	}
 	blockM, blockN := min(tmB*s.tm, s.M), min(tnB*s.tn, s.N)
-	pass := ceilDiv(s.M, blockM) // M blocks per pass
-	for pass > 1 && need(pass, tmB, tnB, tkB, 1) > sbuf {
-		pass--
+	// M blocks per pass, buffer sets of the loaded blocks and staging: the
+	// first plan that fits of, in turn, two sets with direct staging, two
+	// sets, one set with direct staging, one set; each with the longest
+	// pass that fits, down to one M block.
+	pass, bufs, direct := 1, 1, false
+plan:
+	for _, c := range []struct {
+		bufs   int
+		direct bool
+	}{{2, true}, {2, false}, {1, true}, {1, false}} {
+		for p := ceilDiv(s.M, blockM); p >= 1; p-- {
+			if need(p, tmB, tnB, tkB, c.bufs, c.direct) <= sbuf {
+				pass, bufs, direct = p, c.bufs, c.direct
+				break plan
+			}
+		}
 	}
-	// Double-buffer the loaded blocks when SBUF has room; otherwise load
-	// them in pieces along the tiles that consume them (lhsT in halves of
-	// M, rhs per N tile), so each piece refills as soon as its last
-	// matmul has read it.
-	bufs, split := 1, 1
-	if need(pass, tmB, tnB, tkB, 2) <= sbuf {
-		bufs, split = 2, 0
+	direct = direct && s.out != isa.FP32
+	split := 0 // piece width limit of the loads, in tiles (0: 4 KiB/partition only)
+	if bufs == 1 {
+		split = 1
 	}
 	res := b.SBUFPool("result", pass*tmB, blockN*4)
-	rhs := b.SBUFPool("rhs", bufs*tkB, s.chunkBytes(blockN))
-	lhs := b.SBUFPool("lhsT", bufs*tkB, s.chunkBytes(blockM))
+	rhs := make([]*isa.Pool, bufs)
+	lhs := make([]*isa.Pool, bufs)
+	for i := range bufs {
+		// One pool per set, so a short last K block cannot shift the
+		// rotation of one set onto the other's slots.
+		rhs[i] = b.SBUFPool(fmt.Sprintf("rhs%d", i), tkB, s.chunkBytes(blockN))
+		lhs[i] = b.SBUFPool(fmt.Sprintf("lhsT%d", i), tkB, s.chunkBytes(blockM))
+	}
 	var stage *isa.Pool
 	if s.out != isa.FP32 {
-		stage = b.SBUFPool("stage", 2, blockN*s.out.Size())
+		n := 2
+		if direct {
+			n = tmB
+		}
+		stage = b.SBUFPool("stage", n, blockN*s.out.Size())
 	}
 	acc := b.PSUMPool("acc", 2, s.tn*4)
 	if err := b.Err(); err != nil {
 		return err
 	}
-	rt := make([]isa.AP, tkB)
-	lt := make([]isa.AP, tkB)
-	result := make([]isa.AP, pass*tmB)
-	for bi := 0; bi < s.batch; bi++ {
+
+	// The steps in loop order: batch, M pass, N block, K block, M block.
+	type step struct {
+		bi, n0, nw, mp int
+		k0             int // first chunk of the K block
+		mb, m0, mw     int // M block within the pass, its first row and rows
+		rset           int // buffer set of the rhs block (loaded when mb == 0)
+	}
+	var steps []step
+	for bi, nk := 0, 0; bi < s.batch; bi++ {
 		for mp := 0; mp < s.M; mp += pass * blockM {
 			for n0 := 0; n0 < s.N; n0 += blockN {
-				nw := min(blockN, s.N-n0)
-				nbn := ceilDiv(nw, s.tn)
-				for mb := 0; mb < pass && mp+mb*blockM < s.M; mb++ {
-					m0 := mp + mb*blockM
-					for bm := 0; bm < ceilDiv(min(blockM, s.M-m0), s.tm); bm++ {
-						result[mb*tmB+bm] = res.Tile(isa.FP32, min(s.tm, s.M-m0-bm*s.tm), nw)
-					}
-				}
-				for k0 := 0; k0 < nc; k0 += tkB {
-					blk := s.chunks[k0:min(nc, k0+tkB)]
-					s.loadBlock(rt, rhs, s.bm, bi, blk, n0, nw, split*s.tn)
-					for mb := 0; mb < pass; mb++ {
+				for k0 := 0; k0 < nc; k0, nk = k0+tkB, nk+1 {
+					for mb := 0; mb < pass && mp+mb*blockM < s.M; mb++ {
 						m0 := mp + mb*blockM
-						if m0 >= s.M {
-							break
-						}
-						mw := min(blockM, s.M-m0)
-						nbm := ceilDiv(mw, s.tm)
-						s.loadBlock(lt, lhs, s.at, bi, blk, m0, mw, split*ceilDiv(nbm, 4)*s.tm)
-						for bn := 0; bn < nbn; bn++ {
-							nt := min(s.tn, nw-bn*s.tn)
-							for bm := 0; bm < nbm; bm++ {
-								mt := min(s.tm, mw-bm*s.tm)
-								ps := acc.Tile(isa.FP32, mt, nt)
-								for j := range blk {
-									b.Matmul(ps, cols(lt[j], bm*s.tm, mt), cols(rt[j], bn*s.tn, nt), j > 0)
-								}
-								dst := cols(result[mb*tmB+bm], bn*s.tn, nt)
-								if k0 == 0 {
-									b.TensorCopy(isa.Vector, dst, ps)
-								} else {
-									b.TensorTensor(dst, dst, ps, isa.ALUAdd)
-								}
-							}
-						}
-						if k0+tkB >= nc {
-							// This M block's rows are final: store them
-							// while the next M block multiplies.
-							for bm := 0; bm < nbm; bm++ {
-								s.store(stage, result[mb*tmB+bm], bi, m0+bm*s.tm, n0)
-							}
-						}
+						steps = append(steps, step{bi, n0, min(blockN, s.N-n0), mp, k0, mb, m0, min(blockM, s.M-m0), nk % bufs})
 					}
 				}
 			}
 		}
 	}
+	rt := make([][]isa.AP, bufs)
+	lt := make([][]isa.AP, bufs)
+	for i := range bufs {
+		rt[i], lt[i] = make([]isa.AP, tkB), make([]isa.AP, tkB)
+	}
+	load := func(i int) {
+		st := steps[i]
+		blk := s.chunks[st.k0:min(nc, st.k0+tkB)]
+		if st.mb == 0 {
+			s.loadBlock(rt[st.rset], rhs[st.rset], s.bm, st.bi, blk, st.n0, st.nw, split*s.tn)
+		}
+		s.loadBlock(lt[i%bufs], lhs[i%bufs], s.at, st.bi, blk, st.m0, st.mw, split*ceilDiv(ceilDiv(st.mw, s.tm), 4)*s.tm)
+	}
+	result := make([]isa.AP, pass*tmB)
+	out := make([]isa.AP, tmB) // direct staging: the M block's C tiles
+	compute := func(i int) {
+		st := steps[i]
+		if st.k0 == 0 && st.mb == 0 {
+			for mb := 0; mb < pass && st.mp+mb*blockM < s.M; mb++ {
+				m0 := st.mp + mb*blockM
+				for bm := 0; bm < ceilDiv(min(blockM, s.M-m0), s.tm); bm++ {
+					result[mb*tmB+bm] = res.Tile(isa.FP32, min(s.tm, s.M-m0-bm*s.tm), st.nw)
+				}
+			}
+		}
+		blk := s.chunks[st.k0:min(nc, st.k0+tkB)]
+		last := st.k0+tkB >= nc
+		if direct && last {
+			for bm := 0; bm < ceilDiv(st.mw, s.tm); bm++ {
+				out[bm] = stage.Tile(s.out, min(s.tm, st.mw-bm*s.tm), st.nw)
+			}
+		}
+		r, l := rt[st.rset], lt[i%bufs]
+		for bn := 0; bn < ceilDiv(st.nw, s.tn); bn++ {
+			nt := min(s.tn, st.nw-bn*s.tn)
+			for bm := 0; bm < ceilDiv(st.mw, s.tm); bm++ {
+				mt := min(s.tm, st.mw-bm*s.tm)
+				ps := acc.Tile(isa.FP32, mt, nt)
+				for j := range blk {
+					b.Matmul(ps, cols(l[j], bm*s.tm, mt), cols(r[j], bn*s.tn, nt), j > 0)
+				}
+				sum := cols(result[st.mb*tmB+bm], bn*s.tn, nt)
+				dst := sum
+				if direct && last {
+					// The last addition writes C's dtype: one rounding of
+					// the same fp32 sum, and the fp32 tile is free at once.
+					dst = cols(out[bm], bn*s.tn, nt)
+				}
+				if st.k0 == 0 {
+					b.TensorCopy(isa.Vector, dst, ps)
+				} else {
+					b.TensorTensor(dst, sum, ps, isa.ALUAdd)
+				}
+			}
+		}
+	}
+	store := func(i int) {
+		st := steps[i]
+		if st.k0+tkB < nc {
+			return // not the last K block: the rows are not final yet
+		}
+		for bm := 0; bm < ceilDiv(st.mw, s.tm); bm++ {
+			if direct {
+				rows, w := out[bm].Shape2()
+				b.Store(s.c.Tile(st.bi*s.M+st.m0+bm*s.tm, st.n0, rows, w), out[bm])
+			} else {
+				s.store(stage, isa.Scalar, result[st.mb*tmB+bm], st.bi, st.m0+bm*s.tm, st.n0)
+			}
+		}
+	}
+	if bufs == 2 {
+		load(0)
+	}
+	for i := range steps {
+		if bufs == 2 && i+1 < len(steps) {
+			load(i + 1)
+		} else if bufs == 1 {
+			load(i)
+		}
+		if i > 0 {
+			store(i - 1)
+		}
+		compute(i)
+	}
+	store(len(steps) - 1)
 	return nil
 }
 

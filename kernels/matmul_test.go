@@ -244,3 +244,59 @@ func TestMatmulKneeTrn1(t *testing.T) {
 		}
 	}
 }
+
+// fully_optimized double-buffers its loaded blocks where SBUF allows and
+// issues the next step's loads ahead of this step's stores, so TensorE
+// stays busy on the tutorial's blocks (16, 2, 8) at 4096³ bf16. The HBM
+// reads say which plan ran (32 MiB per pass over AT or B): two buffer
+// sets of lhsT and rhs blocks (2 × 8 × (4 + 2) KiB) with the fp32 results
+// of both M blocks (2 × 64 KiB) and a bf16 M block staged (32 KiB) need
+// 256 KiB, which fits trn3's SBUF, so AT is read once per N block (4×)
+// and B once (1×); trn1 (192 KiB) and trn2 (224 KiB) keep one M block per
+// pass (64 + 96 + 32 = 192 KiB) and read B twice. The VectorE work is the
+// tutorial's: one copy and three additions per 128×512 tile over the four
+// K blocks (32 × 8 × 4 = 1024 instructions), writing bf16 in the last.
+func TestMatmulFullyOptimizedPipelined(t *testing.T) {
+	const mib = 1 << 20
+	for _, tc := range []struct {
+		arch       isa.Arch
+		readsOfAB  int64 // 32 MiB passes over AT and B
+		minTensorE float64
+	}{
+		{isa.Trn1(), 4 + 2, 97},
+		{isa.Trn2(), 4 + 2, 97},
+		{isa.Trn3(), 4 + 1, 97},
+	} {
+		t.Run(tc.arch.Name, func(t *testing.T) {
+			cfg, err := neuron.Preset(tc.arch.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := parseMatmul(t, "matmul:M=4096,N=4096,K=4096,dtype=bf16,variant=fully_optimized")
+			prog, err := p.Kernel.Neuron(tc.arch, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			counts := map[isa.Engine]int{}
+			for _, in := range prog.Instrs {
+				counts[in.Engine]++
+			}
+			if counts[isa.Vector] != 1024 || counts[isa.Scalar] != 0 {
+				t.Errorf("VectorE %d, ScalarE %d instructions, want 1024 and 0", counts[isa.Vector], counts[isa.Scalar])
+			}
+			r, err := neuron.Run(prog, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hbm := r.Traffic[sim.LevelHBM]
+			if hbm.Read != tc.readsOfAB*32*mib || hbm.Write != 32*mib {
+				t.Errorf("HBM read %d MiB, written %d MiB; want %d and 32", hbm.Read/mib, hbm.Write/mib, tc.readsOfAB*32)
+			}
+			te, _ := r.Engine("tensor")
+			t.Logf("%.1f µs, TensorE %.1f%% active, bound %s", r.TimeNs/1e3, te.ActivePct, r.Bound)
+			if te.ActivePct < tc.minTensorE {
+				t.Errorf("TensorE %.1f%% active, want at least %.0f%%", te.ActivePct, tc.minTensorE)
+			}
+		})
+	}
+}

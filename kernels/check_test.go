@@ -124,3 +124,80 @@ func TestCheckMatmulErrorsWithinBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckMatmulFP32Tolerance: the fp32 bound (fp32DotTolerance) is tight
+// enough to catch a systematic relative error of 1e-4, yet the real
+// results pass, at short, ragged and long contractions. A check's
+// largest |c| is about 3.5 to 4 standard deviations, 3.5·√(K/9), so the
+// perturbation 1e-4·|c| exceeds the bound at every K listed: at K = 4096,
+// 0.0075 against 0.0044; at K = 5 (worst case γ_5·5 ≈ 1.5e-6),
+// 2.6e-4.
+func TestCheckMatmulFP32Tolerance(t *testing.T) {
+	type tc struct {
+		arch isa.Arch
+		spec string
+	}
+	cases := []tc{
+		{isa.Trn2(), "M=64,N=128,K=1"},
+		{isa.Trn2(), "M=64,N=128,K=5"},
+		{isa.Trn1(), "M=64,N=128,K=130"},
+		{isa.Trn2(), "M=64,N=128,K=257,variant=hoist_load"},
+		{isa.Trn3(), "M=64,N=128,K=300"},
+		{isa.Trn2(), "M=64,N=128,K=1300,variant=block_free"},
+		{isa.Trn2(), "M=200,N=600,K=1100,tiles_k=2"}, // VectorE additions across K blocks, ragged
+		{isa.Trn1(), "M=64,N=128,K=4096"},
+		{isa.Trn2(), "M=64,N=128,K=4096,variant=tiled"},
+	}
+	for _, c := range cases {
+		spec := "matmul:" + c.spec + ",dtype=fp32"
+		t.Run(c.arch.Name+"/"+c.spec, func(t *testing.T) {
+			k := *matmulKernel()
+			r := checkSpec(t, []*Kernel{&k}, c.arch, spec)[0]
+			t.Logf("max_abs_err %.3g, %.1f%% of the bound %.3g", r.MaxAbsErr, 100*r.MaxAbsErr/r.Tol.Abs, r.Tol.Abs)
+			if !r.Pass {
+				t.Errorf("real result fails: max_abs_err=%.3g at element %d, tolerance abs=%.3g rel=%.3g", r.MaxAbsErr, r.Worst, r.Tol.Abs, r.Tol.Rel)
+			}
+			k.Reference = func(p Params, in map[string][]float32) map[string][]float64 {
+				want := matmulReference(p, in)
+				for i := range want["C"] {
+					want["C"][i] *= 1 + 1e-4
+				}
+				return want
+			}
+			if r := checkSpec(t, []*Kernel{&k}, c.arch, spec)[0]; r.Pass {
+				t.Errorf("a result off by 1e-4 relative passes: max_abs_err=%.3g, tolerance abs=%.3g", r.MaxAbsErr, r.Tol.Abs)
+			}
+		})
+	}
+}
+
+// fp32DotTolerance against hand-computed values: the worst case γ_K·K
+// for short K (K = 1: u/(1−u)), and the probabilistic bound, below the
+// worst case and growing about linearly, beyond.
+func TestFP32DotTolerance(t *testing.T) {
+	const u = 1.0 / (1 << 24)
+	if got, want := fp32DotTolerance(1), u/(1-u); got != want {
+		t.Errorf("K=1: %g, want γ_1 = %g", got, want)
+	}
+	if got, want := fp32DotTolerance(5), 25*u/(1-5*u); got != want {
+		t.Errorf("K=5: %g, want γ_5·5 = %g", got, want)
+	}
+	for _, tc := range []struct {
+		k      int
+		lo, hi float64
+	}{
+		// λ = √(2 ln 2e12) = 7.52; at K = 4096, L = ln(8192e12) = 36.6 and
+		// Σ f(j)² ≈ (L/9)·K² + (8/9)·√(2L/9)·L·K^1.5 + (4/9)·L²·K = 6.8e7
+		// + 2.4e7 + 2.4e6 = 9.5e7: 7.52 · 2^-24 · 9750 = 4.4e-3.
+		{4096, 4.2e-3, 4.6e-3},
+		// K = 300: L = 34.0; 3.4e5 + 4.3e5 + 1.5e5 = 9.3e5 → 4.3e-4.
+		{300, 4.0e-4, 4.7e-4},
+	} {
+		if got := fp32DotTolerance(tc.k); got < tc.lo || got > tc.hi {
+			t.Errorf("K=%d: %.3g, want in [%.2g, %.2g]", tc.k, got, tc.lo, tc.hi)
+		}
+		if worst := float64(tc.k*tc.k) * u; fp32DotTolerance(tc.k) >= worst {
+			t.Errorf("K=%d: %.3g, not below the worst case %.3g", tc.k, fp32DotTolerance(tc.k), worst)
+		}
+	}
+}

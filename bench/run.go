@@ -173,10 +173,8 @@ func RunDetailed(p kernels.Params, t Target) (Result, error) {
 
 // dtypeOf returns the workload's dtype parameter (bf16 when it has none).
 func dtypeOf(p kernels.Params) isa.DType {
-	for _, v := range p.Values() {
-		if v[0] == "dtype" {
-			return p.DType("dtype")
-		}
+	if p.Has("dtype") {
+		return p.DType("dtype")
 	}
 	return isa.BF16
 }
@@ -308,10 +306,8 @@ func runComposite(p kernels.Params, t Target) (Result, error) {
 	}
 	res := Result{}
 	tot := results.Row{Kernel: p.Kernel.Name, Target: t.Name, Spec: p.String()}
-	for _, v := range p.Values() {
-		if v[0] == "dtype" {
-			tot.DType = v[1]
-		}
+	if p.Has("dtype") {
+		tot.DType = p.Str("dtype")
 	}
 	var longest float64
 	weighted := []*float64{&tot.TensorActivePct, &tot.VectorActivePct, &tot.ScalarActivePct, &tot.GpSimdActivePct,

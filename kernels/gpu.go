@@ -36,13 +36,13 @@ func GPUPlanFor(dev gpu.Config, p Params) (GPUPlan, error) {
 		return GPUPlan{}, fmt.Errorf("kernel %s is composite: run its parts on %s", k.Name, dev.Name)
 	}
 	str := func(name, def string) string {
-		if !gpuHasParam(k, name) {
+		if !p.Has(name) {
 			return def
 		}
 		return p.Str(name)
 	}
 	num := func(name string, def int) int {
-		if !gpuHasParam(k, name) {
+		if !p.Has(name) {
 			return def
 		}
 		return p.Int(name)
@@ -64,7 +64,7 @@ func GPUPlanFor(dev gpu.Config, p Params) (GPUPlan, error) {
 			Batch: num("batch", 1), Heads: p.Int("heads"), KVHeads: num("kv_heads", 0),
 			Seqlen: p.Int("seqlen"), Headdim: p.Int("headdim"), DType: p.Str("dtype"),
 		}
-		if gpuHasParam(k, "causal") {
+		if p.Has("causal") {
 			s.Causal = p.Bool("causal")
 		}
 		ks, v, err := GPUAttentionKernels(dev, s, str("variant", "best"))
@@ -88,13 +88,4 @@ func GPUPlanFor(dev gpu.Config, p Params) (GPUPlan, error) {
 		return GPUPlan{}, err
 	}
 	return GPUPlan{Kernels: ks, Variant: str("variant", ""), Detail: "memory-bound"}, nil
-}
-
-func gpuHasParam(k *Kernel, name string) bool {
-	for _, d := range k.Params {
-		if d.Name == name {
-			return true
-		}
-	}
-	return false
 }

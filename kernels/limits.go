@@ -17,16 +17,8 @@ const MaxInstrs = 1 << 22
 // the built-in kernels: matmul ≈ 1.3, attention ≈ 18 per 128-query ×
 // 512-key tile, decode ≈ 2.1, row-wise kernels ≈ 0.75–1.3; rounded up).
 func estimateInstrs(p Params) float64 {
-	has := func(name string) bool {
-		for _, d := range p.Kernel.Params {
-			if d.Name == name {
-				return true
-			}
-		}
-		return false
-	}
 	get := func(name string) float64 {
-		if !has(name) {
+		if !p.Has(name) {
 			return 1
 		}
 		return float64(max(p.Int(name), 1))
@@ -45,7 +37,7 @@ func estimateInstrs(p Params) float64 {
 	case "rope":
 		return 1.5 * ceil(get("tokens"), 128) * ceil(get("heads")*get("headdim"), 512)
 	}
-	if has("tokens") && has("hidden") {
+	if p.Has("tokens") && p.Has("hidden") {
 		return 1.5 * ceil(get("tokens"), 128) * ceil(get("hidden"), 512)
 	}
 	return 0

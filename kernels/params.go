@@ -45,6 +45,16 @@ func (p Params) index(name string) int {
 	panic(fmt.Sprintf("kernels: %s has no parameter %q", p.Kernel.Name, name))
 }
 
+// Has reports whether the workload's kernel declares parameter name.
+func (p Params) Has(name string) bool {
+	for _, d := range p.Kernel.Params {
+		if d.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // Str returns the value of a parameter as written.
 func (p Params) Str(name string) string { return p.vals[p.index(name)] }
 

@@ -140,7 +140,7 @@ func RunDetailed(p kernels.Params, t Target) (Result, error) {
 		if p.Kernel.Neuron == nil {
 			return Result{}, fmt.Errorf("%s: kernel %s has no NeuronCore version", p, p.Kernel.Name)
 		}
-		if prog, err = p.Kernel.Neuron(t.Neuron.Arch(), p); err != nil {
+		if prog, err = kernels.BuildNeuron(t.Neuron.Arch(), p); err != nil {
 			return Result{}, err
 		}
 		if rep, err = neuron.Run(prog, t.Neuron); err != nil {

@@ -108,7 +108,7 @@ func forEachProgram(t *testing.T, f func(t *testing.T, arch isa.Arch, prog *isa.
 			for _, p := range specs {
 				for _, arch := range isa.Archs() {
 					t.Run(arch.Name+"/"+p.String(), func(t *testing.T) {
-						prog, err := k.Neuron(arch, p)
+						prog, err := kernels.BuildNeuron(arch, p)
 						var ve *isa.ValidationError
 						if errors.As(err, &ve) {
 							t.Fatalf("%s on %s emits an invalid instruction: %v", p, arch.Name, err)

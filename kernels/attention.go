@@ -136,17 +136,16 @@ func (s attnShape) kend(q0, qt int) int {
 
 type attnTensors struct{ qT, kT, v, o isa.HBMTensor }
 
-func attentionNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
-	return attentionProgram(arch, p, attnBlocking{residentBytes: attnResidentBytes, kBlock: attnKBlock})
+func attentionNeuron(b *isa.Builder, p Params) error {
+	return attentionProgram(b, p, attnBlocking{residentBytes: attnResidentBytes, kBlock: attnKBlock})
 }
 
-func attentionProgram(arch isa.Arch, p Params, blk attnBlocking) (*isa.Program, error) {
+func attentionProgram(b *isa.Builder, p Params, blk attnBlocking) error {
 	variant := p.Str("variant")
 	if variant == "fa2" || variant == "fa3" {
-		return nil, unsupported("attention variant %s is a GPU kernel; on NeuronCores allowed: %s", variant, attnNeuronVariants)
+		return unsupported("attention variant %s is a GPU kernel; on NeuronCores allowed: %s", variant, attnNeuronVariants)
 	}
 	s := attnShapeOf(p)
-	b := isa.NewBuilder(arch, p.String())
 	t := attnTensors{
 		qT: b.Input("QT", s.dt, s.batch, s.heads, s.d, s.S),
 		kT: b.Input("KT", s.dt, s.batch, s.kvHeads, s.d, s.S),
@@ -158,7 +157,7 @@ func attentionProgram(arch isa.Arch, p Params, blk attnBlocking) (*isa.Program, 
 	} else {
 		attnOptimized(b, s, t, blk)
 	}
-	return b.Program()
+	return nil
 }
 
 // attnBlocking are the KV residency limits of attnOptimized; tests shrink

@@ -51,7 +51,11 @@ func TestAttentionStreamedKV(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			prog, err := attentionProgram(arch, p, attnBlocking{residentBytes: 0, kBlock: 512})
+			b := isa.NewBuilder(arch, p.String())
+			if err := attentionProgram(b, p, attnBlocking{residentBytes: 0, kBlock: 512}); err != nil {
+				t.Fatal(err)
+			}
+			prog, err := b.Program()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,7 +90,7 @@ func TestAttentionErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = p.Kernel.Neuron(isa.Trn2(), p)
+		_, err = BuildNeuron(isa.Trn2(), p)
 		if err == nil || !strings.Contains(err.Error(), v) || !strings.Contains(err.Error(), "tiled, optimized") {
 			t.Errorf("variant %s on trn2: error %v, want one naming %s and the NeuronCore variants", v, err, v)
 		}
@@ -138,7 +142,7 @@ func TestAttentionOptimizedFaster(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			prog, err := p.Kernel.Neuron(cfg.Arch(), p)
+			prog, err := BuildNeuron(cfg.Arch(), p)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -26,7 +26,7 @@ func Check(arch isa.Arch, p Params, seed uint64) ([]CheckResult, error) {
 	if k.Neuron == nil || k.Reference == nil {
 		return nil, fmt.Errorf("kernel %s has no functional check", k.Name)
 	}
-	prog, err := k.Neuron(arch, p)
+	prog, err := BuildNeuron(arch, p)
 	if err != nil {
 		return nil, err
 	}

@@ -156,7 +156,7 @@ func decodePack(g int) (pack, stride int) {
 	return 1, lanes
 }
 
-func decodeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
+func decodeNeuron(b *isa.Builder, p Params) error {
 	s := decodeShape{batch: p.Int("batch"), heads: p.Int("heads"), kvHeads: kvHeadsOf(p),
 		S: p.Int("seqlen"), d: p.Int("headdim"), dt: p.DType("dtype")}
 	s.g = s.heads / s.kvHeads
@@ -165,7 +165,7 @@ func decodeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 	s.scale = float32(1 / math.Sqrt(float64(s.d)))
 	s.splits, s.combine = decodeSplits(p)
 	if s.splits > decodeMaxSplits {
-		return nil, fmt.Errorf("decode_attention: splits=%d: the NeuronCore combine holds all partials of 128 rows in SBUF; at most %d", s.splits, decodeMaxSplits)
+		return fmt.Errorf("decode_attention: splits=%d: the NeuronCore combine holds all partials of 128 rows in SBUF; at most %d", s.splits, decodeMaxSplits)
 	}
 	// Splits with no keys (more splits than ceil(seqlen/per)) are dropped.
 	for s.splits > 1 {
@@ -175,7 +175,6 @@ func decodeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 		s.splits--
 	}
 
-	b := isa.NewBuilder(arch, p.String())
 	q := b.Input("Q", s.dt, s.batch, s.heads, s.d)
 	kT := b.Input("KT", s.dt, s.batch, s.kvHeads, s.d, s.S)
 	v := b.Input("V", s.dt, s.batch, s.kvHeads, s.S, s.d)
@@ -218,7 +217,7 @@ func decodeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 	tpsum := b.PSUMPool("pT", 2, tchunks*rowsUsed*4)
 	vpsum := b.PSUMPool("pv", 2, s.d*4)
 	if err := b.Err(); err != nil {
-		return nil, fmt.Errorf("decode_attention: %w", err)
+		return fmt.Errorf("decode_attention: %w", err)
 	}
 	if pack > 1 {
 		for range 2 {
@@ -294,7 +293,7 @@ func decodeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 	if s.combine {
 		decodeCombine(b, s, part, o)
 	}
-	return b.Program()
+	return nil
 }
 
 // decodeLoadKV loads n keys from kb of KV head (bi, kh): Kᵀ [d, n] (one

@@ -82,7 +82,7 @@ func TestDecodeErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Kernel.Neuron(isa.Trn2(), p); err == nil || !strings.Contains(err.Error(), "splits=100") {
+	if _, err := BuildNeuron(isa.Trn2(), p); err == nil || !strings.Contains(err.Error(), "splits=100") {
 		t.Errorf("splits=100 on a NeuronCore: error %v, want one naming splits=100", err)
 	}
 }
@@ -99,7 +99,7 @@ func decodeMBU(t *testing.T, spec, target string) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog, err := p.Kernel.Neuron(cfg.Arch(), p)
+	prog, err := BuildNeuron(cfg.Arch(), p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,10 +107,9 @@ func elemFLOPs(perElem float64) func(p Params) float64 {
 // named ins, writing "out". body emits the compute for one tile: srcs are
 // the loaded input tiles, dst the output tile; tmp allocates a scratch
 // tile of the same shape.
-func elementwiseKernel(name string, ins []string, body func(b *isa.Builder, dst isa.AP, srcs []isa.AP, tmp func(isa.DType) isa.AP)) func(arch isa.Arch, p Params) (*isa.Program, error) {
-	return func(arch isa.Arch, p Params) (*isa.Program, error) {
+func elementwiseKernel(name string, ins []string, body func(b *isa.Builder, dst isa.AP, srcs []isa.AP, tmp func(isa.DType) isa.AP)) func(b *isa.Builder, p Params) error {
+	return func(b *isa.Builder, p Params) error {
 		T, H, dt := p.Int("tokens"), p.Int("hidden"), p.DType("dtype")
-		b := isa.NewBuilder(arch, p.String())
 		var hin []isa.HBMTensor
 		for _, n := range ins {
 			hin = append(hin, b.Input(n, dt, T, H))
@@ -135,7 +134,7 @@ func elementwiseKernel(name string, ins []string, body func(b *isa.Builder, dst 
 			body(b, d, srcs, func(tdt isa.DType) isa.AP { return tpool.Tile(tdt, c.parts, c.f) })
 			b.Store(hbmAP(out, c.off, c.parts, c.f, isa.Dim{Stride: 1, Count: isa.Narrow(c.f)}), d)
 		}
-		return b.Program()
+		return nil
 	}
 }
 

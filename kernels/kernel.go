@@ -24,8 +24,12 @@ type Kernel struct {
 	// causal; decode 4·b·s·d·h_q).
 	FLOPs func(p Params) float64
 
-	// Neuron builds the NeuronCore program for arch.
-	Neuron func(arch isa.Arch, p Params) (*isa.Program, error)
+	// Neuron emits the NeuronCore program for p into b, whose architecture
+	// (b.Arch()) is the generation it runs on. The caller owns b: it
+	// decides whether instructions are stored or handed on as they are
+	// emitted (BuildNeuron stores them). An error returned here, or left
+	// in b, fails the build.
+	Neuron func(b *isa.Builder, p Params) error
 
 	// NeuronVariant, for kernels with a variant parameter, names the
 	// NeuronCore variant Neuron builds for p (what "best" resolves to), so
@@ -98,4 +102,18 @@ func Lookup(ks []*Kernel, name string) (*Kernel, error) {
 		names = append(names, k.Name)
 	}
 	return nil, fmt.Errorf("unknown kernel %q (allowed: %s)", name, strings.Join(names, ", "))
+}
+
+// BuildNeuron builds p's NeuronCore program for arch into a new Builder and
+// returns it validated.
+func BuildNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
+	k := p.Kernel
+	if k.Neuron == nil {
+		return nil, fmt.Errorf("kernel %s has no NeuronCore version", k.Name)
+	}
+	b := isa.NewBuilder(arch, p.String())
+	if err := k.Neuron(b, p); err != nil {
+		return nil, err
+	}
+	return b.Program()
 }

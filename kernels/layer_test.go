@@ -110,7 +110,7 @@ func TestLayerPartsBuild(t *testing.T) {
 				t.Errorf("%s: part %s (%s) has no NeuronCore program", spec, pt.Label, pt.Params.Kernel.Name)
 				continue
 			}
-			if _, err := pt.Params.Kernel.Neuron(isa.Trn2(), pt.Params); err != nil {
+			if _, err := BuildNeuron(isa.Trn2(), pt.Params); err != nil {
 				t.Errorf("%s: part %s: %v", spec, pt.Label, err)
 			}
 		}

@@ -53,7 +53,7 @@ func TestEstimateInstrs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		prog, err := p.Kernel.Neuron(isa.Trn2(), p)
+		prog, err := BuildNeuron(isa.Trn2(), p)
 		if err != nil {
 			t.Fatal(err)
 		}

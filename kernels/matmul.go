@@ -99,7 +99,8 @@ type mmPlan struct {
 	at, bm, c      isa.HBMTensor
 }
 
-func newMMPlan(arch isa.Arch, p Params) *mmPlan {
+func newMMPlan(b *isa.Builder, p Params) *mmPlan {
+	arch := b.Arch()
 	s := &mmPlan{M: p.Int("M"), N: p.Int("N"), K: p.Int("K"), batch: p.Int("batch"), dt: p.DType("dtype")}
 	s.out = matmulOutDType(s.dt)
 	// A §2.2 nc_matmul: K ≤ 128, M ≤ 128, N ≤ 512 (one fp32 PSUM bank; the
@@ -115,7 +116,7 @@ func newMMPlan(arch isa.Arch, p Params) *mmPlan {
 		}
 		k += s.chunks[len(s.chunks)-1].rows
 	}
-	s.b = isa.NewBuilder(arch, p.String())
+	s.b = b
 	s.at = s.b.Input("AT", s.dt, s.batch, s.K, s.M)
 	s.bm = s.b.Input("B", s.dt, s.batch, s.K, s.N)
 	s.c = s.b.Output("C", s.out, s.batch, s.M, s.N)
@@ -211,8 +212,8 @@ func (s *mmPlan) store(stage *isa.Pool, eng isa.Engine, t isa.AP, bi, row0, col0
 	s.b.Store(s.c.Tile(bi*s.M+row0, col0, rows, w), o)
 }
 
-func matmulNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
-	s := newMMPlan(arch, p)
+func matmulNeuron(b *isa.Builder, p Params) error {
+	s := newMMPlan(b, p)
 	var err error
 	switch v := p.Str("variant"); v {
 	case "tiled":
@@ -227,9 +228,9 @@ func matmulNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 		err = fmt.Errorf("matmul: unknown variant %q", v)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("matmul %s: %w", p, err)
+		return fmt.Errorf("matmul %s: %w", p, err)
 	}
-	return s.b.Program()
+	return nil
 }
 
 // mmLoadBufs is the number of rotating buffers per loaded operand in the

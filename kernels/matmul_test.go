@@ -92,7 +92,7 @@ func TestMatmulBlockErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		p := parseMatmul(t, c.spec)
-		_, err := p.Kernel.Neuron(isa.Trn2(), p)
+		_, err := kernels.BuildNeuron(isa.Trn2(), p)
 		if err == nil || !strings.Contains(strings.ToLower(err.Error()), strings.ToLower(c.want)) {
 			t.Errorf("%s: err = %v, want one mentioning %q", c.spec, err, c.want)
 		}
@@ -106,7 +106,7 @@ func TestMatmulFP8DoubleRow(t *testing.T) {
 	times := map[string]float64{}
 	for _, dt := range []string{"bf16", "fp8e4m3"} {
 		p := parseMatmul(t, "matmul:M=2048,N=2048,K=4096,dtype="+dt)
-		prog, err := p.Kernel.Neuron(isa.Trn2(), p)
+		prog, err := kernels.BuildNeuron(isa.Trn2(), p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +153,7 @@ func TestMatmulCalibration(t *testing.T) {
 				t.Skip("the three other ladder steps run without -short")
 			}
 			p := parseMatmul(t, "matmul:M=4096,N=8192,K=8192,dtype=fp32,variant="+row.variant)
-			prog, err := p.Kernel.Neuron(isa.Trn2(), p)
+			prog, err := kernels.BuildNeuron(isa.Trn2(), p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -224,7 +224,7 @@ func TestMatmulKneeTrn1(t *testing.T) {
 		{4096, 337, 1000, "tensor"},
 	} {
 		p := parseMatmul(t, fmt.Sprintf("matmul:M=%d,N=4096,K=4096,dtype=bf16", tc.m))
-		prog, err := p.Kernel.Neuron(isa.Trn1(), p)
+		prog, err := kernels.BuildNeuron(isa.Trn1(), p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -273,7 +273,7 @@ func TestMatmulFullyOptimizedPipelined(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := parseMatmul(t, "matmul:M=4096,N=4096,K=4096,dtype=bf16,variant=fully_optimized")
-			prog, err := p.Kernel.Neuron(tc.arch, p)
+			prog, err := kernels.BuildNeuron(tc.arch, p)
 			if err != nil {
 				t.Fatal(err)
 			}

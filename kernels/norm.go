@@ -35,7 +35,7 @@ func rmsnormKernel() *Kernel {
 		Doc:    "out = x / sqrt(mean(x²) + 1e-5) · w over the hidden dimension (Llama's RMSNorm)",
 		Params: tokensHiddenParams(layerDTypes),
 		FLOPs:  elemFLOPs(4), // square, sum, ·rstd, ·w
-		Neuron: func(arch isa.Arch, p Params) (*isa.Program, error) { return normNeuron(arch, p, false) },
+		Neuron: func(b *isa.Builder, p Params) error { return normNeuron(b, p, false) },
 		Reference: func(p Params, in map[string][]float32) map[string][]float64 {
 			T, H := p.Int("tokens"), p.Int("hidden")
 			x, w := in["x"], in["w"]
@@ -72,7 +72,7 @@ func layernormKernel() *Kernel {
 		Doc:    "out = (x − mean)/sqrt(var + 1e-5)·gamma + beta over the hidden dimension",
 		Params: tokensHiddenParams(layerDTypes),
 		FLOPs:  elemFLOPs(7), // sum, square, sum of squares, −mean, ·rstd, ·gamma, +beta
-		Neuron: func(arch isa.Arch, p Params) (*isa.Program, error) { return normNeuron(arch, p, true) },
+		Neuron: func(b *isa.Builder, p Params) error { return normNeuron(b, p, true) },
 		Reference: func(p Params, in map[string][]float32) map[string][]float64 {
 			T, H := p.Int("tokens"), p.Int("hidden")
 			x, g, bt := in["x"], in["gamma"], in["beta"]
@@ -133,13 +133,13 @@ func layernormTolerance(p Params) Tolerance {
 //     squares. LayerNorm: (x−mean)·rstd as one ScalarE activation with
 //     scale rstd and bias −mean·rstd (the "3-in-1 activation", A §3.2),
 //     then ·γ and +β on VectorE.
-func normNeuron(arch isa.Arch, p Params, layer bool) (*isa.Program, error) {
+func normNeuron(b *isa.Builder, p Params, layer bool) error {
+	arch := b.Arch()
 	T, H, dt := p.Int("tokens"), p.Int("hidden"), p.DType("dtype")
 	name := "rmsnorm"
 	if layer {
 		name = "layernorm"
 	}
-	b := isa.NewBuilder(arch, p.String())
 	x := b.Input("x", dt, T, H)
 	var w, beta isa.HBMTensor
 	if layer {
@@ -173,7 +173,7 @@ func normNeuron(arch isa.Arch, p Params, layer bool) (*isa.Program, error) {
 	stat := b.SBUFPool("stats", 4, (2*nch+6)*4)
 	epool := b.SBUFPool("eps", 1, 4)
 	if err := b.Err(); err != nil {
-		return nil, fmt.Errorf("%s: hidden=%d in %s does not fit one row per lane in SBUF: %w", name, H, dt, err)
+		return fmt.Errorf("%s: hidden=%d in %s does not fit one row per lane in SBUF: %w", name, H, dt, err)
 	}
 	wt := wpool.Tile(dt, lanes, H)
 	b.Load(wt, hbmAP(w, 0, lanes, 0, isa.Dim{Stride: 1, Count: isa.Narrow(H)}))
@@ -260,7 +260,7 @@ func normNeuron(arch isa.Arch, p Params, layer bool) (*isa.Program, error) {
 		})
 	}
 	pipe.flush()
-	return b.Program()
+	return nil
 }
 
 func boolInt(b bool) int {

@@ -50,7 +50,7 @@ func TestNormTooWide(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = p.Kernel.Neuron(isa.Trn2(), p)
+		_, err = BuildNeuron(isa.Trn2(), p)
 		if err == nil || !strings.Contains(err.Error(), "hidden=60000") || !strings.Contains(err.Error(), "SBUF") {
 			t.Errorf("%s hidden=60000 fp32: error %v, want one naming hidden=60000 and SBUF", k, err)
 		}

@@ -66,10 +66,9 @@ func ropeReference(p Params, in map[string][]float32) map[string][]float64 {
 // products and sums are VectorE tensor_tensor ops over all heads at once; products go to fp32 scratch so the result is rounded once.
 // Heads are processed in groups that keep one instruction under 4096
 // elements per lane.
-func ropeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
+func ropeNeuron(b *isa.Builder, p Params) error {
 	T, Hh, d, dt := p.Int("tokens"), p.Int("heads"), p.Int("headdim"), p.DType("dtype")
 	h2 := d / 2
-	b := isa.NewBuilder(arch, p.String())
 	x := b.Input("x", dt, T, Hh, d)
 	cs := b.Input("cos", dt, T, h2)
 	sn := b.Input("sin", dt, T, h2)
@@ -82,7 +81,7 @@ func ropeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 	cpool := b.SBUFPool("cossin", 4, h2*sz)
 	tpool := b.SBUFPool("prod", 4, hg*h2*sz)
 	if err := b.Err(); err != nil {
-		return nil, fmt.Errorf("rope: headdim=%d does not fit SBUF: %w", d, err)
+		return fmt.Errorf("rope: headdim=%d does not fit SBUF: %w", d, err)
 	}
 	for r0 := 0; r0 < T; r0 += lanes {
 		rows := min(lanes, T-r0)
@@ -122,5 +121,5 @@ func ropeNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 			b.Store(hbmAP(out, r0*Hh*d+h0*d, rows, Hh*d, isa.Dim{Stride: 1, Count: isa.Narrow(nh * d)}), ot)
 		}
 	}
-	return b.Program()
+	return nil
 }

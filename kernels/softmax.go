@@ -62,9 +62,9 @@ func softmaxKernel() *Kernel {
 // The exponentials overwrite x in place, so a row costs its size once in
 // SBUF. The three steps are software-pipelined across row tiles (swPipe),
 // so the engines stream different tiles instead of waiting on one.
-func softmaxNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
+func softmaxNeuron(b *isa.Builder, p Params) error {
+	arch := b.Arch()
 	R, C, dt := p.Int("rows"), p.Int("cols"), p.DType("dtype")
-	b := isa.NewBuilder(arch, p.String())
 	x := b.Input("x", dt, R, C)
 	out := b.Output("out", dt, R, C)
 	chunks := rowChunks(C)
@@ -79,7 +79,7 @@ func softmaxNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 	stat := b.SBUFPool("stats", 4, (2*nch+3)*4)
 	mpool := b.SBUFPool("max", 4, (nch+1)*mdt.Size())
 	if err := b.Err(); err != nil {
-		return nil, fmt.Errorf("softmax: cols=%d in %s does not fit one row per lane in SBUF: %w", C, dt, err)
+		return fmt.Errorf("softmax: cols=%d in %s does not fit one row per lane in SBUF: %w", C, dt, err)
 	}
 	pipe := newPipe([]int{0, 1, 2, 2}, []int{2, 3, 0, 1})
 	xring := newSlotRing(xbufs)
@@ -126,5 +126,5 @@ func softmaxNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 		})
 	}
 	pipe.flush()
-	return b.Program()
+	return nil
 }

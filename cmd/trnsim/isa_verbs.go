@@ -72,7 +72,7 @@ func cmdAsm(args []string, stdout, stderr io.Writer) error {
 	if p.Kernel.Neuron == nil {
 		return usagef("asm: kernel %s is composite; run its parts", p.Kernel.Name)
 	}
-	prog, err := p.Kernel.Neuron(arch, p)
+	prog, err := kernels.BuildNeuron(arch, p)
 	if err != nil {
 		return usagef("%v", err)
 	}

@@ -114,14 +114,31 @@ type PartResult struct {
 
 // Run times workload p on target t and returns its row and report (the
 // report is nil for composite workloads; see RunDetailed for their parts).
+// It is RunTiming's row and report.
 func Run(p kernels.Params, t Target) (results.Row, *sim.Report, error) {
-	r, err := RunDetailed(p, t)
+	r, err := RunTiming(p, t)
 	return r.Row, r.Report, err
 }
 
 // RunDetailed times workload p on target t, keeping the NeuronCore program
-// and, for composite workloads, each part's result.
+// and one span per instruction in its report (what a trace or profile
+// reads) and, for composite workloads, each part's result (timed as
+// RunTiming times them). The program is held to kernels.MaxStoredInstrs.
 func RunDetailed(p kernels.Params, t Target) (Result, error) {
+	return run(p, t, true)
+}
+
+// RunTiming times workload p on target t like RunDetailed, with the same
+// figures bit for bit, but streams the NeuronCore program through the
+// timing model as it is built instead of storing it: Result.Program is nil
+// and the report has no spans. Its memory does not grow with the program's
+// length, so it runs any workload Parse accepts.
+func RunTiming(p kernels.Params, t Target) (Result, error) {
+	return run(p, t, false)
+}
+
+// run times p on t, storing the NeuronCore program when keep is set.
+func run(p kernels.Params, t Target, keep bool) (Result, error) {
 	if p.Kernel.Parts != nil {
 		return runComposite(p, t)
 	}
@@ -140,10 +157,15 @@ func RunDetailed(p kernels.Params, t Target) (Result, error) {
 		if p.Kernel.Neuron == nil {
 			return Result{}, fmt.Errorf("%s: kernel %s has no NeuronCore version", p, p.Kernel.Name)
 		}
-		if prog, err = kernels.BuildNeuron(t.Neuron.Arch(), p); err != nil {
-			return Result{}, err
+		if keep {
+			if prog, err = kernels.BuildNeuron(t.Neuron.Arch(), p); err != nil {
+				return Result{}, err
+			}
+			rep, err = neuron.Run(prog, t.Neuron)
+		} else {
+			rep, err = streamNeuron(p, t.Neuron)
 		}
-		if rep, err = neuron.Run(prog, t.Neuron); err != nil {
+		if err != nil {
 			return Result{}, err
 		}
 		peak, hbm = t.Neuron.PeakFLOPs(dt), t.Neuron.HBMBytesPerSec()
@@ -169,6 +191,23 @@ func RunDetailed(p kernels.Params, t Target) (Result, error) {
 		row.Variant = variant
 	}
 	return Result{Row: row, Report: rep, Program: prog}, nil
+}
+
+// streamNeuron builds p's NeuronCore program into a streaming Builder whose
+// sink is the timing model, and returns the timing.
+func streamNeuron(p kernels.Params, cfg neuron.Config) (*sim.Report, error) {
+	s, err := neuron.NewStream(cfg)
+	if err != nil {
+		return nil, err
+	}
+	b := isa.NewStreamBuilder(cfg.Arch(), p.String(), s)
+	if err := p.Kernel.Neuron(b, p); err != nil {
+		return nil, err
+	}
+	if err := b.Err(); err != nil {
+		return nil, err
+	}
+	return s.Report(), nil
 }
 
 // dtypeOf returns the workload's dtype parameter (bf16 when it has none).
@@ -313,7 +352,7 @@ func runComposite(p kernels.Params, t Target) (Result, error) {
 	weighted := []*float64{&tot.TensorActivePct, &tot.VectorActivePct, &tot.ScalarActivePct, &tot.GpSimdActivePct,
 		&tot.DMAActivePct, &tot.SMOccupancyPct, &tot.TensorPipePct, &tot.MUFUPct}
 	for _, part := range parts {
-		r, err := RunDetailed(part.Params, t)
+		r, err := RunTiming(part.Params, t)
 		if err != nil {
 			return Result{}, fmt.Errorf("%s part %s: %w", p, part.Label, err)
 		}

@@ -202,6 +202,11 @@ func (p *Program) Validator(a Arch) (Validator, error) {
 			return Validator{}, e
 		}
 	}
+	return Validator{c: newInstrChecker(p, a)}, nil
+}
+
+// newInstrChecker unpacks a for checking p's instructions.
+func newInstrChecker(p *Program, a Arch) instrChecker {
 	c := instrChecker{p: p, a: a, nSites: len(p.Sites), nTensors: len(p.Tensors),
 		sbufCap: a.SBUFPartitionBytes, psumCap: a.PSUMPartitionBytes()}
 	for _, d := range a.DTypes {
@@ -209,7 +214,7 @@ func (p *Program) Validator(a Arch) (Validator, error) {
 			c.dtypes |= 1 << d
 		}
 	}
-	return Validator{c: c}, nil
+	return c
 }
 
 // Check checks instruction i (0 ≤ i < len(p.Instrs)) and returns its first
@@ -292,7 +297,14 @@ func (c *instrChecker) checkAt(i int) *ValidationError {
 func (c *instrChecker) supports(d DType) bool { return d < 64 && c.dtypes&(1<<d) != 0 }
 
 func (c *instrChecker) fail(rule, format string, args ...any) *ValidationError {
-	return &ValidationError{Index: c.i, Site: c.p.SiteOf(c.i), Op: c.in.Op, Rule: rule, Msg: fmt.Sprintf(format, args...)}
+	var site Site
+	if k := c.in.Site; k >= 0 && int(k) < len(c.p.Sites) {
+		site = c.p.Sites[k]
+		if site.File == "" {
+			site = siteOfPC(site.PC)
+		}
+	}
+	return &ValidationError{Index: c.i, Site: site, Op: c.in.Op, Rule: rule, Msg: fmt.Sprintf(format, args...)}
 }
 
 // Operand slots: 0 Dst, 1..3 Src[0..2], 4 Red.

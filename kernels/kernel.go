@@ -105,13 +105,16 @@ func Lookup(ks []*Kernel, name string) (*Kernel, error) {
 }
 
 // BuildNeuron builds p's NeuronCore program for arch into a new Builder and
-// returns it validated.
+// returns it validated. It stores at most MaxStoredInstrs instructions
+// (more is an *isa.StoredCapError), pre-sized from the kernel's estimate.
 func BuildNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 	k := p.Kernel
 	if k.Neuron == nil {
 		return nil, fmt.Errorf("kernel %s has no NeuronCore version", k.Name)
 	}
 	b := isa.NewBuilder(arch, p.String())
+	b.LimitStored(MaxStoredInstrs)
+	b.Reserve(int(estimateInstrs(p)))
 	if err := k.Neuron(b, p); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,85 @@
+package bench
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/trnsim/trnsim/kernels"
+)
+
+// Streaming the program through the timing model gives the figures the
+// stored replay gives, bit for bit, on every kernel and generation; only
+// the spans (and the program) are left out.
+func TestRunTimingMatchesRunDetailed(t *testing.T) {
+	specs := []string{
+		"matmul:M=512,N=512,K=512",
+		"matmul:M=1000,N=700,K=300,variant=tiled",
+		"matmul:M=1024,N=2048,K=1024,dtype=fp8",
+		"attention:seqlen=1024,heads=2",
+		"attention:seqlen=1024,heads=2,causal=false",
+		"decode_attention:batch=4,seqlen=4096,splits=4",
+		"softmax:rows=1024,cols=4096",
+		"rmsnorm:tokens=512,hidden=4096",
+		"silu_mul:tokens=512,hidden=4096",
+		"rope:tokens=512",
+	}
+	for _, target := range []string{"trn1", "trn2", "trn3"} {
+		tg := mustTarget(t, target)
+		for _, spec := range specs {
+			p := mustParse(t, spec)
+			t.Run(target+"/"+spec, func(t *testing.T) {
+				stored, err := RunDetailed(p, tg)
+				if err != nil {
+					if errors.Is(err, kernels.ErrUnsupported) {
+						return
+					}
+					t.Fatal(err)
+				}
+				streamed, err := RunTiming(p, tg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if streamed.Program != nil || streamed.Report.Spans != nil {
+					t.Errorf("streamed run kept a program (%v) or %d spans", streamed.Program != nil, len(streamed.Report.Spans))
+				}
+				if len(stored.Report.Spans) != len(stored.Program.Instrs) || len(stored.Program.Instrs) == 0 {
+					t.Fatalf("stored run: %d spans for %d instructions", len(stored.Report.Spans), len(stored.Program.Instrs))
+				}
+				want := *stored.Report
+				want.Spans = nil
+				if !reflect.DeepEqual(*streamed.Report, want) {
+					t.Errorf("reports differ:\nstreamed %+v\nstored   %+v", *streamed.Report, want)
+				}
+				if !sameRow(streamed.Row, stored.Row) {
+					t.Errorf("rows differ:\nstreamed %+v\nstored   %+v", streamed.Row, stored.Row)
+				}
+				var n int
+				for _, e := range streamed.Report.Engines {
+					n += e.Instrs
+				}
+				if n != len(stored.Program.Instrs) {
+					t.Errorf("streamed run counted %d instructions, the program has %d", n, len(stored.Program.Instrs))
+				}
+			})
+		}
+	}
+}
+
+// sameRow compares rows field by field, NaN equal to NaN.
+func sameRow(a, b any) bool {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	for i := range va.NumField() {
+		x, y := va.Field(i), vb.Field(i)
+		if x.Kind() == reflect.Float64 {
+			if fx, fy := x.Float(), y.Float(); fx != fy && (fx == fx || fy == fy) {
+				return false
+			}
+			continue
+		}
+		if !reflect.DeepEqual(x.Interface(), y.Interface()) {
+			return false
+		}
+	}
+	return true
+}

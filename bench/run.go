@@ -5,8 +5,10 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/kernels"
@@ -337,12 +339,30 @@ func setCost(r *results.Row, pricePerHour float64) {
 // runComposite runs each part of a composite workload and sums them: time,
 // FLOPs and bytes add (each part times its count); engine active
 // percentages are time-weighted; the bound is the bound of the part that
-// takes the most time.
+// takes the most time. The parts are independent and run concurrently on
+// up to GOMAXPROCS goroutines; they are summed in their listed order, so
+// the result does not depend on how many ran at once.
 func runComposite(p kernels.Params, t Target) (Result, error) {
 	parts, err := p.Kernel.Parts(p)
 	if err != nil {
 		return Result{}, err
 	}
+	done := make([]Result, len(parts))
+	errs := make([]error, len(parts))
+	next := make(chan int, len(parts))
+	for i := range parts {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(parts)) {
+		wg.Go(func() {
+			for i := range next {
+				done[i], errs[i] = RunTiming(parts[i].Params, t)
+			}
+		})
+	}
+	wg.Wait()
 	res := Result{}
 	tot := results.Row{Kernel: p.Kernel.Name, Target: t.Name, Spec: p.String()}
 	if p.Has("dtype") {
@@ -351,8 +371,8 @@ func runComposite(p kernels.Params, t Target) (Result, error) {
 	var longest float64
 	weighted := []*float64{&tot.TensorActivePct, &tot.VectorActivePct, &tot.ScalarActivePct, &tot.GpSimdActivePct,
 		&tot.DMAActivePct, &tot.SMOccupancyPct, &tot.TensorPipePct, &tot.MUFUPct}
-	for _, part := range parts {
-		r, err := RunTiming(part.Params, t)
+	for i, part := range parts {
+		r, err := done[i], errs[i]
 		if err != nil {
 			return Result{}, fmt.Errorf("%s part %s: %w", p, part.Label, err)
 		}

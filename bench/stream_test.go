@@ -3,6 +3,7 @@ package bench
 import (
 	"errors"
 	"reflect"
+	"runtime"
 	"testing"
 
 	"github.com/trnsim/trnsim/kernels"
@@ -82,4 +83,28 @@ func sameRow(a, b any) bool {
 		}
 	}
 	return true
+}
+
+// A composite's parts run concurrently; the row is the same bits whatever
+// GOMAXPROCS allows.
+func TestCompositeSameAtAnyGOMAXPROCS(t *testing.T) {
+	p := mustParse(t, "layer:model=llama3-8b,phase=prefill,tokens=256")
+	for _, target := range []string{"trn2", "h100"} {
+		tg := mustTarget(t, target)
+		var rows []Result
+		for _, procs := range []int{1, 2, 5} {
+			old := runtime.GOMAXPROCS(procs)
+			r, err := RunTiming(p, tg)
+			runtime.GOMAXPROCS(old)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows = append(rows, r)
+		}
+		for i := 1; i < len(rows); i++ {
+			if !sameRow(rows[i].Row, rows[0].Row) || len(rows[i].Parts) != len(rows[0].Parts) {
+				t.Errorf("%s: GOMAXPROCS run %d gives %+v, first %+v", target, i, rows[i].Row, rows[0].Row)
+			}
+		}
+	}
 }

@@ -162,3 +162,33 @@ func TestStoredCap(t *testing.T) {
 		t.Errorf("reserved build: %v, %d instructions, capacity %d; want 24, 24", err, len(p.Instrs), cap(p.Instrs))
 	}
 }
+
+// An operand found valid on a DMA queue is checked again on a compute
+// engine, where partition starts are restricted: the checker's memory of
+// valid tiles keys on both.
+func TestSeenTileRecheckedOffDMA(t *testing.T) {
+	for _, stream := range []bool{false, true} {
+		var b *Builder
+		if stream {
+			b = NewStreamBuilder(Trn2(), "seen", &recorder{failAt: -1})
+		} else {
+			b = NewBuilder(Trn2(), "seen")
+		}
+		x := b.Input("X", BF16, 3, 64)
+		sb := b.SBUFPool("sb", 2, 128)
+		tile := sb.Tile(BF16, 3, 64)
+		tile.Start = 5
+		other := sb.Tile(BF16, 3, 64)
+		b.Load(tile, x.Tile(0, 0, 3, 64))
+		b.Load(tile, x.Tile(0, 0, 3, 64))
+		b.TensorCopy(Vector, other, tile)
+		err := b.Err()
+		if !stream {
+			_, err = b.Program()
+		}
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Rule != rulePartStart || ve.Index != 2 {
+			t.Errorf("stream=%v: got %v, want rule %s at instr 2", stream, err, rulePartStart)
+		}
+	}
+}

@@ -96,14 +96,15 @@ func (b *Builder) Reserve(n int) {
 }
 
 // StoredCapError reports a program with more instructions than a storing
-// Builder may keep (Builder.LimitStored).
+// Builder may keep (Builder.LimitStored). Its message leaves out the
+// program's name, which callers already print.
 type StoredCapError struct {
 	Program string
 	Cap     int
 }
 
 func (e *StoredCapError) Error() string {
-	return fmt.Sprintf("program %s: more than %d instructions to store; traces, profiles, assembly and functional checks keep every instruction: shrink the shape (timing-only runs stream and have no such cap)", e.Program, e.Cap)
+	return fmt.Sprintf("more than %d instructions to store (traces, profiles, assembly and functional checks keep every instruction; timing-only runs stream and have no such cap): shrink the shape", e.Cap)
 }
 
 // Arch returns the generation the program is built for.

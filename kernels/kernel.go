@@ -112,9 +112,15 @@ func BuildNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 	if k.Neuron == nil {
 		return nil, fmt.Errorf("kernel %s has no NeuronCore version", k.Name)
 	}
+	est := estimateInstrs(p)
+	if est > 2*MaxStoredInstrs {
+		// Estimates are within a factor of two: refuse before storing
+		// millions of instructions only to hit the cap.
+		return nil, &isa.StoredCapError{Program: p.String(), Cap: MaxStoredInstrs}
+	}
 	b := isa.NewBuilder(arch, p.String())
 	b.LimitStored(MaxStoredInstrs)
-	b.Reserve(int(estimateInstrs(p)))
+	b.Reserve(int(est))
 	if err := k.Neuron(b, p); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -65,5 +66,19 @@ func TestEstimateInstrs(t *testing.T) {
 		if est < got/2 || est > got*2 {
 			t.Errorf("%s: estimate %.0f, program has %.0f instructions", s, est, got)
 		}
+	}
+}
+
+// A program far above the stored cap is refused before it is built; timing
+// it streams instead (bench.RunTiming).
+func TestBuildNeuronRefusesOverStoredCap(t *testing.T) {
+	p, err := Parse(All(), "attention:seqlen=131072")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = BuildNeuron(isa.Trn2(), p)
+	var ce *isa.StoredCapError
+	if !errors.As(err, &ce) || ce.Cap != MaxStoredInstrs {
+		t.Fatalf("BuildNeuron: got %v, want a *isa.StoredCapError with cap %d", err, MaxStoredInstrs)
 	}
 }

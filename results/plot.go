@@ -505,15 +505,26 @@ func labelFacet(f *facet, ws []workload) {
 			parts = []string{kernel}
 		}
 		f.labels[j] = strings.Join(parts, " ")
+		if strings.TrimSpace(f.labels[j]) == "" {
+			f.labels[j] = specLabel(ws[i].spec)
+		}
 		seen[f.labels[j]]++
 	}
 	// Two specs with the same differing values (parameters in another
 	// order, say) are told apart by their whole spec.
 	for j, i := range f.ws {
 		if seen[f.labels[j]] > 1 {
-			f.labels[j] = ws[i].spec
+			f.labels[j] = specLabel(ws[i].spec)
 		}
 	}
+}
+
+// specLabel is a whole spec as a label, quoted when it is blank.
+func specLabel(spec string) string {
+	if strings.TrimSpace(spec) == "" {
+		return strconv.Quote(spec)
+	}
+	return spec
 }
 
 func firstShapeKey(keys []string) string {

@@ -597,3 +597,48 @@ func BenchmarkBarChartSVG(b *testing.B) {
 		}
 	}
 }
+
+// FuzzFacets: any specs (a CSV's spec column) are grouped and labelled
+// without panicking, every workload once, every label non-empty and the
+// labels of a panel distinct.
+func FuzzFacets(f *testing.F) {
+	f.Add("matmul:M=64,N=128,K=256,dtype=bf16", "matmul:M=64,N=128,K=512,dtype=bf16", "layer:model=llama3-8b")
+	f.Add("k:a=1,b=2", "k:b=2,a=1", "k:a=1,b=2,a=3")
+	f.Add("", ":", "x:=,=")
+	f.Add("m:M=1,N=2", "m:M=1,K=3", "m:N=2")
+	f.Fuzz(func(t *testing.T, a, b, c string) {
+		var ws []workload
+		seen := map[string]bool{}
+		for _, spec := range []string{a, b, c} {
+			if seen[spec] {
+				continue
+			}
+			seen[spec] = true
+			k, params, ok := parseSpecParams(spec)
+			if !ok {
+				k, params = "k", nil
+			}
+			ws = append(ws, workload{kernel: k, spec: spec, params: params})
+		}
+		n := 0
+		for _, fc := range facets(ws) {
+			if len(fc.labels) != len(fc.ws) {
+				t.Fatalf("%d labels for %d workloads", len(fc.labels), len(fc.ws))
+			}
+			distinct := map[string]bool{}
+			for _, l := range fc.labels {
+				if strings.TrimSpace(l) == "" {
+					t.Errorf("panel %q: empty label", fc.title)
+				}
+				if distinct[l] {
+					t.Errorf("panel %q: label %q twice", fc.title, l)
+				}
+				distinct[l] = true
+			}
+			n += len(fc.ws)
+		}
+		if n != len(ws) {
+			t.Errorf("%d workloads in panels, want %d", n, len(ws))
+		}
+	})
+}

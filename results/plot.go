@@ -215,6 +215,7 @@ func (c *Chart) draw(dc draw.Canvas) {
 	cans := make([]draw.Canvas, len(c.panels))
 	y := body.Max.Y
 	var left vg.Length
+	dataLeft := make([]vg.Length, len(c.panels))
 	for i, p := range c.panels {
 		h := p.height
 		if h == 0 {
@@ -225,11 +226,12 @@ func (c *Chart) draw(dc draw.Canvas) {
 			top -= vg.Points(panelGap)
 		}
 		cans[i] = draw.Canvas{Canvas: body.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: body.Min.X, Y: y - h}, Max: vg.Point{X: body.Max.X, Y: top}}}
-		left = max(left, p.plot.DataCanvas(cans[i]).Min.X)
+		dataLeft[i] = p.plot.DataCanvas(cans[i]).Min.X
+		left = max(left, dataLeft[i])
 		y -= h
 	}
 	for i, p := range c.panels {
-		p.plot.Draw(draw.Crop(cans[i], left-p.plot.DataCanvas(cans[i]).Min.X, 0, 0, 0))
+		p.plot.Draw(draw.Crop(cans[i], left-dataLeft[i], 0, 0, 0))
 	}
 }
 
@@ -563,7 +565,7 @@ const (
 	groupGap     = 0.12  // between groups
 	panelFrame   = 0.85  // a panel's title, x axis and padding
 	annotateBar  = 0.065 // bars at least this thick have their value printed
-	maxAnnotated = 2000  // and only when there are at most this many bars
+	maxAnnotated = 2000  // and only when there are at most this many bars (more are drawn without outlines)
 )
 
 // BarChart returns the side-by-side chart of rows: horizontal bars, one
@@ -686,7 +688,7 @@ func BarChart(rows []Row, metric string) (*Chart, error) {
 		grid.Vertical = draw.LineStyle{Color: color.Gray{Y: 225}, Width: vg.Points(0.5)}
 		p.Add(grid)
 		p.Add(&barsPlot{bars: byFacet[f], slot: slot, groups: n, targets: len(targets),
-			fill: thick * float64(len(targets)) / group, log: logX, base: p.X.Min, colors: colors, annotate: annotate})
+			fill: thick * float64(len(targets)) / group, log: logX, base: p.X.Min, colors: colors, annotate: annotate, outline: len(bars) <= maxAnnotated})
 		c.panels = append(c.panels, panel{plot: p, height: vg.Length(panelFrame+group*float64(n)) * vg.Inch})
 	}
 	c.Width = min(max(labelWidth+vg.Length(6.9)*vg.Inch, 8*vg.Inch), 14*vg.Inch)
@@ -699,8 +701,8 @@ func BarChart(rows []Row, metric string) (*Chart, error) {
 
 // barsPlot draws one panel's bars: horizontal, the groups from the top
 // (slot 0) down, each group's bars in target order from the top, from
-// base to the value (log10 of it when log), with the value printed past
-// the bar when annotate.
+// base to the value (log10 of it when log), outlined when outline, with
+// the value printed past the bar when annotate.
 type barsPlot struct {
 	bars     []bar
 	slot     []int // workload → place in the panel
@@ -711,6 +713,7 @@ type barsPlot struct {
 	base     float64
 	colors   []color.Color
 	annotate bool
+	outline  bool // a thin dark edge on each bar
 }
 
 func (s *barsPlot) Plot(c draw.Canvas, p *plot.Plot) {
@@ -731,7 +734,9 @@ func (s *barsPlot) Plot(c draw.Canvas, p *plot.Plot) {
 			{X: trX(end), Y: trY(y1)}, {X: trX(s.base), Y: trY(y1)},
 		}
 		c.FillPolygon(s.colors[b.t], c.ClipPolygonX(pts))
-		c.StrokeLines(outline, c.ClipLinesX(append(pts, pts[0]))...)
+		if s.outline {
+			c.StrokeLines(outline, c.ClipLinesX(append(pts, pts[0]))...)
+		}
 		if s.annotate {
 			c.FillText(sty, vg.Point{X: trX(end) + vg.Points(2), Y: trY((y0 + y1) / 2)}, formatValue(b.v))
 		}

@@ -116,9 +116,10 @@ type PartResult struct {
 
 // Run times workload p on target t and returns its row and report (the
 // report is nil for composite workloads; see RunDetailed for their parts).
-// It is RunTiming's row and report.
+// It is RunTiming's row and report, with a single program built and timed
+// on the calling goroutine: sweeps run one workload per core.
 func Run(p kernels.Params, t Target) (results.Row, *sim.Report, error) {
-	r, err := RunTiming(p, t)
+	r, err := run(p, t, runStreamed)
 	return r.Row, r.Report, err
 }
 
@@ -127,23 +128,34 @@ func Run(p kernels.Params, t Target) (results.Row, *sim.Report, error) {
 // reads) and, for composite workloads, each part's result (timed as
 // RunTiming times them). The program is held to kernels.MaxStoredInstrs.
 func RunDetailed(p kernels.Params, t Target) (Result, error) {
-	return run(p, t, true)
+	return run(p, t, runStored)
 }
 
 // RunTiming times workload p on target t like RunDetailed, with the same
 // figures bit for bit, but streams the NeuronCore program through the
 // timing model as it is built instead of storing it: Result.Program is nil
 // and the report has no spans. Its memory does not grow with the program's
-// length, so it runs any workload Parse accepts.
+// length, so it runs any workload Parse accepts. It uses a second core
+// where it can: a composite's parts run concurrently, and a single
+// program is timed on its own goroutine while it is built.
 func RunTiming(p kernels.Params, t Target) (Result, error) {
-	return run(p, t, false)
+	return run(p, t, runPiped)
 }
 
-// run times p on t, storing the NeuronCore program when keep is set.
-func run(p kernels.Params, t Target, keep bool) (Result, error) {
+// How run keeps a NeuronCore program.
+const (
+	runStored   = iota // stored, then replayed with one span per instruction
+	runStreamed        // streamed through the timing model on this goroutine
+	runPiped           // streamed, timed on a goroutine of its own
+)
+
+// run times p on t, keeping the NeuronCore program as mode says.
+// Composite parts are streamed, concurrently.
+func run(p kernels.Params, t Target, mode int) (Result, error) {
 	if p.Kernel.Parts != nil {
 		return runComposite(p, t)
 	}
+	keep := mode == runStored
 	var (
 		rep  *sim.Report
 		prog *isa.Program
@@ -165,7 +177,7 @@ func run(p kernels.Params, t Target, keep bool) (Result, error) {
 			}
 			rep, err = neuron.Run(prog, t.Neuron)
 		} else {
-			rep, err = streamNeuron(p, t.Neuron)
+			rep, err = streamNeuron(p, t.Neuron, mode == runPiped)
 		}
 		if err != nil {
 			return Result{}, err
@@ -196,20 +208,42 @@ func run(p kernels.Params, t Target, keep bool) (Result, error) {
 }
 
 // streamNeuron builds p's NeuronCore program into a streaming Builder whose
-// sink is the timing model, and returns the timing.
-func streamNeuron(p kernels.Params, cfg neuron.Config) (*sim.Report, error) {
-	s, err := neuron.NewStream(cfg)
+// sink is the timing model, and returns the timing. With pipe, timing runs
+// on a goroutine of its own beside the build (neuron.Pipe); the figures
+// are the same.
+func streamNeuron(p kernels.Params, cfg neuron.Config, pipe bool) (*sim.Report, error) {
+	if !pipe {
+		s, err := neuron.NewStream(cfg)
+		if err != nil {
+			return nil, err
+		}
+		b := isa.NewStreamBuilder(cfg.Arch(), p.String(), s)
+		if err := p.Kernel.Neuron(b, p); err != nil {
+			return nil, err
+		}
+		if err := b.Err(); err != nil {
+			return nil, err
+		}
+		return s.Report(), nil
+	}
+	s, err := neuron.NewPipe(cfg)
 	if err != nil {
 		return nil, err
 	}
 	b := isa.NewStreamBuilder(cfg.Arch(), p.String(), s)
-	if err := p.Kernel.Neuron(b, p); err != nil {
+	err = p.Kernel.Neuron(b, p)
+	if err == nil {
+		err = b.Err()
+	}
+	rep, terr := s.Close()
+	if terr != nil {
+		// Timing failed first; the Builder only stopped because of it.
+		return nil, terr
+	}
+	if err != nil {
 		return nil, err
 	}
-	if err := b.Err(); err != nil {
-		return nil, err
-	}
-	return s.Report(), nil
+	return rep, nil
 }
 
 // dtypeOf returns the workload's dtype parameter (bf16 when it has none).
@@ -358,7 +392,7 @@ func runComposite(p kernels.Params, t Target) (Result, error) {
 	for range min(runtime.GOMAXPROCS(0), len(parts)) {
 		wg.Go(func() {
 			for i := range next {
-				done[i], errs[i] = RunTiming(parts[i].Params, t)
+				done[i], errs[i] = run(parts[i].Params, t, runStreamed)
 			}
 		})
 	}

@@ -19,7 +19,8 @@ type runner func(p kernels.Params, target string) (us float64, variant string, e
 func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("validate")
 	out := fs.String("o", "", "write the rows with predicted_us and error_pct to this CSV file")
-	hw := fs.String("hw", "", "JSON file overriding hardware parameters of the targets")
+	var hw hwFlag
+	fs.Var(&hw, "hw", "hardware config override, as for run: FILE.json (a file with one target) or target=FILE.json, repeatable")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -27,9 +28,9 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usagef("validate: want one measured-data CSV file, got %d arguments", len(pos))
 	}
-	run, err := newRunner(*hw)
+	run, err := newRunner(&hw, measuredTargets(pos[0]))
 	if err != nil {
-		return usagef("validate: %v", err)
+		return err
 	}
 	return validateFile(pos[0], *out, run, stdout)
 }

@@ -206,7 +206,7 @@ func typeWord(t reflect.Type) string {
 	case reflect.Float32, reflect.Float64:
 		return "number"
 	case reflect.Bool:
-		return "true or false"
+		return "boolean (true or false)"
 	case reflect.String:
 		return "string"
 	case reflect.Struct:

@@ -100,7 +100,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			return usagef("-profile: %s is composite; profile one of its parts", kernel)
 		}
 		if err := results.WriteFileAtomic(*profile, func(w io.Writer) error {
-			return results.WriteProfile(w, r.Report, r.Program, kernel)
+			return results.WriteProfile(w, r.Report, kernel)
 		}); err != nil {
 			return err
 		}
@@ -111,7 +111,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			return usagef("-trace: %s is composite; trace one of its parts", kernel)
 		}
 		if err := results.WriteFileAtomic(*trace, func(w io.Writer) error {
-			return results.WriteTrace(w, r.Report, r.Program)
+			return results.WriteTrace(w, r.Report)
 		}); err != nil {
 			return err
 		}

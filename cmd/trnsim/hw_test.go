@@ -178,3 +178,20 @@ func configOf(t bench.Target) any {
 	}
 	return nil
 }
+
+func TestHWUsage(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "none")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"hw"}, "hw: want `trnsim hw show TARGET"},
+		{[]string{"hw", "list"}, "hw: want `trnsim hw show TARGET"},
+		{[]string{"hw", "show"}, "want one TARGET"},
+		{[]string{"hw", "show", "trn2", "h100"}, "want one TARGET"},
+		{[]string{"hw", "show", "tpu"}, `unknown target "tpu"`},
+		{[]string{"hw", "show", "trn2", "-hw", out}, "hardware config " + out},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) { wantUsageError(t, tc.args, tc.want, out) })
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 )
 
@@ -241,6 +242,14 @@ type Bound struct {
 	Value  float64
 	Lo, Hi float64
 	Unit   string
+	// Text, when set, is how the value reads in an error: an integer
+	// field's exact value (9223372036854775807, not 9.223372036854776e+18).
+	Text string
+}
+
+// IntBound is a Bound on an integer field, quoted exactly in errors.
+func IntBound(field string, v int64, lo, hi float64, unit string) Bound {
+	return Bound{Field: field, Value: float64(v), Lo: lo, Hi: hi, Unit: unit, Text: strconv.FormatInt(v, 10)}
 }
 
 // CheckBounds returns a *FieldError for the first bound b whose value is
@@ -252,7 +261,11 @@ func CheckBounds(bs []Bound) error {
 			if b.Unit != "" {
 				unit = " " + b.Unit
 			}
-			return &FieldError{b.Field, fmt.Sprintf("%v is outside the plausible range [%v, %v]%s", b.Value, b.Lo, b.Hi, unit)}
+			v := b.Text
+			if v == "" {
+				v = fmt.Sprint(b.Value)
+			}
+			return &FieldError{b.Field, fmt.Sprintf("%s is outside the plausible range [%v, %v]%s", v, b.Lo, b.Hi, unit)}
 		}
 	}
 	return nil

@@ -99,6 +99,8 @@ func TestCheckBounds(t *testing.T) {
 		{Bound{Field: "f", Value: 9.223372036854776e18, Lo: 0, Hi: 1e6}, "9.223372036854776e+18 is outside"},
 		{Bound{Field: "f", Value: inf, Lo: 0, Hi: inf}, "+Inf is outside"},
 		{Bound{Field: "f", Value: nan, Lo: 0, Hi: 1}, "NaN is outside"},
+		{IntBound("cycles", math.MaxInt64, 0, 1e6, "cycles"), "cycles: 9223372036854775807 is outside the plausible range [0, 1e+06] cycles"},
+		{IntBound("sms", 132, 1, 4096, "SMs"), ""},
 	}
 	for _, tc := range tests {
 		err := CheckBounds([]Bound{{Field: "ok", Value: 1, Lo: 0, Hi: 1}, tc.b})

@@ -54,7 +54,7 @@ type PriceTable map[string]Price
 // DefaultPrices returns the built-in price table (HARDWARE.md Part C,
 // public list prices seen in 2025–2026, US East unless said). Targets
 // without a published price for the exact part have no row rather than a
-// guess: trn2 and trn3 (SYSTEMS.md §D4 lists trn2 capacity-block rates,
+// guess: trn2 and trn3 (SYSTEMS.md §D4.3 lists trn2 capacity-block rates,
 // not adopted here: a cost model of whole instances will choose among
 // them), a100 (Part C lists only p4d's 40 GB A100, not this 80 GB part),
 // h100-pcie and b200.

@@ -16,11 +16,10 @@ const SchemaVersion = "serve-1"
 // does not fit), its cost and, for Trainium rows in a run with a GPU
 // system, the break-even against the first GPU system.
 type Row struct {
-	Est     Estimate
-	FitErr  *FitError // non-nil: the configuration does not fit; the metrics are empty
-	Cost    *Cost
-	Even    *BreakEven
-	Devices int
+	Est    Estimate
+	FitErr *FitError // non-nil: the configuration does not fit; the metrics are empty
+	Cost   *Cost
+	Even   *BreakEven
 }
 
 type column struct {

@@ -19,7 +19,9 @@ type Row struct {
 	Est    Estimate
 	FitErr *FitError // non-nil: the configuration does not fit; the metrics are empty
 	Cost   *Cost
-	Even   *BreakEven
+	// Evens are the break-evens against each priced GPU system of the run,
+	// in -systems order; the CSV carries the first.
+	Evens []BreakEven
 }
 
 type column struct {
@@ -55,10 +57,10 @@ func columns() []column {
 	}
 	even := func(f func(b BreakEven) string) func(r Row) string {
 		return func(r Row) string {
-			if r.Even == nil || !ok(r) {
+			if len(r.Evens) == 0 || !ok(r) {
 				return ""
 			}
-			return f(*r.Even)
+			return f(r.Evens[0])
 		}
 	}
 	return []column{

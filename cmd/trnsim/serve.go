@@ -146,7 +146,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	fitted := 0
 	for io := range ins {
 		for _, b := range bs {
-			var gpuRow *serve.Row
+			var gpuRows []int
 			start := len(rows)
 			for si, s := range syss {
 				o := serve.Options{Model: m, System: s, LNC: *lnc, Batch: b, InputLen: ins[io], OutputLen: outs[io],
@@ -179,20 +179,19 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 					r.Cost = &c
 				}
 				rows = append(rows, r)
-				if s.Chip.Vendor == serve.NVIDIA && gpuRow == nil && r.Cost != nil {
-					gpuRow = &rows[len(rows)-1]
+				if s.Chip.Vendor == serve.NVIDIA && r.Cost != nil {
+					gpuRows = append(gpuRows, len(rows)-1)
 				}
 			}
-			if gpuRow != nil {
-				g := *gpuRow
+			for _, gi := range gpuRows {
+				g := rows[gi]
 				for i := start; i < len(rows); i++ {
 					r := &rows[i]
 					if r.FitErr != nil || r.Est.System.Chip.Vendor != serve.Trainium {
 						continue
 					}
 					p, ok := r.Est.System.PriceFor("")
-					be := serve.BreakEvenOf(r.Est, g.Est, *g.Cost, p, ok)
-					r.Even = &be
+					r.Evens = append(r.Evens, serve.BreakEvenOf(r.Est, g.Est, *g.Cost, p, ok))
 				}
 			}
 		}
@@ -312,7 +311,7 @@ func printServeTable(w io.Writer, m serve.Model, rows []serve.Row) {
 	}
 	tw.Flush()
 	for _, r := range rows {
-		if b := r.Even; b != nil {
+		for _, b := range r.Evens {
 			fmt.Fprintf(w, "%s vs %s, batch %d, %d/%d: break-even %.3f $/chip-hour (%.2f $/instance-hour); 30%% cheaper at %.3f, 40%% cheaper at %.3f $/chip-hour (GPU at %.3f $/Mtok, %s)",
 				b.Trn, b.GPU, r.Est.Batch, r.Est.InputLen, r.Est.OutputLen, b.EvenUSDPerChipHour, b.EvenUSDPerInstanceHour,
 				b.Cheaper30USDPerChipHour, b.Cheaper40USDPerChipHour, b.GPUUSDPerMOut, b.GPUBasis)

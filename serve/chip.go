@@ -90,6 +90,12 @@ func Chips() []Chip {
 			GPUHBMGBps: 1555, // HARDWARE.md B §1.1 HBM: A100-40GB 1,555 GB/s
 		},
 		{
+			Name: "a100-80gb", Vendor: NVIDIA, CoreTarget: "a100", // the a100 preset is the 80 GB part (2,039 GB/s)
+			PhysicalCores: 1, DefaultLNC: 1, AllowedLNC: []int{1},
+			HBMBytes: 80 * gb, // D4.1 p4de.24xlarge: 8 × A100 80 GB
+			HBMBanks: 1,
+		},
+		{
 			Name: "h100", Vendor: NVIDIA, CoreTarget: "h100",
 			PhysicalCores: 1, DefaultLNC: 1, AllowedLNC: []int{1},
 			HBMBytes: 80 * gb, // D4.1 p5.48xlarge: 8 × H100 80 GB

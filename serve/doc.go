@@ -27,7 +27,8 @@
 //     kernel scaled by the windowed share of (query, key) pairs; sinks are
 //     not timed. mxfp4 and int8 weights are timed with 1-byte (fp8)
 //     matmuls: their memory is exact, mxfp4's 4.25-bit weight traffic is
-//     not. GPU fp8 KV caches are timed as bf16.
+//     not. On GPUs an fp8 KV cache is timed
+//     as a bf16 cache of half the length (same bytes).
 //   - Static batches: every sequence of the batch starts together; the
 //     decode step is timed at the mean context. Pipeline parallelism and
 //     inter-node (EFA) collectives are not modelled.

@@ -36,7 +36,7 @@ type Options struct {
 // TPOT minus this model's decode device time over the batch-stated rows.
 const (
 	DefaultOverheadTrainiumUs = 860
-	DefaultOverheadNVIDIAUs   = 2700
+	DefaultOverheadNVIDIAUs   = 2750
 )
 
 // DefaultOverheadUs returns the calibrated per-step overhead for a vendor.
@@ -228,12 +228,14 @@ func (e *Estimator) step(o Options, prefill bool, ctx int) (Step, error) {
 		}
 	}
 	kvDT := "bf16"
+	// The GPU attention kernels take bf16 or fp16 only: there an fp8 KV
+	// cache is timed in decode as a bf16 cache of half the length (the same
+	// bytes streamed: decode attention is bound by them), and prefill
+	// attention at bf16.
+	gpuFP8KV := o.KVDType == "fp8" && chip.Vendor == NVIDIA
 	if o.KVDType == "fp8" && chip.Vendor == Trainium {
 		kvDT = "fp8e4m3"
 	}
-	// The GPU attention kernels take bf16 or fp16 only: an fp8 KV cache is
-	// counted at 1 byte in the memory check but timed as bf16 there
-	// (partial: conservative for memory-bound decode).
 	split := chip.Vendor == Trainium && o.LNC == 2
 	var st Step
 	var err error
@@ -300,6 +302,9 @@ func (e *Estimator) step(o Options, prefill bool, ctx int) (Step, error) {
 		c := ctx
 		if window > 0 {
 			c = min(ctx, window)
+		}
+		if gpuFP8KV {
+			c = (c + 1) / 2
 		}
 		add(count, "decode", func(sh map[string]int) string {
 			return "decode_attention:batch=" + itoa(sh["batch"]) + ",heads=" + itoa(sh["heads"]) + ",kv_heads=" + itoa(sh["kv_heads"]) +

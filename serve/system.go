@@ -2,7 +2,6 @@ package serve
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -126,6 +125,10 @@ func Systems() []System {
 			BusGBps:        222,
 			GraphARAlphaUs: 4.6, GraphARAlgGBps: 130, // D3.4 two-point fit, TRT-LLM custom AR, A100
 		}, "SYSTEMS.md D4.1 p4d.24xlarge: 8 × A100 40 GB, NVSwitch gen2"),
+		nvidiaSystem("p4de.24xlarge", "a100-80gb", Fabric{
+			LinkGBps: 240, BusGBps: 222, // as p4d: same NVSwitch gen2 (D3.2, D3.3)
+			GraphARAlphaUs: 4.6, GraphARAlgGBps: 130,
+		}, "SYSTEMS.md D4.1 p4de.24xlarge: 8 × A100 80 GB"),
 		nvidiaSystem("p5.48xlarge", "h100", Fabric{
 			LinkGBps:       371,                      // D3.2 18 × 20.6 GB/s
 			BusGBps:        370,                      // D3.1 maintainer: effective ring NVLink 370 GB/s
@@ -310,5 +313,3 @@ func LoadSystem(r io.Reader, name string) (System, error) {
 	}
 	return s, nil
 }
-
-var errNoPrice = errors.New("no price")

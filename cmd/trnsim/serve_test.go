@@ -53,3 +53,21 @@ func TestServeBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateE2EFile(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "v.csv")
+	var so, se bytes.Buffer
+	if err := run([]string{"validate", "../../results/measured/e2e_measured.csv", "-o", out}, &so, &se); err != nil {
+		t.Fatalf("%v\n%s", err, se.String())
+	}
+	if !strings.Contains(so.String(), "trn1  tpot") {
+		t.Errorf("no MAPE line for trn1 tpot:\n%s", so.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 19 || !strings.HasSuffix(lines[0], ",predicted,error_pct,detail") {
+		t.Errorf("validate CSV: %d lines, header %q", len(lines), lines[0])
+	}
+}

@@ -27,6 +27,9 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usagef("validate: want one measured-data CSV file, got %d arguments", len(pos))
 	}
+	if isE2EFile(pos[0]) {
+		return validateE2EFile(pos[0], *out, stdout)
+	}
 	run, err := newRunner(*hw)
 	if err != nil {
 		return usagef("validate: %v", err)

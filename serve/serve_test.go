@@ -255,3 +255,28 @@ func TestCSVHeaderMatchesSchema(t *testing.T) {
 		t.Errorf("SCHEMA.md does not name version %s", SchemaVersion)
 	}
 }
+
+func TestCharts(t *testing.T) {
+	e := NewEstimator()
+	var rows []Row
+	for _, b := range []int{1, 4} {
+		est, err := e.Run(opts(t, "llama3-8b", "p5.48xlarge", 1, b, 128, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := est.System.PriceFor("")
+		c := CostOf(est, p)
+		rows = append(rows, Row{Est: est, Cost: &c})
+	}
+	tc, cc, err := Charts(rows, "llama3-8b")
+	if err != nil || tc == nil || cc == nil {
+		t.Fatalf("charts: %v %v %v", tc, cc, err)
+	}
+	var buf bytes.Buffer
+	if err := tc.Write(&buf, "svg"); err != nil || !strings.Contains(buf.String(), "<svg") {
+		t.Errorf("svg: %v", err)
+	}
+	if _, _, err := Charts([]Row{{FitErr: &FitError{}}}, "x"); err == nil {
+		t.Error("charts of rows that do not fit: want an error")
+	}
+}

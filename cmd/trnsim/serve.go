@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -37,6 +38,8 @@ flags:
   -prefill-chunk N     tokens whose activations are live at once, for the memory check (default 8192)
   -format table|csv    output format (default table)
   -o FILE.csv          also write the CSV (schema serve/SCHEMA.md) to FILE.csv
+  -plot FILE.svg|png   chart output tokens/s per chip against tokens/s per user (one point per batch),
+                       and USD per million output tokens against it in FILE-cost.svg|png
 
 Units: times in ms, throughput in output tokens/s (system and per chip), prices in USD per hour,
 costs in USD per million tokens. A configuration that does not fit in HBM is reported with its
@@ -62,6 +65,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		chunk      = fs.Int("prefill-chunk", 8192, "")
 		format     = fs.String("format", "table", "")
 		outFile    = fs.String("o", "", "")
+		plotFile   = fs.String("plot", "", "")
 		help       = fs.Bool("h", false, "")
 	)
 	pos, err := parseFlags(fs, args)
@@ -77,6 +81,12 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	if *format != "table" && *format != "csv" {
 		return usagef("serve -format %q: allowed table, csv", *format)
+	}
+	plotFormat := ""
+	if *plotFile != "" {
+		if plotFormat, err = results.PlotFormat(*plotFile); err != nil {
+			return usagef("serve -plot %v", err)
+		}
 	}
 	m, err := loadServeModel(*model, *modelFile)
 	if err != nil {
@@ -202,6 +212,22 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if *outFile != "" {
 		if err := results.WriteFileAtomic(*outFile, func(w io.Writer) error { return serve.WriteCSV(w, rows) }); err != nil {
 			return fmt.Errorf("serve -o %s: %w", *outFile, err)
+		}
+	}
+	if *plotFile != "" {
+		tc, cc, err := serve.Charts(rows, m.Name)
+		if err != nil {
+			return usagef("serve -plot: %v", err)
+		}
+		if err := results.WriteFileAtomic(*plotFile, func(w io.Writer) error { return tc.Write(w, plotFormat) }); err != nil {
+			return fmt.Errorf("serve -plot %s: %w", *plotFile, err)
+		}
+		if cc != nil {
+			ext := filepath.Ext(*plotFile)
+			costFile := strings.TrimSuffix(*plotFile, ext) + "-cost" + ext
+			if err := results.WriteFileAtomic(costFile, func(w io.Writer) error { return cc.Write(w, plotFormat) }); err != nil {
+				return fmt.Errorf("serve -plot %s: %w", costFile, err)
+			}
 		}
 	}
 	if *format == "csv" {

@@ -13,13 +13,18 @@ func TestServeTableAndCSV(t *testing.T) {
 	out := filepath.Join(dir, "s.csv")
 	var so, se bytes.Buffer
 	err := run([]string{"serve", "-model", "llama3-8b", "-systems", "trn2.48xlarge,p5.48xlarge", "-tp", "8,1",
-		"-batch", "1,8", "-in", "128", "-out", "64", "-o", out}, &so, &se)
+		"-batch", "1,8", "-in", "128", "-out", "64", "-o", out, "-plot", filepath.Join(dir, "p.svg")}, &so, &se)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, se.String())
 	}
 	for _, want := range []string{"trn2.48xlarge", "p5.48xlarge", "capacity-block", "on-demand", "break-even", "30% cheaper"} {
 		if !strings.Contains(so.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, so.String())
+		}
+	}
+	for _, f := range []string{"p.svg", "p-cost.svg"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() < 1000 {
+			t.Errorf("chart %s: %v", f, err)
 		}
 	}
 	b, err := os.ReadFile(out)
@@ -45,6 +50,7 @@ func TestServeBadInput(t *testing.T) {
 		{"-model", "llama3.1-405b", "-tp", "1,1"}, // nothing fits
 		{"-lnc", "3"},
 		{"-format", "svg"},
+		{"-plot", "chart.pdf"},
 	} {
 		var so, se bytes.Buffer
 		err := run(append([]string{"serve", "-batch", "1", "-in", "128", "-out", "16"}, args...), &so, &se)

@@ -22,13 +22,13 @@
 //     the step: TP collectives sit on the critical path. The overlap of
 //     Trainium collectives with compute and their DMA contention are not
 //     modelled.
-//   - MoE: uniform routing (expected active experts per device); skew is
-//     not settable yet. Sliding-window prefill attention is the causal
-//     kernel scaled by the windowed share of (query, key) pairs; sinks are
-//     not timed. mxfp4 and int8 weights are timed with 1-byte (fp8)
-//     matmuls: their memory is exact, mxfp4's 4.25-bit weight traffic is
-//     not. On GPUs an fp8 KV cache is timed
-//     as a bf16 cache of half the length (same bytes).
+//   - MoE: uniform routing (expected active experts per device), or a
+//     skew: the busiest device gets skew × its share of routed tokens.
+//     Sliding-window prefill attention is the causal kernel scaled by the
+//     windowed share of (query, key) pairs; sinks are not timed. mxfp4 and
+//     int8 weights are timed with 1-byte (fp8) matmuls: their memory is
+//     exact, mxfp4's 4.25-bit weight traffic is not. On GPUs an fp8 KV
+//     cache is timed as a bf16 cache of half the length (same bytes).
 //   - Static batches: every sequence of the batch starts together; the
 //     decode step is timed at the mean context. Pipeline parallelism and
 //     inter-node (EFA) collectives are not modelled.

@@ -29,6 +29,10 @@ type Options struct {
 	// PrefillChunk bounds the tokens whose activations are live at once
 	// (memory only; the prefill is timed as one pass).
 	PrefillChunk int
+	// RoutingSkew (MoE) is how many times the uniform share of routed
+	// tokens the busiest expert device receives; the step waits for it.
+	// 0 or 1 = uniform routing.
+	RoutingSkew float64
 }
 
 // Default per-step serving overheads, µs, derived from the calibration data
@@ -104,6 +108,9 @@ func (o Options) Validate() error {
 	}
 	if math.IsNaN(o.OverheadUs) || o.OverheadUs < 0 || o.OverheadUs > 1e7 {
 		return fmt.Errorf("overhead %v µs: want 0..1e7", o.OverheadUs)
+	}
+	if math.IsNaN(o.RoutingSkew) || o.RoutingSkew < 0 || o.RoutingSkew > 64 {
+		return fmt.Errorf("routing skew %v: want 1..64 (0 = uniform)", o.RoutingSkew)
 	}
 	if o.PrefillChunk < 1 {
 		return fmt.Errorf("prefill chunk %d: want ≥ 1", o.PrefillChunk)
@@ -339,17 +346,20 @@ func (e *Estimator) step(o Options, prefill bool, ctx int) (Step, error) {
 		// Uniform routing: an expert is hit by at least one of the rows·k
 		// choices with probability pAct; the device's E/ep experts run a
 		// grouped matmul over the tokens routed to them.
+		// With skew, the busiest device's experts get skew × their share
+		// (at most every token), and its all-to-all buffer grows alike.
+		skew := max(o.RoutingSkew, 1)
 		pAct := 1 - math.Pow(1-k/E, float64(rows))
 		active := E / float64(ep) * pAct
-		tokPer := int(math.Ceil(float64(rows) * k / E / pAct))
+		tokPer := min(int(math.Ceil(float64(rows)*k/E/pAct*skew)), rows)
 		mm(L*active, tokPer, 2*F, H, mmDT)
-		rowwise(L, "silu_mul", int(math.Ceil(float64(rows)*k/float64(ep))), F)
+		rowwise(L, "silu_mul", min(int(math.Ceil(float64(rows)*k/float64(ep)*skew)), rows*x.TopK), F)
 		mm(L*active, tokPer, H, F, mmDT)
 		// Attention output: reduce-scatter over the TP ranks; tokens to
 		// their experts and back (all-to-all over the EP ranks); split
 		// experts sum over their etp ranks; all-gather back for attention.
 		coll(L, ReduceScatter, actBytes, tp)
-		disp := float64(rows) * k * float64(H) * 2 / float64(ep)
+		disp := min(float64(rows)*k*float64(H)*2/float64(ep)*skew, float64(rows)*k*float64(H)*2)
 		coll(2*L, AllToAll, disp, ep)
 		coll(L, AllReduce, disp, etp)
 		coll(L, AllGather, actBytes, tp)

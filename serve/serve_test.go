@@ -280,3 +280,29 @@ func TestCharts(t *testing.T) {
 		t.Error("charts of rows that do not fit: want an error")
 	}
 }
+
+// TestRoutingSkew: a skewed router makes the busiest device's experts
+// slower, so the step can only get longer; uniform is skew 1.
+func TestRoutingSkew(t *testing.T) {
+	e := NewEstimator()
+	o := opts(t, "gpt-oss-120b", "p5.48xlarge", 8, 64, 512, 64)
+	var prev float64
+	for _, k := range []float64{0, 1, 2, 4} {
+		o.RoutingSkew = k
+		est, err := e.Run(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k == 1 && est.TTFTms != prev {
+			t.Errorf("skew 1 %.3f ms differs from uniform %.3f", est.TTFTms, prev)
+		}
+		if k > 1 && !(est.TTFTms > prev) {
+			t.Errorf("skew %v: TTFT %.3f ms not above %.3f", k, est.TTFTms, prev)
+		}
+		prev = est.TTFTms
+	}
+	o.RoutingSkew = 100
+	if _, err := e.Run(o); err == nil {
+		t.Error("skew 100 accepted")
+	}
+}

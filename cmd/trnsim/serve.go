@@ -35,6 +35,7 @@ flags:
   -price S=USD/UNIT,.. price of a system: UNIT is chip-hour or instance-hour (e.g. trn2.48xlarge=2.235/chip-hour);
                        default: the system's first row in serve/data/prices.csv, basis shown beside every cost
   -basis B             pick built-in prices on one basis: on-demand, capacity-block, spot, reserved-1yr
+  -skew X              MoE routing skew: the busiest expert device gets X times its uniform share of tokens (default 1)
   -prefill-chunk N     tokens whose activations are live at once, for the memory check (default 8192)
   -format table|csv    output format (default table)
   -o FILE.csv          also write the CSV (schema serve/SCHEMA.md) to FILE.csv
@@ -63,6 +64,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		prices     = fs.String("price", "", "")
 		basis      = fs.String("basis", "", "")
 		chunk      = fs.Int("prefill-chunk", 8192, "")
+		skew       = fs.Float64("skew", 1, "")
 		format     = fs.String("format", "table", "")
 		outFile    = fs.String("o", "", "")
 		plotFile   = fs.String("plot", "", "")
@@ -160,7 +162,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			start := len(rows)
 			for si, s := range syss {
 				o := serve.Options{Model: m, System: s, LNC: *lnc, Batch: b, InputLen: ins[io], OutputLen: outs[io],
-					WeightDType: *weights, KVDType: *kv, OverheadUs: *overhead, PrefillChunk: *chunk}
+					WeightDType: *weights, KVDType: *kv, OverheadUs: *overhead, PrefillChunk: *chunk, RoutingSkew: *skew}
 				if o.LNC == 0 {
 					o.LNC = s.Chip.DefaultLNC
 				}

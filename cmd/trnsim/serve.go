@@ -18,10 +18,11 @@ import (
 const serveUsage = `trnsim serve: a model served on whole systems — TTFT, TPOT, tokens/s, $ per million tokens
 
 flags:
-  -model NAME          built-in model (llama3-8b, llama3-70b, llama3.1-405b, gpt-oss-20b, gpt-oss-120b)
+  -model NAME          built-in model (llama3-8b, llama3.1-8b, llama3-70b, llama3.1-405b, gpt-oss-20b, gpt-oss-120b)
   -model-file F.json   a model definition file instead (serve/data/models/*.json show the fields)
   -systems S1,S2       systems (trn1.32xlarge, trn2.48xlarge, trn2-ultraserver, trn3-ultraserver,
-                       p4d.24xlarge, p5.48xlarge, p5en.48xlarge, p6-b200.48xlarge, or the -system-file's name)
+                       p4d.24xlarge, p4de.24xlarge, p5.48xlarge, p5en.48xlarge, p6-b200.48xlarge, or the
+                       -system-file's name)
   -system-file F.json  a user-defined system (chips, fabric, price; see serve.LoadSystem)
   -tp N1,N2            tensor-parallel degree per system, in devices: logical NeuronCores on Trainium
                        (64 on a trn2.48xlarge at lnc=2), GPUs on NVIDIA; 0 or absent = one instance's devices

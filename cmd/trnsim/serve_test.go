@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trnsim/trnsim/serve"
 )
 
 func TestServeTableAndCSV(t *testing.T) {
@@ -75,5 +77,26 @@ func TestValidateE2EFile(t *testing.T) {
 	}
 	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 19 || !strings.HasSuffix(lines[0], ",predicted,error_pct,detail") {
 		t.Errorf("validate CSV: %d lines, header %q", len(lines), lines[0])
+	}
+}
+
+// TestServeHelpNamesEverything: -h lists every built-in model and system.
+func TestServeHelpNamesEverything(t *testing.T) {
+	var so, se bytes.Buffer
+	if err := run([]string{"serve", "-h"}, &so, &se); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range serve.Models() {
+		if !strings.Contains(so.String(), m.Name) {
+			t.Errorf("-h does not name model %s", m.Name)
+		}
+	}
+	for _, s := range serve.Systems() {
+		if !strings.Contains(so.String(), s.Name) {
+			t.Errorf("-h does not name system %s", s.Name)
+		}
+	}
+	if !strings.Contains(so.String(), "chip-hour or instance-hour") {
+		t.Error("-h does not state the price unit")
 	}
 }

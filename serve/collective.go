@@ -176,6 +176,9 @@ func (s System) trnTime(c Collective, lnc int) Collective {
 		// that crosses hops links on average, where the measured ring uses
 		// two links per chip (KangaRing's two Hamiltonian cycles, D2.2).
 		spread := f.BusGBps * float64(f.LinksPerChip) / 2 / hops
+		if f.Topology == "switch" {
+			spread = f.BusGBps // one hop through the switch at the bus rate
+		}
 		frac := h * (n - 1) / n * S / 1e3
 		switch {
 		case c.Op == AllToAll:

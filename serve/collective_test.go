@@ -2,6 +2,7 @@ package serve
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -104,5 +105,56 @@ func TestTrainiumAllReduceAnchors(t *testing.T) {
 		if c.Algorithm != a.alg {
 			t.Errorf("trn2 all-reduce %.0f B: algorithm %s, want %s (SYSTEMS.md D2.2 thresholds)", a.bytes, c.Algorithm, a.alg)
 		}
+	}
+}
+
+// TestCollectiveShape checks properties the model must have whatever its
+// constants: the Trainium algorithm follows the D2.2 size thresholds,
+// time grows with the message, an all-reduce costs a reduce-scatter plus
+// an all-gather, ranks within one chip stay on it, and too many ranks are
+// an error.
+func TestCollectiveShape(t *testing.T) {
+	s, err := SystemByName("trn2.48xlarge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		bytes float64
+		alg   string
+	}{{64 * 1024, "mesh"}, {4 * mib, "rdh"}, {64 * mib, "kangaring"}} {
+		got, err := s.CollectiveTime(AllReduce, c.bytes, 64, 2, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Algorithm != c.alg {
+			t.Errorf("%.0f B: %s, want %s", c.bytes, got.Algorithm, c.alg)
+		}
+	}
+	prev := 0.0
+	for b := 1024.0; b <= 1<<30; b *= 4 {
+		c, _ := s.CollectiveTime(AllReduce, b, 64, 2, true)
+		if c.TimeUs <= prev {
+			t.Errorf("%.0f B: %.2f µs not above %.2f", b, c.TimeUs, prev)
+		}
+		prev = c.TimeUs
+		rs, _ := s.CollectiveTime(ReduceScatter, b, 64, 2, true)
+		ag, _ := s.CollectiveTime(AllGather, b, 64, 2, true)
+		if math.Abs(rs.TimeUs+ag.TimeUs-c.TimeUs) > 1e-9*c.TimeUs {
+			t.Errorf("%.0f B: all-reduce %.3f µs ≠ reduce-scatter %.3f + all-gather %.3f", b, c.TimeUs, rs.TimeUs, ag.TimeUs)
+		}
+	}
+	if c, _ := s.CollectiveTime(AllReduce, 1<<20, 4, 2, true); c.Algorithm != "local" {
+		t.Errorf("4 logical cores of one chip: %s, want local", c.Algorithm)
+	}
+	if _, err := s.CollectiveTime(AllReduce, 1<<20, 65, 2, true); err == nil {
+		t.Error("65 ranks on 64 devices accepted")
+	}
+	u, _ := SystemByName("trn2-ultraserver")
+	if c, _ := u.CollectiveTime(AllReduce, 1<<20, 256, 2, true); !strings.HasSuffix(c.Algorithm, "+zring") {
+		t.Errorf("256 ranks of an UltraServer: %s, want the Z ring across instances", c.Algorithm)
+	}
+	p5, _ := SystemByName("p5.48xlarge")
+	if c, _ := p5.CollectiveTime(AllReduce, 16*1024, 8, 1, true); c.Algorithm != "oneshot_graph" || c.TimeUs > 5 {
+		t.Errorf("p5 16 KiB in a CUDA graph: %s %.1f µs, want the one-shot kernel under 5 µs (D3.4 α 3.2 µs)", c.Algorithm, c.TimeUs)
 	}
 }

@@ -3,14 +3,41 @@ package serve
 import (
 	"fmt"
 	"image/color"
+	"io"
 	"sort"
 
-	"github.com/trnsim/trnsim/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
+
+// Chart is one serving chart and the size it is drawn at.
+type Chart struct {
+	plot          *plot.Plot
+	Width, Height vg.Length
+}
+
+// Write draws the chart to w as "svg" or "png" (144 dpi) on a white page.
+func (c *Chart) Write(w io.Writer, format string) error {
+	var cv vg.CanvasWriterTo
+	switch format {
+	case "svg":
+		cv = vgsvg.New(c.Width, c.Height)
+	case "png":
+		cv = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(c.Width, c.Height), vgimg.UseDPI(144))}
+	default:
+		return fmt.Errorf("unknown chart format %q (allowed: svg, png)", format)
+	}
+	dc := draw.New(cv)
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	c.plot.Draw(dc)
+	_, err := cv.WriteTo(w)
+	return err
+}
 
 // seriesKey groups rows into one curve: a system at one TP and lengths,
 // its points the batches.
@@ -28,7 +55,7 @@ var plotColors = []color.Color{
 // against tokens/s per user (the Pareto view of serving benchmarks; each
 // point a batch), and cost per million output tokens against tokens/s per
 // user (rows with a price). Both x axes are the decode rate one user sees.
-func Charts(rows []Row, model string) (throughput, cost *results.Chart, err error) {
+func Charts(rows []Row, model string) (throughput, cost *Chart, err error) {
 	type pt struct{ x, y, c float64 }
 	series := map[string][]pt{}
 	var keys []string
@@ -99,9 +126,9 @@ func Charts(rows []Row, model string) (throughput, cost *results.Chart, err erro
 	tp.Y.Min = 0
 	tp.Y.Max *= 1.1 + 0.08*float64(len(keys))
 	cp.Y.Max *= 3 * float64(len(keys))
-	throughput = &results.Chart{Plot: tp, Width: 7 * vg.Inch, Height: 4.5 * vg.Inch}
+	throughput = &Chart{plot: tp, Width: 7 * vg.Inch, Height: 4.5 * vg.Inch}
 	if anyCost {
-		cost = &results.Chart{Plot: cp, Width: 7 * vg.Inch, Height: 4.5 * vg.Inch}
+		cost = &Chart{plot: cp, Width: 7 * vg.Inch, Height: 4.5 * vg.Inch}
 	}
 	return throughput, cost, nil
 }

@@ -121,6 +121,20 @@ type GPUTarget struct {
 // Config returns the target's micro-architecture.
 func (t *GPUTarget) Config() gpu.Config { return t.cfg }
 
+// WithGPUConfig returns a GPU target like t timed with cfg instead, for a
+// part that differs from its preset in a field a hardware file could set
+// (p4d's A100 40 GB HBM). cfg must keep t's name: like -hw, it cannot
+// rename the target.
+func (t *GPUTarget) WithGPUConfig(cfg gpu.Config) (*GPUTarget, error) {
+	if cfg.Name != t.cfg.Name {
+		return nil, fmt.Errorf("gpu config %q cannot replace %s's", cfg.Name, t.cfg.Name)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &GPUTarget{cfg: cfg, price: t.price}, nil
+}
+
 func (t *GPUTarget) Name() string            { return t.cfg.Name }
 func (t *GPUTarget) Unit() string            { return "GPU" }
 func (t *GPUTarget) Price() UnitPrice        { return t.price }

@@ -28,6 +28,9 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usagef("validate: want one measured-data CSV file, got %d arguments", len(pos))
 	}
+	if isE2EFile(pos[0]) {
+		return validateE2EFile(pos[0], *out, stdout)
+	}
 	run, err := newRunner(&hw, measuredTargets(pos[0]))
 	if err != nil {
 		return err

@@ -184,3 +184,28 @@ func TestFitParamsBounds(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSelectFitParams: any -params list is a subset of the declared
+// parameters without repeats, or an error; never a panic.
+func FuzzSelectFitParams(f *testing.F) {
+	f.Add(defaultFitParams)
+	f.Add("dma_fixed_ns,,semaphore_cycles")
+	f.Add("x,dma_fixed_ns")
+	c, err := neuron.Preset("trn1")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, list string) {
+		ps, err := neuron.SelectFitParams(c, strings.Split(list, ","))
+		if err != nil {
+			return
+		}
+		seen := map[string]bool{}
+		for _, p := range ps {
+			if seen[p.Name] || !strings.Contains(","+list+",", ","+p.Name+",") {
+				t.Errorf("%q: selected %s", list, p.Name)
+			}
+			seen[p.Name] = true
+		}
+	})
+}

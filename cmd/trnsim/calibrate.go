@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -21,15 +22,19 @@ import (
 )
 
 // defaultFitParams are the parameters calibrate moves unless -params says
-// otherwise: the DMA size curve (A §3.3), which the published cost rules
-// leave least determined.
-const defaultFitParams = "dma_fixed_ns,dma_peak_bytes_per_ns"
+// otherwise: on a NeuronCore the DMA size curve (A §3.3), which the
+// published cost rules leave least determined; on a GPU the achieved HBM
+// bandwidth and the launch cost (B §1.4, §1.5).
+const (
+	defaultFitParams    = "dma_fixed_ns,dma_peak_bytes_per_ns"
+	defaultGPUFitParams = "hbm_efficiency,launch_us"
+)
 
 func cmdCalibrate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("calibrate")
 	target := fs.String("target", "", "the NeuronCore target to fit: trn1, trn2 or trn3")
 	out := fs.String("o", "", "write the fitted hardware parameters to this -hw JSON file")
-	params := fs.String("params", defaultFitParams, "comma-separated parameters to fit (see the table calibrate prints)")
+	params := fs.String("params", "", "comma-separated parameters to fit (default "+defaultFitParams+" on a NeuronCore, "+defaultGPUFitParams+" on a GPU)")
 	folds := fs.Int("folds", 5, "k of the k-fold cross-validation (at most the number of rows)")
 	evals := fs.Int("evals", 60, "most model evaluations per fit")
 	pos, err := parseFlags(fs, args)
@@ -48,103 +53,205 @@ func cmdCalibrate(args []string, stdout, stderr io.Writer) error {
 	if *evals < 10 {
 		return usagef("calibrate: -evals %d: want at least 10", *evals)
 	}
-	arch, err := isa.ArchByName(*target)
-	if err != nil {
-		return usagef("calibrate: -target %q: calibrate fits NeuronCore targets (%s); GPU targets are not supported yet",
-			*target, strings.Join(neuron.PresetNames(), ", "))
+	if *target == "" {
+		return usagef("calibrate: -target: want a NeuronCore or GPU target")
 	}
-	preset, err := neuron.Preset(*target)
-	if err != nil {
-		return usagef("calibrate: -target: %v", err)
-	}
-	ps, err := neuron.SelectFitParams(preset, strings.Split(*params, ","))
-	if err != nil {
-		return usagef("calibrate: -params: %v", err)
-	}
-	rows, skipped, err := calibrationRows(pos[0], *target, arch)
+	model, rows, skipped, err := newCalModel(pos[0], *target, *params)
 	if err != nil {
 		return err
 	}
-	if len(rows) <= len(ps) {
-		return usagef("calibrate: %s: %d usable rows for target %s, want more than the %d parameters fitted", pos[0], len(rows), *target, len(ps))
+	if len(rows) <= len(model.params()) {
+		return usagef("calibrate: %s: %d usable rows for target %s, want more than the %d parameters fitted", pos[0], len(rows), *target, len(model.params()))
 	}
-	c := calibration{preset: preset, params: ps, rows: rows, evals: *evals}
+	c := calibration{model: model, rows: rows, evals: *evals}
 	res := c.run(*folds)
 	if err := res.print(stdout, c, skipped); err != nil {
 		return err
 	}
-	return results.WriteFileAtomic(*out, func(w io.Writer) error { return writeHW(w, res.fitted, ps) })
+	return results.WriteFileAtomic(*out, func(w io.Writer) error { return model.writeHW(w, res.x) })
 }
 
-// calRow is one measured row calibrate fits: its program, built once.
-type calRow struct {
-	m    results.Measured
-	prog *isa.Program
+// calParam is one fitted parameter as calibrate reports it.
+type calParam struct {
+	name, unit, source string
+	lo, hi, preset     float64
 }
 
-// calibrationRows reads path and builds the program of each row of target.
-// Rows of other targets, or that do not map to a NeuronCore kernel, are
-// returned as skipped lines with the reason.
-func calibrationRows(path, target string, arch isa.Arch) ([]calRow, []string, error) {
+// calModel is the timing model of one target with the parameters a
+// calibration moves: it times row i of the rows it was built with at
+// parameter values x, and writes x as a -hw file.
+type calModel interface {
+	params() []calParam
+	timeUs(x []float64, row int) (float64, error)
+	writeHW(w io.Writer, x []float64) error
+}
+
+// newCalModel reads path and builds the model of target with the named
+// parameters, and the rows it can time. Rows of other targets, or that do
+// not map to a kernel the target runs, are returned as skipped lines with
+// the reason.
+func newCalModel(path, target, params string) (calModel, []results.Measured, []string, error) {
+	ms, err := readCalRows(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var keep []results.Measured
+	var skipped, others []string
+	nOther := 0
+	for _, m := range ms {
+		if m.Target != target {
+			if !slices.Contains(others, m.Target) {
+				others = append(others, m.Target)
+			}
+			nOther++
+			continue
+		}
+		keep = append(keep, m)
+	}
+	if nOther > 0 {
+		skipped = append(skipped, fmt.Sprintf("%d rows of other targets (%s)", nOther, strings.Join(others, ", ")))
+	}
+	var model calModel
+	var ok []results.Measured
+	if arch, aerr := isa.ArchByName(target); aerr == nil {
+		if params == "" {
+			params = defaultFitParams
+		}
+		model, ok, skipped, err = newNeuronCalModel(arch, keep, strings.Split(params, ","), skipped)
+	} else {
+		if params == "" {
+			params = defaultGPUFitParams
+		}
+		model, ok, skipped, err = newGPUCalModel(target, keep, strings.Split(params, ","), skipped)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if len(ok) == 0 {
+		return nil, nil, nil, usagef("calibrate: %s: no usable rows for target %s (%s)", path, target, strings.Join(skipped, "; "))
+	}
+	return model, ok, skipped, nil
+}
+
+func readCalRows(path string) ([]results.Measured, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, usagef("calibrate: %v", err)
+		return nil, usagef("calibrate: %v", err)
 	}
 	defer f.Close()
 	ms, err := results.ReadMeasured(bufio.NewReader(f), path)
 	if err != nil {
-		return nil, nil, usagef("calibrate: %v", err)
+		return nil, usagef("calibrate: %v", err)
 	}
+	return ms, nil
+}
+
+// neuronCalModel is a NeuronCore preset with the parameters of
+// neuron.FitParams; each row's program is built once.
+type neuronCalModel struct {
+	preset neuron.Config
+	ps     []neuron.FitParam
+	progs  []*isa.Program
+}
+
+func newNeuronCalModel(arch isa.Arch, ms []results.Measured, names []string, skipped []string) (calModel, []results.Measured, []string, error) {
+	preset, err := neuron.Preset(arch.Name)
+	if err != nil {
+		return nil, nil, nil, usagef("calibrate: -target: %v", err)
+	}
+	ps, err := neuron.SelectFitParams(preset, names)
+	if err != nil {
+		return nil, nil, nil, usagef("calibrate: -params: %v", err)
+	}
+	m := &neuronCalModel{preset: preset, ps: ps}
 	ks := kernels.All()
-	var rows []calRow
-	var skipped []string
-	for _, m := range ms {
-		if m.Target != target {
-			skipped = append(skipped, fmt.Sprintf("line %d: target %s, not %s", m.Line, m.Target, target))
-			continue
-		}
-		spec, err := measuredSpec(ks, m)
+	var ok []results.Measured
+	for _, row := range ms {
+		spec, err := measuredSpec(ks, row)
 		if err == nil {
 			var p kernels.Params
 			if p, err = kernels.Parse(ks, spec); err == nil {
 				var prog *isa.Program
 				if prog, err = kernels.BuildNeuron(arch, p); err == nil {
-					rows = append(rows, calRow{m, prog})
+					m.progs = append(m.progs, prog)
+					ok = append(ok, row)
 					continue
 				}
 			}
 		}
-		skipped = append(skipped, fmt.Sprintf("line %d: %v", m.Line, err))
+		skipped = append(skipped, fmt.Sprintf("line %d: %v", row.Line, err))
 	}
-	if len(rows) == 0 && len(ms) > 0 {
-		return nil, nil, usagef("calibrate: %s: no usable rows for target %s (%s)", path, target, strings.Join(skipped, "; "))
-	}
-	return rows, skipped, nil
+	return m, ok, skipped, nil
 }
 
-// calibration is one fitting problem: the preset, the parameters it may
-// move and the rows.
-type calibration struct {
-	preset neuron.Config
-	params []neuron.FitParam
-	rows   []calRow
-	evals  int
+func (m *neuronCalModel) params() []calParam {
+	out := make([]calParam, len(m.ps))
+	for i, p := range m.ps {
+		out[i] = calParam{p.Name, p.Unit, p.Source, p.Lo, p.Hi, p.Get(m.preset)}
+	}
+	return out
 }
 
-// config returns the preset with the parameters set to x.
-func (c calibration) config(x []float64) neuron.Config {
-	cfg := c.preset
-	for i, p := range c.params {
+func (m *neuronCalModel) config(x []float64) neuron.Config {
+	cfg := m.preset
+	for i, p := range m.ps {
 		p.Set(&cfg, x[i])
 	}
 	return cfg
+}
+
+func (m *neuronCalModel) timeUs(x []float64, row int) (float64, error) {
+	r, err := neuron.Run(m.progs[row], m.config(x))
+	if err != nil {
+		return 0, err
+	}
+	return r.TimeNs / 1e3, nil
+}
+
+// writeHW writes the fitted parameters as a -hw JSON object: the Config
+// fields they set. dma_fixed_ns is written as the sustained rate it
+// implies at the reference transfer size, next to the asymptote.
+func (m *neuronCalModel) writeHW(w io.Writer, x []float64) error {
+	cfg := m.config(x)
+	fields := map[string]any{}
+	for _, p := range m.ps {
+		switch p.Name {
+		case "dma_fixed_ns", "dma_peak_bytes_per_ns":
+			fields["dma_peak_bytes_per_ns"] = cfg.DMAPeakBytesPerNs
+			fields["dma_sustained_bytes_per_ns"] = cfg.DMASustainedBytesPerNs
+		case "semaphore_cycles":
+			fields[p.Name] = cfg.SemaphoreCycles
+		case "access_latency_cycles":
+			fields[p.Name] = cfg.AccessLatencyCycles
+		default:
+			fields[p.Name] = p.Get(cfg)
+		}
+	}
+	return writeJSON(w, fields)
+}
+
+func writeJSON(w io.Writer, fields map[string]any) error {
+	b, err := json.MarshalIndent(fields, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// calibration is one fitting problem: the model with the parameters it
+// may move, and the rows.
+type calibration struct {
+	model calModel
+	rows  []results.Measured
+	evals int
 }
 
 // predict times rows idx on cfg and returns each one's predicted time in
 // µs, host overhead included (NaN where the model fails). Rows run in
 // parallel; each result goes to its own slot, so the order of completion
 // changes nothing.
-func (c calibration) predict(cfg neuron.Config, idx []int) []float64 {
+func (c calibration) predict(x []float64, idx []int) []float64 {
 	out := make([]float64, len(idx))
 	work := make(chan int)
 	var wg sync.WaitGroup
@@ -153,13 +260,12 @@ func (c calibration) predict(cfg neuron.Config, idx []int) []float64 {
 		go func() {
 			defer wg.Done()
 			for k := range work {
-				row := c.rows[idx[k]]
-				r, err := neuron.Run(row.prog, cfg)
+				us, err := c.model.timeUs(x, idx[k])
 				if err != nil {
 					out[k] = math.NaN()
 					continue
 				}
-				out[k] = r.TimeNs/1e3 + row.m.HostOverheadUs
+				out[k] = us + c.rows[idx[k]].HostOverheadUs
 			}
 		}()
 	}
@@ -175,7 +281,7 @@ func (c calibration) predict(cfg neuron.Config, idx []int) []float64 {
 func (c calibration) logLoss(pred []float64, idx []int) float64 {
 	s := 0.0
 	for k, i := range idx {
-		e := math.Log(pred[k] / c.rows[i].m.MeasuredUs)
+		e := math.Log(pred[k] / c.rows[i].MeasuredUs)
 		if math.IsNaN(e) || math.IsInf(e, 0) {
 			return math.Inf(1)
 		}
@@ -189,22 +295,23 @@ func (c calibration) logLoss(pred []float64, idx []int) float64 {
 // preset. It is deterministic: one start, no randomness, sequential
 // evaluations.
 func (c calibration) fit(idx []int) []float64 {
-	n := len(c.params)
+	ps := c.model.params()
+	n := len(ps)
 	toX := func(u []float64) []float64 {
 		x := make([]float64, n)
-		for i, p := range c.params {
-			x[i] = p.Lo + (p.Hi-p.Lo)/(1+math.Exp(-u[i]))
+		for i, p := range ps {
+			x[i] = p.lo + (p.hi-p.lo)/(1+math.Exp(-u[i]))
 		}
 		return x
 	}
 	u0 := make([]float64, n)
-	for i, p := range c.params {
-		f := (p.Get(c.preset) - p.Lo) / (p.Hi - p.Lo)
+	for i, p := range ps {
+		f := (p.preset - p.lo) / (p.hi - p.lo)
 		f = min(max(f, 0.01), 0.99)
 		u0[i] = math.Log(f / (1 - f))
 	}
 	prob := optimize.Problem{Func: func(u []float64) float64 {
-		return c.logLoss(c.predict(c.config(toX(u)), idx), idx)
+		return c.logLoss(c.predict(toX(u), idx), idx)
 	}}
 	settings := &optimize.Settings{
 		FuncEvaluations: c.evals,
@@ -232,7 +339,6 @@ func (c calibration) fit(idx []int) []float64 {
 // calResult is what calibrate reports.
 type calResult struct {
 	x                  []float64 // fitted parameters
-	fitted             neuron.Config
 	before, after, cv  []float64 // per row, µs (cv: predicted by the fold that left the row out)
 	folds              int
 	lossBefore, lossFt float64
@@ -245,14 +351,14 @@ func (c calibration) run(k int) calResult {
 		all[i] = i
 	}
 	var r calResult
-	x0 := make([]float64, len(c.params))
-	for i, p := range c.params {
-		x0[i] = p.Get(c.preset)
+	ps := c.model.params()
+	x0 := make([]float64, len(ps))
+	for i, p := range ps {
+		x0[i] = p.preset
 	}
-	r.before = c.predict(c.config(x0), all)
+	r.before = c.predict(x0, all)
 	r.x = c.fit(all)
-	r.fitted = c.config(r.x)
-	r.after = c.predict(r.fitted, all)
+	r.after = c.predict(r.x, all)
 	r.lossBefore, r.lossFt = c.logLoss(r.before, all), c.logLoss(r.after, all)
 
 	// k-fold: row i is in fold i mod k; each fold is predicted by a fit to
@@ -271,10 +377,10 @@ func (c calibration) run(k int) calResult {
 				train = append(train, i)
 			}
 		}
-		if len(train) <= len(c.params) {
+		if len(train) <= len(ps) {
 			continue
 		}
-		pred := c.predict(c.config(c.fit(train)), test)
+		pred := c.predict(c.fit(train), test)
 		for j, i := range test {
 			r.cv[i] = pred[j]
 		}
@@ -299,27 +405,27 @@ func pctErr(pred, meas float64) float64 { return 100 * (pred/meas - 1) }
 func (r calResult) print(w io.Writer, c calibration, skipped []string) error {
 	tw := tabwriter.NewWriter(w, 2, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "parameter\tunit\tpreset\tfitted\tlower\tupper\ton_bound\t\n")
-	for i, p := range c.params {
-		pre := p.Get(c.preset)
+	ps := c.model.params()
+	for i, p := range ps {
 		onb := ""
-		if span := p.Hi - p.Lo; r.x[i]-p.Lo < 0.005*span {
+		if span := p.hi - p.lo; r.x[i]-p.lo < 0.005*span {
 			onb = "lower"
-		} else if p.Hi-r.x[i] < 0.005*span {
+		} else if p.hi-r.x[i] < 0.005*span {
 			onb = "upper"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.4g\t%.4g\t%.4g\t%.4g\t%s\t\n", p.Name, p.Unit, pre, r.x[i], p.Lo, p.Hi, onb)
+		fmt.Fprintf(tw, "%s\t%s\t%.4g\t%.4g\t%.4g\t%.4g\t%s\t\n", p.name, p.unit, p.preset, r.x[i], p.lo, p.hi, onb)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	for _, p := range c.params {
-		fmt.Fprintf(w, "  %s: %s\n", p.Name, p.Source)
+	for _, p := range ps {
+		fmt.Fprintf(w, "  %s: %s\n", p.name, p.source)
 	}
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 2, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "line\tkernel\tvariant\tshape\tmeasured_us\tpreset_us\terr_pct\tfitted_us\terr_pct\tcv_us\terr_pct\t\n")
-	for i, row := range c.rows {
-		m := row.m
+	for i := range c.rows {
+		m := &c.rows[i]
 		cv, cve := "-", "-"
 		if !math.IsNaN(r.cv[i]) {
 			cv, cve = fmt.Sprintf("%.1f", r.cv[i]), fmt.Sprintf("%+.1f", pctErr(r.cv[i], m.MeasuredUs))
@@ -352,30 +458,4 @@ func (r calResult) print(w io.Writer, c calibration, skipped []string) error {
 		fmt.Fprintln(w, "verdict: the cross-validated error supports the fit")
 	}
 	return nil
-}
-
-// writeHW writes the fitted parameters as a -hw JSON object: the Config
-// fields they set. dma_fixed_ns is written as the sustained rate it
-// implies at the reference transfer size, next to the asymptote.
-func writeHW(w io.Writer, cfg neuron.Config, ps []neuron.FitParam) error {
-	fields := map[string]any{}
-	for _, p := range ps {
-		switch p.Name {
-		case "dma_fixed_ns", "dma_peak_bytes_per_ns":
-			fields["dma_peak_bytes_per_ns"] = cfg.DMAPeakBytesPerNs
-			fields["dma_sustained_bytes_per_ns"] = cfg.DMASustainedBytesPerNs
-		case "semaphore_cycles":
-			fields[p.Name] = cfg.SemaphoreCycles
-		case "access_latency_cycles":
-			fields[p.Name] = cfg.AccessLatencyCycles
-		default:
-			fields[p.Name] = p.Get(cfg)
-		}
-	}
-	b, err := json.MarshalIndent(fields, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
 }

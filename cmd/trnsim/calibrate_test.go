@@ -9,8 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trnsim/trnsim/bench"
 	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/kernels"
+	"github.com/trnsim/trnsim/sim/gpu"
 	"github.com/trnsim/trnsim/sim/neuron"
 )
 
@@ -148,7 +150,9 @@ func TestCalibrateBadInput(t *testing.T) {
 		{[]string{"calibrate", few, "-target", "trn2", "-o", out}, "2 usable rows for target trn2, want more than the 2 parameters"},
 		{[]string{"calibrate", neg, "-target", "trn2", "-o", out}, "measured_us"},
 		{[]string{"calibrate", zero, "-target", "trn2", "-o", out}, "measured_us"},
-		{[]string{"calibrate", few, "-target", "h100", "-o", out}, "GPU targets are not supported yet"},
+		{[]string{"calibrate", few, "-target", "h100", "-o", out}, "no usable rows for target h100"},
+		{[]string{"calibrate", few, "-target", "tpu", "-o", out}, "want a NeuronCore or GPU target"},
+		{[]string{"calibrate", few, "-o", out}, "-target"},
 		{[]string{"calibrate", few, "-target", "trn2", "-o", out, "-params", "tensor_ghz"}, `parameter "tensor_ghz" unknown`},
 		{[]string{"calibrate", few, "-target", "trn2", "-o", out, "-params", "dma_fixed_ns,dma_fixed_ns"}, "repeated"},
 		{[]string{"calibrate", few, "-target", "trn2"}, "-o"},
@@ -208,4 +212,45 @@ func FuzzSelectFitParams(f *testing.F) {
 			seen[p.Name] = true
 		}
 	})
+}
+
+// TestCalibrateGPU: on an H100, times made with launch 2.5 µs and 75% of
+// the HBM spec come back from the preset's 4 µs and 90%.
+func TestCalibrateGPU(t *testing.T) {
+	dir := t.TempDir()
+	truth, err := gpu.Preset("h100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth.LaunchUs, truth.HBMEfficiency = 2.5, 0.75
+	var b strings.Builder
+	b.WriteString("target,kernel,dtype,batch,M,N,K,measured_us\n")
+	for _, s := range [][3]int{{64, 4096, 4096}, {128, 8192, 8192}, {16, 2048, 8192}, {256, 1024, 1024}, {32, 16384, 4096}, {1024, 1024, 1024}} {
+		spec := fmt.Sprintf("matmul:M=%d,N=%d,K=%d,dtype=bf16", s[0], s[1], s[2])
+		p, err := kernels.Parse(kernels.All(), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row, _, err := bench.Run(p, bench.Target{Name: "h100", Kind: bench.GPU, GPU: truth})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "h100,matmul,bf16,1,%d,%d,%d,%.6f\n", s[0], s[1], s[2], row.TimeUs)
+	}
+	in := filepath.Join(dir, "gpu.csv")
+	if err := os.WriteFile(in, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "fit.json")
+	stdout, stderr, code := runCLI("calibrate", in, "-target", "h100", "-o", out, "-evals", "150", "-folds", "3")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got map[string]float64
+	if err := json.Unmarshal([]byte(mustRead(t, out)), &got); err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(got["launch_us"]-2.5) > 0.25 || math.Abs(got["hbm_efficiency"]-0.75) > 0.04 {
+		t.Errorf("fitted launch %.2f µs, HBM efficiency %.3f; want 2.5 and 0.75\n%s", got["launch_us"], got["hbm_efficiency"], stdout)
+	}
 }

@@ -35,7 +35,7 @@ func verbs() []verb {
 		{"merge", "-o OUT.csv SHARD.csv ...", "join the shards of a sweep", cmdMerge},
 		{"compare", "BASE NEW [-threshold 1%]", "the regression gate: exit 1 when a simulated time got worse", cmdCompare},
 		{"validate", "FILE.csv [-o OUT.csv] [-hw HW.json]", "predict measured rows: error per row, MAPE per (target, kernel, variant)", cmdValidate},
-		{"calibrate", "MEASURED.csv -target T -o T-fitted.json [-params P1,P2] [-folds 5]", "fit bounded hardware parameters of a NeuronCore target to measured rows (log-time error, k-fold cross-validated); writes a -hw file", cmdCalibrate},
+		{"calibrate", "MEASURED.csv -target T -o T-fitted.json [-params P1,P2] [-folds 5]", "fit bounded hardware parameters of a target to measured rows (log-time error, k-fold cross-validated); writes a -hw file", cmdCalibrate},
 		{"plot", "FILE.csv -o CHART.svg|png [-kind bars|roofline] [-metric M]", "chart results side by side, or a roofline", cmdPlot},
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/trnsim/trnsim/isa"
@@ -14,6 +13,7 @@ import (
 	"github.com/trnsim/trnsim/sim"
 	"github.com/trnsim/trnsim/sim/gpu"
 	"github.com/trnsim/trnsim/sim/neuron"
+	"github.com/trnsim/trnsim/tune"
 )
 
 // Kind says which timing model a target uses.
@@ -151,7 +151,7 @@ func RunDetailed(p kernels.Params, t Target) (Result, error) {
 			variant = p.Kernel.NeuronVariant(p)
 		}
 	case GPU:
-		plan, err := kernels.GPUPlanFor(t.GPU, p)
+		plan, err := tune.GPU(t.GPU, p)
 		if err != nil {
 			return Result{}, err
 		}
@@ -159,7 +159,7 @@ func RunDetailed(p kernels.Params, t Target) (Result, error) {
 			return Result{}, err
 		}
 		variant = plan.Variant
-		peak, hbm = t.GPU.PeakFLOPs(dt.String()), t.GPU.HBMBytesPerSec()
+		peak, hbm = t.GPU.PeakFLOPs(dt), t.GPU.HBMBytesPerSec()
 	}
 	rep.Target = t.Name
 	rep.FLOPs = p.Kernel.FLOPs(p)
@@ -182,7 +182,7 @@ func dtypeOf(p kernels.Params) isa.DType {
 func rowOf(p kernels.Params, t Target, rep *sim.Report, hbmPeak float64) results.Row {
 	r := results.Row{Kernel: p.Kernel.Name, Target: t.Name, Spec: p.String()}
 	for _, v := range p.Values() {
-		n, _ := strconv.Atoi(v[1])
+		n := p.Int(v[0]) // the typed value; 0 for a parameter that is not an integer
 		switch v[0] {
 		case "variant":
 			r.Variant = v[1]
@@ -361,7 +361,7 @@ func (t Target) Describe() string {
 		peak, hbm = t.Neuron.PeakFLOPs(isa.BF16), t.Neuron.HBMBytesPerSec()
 	case GPU:
 		what = fmt.Sprintf("GPU, %d SMs", t.GPU.SMs)
-		peak, hbm = t.GPU.PeakFLOPs("bf16"), t.GPU.HBMBytesPerSec()
+		peak, hbm = t.GPU.PeakFLOPs(isa.BF16), t.GPU.HBMBytesPerSec()
 	}
 	s := fmt.Sprintf("%s; bf16 %.0f TFLOPS, HBM %.0f GB/s", what, peak/1e12, hbm/1e9)
 	if !math.IsNaN(t.PriceUSDPerHour) && t.PriceUSDPerHour > 0 {

@@ -18,7 +18,7 @@ import (
 // multiple of a 128 tile) and to 130 ("tile+2"); with the small shape,
 // every allowed dtype, every enum value and the other value of every
 // boolean. Specs the kernel's Check rejects are reported and dropped.
-func smallSpecs(t *testing.T, ks []*kernels.Kernel, k *kernels.Kernel) []kernels.Params {
+func smallSpecs(t *testing.T, ks *kernels.Registry, k *kernels.Kernel) []kernels.Params {
 	t.Helper()
 	specOf := func(v map[string]string) string {
 		var kv []string
@@ -46,7 +46,7 @@ func smallSpecs(t *testing.T, ks []*kernels.Kernel, k *kernels.Kernel) []kernels
 				continue
 			}
 			m[d.Name] = "8"
-			if _, err := kernels.Parse(ks, specOf(m)); err != nil {
+			if _, err := ks.Parse(specOf(m)); err != nil {
 				delete(m, d.Name)
 			}
 		}
@@ -77,7 +77,7 @@ func smallSpecs(t *testing.T, ks []*kernels.Kernel, k *kernels.Kernel) []kernels
 	seen := map[string]bool{}
 	for _, v := range variants {
 		spec := specOf(v)
-		p, err := kernels.Parse(ks, spec)
+		p, err := ks.Parse(spec)
 		if err != nil {
 			t.Logf("skipping %s: %v", spec, err)
 			continue
@@ -95,8 +95,8 @@ func smallSpecs(t *testing.T, ks []*kernels.Kernel, k *kernels.Kernel) []kernels
 // error (a shape or dtype the kernel does not support on that generation)
 // skips the case, naming why.
 func forEachProgram(t *testing.T, f func(t *testing.T, arch isa.Arch, prog *isa.Program)) {
-	ks := kernels.All()
-	for _, k := range ks {
+	ks := kernels.Builtin()
+	for _, k := range ks.Kernels() {
 		if k.Neuron == nil {
 			continue // composite workloads build their parts
 		}

@@ -51,7 +51,15 @@ func attentionKernel() *Kernel {
 			}
 			return f
 		},
-		Neuron: attentionNeuron,
+		// ≈ 18 instructions per 128-query × 512-key tile per 128 of head
+		// dimension (`trnsim asm`), rounded up.
+		Instrs: func(p Params) float64 {
+			s := p.Int("seqlen")
+			return 20 * float64(p.Int("batch")) * float64(p.Int("heads")) * tiles(s, 128) * tiles(s, 512) * tiles(p.Int("headdim"), 128)
+		},
+		Neuron:       attentionNeuron,
+		GPU:          attentionGPU,
+		FromMeasured: attentionFromMeasured,
 		NeuronVariant: func(p Params) string {
 			if v := p.Str("variant"); v != "best" {
 				return v

@@ -40,14 +40,25 @@ func decodeAttentionKernel() *Kernel {
 			{Name: "seqlen", Kind: IntParam, Default: "32768", Max: 131072, Doc: "KV-cache length"},
 			{Name: "headdim", Kind: IntParam, Default: "128", Doc: "head dimension: 64, 128 or 256"},
 			{Name: "dtype", Kind: DTypeParam, Default: "bf16", Allowed: []string{"bf16", "fp16", "fp8e4m3"}, Doc: "Q and KV-cache dtype (fp8 produces a bf16 output)"},
-			{Name: "variant", Kind: EnumParam, Default: "best", Allowed: []string{"best", "splitkv", "nosplit"}, Doc: "splitkv (partials + combine), nosplit, or best (NeuronCore: nosplit unless splits is set)"},
-			{Name: "splits", Kind: CountParam, Default: "0", Doc: "KV splits per sequence (0 = automatic for splitkv; a positive value makes best split too)"},
+			{Name: "variant", Kind: EnumParam, Default: "best", Allowed: []string{"best", "splitkv", "nosplit"}, Doc: "splitkv (partials + combine), nosplit, or best (NeuronCore: nosplit unless splits is set)",
+				Tune: []string{"splitkv", "nosplit"}},
+			{Name: "splits", Kind: CountParam, Default: "0", Doc: "KV splits per sequence (0 = automatic for splitkv; a positive value makes best split too)",
+				Tune: []string{"0", "2", "4", "8", "16", "32", "64"}},
 		},
 		Check: decodeCheck,
 		FLOPs: func(p Params) float64 {
 			return 4 * float64(p.Int("batch")) * float64(p.Int("heads")) * float64(p.Int("seqlen")) * float64(p.Int("headdim"))
 		},
+		// ≈ 2.1 instructions per 512-key block per 128 of head dimension
+		// per (sequence, head) (`trnsim asm`), rounded up.
+		Instrs: func(p Params) float64 {
+			return 2.5 * float64(p.Int("batch")) * float64(p.Int("heads")) * tiles(p.Int("seqlen"), 512) * tiles(p.Int("headdim"), 128)
+		},
 		Neuron: decodeNeuron,
+		GPU:    decodeGPU,
+		FromMeasured: func(m Measurement) []Arg {
+			return setInts([]string{"batch", "heads", "kv_heads", "seqlen", "headdim"}, m.Batch, m.Heads, m.KVHeads, m.Seqlen, m.Headdim)
+		},
 		NeuronVariant: func(p Params) string {
 			if _, combine := decodeSplits(p); combine {
 				return "splitkv"

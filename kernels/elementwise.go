@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/sim/gpu/plan"
 )
 
 // This file holds the elementwise kernels of a decoder layer (silu_mul,
@@ -103,6 +104,22 @@ func elemFLOPs(perElem float64) func(p Params) float64 {
 	return func(p Params) float64 { return perElem * float64(p.Int("tokens")) * float64(p.Int("hidden")) }
 }
 
+// tokensHiddenInstrs estimates a [tokens, hidden] kernel's instructions:
+// ≈ 0.75–1.3 per [128 × 512] tile (`trnsim asm`), rounded up.
+func tokensHiddenInstrs(p Params) float64 {
+	return 1.5 * tiles(p.Int("tokens"), 128) * tiles(p.Int("hidden"), 512)
+}
+
+// elementwiseGPU is the GPU description of an elementwise kernel over
+// [tokens, hidden] with `inputs` input tensors and, per element, fp32
+// FP32-pipe ops and mufu special-function ops (GPUElementwise).
+func elementwiseGPU(name string, inputs int, fp32, mufu float64) func(plan.Device, Params) ([]GPUPlan, error) {
+	return func(_ plan.Device, p Params) ([]GPUPlan, error) {
+		n := p.Int("tokens") * p.Int("hidden")
+		return memoryBoundPlan(p, GPUElementwise(name, n, p.DType("dtype").Size(), inputs, fp32, mufu)), nil
+	}
+}
+
 // elementwiseKernel builds a streaming kernel over [tokens, hidden] tensors
 // named ins, writing "out". body emits the compute for one tile: srcs are
 // the loaded input tiles, dst the output tile; tmp allocates a scratch
@@ -149,6 +166,9 @@ func siluMulKernel() *Kernel {
 		// cycle per lane (HARDWARE.md A §3.2 activation, tensor_tensor).
 		// silu(g) is kept in the I/O dtype so the product runs on VectorE's
 		// all-bf16 fast path (A §3.2 tensor_tensor "all bf16 + mul").
+		Instrs: tokensHiddenInstrs,
+		// exp and reciprocal on MUFU.
+		GPU: elementwiseGPU("silu_mul", 2, 4, 2),
 		Neuron: elementwiseKernel("silu_mul", []string{"x", "g"}, func(b *isa.Builder, dst isa.AP, s []isa.AP, tmp func(isa.DType) isa.AP) {
 			sg := tmp(dst.DType)
 			b.Activation(sg, s[1], isa.ActSilu)
@@ -180,6 +200,8 @@ func geluKernel() *Kernel {
 		Doc:    "out = gelu(x), tanh approximation",
 		Params: tokensHiddenParams(layerDTypes),
 		FLOPs:  elemFLOPs(8), // x³ (2), ·c, +x, ·√(2/π), tanh, +1, ·x/2
+		Instrs: tokensHiddenInstrs,
+		GPU:    elementwiseGPU("gelu", 1, 7, 1), // tanh on MUFU
 		Neuron: elementwiseKernel("gelu", []string{"x"}, func(b *isa.Builder, dst isa.AP, s []isa.AP, _ func(isa.DType) isa.AP) {
 			b.Activation(dst, s[0], isa.ActGelu)
 		}),
@@ -215,6 +237,8 @@ func addKernel() *Kernel {
 		FLOPs:  elemFLOPs(1),
 		// One VectorE tensor_tensor per tile; the kernel is DMA-bound
 		// (three bytes moved per byte computed on).
+		Instrs: tokensHiddenInstrs,
+		GPU:    elementwiseGPU("add", 2, 1, 0),
 		Neuron: elementwiseKernel("add", []string{"x", "residual"}, func(b *isa.Builder, dst isa.AP, s []isa.AP, _ func(isa.DType) isa.AP) {
 			b.TensorTensor(dst, s[0], s[1], isa.ALUAdd)
 		}),

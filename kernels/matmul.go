@@ -45,14 +45,24 @@ func matmulKernel() *Kernel {
 			{Name: "dtype", Kind: DTypeParam, Default: "bf16", Allowed: []string{"fp32", "bf16", "fp16", "fp8e4m3", "fp8e5m2"}, Doc: "input dtype"},
 			{Name: "variant", Kind: EnumParam, Default: "best", Allowed: []string{"best", "tiled", "hoist_load", "block_free", "fully_optimized"},
 				Doc: "NKI matmul tutorial step; best = fully_optimized (GPU: the library's best)"},
-			{Name: "tiles_m", Kind: CountParam, Default: "0", Max: 64, Doc: "M tiles (128 rows) per block; 0 = automatic (block_free 2, fully_optimized 16)"},
-			{Name: "tiles_n", Kind: CountParam, Default: "0", Max: 64, Doc: "N tiles (512 columns) per block; 0 = automatic (block_free 2, fully_optimized 2)"},
-			{Name: "tiles_k", Kind: CountParam, Default: "0", Max: 64, Doc: "K tiles (128 rows) per block, fully_optimized; 0 = automatic (8)"},
+			{Name: "tiles_m", Kind: CountParam, Default: "0", Max: 64, Doc: "M tiles (128 rows) per block; 0 = automatic (block_free 2, fully_optimized 16)",
+				Tune: []string{"0", "1", "2", "4", "8", "16"}},
+			{Name: "tiles_n", Kind: CountParam, Default: "0", Max: 64, Doc: "N tiles (512 columns) per block; 0 = automatic (block_free 2, fully_optimized 2)",
+				Tune: []string{"0", "1", "2", "4"}},
+			{Name: "tiles_k", Kind: CountParam, Default: "0", Max: 64, Doc: "K tiles (128 rows) per block, fully_optimized; 0 = automatic (8)",
+				Tune: []string{"0", "1", "2", "4", "8", "16"}},
 		},
 		FLOPs: func(p Params) float64 {
 			return 2 * float64(p.Int("batch")) * float64(p.Int("M")) * float64(p.Int("N")) * float64(p.Int("K"))
 		},
-		Neuron: matmulNeuron,
+		// ≈ 1.3 instructions per [128 × 512] output tile per 128-row K
+		// slice (`trnsim asm`), rounded up.
+		Instrs: func(p Params) float64 {
+			return 1.5 * float64(p.Int("batch")) * tiles(p.Int("M"), 128) * tiles(p.Int("N"), 512) * tiles(p.Int("K"), 128)
+		},
+		Neuron:       matmulNeuron,
+		GPU:          matmulGPU,
+		FromMeasured: func(m Measurement) []Arg { return setInts([]string{"M", "N", "K", "batch"}, m.M, m.N, m.K, m.Batch) },
 		NeuronVariant: func(p Params) string {
 			if v := p.Str("variant"); v != "best" {
 				return v

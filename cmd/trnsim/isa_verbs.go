@@ -17,7 +17,7 @@ func cmdList(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, "kernels:")
-	for _, k := range kernels.All() {
+	for _, k := range kernels.Builtin().Kernels() {
 		fmt.Fprintf(stdout, "  %s — %s\n", k.Name, k.Doc)
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		for _, p := range k.Params {
@@ -53,7 +53,7 @@ func workloadAndArch(name string, args []string) (kernels.Params, isa.Arch, erro
 	if len(pos) != 1 {
 		return kernels.Params{}, isa.Arch{}, usagef("%s: want one WORKLOAD argument, got %d", name, len(pos))
 	}
-	p, err := kernels.Parse(kernels.All(), pos[0])
+	p, err := kernels.Builtin().Parse(pos[0])
 	if err != nil {
 		return kernels.Params{}, isa.Arch{}, usagef("%v", err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/trnsim/trnsim/bench"
 	"github.com/trnsim/trnsim/kernels"
+	"github.com/trnsim/trnsim/tune"
 )
 
 // newRunner returns the runner validate uses: bench.Run on the named
@@ -33,8 +34,8 @@ func newRunner(hwFile string) (runner, error) {
 		}
 		detail := row.Variant
 		if t.Kind == bench.GPU {
-			if plan, err := kernels.GPUPlanFor(t.GPU, p); err == nil {
-				detail = plan.Detail
+			if c, err := tune.GPU(t.GPU, p); err == nil {
+				detail = c.Detail
 			}
 		}
 		return row.TimeUs, detail, nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/kernels"
+	"github.com/trnsim/trnsim/sim/gpu/plan"
 )
 
 // specKernels is a registry with one parameter of every kind. Its kernels
@@ -220,4 +221,11 @@ func FuzzParseWorkload(f *testing.F) {
 			}
 		}
 	})
+}
+
+// gpuDevice is an H100-like device description for plan-only tests.
+func gpuDevice() plan.Device {
+	return plan.Device{Name: "test", SMs: 132, MMAFamily: plan.WGMMA, MMASync: true, TensorFP16: true, TensorFP8: true,
+		SmemPerSM: 228 << 10, SmemPerCTA: 227 << 10, RegsPerSM: 64 << 10, MaxRegsThread: 255,
+		MaxThreadsSM: 2048, MaxWarpsSM: 64, MaxCTAsSM: 32, MaxThreadsCTA: 1024}
 }

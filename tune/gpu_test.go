@@ -1,7 +1,9 @@
 package tune
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -407,4 +409,59 @@ func decodeKernels(dev gpu.Config, s kernels.GPUDecodeShape, variant string, spl
 		return nil, "", 0, err
 	}
 	return plans[i].Kernels, plans[i].Variant, n, nil
+}
+
+// A user's kernel without a GPU description is ErrUnsupported on every
+// GPU, never a panic; one with several candidates gets the fastest.
+func TestGPUChoice(t *testing.T) {
+	reg := kernels.Builtin()
+	noGPU := &kernels.Kernel{
+		Name: "neuron_only", Doc: "a NeuronCore-only kernel",
+		FLOPs:     func(kernels.Params) float64 { return 0 },
+		Instrs:    func(kernels.Params) float64 { return 1 },
+		Neuron:    func(*isa.Builder, kernels.Params) error { return nil },
+		Reference: func(kernels.Params, map[string][]float32) map[string][]float64 { return nil },
+		Tolerance: func(kernels.Params) kernels.Tolerance { return kernels.Tolerance{} },
+	}
+	if err := reg.Register(noGPU); err != nil {
+		t.Fatal(err)
+	}
+	p, err := reg.Parse("neuron_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range gpu.Presets() {
+		if _, err := GPU(preset(t, name), p); !errors.Is(err, kernels.ErrUnsupported) {
+			t.Errorf("%s: %v, want ErrUnsupported", name, err)
+		}
+	}
+	h100 := preset(t, "h100")
+	mm, err := reg.Parse("matmul:M=4096,N=4096,K=4096")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := GPU(h100, mm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans, err := kernels.GPUPlans(h100.Device(), mm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Candidates != len(plans) || c.Candidates < 10 {
+		t.Fatalf("%d candidates, GPUPlans has %d", c.Candidates, len(plans))
+	}
+	for _, pl := range plans {
+		ns, err := gpu.Time(h100, pl.Kernels)
+		if err == nil && ns < c.TimeNs {
+			t.Errorf("%s takes %.0f ns, faster than the choice %s (%.0f ns)", pl.Detail, ns, c.Detail, c.TimeNs)
+		}
+	}
+	att, err := reg.Parse("attention:seqlen=1024")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := GPU(h100, att); err != nil || c.Candidates != 1 || !math.IsNaN(c.TimeNs) {
+		t.Errorf("attention: %+v, %v; want one untimed candidate", c, err)
+	}
 }

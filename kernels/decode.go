@@ -396,26 +396,14 @@ func (it *decodeItem) run(stage int) {
 		nr := it.its.Col(0)
 		b.TensorReduce(nr, it.sps, isa.ALUMax, 1, true)
 	case 2:
-		nr := it.its.Col(0)
-		it.nbOld = sp.st.Col((sp.n + 2) % 3)
-		it.nbNew = sp.st.Col(sp.n % 3)
-		sp.n++
-		if it.first {
-			b.TensorScalar(isa.Vector, it.nbNew, nr, isa.ALUMul, isa.Imm(s.scale), isa.ALUBypass, isa.Imm(0))
-		} else {
-			b.TensorScalar(isa.Vector, it.nbNew, nr, isa.ALUMul, isa.Imm(s.scale), isa.ALUMin, isa.PerPartition(it.nbOld))
-		}
+		it.nbOld, it.nbNew = onlineMax(b, sp.st, &sp.n, it.its.Col(0), s.scale, it.first)
 	case 3:
-		if !it.first {
-			b.ActivationWith(it.its.Col(1), it.nbOld, isa.ActExp, isa.ActArgs{Scale: -1, BiasAP: it.nbNew})
-		}
+		onlineAlpha(b, it.its, it.nbOld, it.nbNew, it.first)
 		it.p = pl.ppool.Tile(s.dt, R, n)
-		b.ActivationWith(it.p, it.sps, isa.ActExp, isa.ActArgs{Scale: s.scale, BiasAP: it.nbNew, Reduce: it.its.Col(2)})
+		onlineExp(b, it.p, it.sps, it.its, it.nbNew, s.scale)
 	case 4:
 		it.tp = pl.tpsum.Tile(isa.FP32, min(lanes, n), nc*R)
-		for c := range nc {
-			b.Transpose(it.tp.Rows(0, kc(c)).Cols(c*R, R), it.p.Cols(c*lanes, kc(c)))
-		}
+		onlineTranspose(b, it.tp, it.p, n, R)
 	case 5:
 		it.pt = pl.ptpool.Tile(s.dt, min(lanes, n), nc*R)
 		full := n / lanes
@@ -434,15 +422,7 @@ func (it *decodeItem) run(stage int) {
 		}
 	case 7:
 		o, l := sp.o.Cols(0, s.d), sp.o.Col(s.d+1)
-		alpha, rs := it.its.Col(1), it.its.Col(2)
-		if it.first {
-			b.TensorCopy(isa.Vector, o, it.pv)
-			b.TensorCopy(isa.GpSimd, l, rs)
-		} else {
-			b.TensorScalar(isa.GpSimd, o, o, isa.ALUMul, isa.PerPartition(alpha), isa.ALUBypass, isa.Imm(0))
-			b.TensorScalar(isa.GpSimd, l, l, isa.ALUMul, isa.PerPartition(alpha), isa.ALUAdd, isa.PerPartition(rs))
-			b.TensorTensor(o, o, it.pv, isa.ALUAdd)
-		}
+		onlineUpdate(b, o, l, it.pv, it.its, it.first)
 		if !it.last {
 			return
 		}

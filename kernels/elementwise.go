@@ -8,9 +8,9 @@ import (
 )
 
 // This file holds the elementwise kernels of a decoder layer (silu_mul,
-// gelu, add) and the helpers the other layer kernels share: unit roundoff
-// per dtype, flat HBM access patterns, and the FLOP convention for
-// non-matmul kernels.
+// gelu, add), the flat chunking they stream with, and the FLOP convention
+// for non-matmul kernels. Access-pattern helpers every kernel uses are in
+// layout.go, rounding bounds in rounding.go.
 //
 // FLOP convention for elementwise, normalisation, softmax and rope kernels:
 // each arithmetic operation of the textbook formula counts once per
@@ -18,49 +18,10 @@ import (
 // Nothing on a NeuronCore or GPU peaks on these FLOPs; they exist so rows
 // of every kernel carry a comparable work figure.
 
-// Partitions of SBUF/PSUM every generation has (HARDWARE.md A §1.4
-// "Partition dim (P) max 128"); tiles put up to this many rows on lanes.
-const lanes = 128
-
 // layerDTypes are the dtypes of the non-matmul layer kernels: fp8 is a
 // storage format for matmul operands and attention inputs, not for
 // normalised activations.
 var layerDTypes = []string{"fp32", "bf16", "fp16"}
-
-// unitRoundoff is u = 2^-p for a dtype with p significand bits: the largest
-// relative error of one round-to-nearest into it.
-func unitRoundoff(dt isa.DType) float64 {
-	switch dt {
-	case isa.BF16:
-		return 1.0 / (1 << 8)
-	case isa.FP16:
-		return 1.0 / (1 << 11)
-	case isa.FP8E4M3:
-		return 1.0 / (1 << 4)
-	case isa.FP8E5M2:
-		return 1.0 / (1 << 3)
-	}
-	return 1.0 / (1 << 24)
-}
-
-// fp32u is the unit roundoff of fp32, the precision of every Vector and
-// Scalar engine computation and of PSUM accumulation (HARDWARE.md A §2.2
-// "All Vector/Scalar arithmetic in FP32").
-const fp32u = 1.0 / (1 << 24)
-
-// hbmAP returns an access pattern over tensor t: parts rows, row r starting
-// at element off + r·pstride, each row walking dims.
-func hbmAP(t isa.HBMTensor, off, parts, pstride int, dims ...isa.Dim) isa.AP {
-	a := isa.AP{Mem: isa.HBM, DType: t.Decl.DType, Tensor: isa.Narrow(t.Index), Offset: off, Parts: isa.Narrow(parts), PStride: pstride}
-	return a.WithDims(dims...)
-}
-
-// view returns tile a (an SBUF or PSUM pattern) seen from byte offset
-// byteOff of its first element with the given free dimensions.
-func view(a isa.AP, byteOff int, dims ...isa.Dim) isa.AP {
-	a.Offset += byteOff
-	return a.WithDims(dims...)
-}
 
 // flatChunks cuts n contiguous elements into DMA-friendly pieces for an
 // elementwise kernel: full [128, f] tiles (partition p holds a contiguous

@@ -124,7 +124,7 @@ func TestMake(t *testing.T) {
 		{[]kernels.Arg{kernels.DTypeArg("dtype", isa.Int32)}, "not a dtype matmul accepts"},
 		{[]kernels.Arg{kernels.IntArg("Q", 1)}, "no parameter \"Q\""},
 		{[]kernels.Arg{kernels.IntArg("M", 2), kernels.IntArg("M", 4)}, "given twice"},
-		{[]kernels.Arg{kernels.IntArg("M", 1 << 40)}, "too large to simulate"},
+		{[]kernels.Arg{kernels.IntArg("M", 1<<40)}, "too large to simulate"},
 	} {
 		_, err := mm.Make(tc.args...)
 		var se *kernels.SpecError

@@ -66,7 +66,9 @@ func Run(t *testing.T, reg *kernels.Registry) {
 // Ragged returns a small workload of k whose sizes cut its tiles: every
 // integer parameter with a default above 256 set to 200 (not a multiple
 // of the 128 partitions nor of a 512-wide tile), and each with a default
-// in (8, 256] lowered to 8 where the kernel's Check accepts it.
+// in (2, 64] (counts such as batch and heads) lowered to 2, or else to 8,
+// where the kernel's Check accepts it. Defaults in (64, 256] (a head
+// dimension) are kept: they are the sizes the kernel is tiled for.
 func Ragged(k *kernels.Kernel) (kernels.Params, error) {
 	var args []kernels.Arg
 	for _, d := range k.Params {
@@ -75,12 +77,16 @@ func Ragged(k *kernels.Kernel) (kernels.Params, error) {
 		}
 	}
 	for _, d := range k.Params {
-		if n, err := strconv.Atoi(d.Default); d.Kind != kernels.IntParam || err != nil || n <= 8 || n > 256 {
+		n, err := strconv.Atoi(d.Default)
+		if d.Kind != kernels.IntParam || err != nil || n <= 2 || n > 64 {
 			continue
 		}
-		try := append(slices.Clone(args), kernels.IntArg(d.Name, 8))
-		if _, err := k.Make(try...); err == nil {
-			args = try
+		for _, small := range []int{2, 8} {
+			try := append(slices.Clone(args), kernels.IntArg(d.Name, small))
+			if _, err := k.Make(try...); small < n && err == nil {
+				args = try
+				break
+			}
 		}
 	}
 	return k.Make(args...)

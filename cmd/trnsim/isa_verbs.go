@@ -25,6 +25,9 @@ func cmdList(args []string, stdout, stderr io.Writer) error {
 			if len(p.Allowed) > 0 {
 				allowed = " {" + strings.Join(p.Allowed, ",") + "}"
 			}
+			if len(p.Tune) > 0 {
+				allowed += " tunable: " + strings.Join(p.Tune, ",")
+			}
 			fmt.Fprintf(tw, "    %s=%s\t%s%s\n", p.Name, p.Default, p.Doc, allowed)
 		}
 		tw.Flush()

@@ -3,7 +3,6 @@ package bench
 import (
 	"fmt"
 	"math"
-	"strconv"
 
 	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/kernels"
@@ -58,7 +57,7 @@ func RunDetailed(p kernels.Params, t Target) (Result, error) {
 func rowOf(p kernels.Params, t Target, rep *sim.Report, hbmPeak float64) results.Row {
 	r := results.Row{Kernel: p.Kernel.Name, Target: t.Name(), Spec: p.String()}
 	for _, v := range p.Values() {
-		n, _ := strconv.Atoi(v[1])
+		n := p.Int(v[0]) // the typed value; 0 for a parameter that is not an integer
 		switch v[0] {
 		case "variant":
 			r.Variant = v[1]

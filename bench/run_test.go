@@ -11,7 +11,7 @@ import (
 
 func mustParse(t *testing.T, spec string) kernels.Params {
 	t.Helper()
-	p, err := kernels.Parse(kernels.All(), spec)
+	p, err := kernels.Builtin().Parse(spec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func workloads(t *testing.T, n int) []kernels.Params {
 	t.Helper()
 	var ws []kernels.Params
 	for i := 1; i <= n; i++ {
-		p, err := kernels.Parse(kernels.All(), fmt.Sprintf("matmul:M=%d,N=128,K=128", 128*i))
+		p, err := kernels.Builtin().Parse(fmt.Sprintf("matmul:M=%d,N=128,K=128", 128*i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -296,7 +296,7 @@ func TestSweepBadInput(t *testing.T) {
 // Pending specs are listed in the log: once their kernels land, they must
 // parse, or this test fails.
 func TestSuiteSpecsParseOrPendingKernel(t *testing.T) {
-	ks := kernels.All()
+	ks := kernels.Builtin()
 	for _, s := range Suites() {
 		t.Run(s.Name, func(t *testing.T) {
 			if len(s.Specs) == 0 {
@@ -374,7 +374,7 @@ func contains(xs []string, s string) bool {
 // results/SCHEMA.md.
 func TestSweepCSVMatchesSchemaDoc(t *testing.T) {
 	s, _ := SuiteByName("baseline")
-	ws, _, err := s.Workloads(kernels.All())
+	ws, _, err := s.Workloads(kernels.Builtin())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/trnsim/trnsim/sim"
 	"github.com/trnsim/trnsim/sim/gpu"
 	"github.com/trnsim/trnsim/sim/neuron"
+	"github.com/trnsim/trnsim/tune"
 )
 
 // Target is one machine a workload runs on, resolved once (ResolveTarget):
@@ -140,11 +141,11 @@ func (t *GPUTarget) Unit() string            { return "GPU" }
 func (t *GPUTarget) Price() UnitPrice        { return t.price }
 func (t *GPUTarget) HBMBytesPerSec() float64 { return t.cfg.HBMBytesPerSec() }
 func (t *GPUTarget) PeakFLOPs(d isa.DType) float64 {
-	return t.cfg.PeakFLOPs(d.String())
+	return t.cfg.PeakFLOPs(d)
 }
 
 func (t *GPUTarget) Time(p kernels.Params) (Timing, error) {
-	plan, err := kernels.GPUPlanFor(t.cfg, p)
+	plan, err := tune.GPU(t.cfg, p)
 	if err != nil {
 		return Timing{}, err
 	}

@@ -115,3 +115,20 @@ func FuzzReadMeasured(f *testing.F) {
 		}
 	})
 }
+
+func TestMeasuredShape(t *testing.T) {
+	tests := []struct {
+		m    Measured
+		want string
+	}{
+		{Measured{Kernel: "matmul", M: 64, N: 12288, K: 12288, Batch: 1, DType: "fp16"}, "M=64 N=12288 K=12288 batch=1 fp16"},
+		{Measured{Kernel: "attention", Batch: 2, Heads: 8, Seqlen: 512, Headdim: 64, Causal: "true", DType: "bf16"}, "batch=2 heads=8 seqlen=512 headdim=64 causal bf16"},
+		{Measured{Kernel: "decode_attention", Batch: 1, Heads: 16, KVHeads: 2, Seqlen: 4096, Headdim: 128, Causal: "false"}, "batch=1 heads=16 kv_heads=2 seqlen=4096 headdim=128"},
+		{Measured{Kernel: "rmsnorm"}, ""},
+	}
+	for _, tc := range tests {
+		if got := tc.m.Shape(); got != tc.want {
+			t.Errorf("%s Shape() = %q, want %q", tc.m.Kernel, got, tc.want)
+		}
+	}
+}

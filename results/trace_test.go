@@ -11,6 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/sim"
 	"github.com/trnsim/trnsim/sim/gpu"
 )
@@ -222,7 +223,7 @@ func TestWriteTraceGPURun(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := func(name string, loadBytes float64, ctas int) gpu.Kernel {
-		return gpu.Kernel{Name: name, Threads: 128, Stages: 2, MMA: gpu.MMA{Family: gpu.WGMMA, DType: "bf16"},
+		return gpu.Kernel{Name: name, Threads: 128, Stages: 2, MMA: gpu.MMA{Family: gpu.WGMMA, DType: isa.BF16},
 			Loop: gpu.Phase{TensorFLOPs: 1e6, Loads: []gpu.Load{{Bytes: loadBytes}}}, Grid: []gpu.Group{{Count: ctas, Iters: 4}}}
 	}
 	rep, err := gpu.Run(cfg, []gpu.Kernel{k("big", 1e5, 264), k("small", 1e3, 132)})

@@ -16,7 +16,7 @@ import (
 // layers of a model repeat, and a sweep repeats shapes across batches.
 // A kernelTimer is not safe for concurrent use.
 type kernelTimer struct {
-	registry []*kernels.Kernel
+	registry *kernels.Registry
 	targets  map[string]bench.Target
 	cache    map[string]float64 // "target|spec" → µs
 	// Sims counts the kernel simulations actually run (cache misses).
@@ -24,7 +24,7 @@ type kernelTimer struct {
 }
 
 func newKernelTimer() *kernelTimer {
-	return &kernelTimer{registry: kernels.All(), targets: map[string]bench.Target{}, cache: map[string]float64{}}
+	return &kernelTimer{registry: kernels.Builtin(), targets: map[string]bench.Target{}, cache: map[string]float64{}}
 }
 
 // target returns the bench target of a chip's core: its preset, with the HBM
@@ -61,7 +61,7 @@ func (kt *kernelTimer) timeUs(c Chip, spec string) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	p, err := kernels.Parse(kt.registry, spec)
+	p, err := kt.registry.Parse(spec)
 	if err != nil {
 		return 0, err
 	}

@@ -32,7 +32,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("-suite: %v", err)
 	}
-	ws, pending, err := s.Workloads(kernels.All())
+	ws, pending, err := s.Workloads(kernels.Builtin())
 	if err != nil {
 		return usagef("-suite %s: %v", *suite, err)
 	}
@@ -115,7 +115,7 @@ func printSideBySide(w io.Writer, rows []results.Row, targets []string) {
 // shortSpec drops parameters at their defaults from a canonical spec so the
 // table stays narrow.
 func shortSpec(spec string) string {
-	p, err := kernels.Parse(kernels.All(), spec)
+	p, err := kernels.Builtin().Parse(spec)
 	if err != nil {
 		return spec
 	}

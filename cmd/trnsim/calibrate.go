@@ -164,19 +164,16 @@ func newNeuronCalModel(arch isa.Arch, ms []results.Measured, names []string, ski
 		return nil, nil, nil, usagef("calibrate: -params: %v", err)
 	}
 	m := &neuronCalModel{preset: preset, ps: ps}
-	ks := kernels.All()
+	reg := kernels.Builtin()
 	var ok []results.Measured
 	for _, row := range ms {
-		spec, err := measuredSpec(ks, row)
+		p, err := measuredWorkload(reg, row)
 		if err == nil {
-			var p kernels.Params
-			if p, err = kernels.Parse(ks, spec); err == nil {
-				var prog *isa.Program
-				if prog, err = kernels.BuildNeuron(arch, p); err == nil {
-					m.progs = append(m.progs, prog)
-					ok = append(ok, row)
-					continue
-				}
+			var prog *isa.Program
+			if prog, err = kernels.BuildNeuron(arch, p); err == nil {
+				m.progs = append(m.progs, prog)
+				ok = append(ok, row)
+				continue
 			}
 		}
 		skipped = append(skipped, fmt.Sprintf("line %d: %v", row.Line, err))

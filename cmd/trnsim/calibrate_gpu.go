@@ -71,18 +71,15 @@ func newGPUCalModel(target string, ms []results.Measured, names []string, skippe
 		seen[n] = true
 	}
 	m := &gpuCalModel{name: target, base: t, preset: t.Config(), ps: ps}
-	ks := kernels.All()
+	reg := kernels.Builtin()
 	var ok []results.Measured
 	for _, row := range ms {
-		spec, err := measuredSpec(ks, row)
+		p, err := measuredWorkload(reg, row)
 		if err == nil {
-			var p kernels.Params
-			if p, err = kernels.Parse(ks, spec); err == nil {
-				if _, _, err = bench.Run(p, t); err == nil {
-					m.work = append(m.work, p)
-					ok = append(ok, row)
-					continue
-				}
+			if _, _, err = bench.Run(p, t); err == nil {
+				m.work = append(m.work, p)
+				ok = append(ok, row)
+				continue
 			}
 		}
 		skipped = append(skipped, fmt.Sprintf("line %d: %v", row.Line, err))

@@ -41,7 +41,7 @@ func syntheticMeasured(t *testing.T, dir string, fixed, peak float64) string {
 		{"hoist_load", "fp32", 256, 1024, 512}, {"tiled", "bf16", 256, 2048, 256}, {"block_free", "bf16", 512, 2048, 512},
 	} {
 		spec := fmt.Sprintf("matmul:M=%d,N=%d,K=%d,dtype=%s,variant=%s", r.m, r.n, r.k, r.dtype, r.variant)
-		p, err := kernels.Parse(kernels.All(), spec)
+		p, err := kernels.Builtin().Parse(spec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,7 +235,7 @@ func TestCalibrateGPU(t *testing.T) {
 	b.WriteString("target,kernel,dtype,batch,M,N,K,measured_us\n")
 	for _, s := range [][3]int{{64, 4096, 4096}, {128, 8192, 8192}, {16, 2048, 8192}, {256, 1024, 1024}, {32, 16384, 4096}, {1024, 1024, 1024}} {
 		spec := fmt.Sprintf("matmul:M=%d,N=%d,K=%d,dtype=bf16", s[0], s[1], s[2])
-		p, err := kernels.Parse(kernels.All(), spec)
+		p, err := kernels.Builtin().Parse(spec)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -54,7 +54,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		if len(pos) != 1 {
 			return usagef("run: want one WORKLOAD argument, got %d", len(pos))
 		}
-		if p, err = kernels.Parse(kernels.All(), pos[0]); err != nil {
+		if p, err = kernels.Builtin().Parse(pos[0]); err != nil {
 			return usagef("%v", err)
 		}
 		title, kernel = p.String(), p.Kernel.Name

@@ -57,7 +57,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ws, pending, err := suite.Workloads(kernels.All())
+	ws, pending, err := suite.Workloads(kernels.Builtin())
 	if err != nil {
 		return err
 	}

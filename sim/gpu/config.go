@@ -7,14 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/sim"
-)
-
-// MMA instruction families (HARDWARE.md B §1.2 "MMA instruction shape").
-const (
-	MMASync = "mma.sync" // warp-level, register operands (Ampere; legacy on Hopper)
-	WGMMA   = "wgmma"    // warpgroup-level, shared-memory operands (Hopper)
-	TCGen05 = "tcgen05"  // tensor-memory accumulators (Blackwell)
 )
 
 // TensorRates are dense tensor-core FLOP per clock per SM for one MMA
@@ -343,42 +337,25 @@ func LoadConfig(r io.Reader, base Config) (Config, error) {
 	return c, nil
 }
 
-// normDType maps a dtype name to the rate class it runs at: "fp16" (fp16,
-// bf16), "fp8", "tf32" or "fp32" (CUDA-core FFMA).
-func normDType(dtype string) (string, error) {
-	switch dtype {
-	case "fp16", "bf16", "float16", "bfloat16":
-		return "fp16", nil
-	case "fp8", "fp8e4m3", "fp8e5m2", "fp8_e4m3", "fp8_e5m2":
-		return "fp8", nil
-	case "tf32":
-		return "tf32", nil
-	case "fp32", "float32":
-		return "fp32", nil
-	}
-	return "", fmt.Errorf("unknown dtype %q (allowed: fp32, tf32, bf16, fp16, fp8)", dtype)
-}
-
-// tensorRate returns the per-SM tensor FLOP/clk of family for dtype, or
-// an error naming why the device cannot run it.
-func (c Config) tensorRate(family, dtype string) (float64, error) {
-	d, err := normDType(dtype)
-	if err != nil {
-		return 0, err
-	}
+// tensorRate returns the per-SM tensor FLOP/clk of family for inputs of
+// dtype dt, or an error naming why the device cannot run it. The dtypes are
+// isa's: fp16 and bf16 run at the FP16 rate, fp8e4m3 and fp8e5m2 at the
+// FP8 rate; fp32 has no tensor-core path (CUDA-core FFMA; the TF32 rate is
+// a property of the device, but no isa dtype asks for it).
+func (c Config) tensorRate(family string, dt isa.DType) (float64, error) {
 	var r float64
-	switch d {
-	case "fp16":
+	switch {
+	case dt == isa.BF16 || dt == isa.FP16:
 		r = c.Tensor.FP16
-	case "fp8":
+	case dt.IsFP8():
 		r = c.Tensor.FP8
-	case "tf32":
-		r = c.Tensor.TF32
-	case "fp32":
+	case dt == isa.FP32:
 		return 0, fmt.Errorf("%s: fp32 has no tensor-core path (use FP32 ops)", c.Name)
+	default:
+		return 0, fmt.Errorf("%s: dtype %s has no tensor-core path (allowed: bf16, fp16, fp8e4m3, fp8e5m2)", c.Name, dt)
 	}
 	if r <= 0 {
-		return 0, fmt.Errorf("%s has no %s tensor cores", c.Name, dtype)
+		return 0, fmt.Errorf("%s has no %s tensor cores", c.Name, dt)
 	}
 	switch {
 	case family == c.MMAFamily:
@@ -392,19 +369,15 @@ func (c Config) tensorRate(family, dtype string) (float64, error) {
 	return 0, fmt.Errorf("%s does not run %s instructions (native family %s)", c.Name, family, c.MMAFamily)
 }
 
-// PeakFLOPs returns the device's dense peak FLOP/s for dtype: tensor-core
-// peak at the tensor clock for fp16/bf16/fp8/tf32, CUDA-core FFMA peak at
-// the boost clock for fp32 (B §1.1 two-clock convention). Zero when the
-// device has no such path (fp8 on A100) or the dtype is unknown.
-func (c Config) PeakFLOPs(dtype string) float64 {
-	d, err := normDType(dtype)
-	if err != nil {
-		return 0
-	}
-	if d == "fp32" {
+// PeakFLOPs returns the device's dense peak FLOP/s for inputs of dtype dt:
+// tensor-core peak at the tensor clock for fp16/bf16/fp8, CUDA-core FFMA
+// peak at the boost clock for fp32 (B §1.1 two-clock convention). Zero
+// when the device has no such path (fp8 on A100, int32).
+func (c Config) PeakFLOPs(dt isa.DType) float64 {
+	if dt == isa.FP32 {
 		return 2 * float64(c.FP32Lanes) * float64(c.SMs) * c.BoostClockGHz * 1e9
 	}
-	r, err := c.tensorRate(c.MMAFamily, d)
+	r, err := c.tensorRate(c.MMAFamily, dt)
 	if err != nil {
 		return 0
 	}

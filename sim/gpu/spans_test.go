@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/sim"
 )
 
@@ -15,7 +16,7 @@ import (
 func TestSpansCarryBytes(t *testing.T) {
 	cfg, _ := Preset("h100")
 	k := func(name string, loadBytes float64, ctas int) Kernel {
-		return Kernel{Name: name, Threads: 128, Stages: 2, MMA: MMA{Family: WGMMA, DType: "bf16"},
+		return Kernel{Name: name, Threads: 128, Stages: 2, MMA: MMA{Family: WGMMA, DType: isa.BF16},
 			Loop: Phase{TensorFLOPs: 1e6, Loads: []Load{{Bytes: loadBytes}}}, Grid: []Group{{Count: ctas, Iters: 4}}}
 	}
 	ks := []Kernel{k("big", 1e5, 264), k("small", 1e3, 132)}

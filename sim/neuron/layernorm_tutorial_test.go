@@ -126,7 +126,7 @@ func TestLayerNormTutorial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := kernels.Parse(kernels.All(), "layernorm:tokens=300,hidden=1000,dtype=fp32")
+	p, err := kernels.Builtin().Parse("layernorm:tokens=300,hidden=1000,dtype=fp32")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ GO      ?= go
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all test fmt-check vet staticcheck unit bench perf fuzz regress baseline
+.PHONY: all test fmt-check vet staticcheck unit bench perf fuzz regress baseline loo
 
 all: test
 
@@ -63,3 +63,11 @@ regress:
 # commit it with the change that explains it.
 baseline:
 	$(GO) run ./cmd/trnsim sweep -suite baseline -o results/baseline.csv
+
+# The leave-one-out table of the NeuronCore model's measured parameters
+# (sim/neuron/loo_test.go): each calibration point predicted with it left
+# out, beside its fit error, and the trn2 fp32 ladder. Fails when a point's
+# leave-one-out error is over 2% or a ladder step's over 5%.
+loo:
+	@out=$$($(GO) test -count=1 -run '^TestLeaveOneOut$$' -v ./sim/neuron) || { echo "$$out"; exit 1; }; \
+	echo "$$out" | sed -n 's/^ *loo_test\.go:[0-9]*: //p'

@@ -104,7 +104,7 @@ func benchSuite(b *testing.B, name string, byDefault bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ws, pending, err := s.Workloads(kernels.All())
+	ws, pending, err := s.Workloads(kernels.Builtin())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func fakeBenchOutput(w io.Writer, rows []results.Row, count int, nsBase time.Dur
 func TestBenchstatExact(t *testing.T) {
 	var ws []kernels.Params
 	for _, spec := range []string{"rmsnorm:tokens=512,hidden=1024,dtype=bf16", "attention:batch=1,heads=2,seqlen=512,headdim=64,causal=true"} {
-		p, err := kernels.Parse(kernels.All(), spec)
+		p, err := kernels.Builtin().Parse(spec)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,7 +11,7 @@ import (
 
 func mustParse(t *testing.T, spec string) kernels.Params {
 	t.Helper()
-	p, err := kernels.Parse(kernels.All(), spec)
+	p, err := kernels.Builtin().Parse(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestSweepSkipsUnsupported(t *testing.T) {
 			if !errors.Is(err, kernels.ErrUnsupported) {
 				t.Errorf("callback with %v, not ErrUnsupported", err)
 			}
-			skipped = append(skipped, it.Target.Name+" "+it.Workload.DType("dtype").String())
+			skipped = append(skipped, it.Target.Name()+" "+it.Workload.DType("dtype").String())
 		},
 	})
 	if err != nil {

@@ -20,7 +20,7 @@ func BenchmarkSimulate(b *testing.B) {
 		{"matmul:M=8192,N=8192,K=8192,variant=tiled", "trn2"},
 		{"attention:seqlen=16384", "trn2"},
 	} {
-		p, err := kernels.Parse(kernels.All(), bc.spec)
+		p, err := kernels.Builtin().Parse(bc.spec)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -44,7 +44,7 @@ func BenchmarkSimulate(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					if t.Kind == NeuronCore {
+					if _, ok := t.(*NeuronTarget); ok {
 						instrs += neuronInstrs(r)
 					}
 				}

@@ -12,7 +12,7 @@ import (
 type Suite struct {
 	Name  string
 	Doc   string
-	Specs []string // workload specs, read with kernels.Parse
+	Specs []string // workload specs, read with kernels.Registry.Parse
 }
 
 // Suites returns the built-in suites, in the order `trnsim sweep -h`
@@ -46,18 +46,18 @@ func SuiteByName(name string) (Suite, error) {
 	return Suite{}, fmt.Errorf("unknown suite %q (allowed: %s)", name, strings.Join(SuiteNames(), ", "))
 }
 
-// Workloads parses the suite's specs against the kernel registry ks, in
+// Workloads parses the suite's specs against the kernel registry reg, in
 // suite order. A spec whose kernel is not in ks is returned in pending
 // rather than failing the suite, so suites can name kernels before they
 // are built in; a spec of a known kernel that does not parse is an error.
-func (s Suite) Workloads(ks []*kernels.Kernel) (ws []kernels.Params, pending []string, err error) {
+func (s Suite) Workloads(reg *kernels.Registry) (ws []kernels.Params, pending []string, err error) {
 	for _, spec := range s.Specs {
 		name, _, _ := strings.Cut(spec, ":")
-		if _, err := kernels.Lookup(ks, name); err != nil {
+		if _, err := reg.Lookup(name); err != nil {
 			pending = append(pending, spec)
 			continue
 		}
-		p, err := kernels.Parse(ks, spec)
+		p, err := reg.Parse(spec)
 		if err != nil {
 			return nil, nil, fmt.Errorf("suite %s: %w", s.Name, err)
 		}

@@ -51,7 +51,15 @@ func attentionKernel() *Kernel {
 			}
 			return f
 		},
-		Neuron: attentionNeuron,
+		// ≈ 18 instructions per 128-query × 512-key tile per 128 of head
+		// dimension (`trnsim asm`), rounded up.
+		Instrs: func(p Params) float64 {
+			s := p.Int("seqlen")
+			return 20 * float64(p.Int("batch")) * float64(p.Int("heads")) * tiles(s, 128) * tiles(s, 512) * tiles(p.Int("headdim"), 128)
+		},
+		Neuron:       attentionNeuron,
+		GPU:          attentionGPU,
+		FromMeasured: attentionFromMeasured,
 		NeuronVariant: func(p Params) string {
 			if v := p.Str("variant"); v != "best" {
 				return v
@@ -549,26 +557,14 @@ func (it *attnItem) run(stage int) {
 		nr := it.its.Col(0)
 		b.TensorReduce(nr, it.src, isa.ALUMax, 1, true)
 	case 2: // VectorE: running −scale·max
-		nr := it.its.Col(0)
-		it.nbOld = q.st.Col((q.n + 2) % 3)
-		it.nbNew = q.st.Col(q.n % 3)
-		q.n++
-		if it.first {
-			b.TensorScalar(isa.Vector, it.nbNew, nr, isa.ALUMul, isa.Imm(s.scale), isa.ALUBypass, isa.Imm(0))
-		} else {
-			b.TensorScalar(isa.Vector, it.nbNew, nr, isa.ALUMul, isa.Imm(s.scale), isa.ALUMin, isa.PerPartition(it.nbOld))
-		}
+		it.nbOld, it.nbNew = onlineMax(b, q.st, &q.n, it.its.Col(0), s.scale, it.first)
 	case 3: // ScalarE: α = exp(nb_new − nb_old); P = exp(scale·S + nb_new), row sum
-		if !it.first {
-			b.ActivationWith(it.its.Col(1), it.nbOld, isa.ActExp, isa.ActArgs{Scale: -1, BiasAP: it.nbNew})
-		}
+		onlineAlpha(b, it.its, it.nbOld, it.nbNew, it.first)
 		it.p = it.ppool.Tile(s.dt, qt, kt)
-		b.ActivationWith(it.p, it.src, isa.ActExp, isa.ActArgs{Scale: s.scale, BiasAP: it.nbNew, Reduce: it.its.Col(2)})
+		onlineExp(b, it.p, it.src, it.its, it.nbNew, s.scale)
 	case 4: // TensorE: Pᵀ, one 128-key chunk per transpose, all into one bank
 		it.tp = it.tpsum.Tile(isa.FP32, min(lanes, kt), nc*qt)
-		for c := range nc {
-			b.Transpose(it.tp.Rows(0, kc(c)).Cols(c*qt, qt), it.p.Cols(c*lanes, kc(c)))
-		}
+		onlineTranspose(b, it.tp, it.p, kt, qt)
 	case 5: // ScalarE (+VectorE): Pᵀ to SBUF in the input dtype (the PV stationary)
 		it.pt = it.ptpool.Tile(s.dt, min(lanes, kt), nc*qt)
 		full := kt / lanes
@@ -599,15 +595,7 @@ func (it *attnItem) run(stage int) {
 		}
 	case 7: // GpSimdE + VectorE: O ← O·α + PV, l ← l·α + rowsum
 		l := q.st.Col(3)
-		alpha, rs := it.its.Col(1), it.its.Col(2)
-		if it.first {
-			b.TensorCopy(isa.Vector, q.o, it.pv)
-			b.TensorCopy(isa.GpSimd, l, rs)
-		} else {
-			b.TensorScalar(isa.GpSimd, q.o, q.o, isa.ALUMul, isa.PerPartition(alpha), isa.ALUBypass, isa.Imm(0))
-			b.TensorScalar(isa.GpSimd, l, l, isa.ALUMul, isa.PerPartition(alpha), isa.ALUAdd, isa.PerPartition(rs))
-			b.TensorTensor(q.o, q.o, it.pv, isa.ALUAdd)
-		}
+		onlineUpdate(b, q.o, l, it.pv, it.its, it.first)
 		if it.last {
 			// Deferred division: once per query tile.
 			b.TensorScalar(isa.GpSimd, q.stage, q.o, isa.ALUDiv, isa.PerPartition(l), isa.ALUBypass, isa.Imm(0))
@@ -685,166 +673,3 @@ func attentionTolerance(p Params) Tolerance {
 	return Tolerance{Abs: 2*uP + (d+64)*fp32u, Rel: uOut,
 		Why: "probabilities rounded to the input dtype for PV (2·u_P·max|V|); fp32 scores, rescale, division ((d+64)·2^-24); output rounding (u_out)"}
 }
-
-// swPipe emits a loop body software-pipelined across iterations, the way
-// an NKI author skews a loop by hand so that in-order engines never wait
-// on each other within an iteration.
-//
-// Each engine of a NeuronCore runs its instructions in program order; a
-// cross-engine dependency makes the consumer engine wait (HARDWARE.md A
-// §1.3), and even a dependency on the same engine's previous instruction
-// costs its access latency plus a semaphore wait (A §3.2 "+100 engine
-// cycles ... back-to-back dependent instrs"). If an iteration's body is a
-// chain QK (TensorE) → max (VectorE) → exp (ScalarE) → transpose (TensorE)
-// → …, emitting iterations one after the other makes every engine wait for
-// the chain, so the iteration time is the sum of the stages. swPipe instead
-// runs stage s of iteration j at step j + lags[s]: dependencies between
-// stages with different lags point to an earlier step, so each engine's
-// queue holds only work whose inputs are already on their way, and the
-// iteration time becomes the busiest engine's share. Within a step stages
-// are emitted in the given order, which separates dependent instructions
-// that share an engine and lag (a row max and the running-max update that
-// reads it) by other work.
-//
-// The price is buffering: a tile written at lag a and read at lag b needs
-// b−a+1 rotating buffers.
-type swPipe struct {
-	lags, order []int
-	last        int // largest lag
-	steps       int // steps emitted
-	next        int // index the next pushed iteration gets
-	window      []pipeIter
-}
-
-type pipeIter struct {
-	idx, start int
-	run        func(stage int)
-}
-
-func newPipe(lags, order []int) *swPipe {
-	p := &swPipe{lags: lags, order: order}
-	for _, l := range lags {
-		p.last = max(p.last, l)
-	}
-	return p
-}
-
-// attnSchedule is the stage schedule of the attention and decode loop
-// bodies: 0 QK (TensorE), 1 row max and 2 running max (VectorE), 3 α and
-// exp (ScalarE), 4 Pᵀ (TensorE), 5 Pᵀ to SBUF (ScalarE/VectorE), 6 PV
-// (TensorE), 7 O and row-sum update (GpSimdE/VectorE). The row max leads a
-// step's VectorE work and the running max that reads it closes it, so the
-// O update and the Pᵀ copy run in between.
-func attnSchedule() (lags, order []int) {
-	return []int{0, 1, 1, 2, 3, 4, 5, 6}, []int{1, 7, 5, 6, 4, 3, 0, 2}
-}
-
-// nextIdx is the index the next pushed iteration will get.
-func (p *swPipe) nextIdx() int { return p.next }
-
-// push adds an iteration and emits one step. It returns the iteration's
-// index.
-func (p *swPipe) push(run func(stage int)) int {
-	i := p.next
-	p.next++
-	p.window = append(p.window, pipeIter{idx: i, start: p.steps, run: run})
-	p.step()
-	return i
-}
-
-// step emits, in stage order, every stage due at this step, oldest
-// iteration first, and drops finished iterations.
-func (p *swPipe) step() {
-	k := p.steps
-	p.steps++
-	for _, s := range p.order {
-		for _, it := range p.window {
-			if k-it.start == p.lags[s] {
-				it.run(s)
-			}
-		}
-	}
-	keep := p.window[:0]
-	for _, it := range p.window {
-		if k-it.start < p.last {
-			keep = append(keep, it)
-		}
-	}
-	p.window = keep
-}
-
-// flush emits every pending stage.
-func (p *swPipe) flush() {
-	for len(p.window) > 0 {
-		p.step()
-	}
-}
-
-// pending reports whether iteration idx still has stages to emit.
-func (p *swPipe) pending(idx int) bool {
-	for _, it := range p.window {
-		if it.idx == idx {
-			return true
-		}
-	}
-	return false
-}
-
-// carvedPool hands out small PSUM tiles carved from bank-sized slots of
-// a pool, so tiles much smaller than a bank do not each hold a whole bank
-// (PSUMPool rounds slots to banks). Every piece starts at a multiple of its
-// size within the bank, so a matmul into it never crosses a bank.
-type carvedPool struct {
-	pool      *isa.Pool
-	per, k    int
-	pieceSize int
-	cur       isa.AP
-}
-
-func newCarved(p *isa.Pool, pieceBytes int) *carvedPool {
-	return &carvedPool{pool: p, per: max(1, p.SlotBytes/pieceBytes), pieceSize: pieceBytes}
-}
-
-// tile returns the next [parts, free] piece of dtype dt (4-byte dtypes).
-func (c *carvedPool) tile(dt isa.DType, parts, free int) isa.AP {
-	if c.k%c.per == 0 {
-		c.cur = c.pool.Tile(isa.FP32, lanes, c.per*c.pieceSize/4)
-	}
-	t := view(c.cur.Rows(0, parts), (c.k%c.per)*c.pieceSize, isa.Dim{Stride: 1, Count: isa.Narrow(free)})
-	t.DType = dt
-	c.k++
-	return t
-}
-
-// slotRing follows which iteration last used each slot of a rotating pool
-// whose tiles live across several iterations (a KV block, a Q block), so a
-// slot is never handed out again while a pending stage still reads it: if
-// it would be, the pipeline is flushed first. Only tiny shapes (fewer
-// iterations per block than pipeline stages) ever flush.
-type slotRing struct {
-	last []int
-	next int
-}
-
-func newSlotRing(bufs int) *slotRing {
-	r := &slotRing{last: make([]int, bufs)}
-	for i := range r.last {
-		r.last[i] = -1
-	}
-	return r
-}
-
-// take claims the next slot (call it right before Pool.Tile) and returns
-// its index.
-func (r *slotRing) take(p *swPipe) int {
-	s := r.next
-	if r.last[s] >= 0 && p.pending(r.last[s]) {
-		p.flush()
-	}
-	r.last[s] = -1
-	r.next = (s + 1) % len(r.last)
-	return s
-}
-
-// use records that iteration idx reads slot s.
-func (r *slotRing) use(s, idx int) { r.last[s] = max(r.last[s], idx) }

@@ -47,7 +47,7 @@ func TestAttentionStreamedKV(t *testing.T) {
 	arch := isa.Trn2()
 	for _, sp := range specs {
 		t.Run(sp, func(t *testing.T) {
-			p, err := Parse(All(), sp)
+			p, err := Builtin().Parse(sp)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,20 +73,20 @@ func TestAttentionStreamedKV(t *testing.T) {
 }
 
 func TestAttentionErrors(t *testing.T) {
-	ks := All()
+	ks := Builtin()
 	for _, tc := range []struct{ spec, want string }{
 		{"attention:headdim=96", "headdim=96"},
 		{"attention:heads=8,kv_heads=3", "kv_heads=3"},
 		{"attention:heads=2,kv_heads=4", "kv_heads=4"},
 		{"attention:dtype=fp32", "dtype"},
 	} {
-		_, err := Parse(ks, tc.spec)
+		_, err := ks.Parse(tc.spec)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one containing %q", tc.spec, err, tc.want)
 		}
 	}
 	for _, v := range []string{"fa2", "fa3"} {
-		p, err := Parse(ks, "attention:seqlen=128,variant="+v)
+		p, err := ks.Parse("attention:seqlen=128,variant=" + v)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +98,7 @@ func TestAttentionErrors(t *testing.T) {
 }
 
 func TestAttentionFLOPs(t *testing.T) {
-	ks := All()
+	ks := Builtin()
 	for _, tc := range []struct {
 		spec string
 		want float64
@@ -109,7 +109,7 @@ func TestAttentionFLOPs(t *testing.T) {
 		// 4·b·h·s·d
 		{"decode_attention:batch=3,heads=8,kv_heads=2,seqlen=1000,headdim=128", 4 * 3 * 8 * 1000 * 128},
 	} {
-		p, err := Parse(ks, tc.spec)
+		p, err := ks.Parse(tc.spec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +138,7 @@ func TestAttentionOptimizedFaster(t *testing.T) {
 		}
 		times := map[string]float64{}
 		for _, v := range []string{"tiled", "optimized"} {
-			p, err := Parse(All(), "attention:batch=1,heads=1,seqlen=4096,headdim=128,dtype=bf16,variant="+v)
+			p, err := Builtin().Parse("attention:batch=1,heads=1,seqlen=4096,headdim=128,dtype=bf16,variant=" + v)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -40,14 +40,25 @@ func decodeAttentionKernel() *Kernel {
 			{Name: "seqlen", Kind: IntParam, Default: "32768", Max: 131072, Doc: "KV-cache length"},
 			{Name: "headdim", Kind: IntParam, Default: "128", Doc: "head dimension: 64, 128 or 256"},
 			{Name: "dtype", Kind: DTypeParam, Default: "bf16", Allowed: []string{"bf16", "fp16", "fp8e4m3"}, Doc: "Q and KV-cache dtype (fp8 produces a bf16 output)"},
-			{Name: "variant", Kind: EnumParam, Default: "best", Allowed: []string{"best", "splitkv", "nosplit"}, Doc: "splitkv (partials + combine), nosplit, or best (NeuronCore: nosplit unless splits is set)"},
-			{Name: "splits", Kind: CountParam, Default: "0", Doc: "KV splits per sequence (0 = automatic for splitkv; a positive value makes best split too)"},
+			{Name: "variant", Kind: EnumParam, Default: "best", Allowed: []string{"best", "splitkv", "nosplit"}, Doc: "splitkv (partials + combine), nosplit, or best (NeuronCore: nosplit unless splits is set)",
+				Tune: []string{"splitkv", "nosplit"}},
+			{Name: "splits", Kind: CountParam, Default: "0", Doc: "KV splits per sequence (0 = automatic for splitkv; a positive value makes best split too)",
+				Tune: []string{"0", "2", "4", "8", "16", "32", "64"}},
 		},
 		Check: decodeCheck,
 		FLOPs: func(p Params) float64 {
 			return 4 * float64(p.Int("batch")) * float64(p.Int("heads")) * float64(p.Int("seqlen")) * float64(p.Int("headdim"))
 		},
+		// ≈ 2.1 instructions per 512-key block per 128 of head dimension
+		// per (sequence, head) (`trnsim asm`), rounded up.
+		Instrs: func(p Params) float64 {
+			return 2.5 * float64(p.Int("batch")) * float64(p.Int("heads")) * tiles(p.Int("seqlen"), 512) * tiles(p.Int("headdim"), 128)
+		},
 		Neuron: decodeNeuron,
+		GPU:    decodeGPU,
+		FromMeasured: func(m Measurement) []Arg {
+			return setInts([]string{"batch", "heads", "kv_heads", "seqlen", "headdim"}, m.Batch, m.Heads, m.KVHeads, m.Seqlen, m.Headdim)
+		},
 		NeuronVariant: func(p Params) string {
 			if _, combine := decodeSplits(p); combine {
 				return "splitkv"
@@ -385,26 +396,14 @@ func (it *decodeItem) run(stage int) {
 		nr := it.its.Col(0)
 		b.TensorReduce(nr, it.sps, isa.ALUMax, 1, true)
 	case 2:
-		nr := it.its.Col(0)
-		it.nbOld = sp.st.Col((sp.n + 2) % 3)
-		it.nbNew = sp.st.Col(sp.n % 3)
-		sp.n++
-		if it.first {
-			b.TensorScalar(isa.Vector, it.nbNew, nr, isa.ALUMul, isa.Imm(s.scale), isa.ALUBypass, isa.Imm(0))
-		} else {
-			b.TensorScalar(isa.Vector, it.nbNew, nr, isa.ALUMul, isa.Imm(s.scale), isa.ALUMin, isa.PerPartition(it.nbOld))
-		}
+		it.nbOld, it.nbNew = onlineMax(b, sp.st, &sp.n, it.its.Col(0), s.scale, it.first)
 	case 3:
-		if !it.first {
-			b.ActivationWith(it.its.Col(1), it.nbOld, isa.ActExp, isa.ActArgs{Scale: -1, BiasAP: it.nbNew})
-		}
+		onlineAlpha(b, it.its, it.nbOld, it.nbNew, it.first)
 		it.p = pl.ppool.Tile(s.dt, R, n)
-		b.ActivationWith(it.p, it.sps, isa.ActExp, isa.ActArgs{Scale: s.scale, BiasAP: it.nbNew, Reduce: it.its.Col(2)})
+		onlineExp(b, it.p, it.sps, it.its, it.nbNew, s.scale)
 	case 4:
 		it.tp = pl.tpsum.Tile(isa.FP32, min(lanes, n), nc*R)
-		for c := range nc {
-			b.Transpose(it.tp.Rows(0, kc(c)).Cols(c*R, R), it.p.Cols(c*lanes, kc(c)))
-		}
+		onlineTranspose(b, it.tp, it.p, n, R)
 	case 5:
 		it.pt = pl.ptpool.Tile(s.dt, min(lanes, n), nc*R)
 		full := n / lanes
@@ -423,15 +422,7 @@ func (it *decodeItem) run(stage int) {
 		}
 	case 7:
 		o, l := sp.o.Cols(0, s.d), sp.o.Col(s.d+1)
-		alpha, rs := it.its.Col(1), it.its.Col(2)
-		if it.first {
-			b.TensorCopy(isa.Vector, o, it.pv)
-			b.TensorCopy(isa.GpSimd, l, rs)
-		} else {
-			b.TensorScalar(isa.GpSimd, o, o, isa.ALUMul, isa.PerPartition(alpha), isa.ALUBypass, isa.Imm(0))
-			b.TensorScalar(isa.GpSimd, l, l, isa.ALUMul, isa.PerPartition(alpha), isa.ALUAdd, isa.PerPartition(rs))
-			b.TensorTensor(o, o, it.pv, isa.ALUAdd)
-		}
+		onlineUpdate(b, o, l, it.pv, it.its, it.first)
 		if !it.last {
 			return
 		}

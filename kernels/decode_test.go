@@ -28,7 +28,7 @@ func TestDecodeCheck(t *testing.T) {
 }
 
 func TestDecodeSplits(t *testing.T) {
-	ks := All()
+	ks := Builtin()
 	for _, tc := range []struct {
 		spec    string
 		splits  int
@@ -44,7 +44,7 @@ func TestDecodeSplits(t *testing.T) {
 		{"decode_attention:seqlen=4096,splits=7", 7, true},
 		{"decode_attention:seqlen=4096,variant=nosplit,splits=7", 1, false},
 	} {
-		p, err := Parse(ks, tc.spec)
+		p, err := ks.Parse(tc.spec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +65,7 @@ func TestDecodePack(t *testing.T) {
 }
 
 func TestDecodeErrors(t *testing.T) {
-	ks := All()
+	ks := Builtin()
 	for _, tc := range []struct{ spec, want string }{
 		{"decode_attention:heads=256,kv_heads=1", "heads/kv_heads=256"},
 		{"decode_attention:seqlen=10,splits=11", "splits=11"},
@@ -73,12 +73,12 @@ func TestDecodeErrors(t *testing.T) {
 		{"decode_attention:headdim=80", "headdim=80"},
 		{"decode_attention:splits=-1", "splits"},
 	} {
-		_, err := Parse(ks, tc.spec)
+		_, err := ks.Parse(tc.spec)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one containing %q", tc.spec, err, tc.want)
 		}
 	}
-	p, err := Parse(ks, "decode_attention:batch=1,seqlen=1000,splits=100")
+	p, err := ks.Parse("decode_attention:batch=1,seqlen=1000,splits=100")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func decodeMBU(t *testing.T, spec, target string) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Parse(All(), spec)
+	p, err := Builtin().Parse(spec)
 	if err != nil {
 		t.Fatal(err)
 	}

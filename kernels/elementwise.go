@@ -4,12 +4,13 @@ import (
 	"math"
 
 	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/sim/gpu/plan"
 )
 
 // This file holds the elementwise kernels of a decoder layer (silu_mul,
-// gelu, add) and the helpers the other layer kernels share: unit roundoff
-// per dtype, flat HBM access patterns, and the FLOP convention for
-// non-matmul kernels.
+// gelu, add), the flat chunking they stream with, and the FLOP convention
+// for non-matmul kernels. Access-pattern helpers every kernel uses are in
+// layout.go, rounding bounds in rounding.go.
 //
 // FLOP convention for elementwise, normalisation, softmax and rope kernels:
 // each arithmetic operation of the textbook formula counts once per
@@ -17,49 +18,10 @@ import (
 // Nothing on a NeuronCore or GPU peaks on these FLOPs; they exist so rows
 // of every kernel carry a comparable work figure.
 
-// Partitions of SBUF/PSUM every generation has (HARDWARE.md A §1.4
-// "Partition dim (P) max 128"); tiles put up to this many rows on lanes.
-const lanes = 128
-
 // layerDTypes are the dtypes of the non-matmul layer kernels: fp8 is a
 // storage format for matmul operands and attention inputs, not for
 // normalised activations.
 var layerDTypes = []string{"fp32", "bf16", "fp16"}
-
-// unitRoundoff is u = 2^-p for a dtype with p significand bits: the largest
-// relative error of one round-to-nearest into it.
-func unitRoundoff(dt isa.DType) float64 {
-	switch dt {
-	case isa.BF16:
-		return 1.0 / (1 << 8)
-	case isa.FP16:
-		return 1.0 / (1 << 11)
-	case isa.FP8E4M3:
-		return 1.0 / (1 << 4)
-	case isa.FP8E5M2:
-		return 1.0 / (1 << 3)
-	}
-	return 1.0 / (1 << 24)
-}
-
-// fp32u is the unit roundoff of fp32, the precision of every Vector and
-// Scalar engine computation and of PSUM accumulation (HARDWARE.md A §2.2
-// "All Vector/Scalar arithmetic in FP32").
-const fp32u = 1.0 / (1 << 24)
-
-// hbmAP returns an access pattern over tensor t: parts rows, row r starting
-// at element off + r·pstride, each row walking dims.
-func hbmAP(t isa.HBMTensor, off, parts, pstride int, dims ...isa.Dim) isa.AP {
-	a := isa.AP{Mem: isa.HBM, DType: t.Decl.DType, Tensor: isa.Narrow(t.Index), Offset: off, Parts: isa.Narrow(parts), PStride: pstride}
-	return a.WithDims(dims...)
-}
-
-// view returns tile a (an SBUF or PSUM pattern) seen from byte offset
-// byteOff of its first element with the given free dimensions.
-func view(a isa.AP, byteOff int, dims ...isa.Dim) isa.AP {
-	a.Offset += byteOff
-	return a.WithDims(dims...)
-}
 
 // flatChunks cuts n contiguous elements into DMA-friendly pieces for an
 // elementwise kernel: full [128, f] tiles (partition p holds a contiguous
@@ -101,6 +63,22 @@ func tokensHiddenParams(dtypes []string) []Param {
 
 func elemFLOPs(perElem float64) func(p Params) float64 {
 	return func(p Params) float64 { return perElem * float64(p.Int("tokens")) * float64(p.Int("hidden")) }
+}
+
+// tokensHiddenInstrs estimates a [tokens, hidden] kernel's instructions:
+// ≈ 0.75–1.3 per [128 × 512] tile (`trnsim asm`), rounded up.
+func tokensHiddenInstrs(p Params) float64 {
+	return 1.5 * tiles(p.Int("tokens"), 128) * tiles(p.Int("hidden"), 512)
+}
+
+// elementwiseGPU is the GPU description of an elementwise kernel over
+// [tokens, hidden] with `inputs` input tensors and, per element, fp32
+// FP32-pipe ops and mufu special-function ops (GPUElementwise).
+func elementwiseGPU(name string, inputs int, fp32, mufu float64) func(plan.Device, Params) ([]GPUPlan, error) {
+	return func(_ plan.Device, p Params) ([]GPUPlan, error) {
+		n := p.Int("tokens") * p.Int("hidden")
+		return memoryBoundPlan(p, GPUElementwise(name, n, p.DType("dtype").Size(), inputs, fp32, mufu)), nil
+	}
 }
 
 // elementwiseKernel builds a streaming kernel over [tokens, hidden] tensors
@@ -149,6 +127,9 @@ func siluMulKernel() *Kernel {
 		// cycle per lane (HARDWARE.md A §3.2 activation, tensor_tensor).
 		// silu(g) is kept in the I/O dtype so the product runs on VectorE's
 		// all-bf16 fast path (A §3.2 tensor_tensor "all bf16 + mul").
+		Instrs: tokensHiddenInstrs,
+		// exp and reciprocal on MUFU.
+		GPU: elementwiseGPU("silu_mul", 2, 4, 2),
 		Neuron: elementwiseKernel("silu_mul", []string{"x", "g"}, func(b *isa.Builder, dst isa.AP, s []isa.AP, tmp func(isa.DType) isa.AP) {
 			sg := tmp(dst.DType)
 			b.Activation(sg, s[1], isa.ActSilu)
@@ -180,6 +161,8 @@ func geluKernel() *Kernel {
 		Doc:    "out = gelu(x), tanh approximation",
 		Params: tokensHiddenParams(layerDTypes),
 		FLOPs:  elemFLOPs(8), // x³ (2), ·c, +x, ·√(2/π), tanh, +1, ·x/2
+		Instrs: tokensHiddenInstrs,
+		GPU:    elementwiseGPU("gelu", 1, 7, 1), // tanh on MUFU
 		Neuron: elementwiseKernel("gelu", []string{"x"}, func(b *isa.Builder, dst isa.AP, s []isa.AP, _ func(isa.DType) isa.AP) {
 			b.Activation(dst, s[0], isa.ActGelu)
 		}),
@@ -215,6 +198,8 @@ func addKernel() *Kernel {
 		FLOPs:  elemFLOPs(1),
 		// One VectorE tensor_tensor per tile; the kernel is DMA-bound
 		// (three bytes moved per byte computed on).
+		Instrs: tokensHiddenInstrs,
+		GPU:    elementwiseGPU("add", 2, 1, 0),
 		Neuron: elementwiseKernel("add", []string{"x", "residual"}, func(b *isa.Builder, dst isa.AP, s []isa.AP, _ func(isa.DType) isa.AP) {
 			b.TensorTensor(dst, s[0], s[1], isa.ALUAdd)
 		}),

@@ -12,11 +12,11 @@ import (
 // fails when a program does not build or an output leaves its tolerance.
 func checkLayerSpecs(t *testing.T, archs []isa.Arch, specs []string) {
 	t.Helper()
-	ks := All()
+	ks := Builtin()
 	for _, a := range archs {
 		for _, sp := range specs {
 			t.Run(a.Name+"/"+sp, func(t *testing.T) {
-				p, err := Parse(ks, sp)
+				p, err := ks.Parse(sp)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -131,9 +131,9 @@ func TestUnitRoundoff(t *testing.T) {
 }
 
 func TestElementwiseReference(t *testing.T) {
-	ks := All()
+	ks := Builtin()
 	ref := func(spec string, in map[string][]float32) []float64 {
-		p, err := Parse(ks, spec)
+		p, err := ks.Parse(spec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,7 +161,7 @@ func TestElementwiseReference(t *testing.T) {
 
 func TestElementwiseDTypeErrors(t *testing.T) {
 	for _, spec := range []string{"add:dtype=fp8", "silu_mul:dtype=fp8e5m2", "gelu:tokens=0"} {
-		_, err := Parse(All(), spec)
+		_, err := Builtin().Parse(spec)
 		if err == nil {
 			t.Errorf("%s: parsed, want an error", spec)
 			continue

@@ -2,8 +2,10 @@ package kernels
 
 import (
 	"fmt"
+	"slices"
 
-	"github.com/trnsim/trnsim/sim/gpu"
+	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/sim/gpu/plan"
 )
 
 // Forward attention on a GPU in the FlashAttention style: one CTA per
@@ -25,7 +27,7 @@ import (
 type GPUAttnShape struct {
 	Batch, Heads, KVHeads, Seqlen, Headdim int
 	Causal                                 bool
-	DType                                  string
+	DType                                  isa.DType
 }
 
 func (s GPUAttnShape) flops() float64 {
@@ -36,15 +38,38 @@ func (s GPUAttnShape) flops() float64 {
 	return f
 }
 
+// attentionGPU is attention's GPU description: the FlashAttention
+// variant asked for (best: fa3 where the device runs it, else fa2).
+func attentionGPU(dev plan.Device, p Params) ([]GPUPlan, error) {
+	s := GPUAttnShape{
+		Batch: p.Int("batch"), Heads: p.Int("heads"), KVHeads: p.Int("kv_heads"),
+		Seqlen: p.Int("seqlen"), Headdim: p.Int("headdim"), Causal: p.Bool("causal"), DType: p.DType("dtype"),
+	}
+	ks, v, err := GPUAttentionKernels(dev, s, p.Str("variant"))
+	if err != nil {
+		return nil, err
+	}
+	return []GPUPlan{{Kernels: ks, Variant: v, Detail: v}}, nil
+}
+
+// attentionFromMeasured maps a measured attention row (shape and causal).
+func attentionFromMeasured(m Measurement) []Arg {
+	args := setInts([]string{"batch", "heads", "kv_heads", "seqlen", "headdim"}, m.Batch, m.Heads, m.KVHeads, m.Seqlen, m.Headdim)
+	if m.Causal != "" {
+		args = append(args, TextArg("causal", m.Causal))
+	}
+	return args
+}
+
 // GPUAttentionVariants returns the attention variants dev runs: fa2 where it
 // has an mma.sync rate, fa3 where its native MMAs read shared memory
 // (wgmma, tcgen05).
-func GPUAttentionVariants(dev gpu.Config) []string {
+func GPUAttentionVariants(dev plan.Device) []string {
 	var vs []string
-	if dev.MMAFamily == gpu.MMASync || dev.MMASyncFraction > 0 {
+	if dev.MMASync {
 		vs = append(vs, "fa2")
 	}
-	if dev.MMAFamily == gpu.WGMMA || dev.MMAFamily == gpu.TCGen05 {
+	if dev.MMAFamily == plan.WGMMA || dev.MMAFamily == plan.TCGen05 {
 		vs = append(vs, "fa3")
 	}
 	return vs
@@ -52,7 +77,7 @@ func GPUAttentionVariants(dev gpu.Config) []string {
 
 // GPUAttentionKernels returns the kernels of variant ("fa2", "fa3" or "best":
 // fa3 where supported, else fa2) for s on dev, and the variant resolved.
-func GPUAttentionKernels(dev gpu.Config, s GPUAttnShape, variant string) ([]gpu.Kernel, string, error) {
+func GPUAttentionKernels(dev plan.Device, s GPUAttnShape, variant string) ([]plan.Kernel, string, error) {
 	if s.KVHeads == 0 {
 		s.KVHeads = s.Heads
 	}
@@ -71,26 +96,26 @@ func GPUAttentionKernels(dev gpu.Config, s GPUAttnShape, variant string) ([]gpu.
 			return nil, "", unsupported("attention: %s runs no modelled attention variant", dev.Name)
 		}
 		variant = vs[len(vs)-1]
-		if s.DType == "fp32" {
+		if s.DType == isa.FP32 {
 			variant = vs[0]
 		}
 	}
-	if !contains(vs, variant) {
+	if !slices.Contains(vs, variant) {
 		return nil, "", unsupported("attention variant %q does not run on %s (allowed: %v, best)", variant, dev.Name, vs)
 	}
-	switch s.DType {
-	case "bf16", "fp16":
-	case "fp8e4m3", "fp8e5m2", "fp8":
-		if variant != "fa3" || dev.PeakFLOPs("fp8") == 0 {
+	switch {
+	case s.DType == isa.BF16 || s.DType == isa.FP16:
+	case s.DType.IsFP8():
+		if variant != "fa3" || !dev.HasTensor(s.DType) {
 			return nil, "", unsupported("attention dtype %s: fp8 runs only with fa3 on a device with fp8 tensor cores (%s, %s)", s.DType, dev.Name, variant)
 		}
 	default:
 		return nil, "", unsupported("attention dtype %s on a GPU: FlashAttention takes bf16, fp16 or (fa3) fp8", s.DType)
 	}
 	if variant == "fa2" {
-		return []gpu.Kernel{gpuFA2(s)}, variant, nil
+		return []plan.Kernel{gpuFA2(s)}, variant, nil
 	}
-	return []gpu.Kernel{gpuFA3(dev, s)}, variant, nil
+	return []plan.Kernel{gpuFA3(dev, s)}, variant, nil
 }
 
 // gpuAttnIters returns the key blocks each query block visits, in m-block
@@ -111,7 +136,7 @@ func gpuAttnIters(s GPUAttnShape, bm, bn int) []int {
 // gpuAttnGrid turns per-m-block iteration counts into grid groups: uniform
 // grids become one group; causal grids one group per m-block, repeated
 // for every (batch, head).
-func gpuAttnGrid(k *gpu.Kernel, its []int, bh int) {
+func gpuAttnGrid(k *plan.Kernel, its []int, bh int) {
 	uniform := true
 	for _, n := range its {
 		if n != its[0] {
@@ -119,30 +144,30 @@ func gpuAttnGrid(k *gpu.Kernel, its []int, bh int) {
 		}
 	}
 	if uniform {
-		k.Grid = []gpu.Group{{Count: len(its) * bh, Iters: its[0]}}
+		k.Grid = []plan.Group{{Count: len(its) * bh, Iters: its[0]}}
 		return
 	}
 	for _, n := range its {
-		k.Grid = append(k.Grid, gpu.Group{Count: 1, Iters: n})
+		k.Grid = append(k.Grid, plan.Group{Count: 1, Iters: n})
 	}
 	k.GridRepeat = bh
 }
 
 // gpuAttnBody fills the per-block work shared by fa2 and fa3.
-func gpuAttnBody(k *gpu.Kernel, s GPUAttnShape, bm, bn int, e float64) {
+func gpuAttnBody(k *plan.Kernel, s GPUAttnShape, bm, bn int, e float64) {
 	m, n, d := float64(bm), float64(bn), float64(s.Headdim)
 	mblocks := gpuCeilDiv(s.Seqlen, bm)
 	kv := n * d * e
-	k.Loop = gpu.Phase{
+	k.Loop = plan.Phase{
 		// The m-blocks of one head are adjacent in launch order and read
 		// the same K and V blocks.
-		Loads:       []gpu.Load{{Bytes: kv, Sharers: mblocks, Stride: 1}, {Bytes: kv, Sharers: mblocks, Stride: 1}},
+		Loads:       []plan.Load{{Bytes: kv, Sharers: mblocks, Stride: 1}, {Bytes: kv, Sharers: mblocks, Stride: 1}},
 		TensorFLOPs: 4 * m * n * d,
 		MUFUOps:     m * n,
 		FP32Ops:     4*m*n + m*d,
 	}
-	k.Prologue = gpu.Phase{Loads: []gpu.Load{{Bytes: m * d * e}}}
-	k.Epilogue = gpu.Phase{
+	k.Prologue = plan.Phase{Loads: []plan.Load{{Bytes: m * d * e}}}
+	k.Epilogue = plan.Phase{
 		MUFUOps:    m,     // 1/rowsum
 		FP32Ops:    m * d, // O / rowsum
 		StoreBytes: m*d*2 + m*4,
@@ -152,7 +177,7 @@ func gpuAttnBody(k *gpu.Kernel, s GPUAttnShape, bm, bn int, e float64) {
 	k.FLOPs = s.flops()
 }
 
-func gpuFA2(s GPUAttnShape) gpu.Kernel {
+func gpuFA2(s GPUAttnShape) plan.Kernel {
 	// FA2 forward tilings (flash_fwd_launch_template.h, sm80): d ≤ 64:
 	// 128×128, 4 warps; d ≤ 128: 128×64, 4 warps; d ≤ 256: 128×64, 8 warps.
 	bm, bn, warps := 128, 128, 4
@@ -162,15 +187,15 @@ func gpuFA2(s GPUAttnShape) gpu.Kernel {
 	case s.Headdim > 64:
 		bn = 64
 	}
-	e := float64(gpuDTypeSize(s.DType))
+	e := float64(s.DType.Size())
 	d := float64(s.Headdim)
-	k := gpu.Kernel{
+	k := plan.Kernel{
 		Name:          "flash_fwd_fa2",
 		Threads:       32 * warps,
 		RegsPerThread: 255,
 		SmemBytes:     (bm + 2*bn) * s.Headdim * int(e),
 		Stages:        2, // next K block issued before this block's P·V
-		MMA:           gpu.MMA{Family: gpu.MMASync, DType: s.DType},
+		MMA:           plan.MMA{Family: plan.MMASync, DType: s.DType},
 	}
 	gpuAttnBody(&k, s, bm, bn, e)
 	// One tile in flight (flash_fwd_kernel.h): the CTA waits for K before
@@ -185,20 +210,20 @@ func gpuFA2(s GPUAttnShape) gpu.Kernel {
 	return k
 }
 
-func gpuFA3(dev gpu.Config, s GPUAttnShape) gpu.Kernel {
-	e := float64(gpuDTypeSize(s.DType))
+func gpuFA3(dev plan.Device, s GPUAttnShape) plan.Kernel {
+	e := float64(s.DType.Size())
 	// FA3 tilings (hopper/tile_size.h): Bm = 128 for two 64-row consumer
 	// warpgroups; Bn = 128, or 80 for fp16/bf16 d = 256 to fit shared memory.
 	bm, bn := 128, 128
 	if s.Headdim > 128 && e == 2 {
 		bn = 80
 	}
-	fam := gpu.WGMMA
-	if dev.MMAFamily == gpu.TCGen05 {
-		fam = gpu.TCGen05
+	fam := plan.WGMMA
+	if dev.MMAFamily == plan.TCGen05 {
+		fam = plan.TCGen05
 	}
 	d := float64(s.Headdim)
-	k := gpu.Kernel{
+	k := plan.Kernel{
 		Name:            "flash_fwd_fa3",
 		Threads:         384, // producer + 2 consumer warpgroups
 		RegsPerThread:   168, // 24-32 producer, 240 consumer (setmaxnreg)
@@ -207,7 +232,7 @@ func gpuFA3(dev gpu.Config, s GPUAttnShape) gpu.Kernel {
 		WarpSpecialized: true,
 		PingPong:        true,
 		Persistent:      true,
-		MMA:             gpu.MMA{Family: fam, DType: s.DType},
+		MMA:             plan.MMA{Family: fam, DType: s.DType},
 	}
 	gpuAttnBody(&k, s, bm, bn, e)
 	n := float64(bn)
@@ -216,7 +241,7 @@ func gpuFA3(dev gpu.Config, s GPUAttnShape) gpu.Kernel {
 	// 128-row MMAs read Q, K and V once per tile (FA4 §3.1.1: 3·M·N·d
 	// bytes over 128 B/clk for M = N = d).
 	k.Loop.SmemBytes = float64(bm)*d*e + 2*2*n*d*e
-	if fam == gpu.TCGen05 {
+	if fam == plan.TCGen05 {
 		k.Loop.SmemBytes = float64(bm)*d*e + 2*n*d*e
 	}
 	if e == 1 {

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/trnsim/trnsim/sim/gpu"
+	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/sim/gpu/plan"
 )
 
 // Decode attention on a GPU, FlashAttention-2's kvcache path: one query
@@ -19,7 +20,7 @@ import (
 // GPUDecodeShape is one decode-attention workload.
 type GPUDecodeShape struct {
 	Batch, Heads, KVHeads, Seqlen, Headdim int
-	DType                                  string
+	DType                                  isa.DType
 }
 
 // decode block sizes (FA2 run_mha_fwd_splitkv_dispatch: kBlockM = 64;
@@ -34,72 +35,71 @@ func gpuDecodeBlocks(d int) (bm, bn int) {
 	return 64, 64
 }
 
-// GPUDecodeKernels returns the kernels of variant ("splitkv", "nosplit" or
-// "best", the faster of the two under the model) with splits key splits
-// (0: FA2's heuristic, at least 2), the variant resolved and the splits
-// used.
-func GPUDecodeKernels(dev gpu.Config, s GPUDecodeShape, variant string, splits int) ([]gpu.Kernel, string, int, error) {
+// decodeGPU is decode_attention's GPU description (GPUDecodePlans).
+func decodeGPU(dev plan.Device, p Params) ([]GPUPlan, error) {
+	s := GPUDecodeShape{
+		Batch: p.Int("batch"), Heads: p.Int("heads"), KVHeads: p.Int("kv_heads"),
+		Seqlen: p.Int("seqlen"), Headdim: p.Int("headdim"), DType: p.DType("dtype"),
+	}
+	return GPUDecodePlans(dev, s, p.Str("variant"), p.Int("splits"))
+}
+
+// GPUDecodePlans returns the candidate plans of variant ("splitkv",
+// "nosplit" or "best") with splits key splits (0: FA2's heuristic, at
+// least 2). splitkv and nosplit are one plan each; best is splitkv
+// followed by nosplit (package tune keeps the faster, as a library's
+// dispatch would), or splitkv alone when splits > 1 asks for a split.
+func GPUDecodePlans(dev plan.Device, s GPUDecodeShape, variant string, splits int) ([]GPUPlan, error) {
 	if s.KVHeads == 0 {
 		s.KVHeads = s.Heads
 	}
 	if s.Batch <= 0 || s.Heads <= 0 || s.Seqlen <= 0 || s.Headdim <= 0 || s.KVHeads <= 0 {
-		return nil, "", 0, fmt.Errorf("decode_attention: batch, heads, kv_heads, seqlen and headdim must be positive")
+		return nil, fmt.Errorf("decode_attention: batch, heads, kv_heads, seqlen and headdim must be positive")
 	}
 	if s.Heads%s.KVHeads != 0 {
-		return nil, "", 0, fmt.Errorf("decode_attention: heads=%d is not a multiple of kv_heads=%d", s.Heads, s.KVHeads)
+		return nil, fmt.Errorf("decode_attention: heads=%d is not a multiple of kv_heads=%d", s.Heads, s.KVHeads)
 	}
 	if s.Headdim > 256 || s.Headdim%8 != 0 {
-		return nil, "", 0, fmt.Errorf("decode_attention: headdim=%d on a GPU: supported are multiples of 8 up to 256", s.Headdim)
+		return nil, fmt.Errorf("decode_attention: headdim=%d on a GPU: supported are multiples of 8 up to 256", s.Headdim)
 	}
-	switch s.DType {
-	case "bf16", "fp16":
-	default:
-		return nil, "", 0, unsupported("decode_attention dtype %s on a GPU: the kvcache kernels take bf16 or fp16", s.DType)
+	if s.DType != isa.BF16 && s.DType != isa.FP16 {
+		return nil, unsupported("decode_attention dtype %s on a GPU: the kvcache kernels take bf16 or fp16", s.DType)
 	}
 	if s.Heads/s.KVHeads > 64 {
-		return nil, "", 0, fmt.Errorf("decode_attention: %d query heads per kv head; at most 64 fit one CTA", s.Heads/s.KVHeads)
+		return nil, fmt.Errorf("decode_attention: %d query heads per kv head; at most 64 fit one CTA", s.Heads/s.KVHeads)
 	}
-	_, bn := gpuDecodeBlocks(s.Headdim)
-	nblocks := gpuCeilDiv(s.Seqlen, bn)
+	nosplit := func() GPUPlan {
+		return GPUPlan{Kernels: []plan.Kernel{gpuDecodeNoSplit(s)}, Variant: "nosplit", Detail: "nosplit splits 1"}
+	}
 	switch variant {
 	case "nosplit":
 		if splits > 1 {
-			return nil, "", 0, fmt.Errorf("decode_attention: variant nosplit with splits=%d (want 0 or 1)", splits)
+			return nil, fmt.Errorf("decode_attention: variant nosplit with splits=%d (want 0 or 1)", splits)
 		}
-		return []gpu.Kernel{gpuDecodeNoSplit(s)}, variant, 1, nil
-	case "splitkv":
-	case "best", "":
-		// The faster of the two under the model, as a library's dispatch
-		// would pick.
-		ks, _, n, err := GPUDecodeKernels(dev, s, "splitkv", splits)
-		if err != nil {
-			return nil, "", 0, err
-		}
-		if splits > 1 {
-			return ks, "splitkv", n, nil
-		}
-		ns := []gpu.Kernel{gpuDecodeNoSplit(s)}
-		a, err1 := gpu.Time(dev, ks)
-		b, err2 := gpu.Time(dev, ns)
-		if err1 == nil && err2 == nil && b < a {
-			return ns, "nosplit", 1, nil
-		}
-		return ks, "splitkv", n, nil
+		return []GPUPlan{nosplit()}, nil
+	case "splitkv", "best", "":
 	default:
-		return nil, "", 0, fmt.Errorf("decode_attention variant %q (allowed: best, splitkv, nosplit)", variant)
+		return nil, fmt.Errorf("decode_attention variant %q (allowed: best, splitkv, nosplit)", variant)
 	}
-	if splits > 0 {
-		if splits > nblocks {
-			return nil, "", 0, fmt.Errorf("decode_attention: splits=%d exceeds the %d key blocks of %d keys", splits, nblocks, bn)
-		}
-		return gpuDecodeSplit(dev, s, splits), variant, splits, nil
+	_, bn := gpuDecodeBlocks(s.Headdim)
+	nblocks := gpuCeilDiv(s.Seqlen, bn)
+	n := splits
+	if n > nblocks {
+		return nil, fmt.Errorf("decode_attention: splits=%d exceeds the %d key blocks of %d keys", splits, nblocks, bn)
 	}
-	// FA2's heuristic, at least two splits: the split kernel always ends
-	// with its combine step (a single split is the nosplit variant).
-	occ, _ := gpu.Occupancy(dev, gpuDecodeKernel(dev, s, 2))
-	n := gpuDecodeSplits(s.Batch*s.KVHeads, dev.SMs*occ, nblocks, 128)
-	n = min(max(n, 2), nblocks)
-	return gpuDecodeSplit(dev, s, n), variant, n, nil
+	if n == 0 {
+		// FA2's heuristic, at least two splits: the split kernel always
+		// ends with its combine step (a single split is the nosplit
+		// variant).
+		occ, _ := plan.Occupancy(dev, gpuDecodeKernel(dev, s, 2))
+		n = gpuDecodeSplits(s.Batch*s.KVHeads, dev.SMs*occ, nblocks, 128)
+		n = min(max(n, 2), nblocks)
+	}
+	split := GPUPlan{Kernels: gpuDecodeSplit(dev, s, n), Variant: "splitkv", Detail: fmt.Sprintf("splitkv splits %d", n)}
+	if variant == "splitkv" || splits > 1 {
+		return []GPUPlan{split}, nil
+	}
+	return []GPUPlan{split, nosplit()}, nil
 }
 
 // gpuDecodeNoSplit is decoding with FlashAttention-2's forward kernel
@@ -107,19 +107,19 @@ func GPUDecodeKernels(dev gpu.Config, s GPUDecodeShape, variant string, splits i
 // per (batch, query head) whose 128-row query block holds one valid row,
 // streaming all keys; the query heads of a KV group read the same K and V,
 // batch-many CTAs apart in launch order (grid m-block, batch, head).
-func gpuDecodeNoSplit(s GPUDecodeShape) gpu.Kernel {
+func gpuDecodeNoSplit(s GPUDecodeShape) plan.Kernel {
 	a := GPUAttnShape{Batch: s.Batch, Heads: s.Heads, KVHeads: s.KVHeads, Seqlen: s.Seqlen, Headdim: s.Headdim, DType: s.DType}
 	k := gpuFA2(a)
 	k.Name = "flash_fwd_decode"
 	// One query row: the prologue loads it, the epilogue writes it.
-	d, e := float64(s.Headdim), float64(gpuDTypeSize(s.DType))
-	k.Prologue = gpu.Phase{Loads: []gpu.Load{{Bytes: d * e}}}
+	d, e := float64(s.Headdim), float64(s.DType.Size())
+	k.Prologue = plan.Phase{Loads: []plan.Load{{Bytes: d * e}}}
 	k.Epilogue.StoreBytes = d*e + 4
 	for i := range k.Loop.Loads {
 		k.Loop.Loads[i].Sharers = s.Heads / s.KVHeads
 		k.Loop.Loads[i].Stride = s.Batch
 	}
-	k.Grid = []gpu.Group{{Count: s.Batch * s.Heads, Iters: k.Grid[0].Iters}}
+	k.Grid = []plan.Group{{Count: s.Batch * s.Heads, Iters: k.Grid[0].Iters}}
 	k.GridRepeat = 0
 	k.UniqueReadBytes = float64(s.Batch) * (float64(s.Heads)*d*e + 2*float64(s.KVHeads)*float64(s.Seqlen)*d*e)
 	k.FLOPs = 4 * float64(s.Batch) * float64(s.Heads) * float64(s.Seqlen) * d
@@ -158,38 +158,38 @@ func gpuDecodeSplits(ctas, slots, nblocks, maxSplits int) int {
 
 // gpuDecodeSplit is the split kernel plus, for more than one split, the
 // combine kernel.
-func gpuDecodeSplit(dev gpu.Config, s GPUDecodeShape, splits int) []gpu.Kernel {
-	ks := []gpu.Kernel{gpuDecodeKernel(dev, s, splits)}
+func gpuDecodeSplit(dev plan.Device, s GPUDecodeShape, splits int) []plan.Kernel {
+	ks := []plan.Kernel{gpuDecodeKernel(dev, s, splits)}
 	if splits > 1 {
 		ks = append(ks, gpuDecodeCombine(s, splits))
 	}
 	return ks
 }
 
-func gpuDecodeKernel(dev gpu.Config, s GPUDecodeShape, splits int) gpu.Kernel {
+func gpuDecodeKernel(dev plan.Device, s GPUDecodeShape, splits int) plan.Kernel {
 	bm, bn := gpuDecodeBlocks(s.Headdim)
-	e := float64(gpuDTypeSize(s.DType))
+	e := float64(s.DType.Size())
 	d := float64(s.Headdim)
 	g := float64(s.Heads / s.KVHeads)
 	m, n := float64(bm), float64(bn)
 	perSplit := gpuCeilDiv(gpuCeilDiv(s.Seqlen, bn), splits)
-	fam := gpu.MMASync
-	if dev.MMASyncFraction <= 0 {
+	fam := plan.MMASync
+	if !dev.MMASync {
 		fam = dev.MMAFamily
 	}
-	k := gpu.Kernel{
+	k := plan.Kernel{
 		Name:          "flash_fwd_splitkv",
 		FLOPs:         4 * float64(s.Batch) * float64(s.Heads) * float64(s.Seqlen) * d,
 		Threads:       128,
 		RegsPerThread: 255,
 		SmemBytes:     (bm + 2*bn) * s.Headdim * int(e),
 		Stages:        2,
-		MMA:           gpu.MMA{Family: fam, DType: s.DType},
-		Prologue:      gpu.Phase{Loads: []gpu.Load{{Bytes: g * d * e}}},
+		MMA:           plan.MMA{Family: fam, DType: s.DType},
+		Prologue:      plan.Phase{Loads: []plan.Load{{Bytes: g * d * e}}},
 		// The padded 64-row block runs on the tensor cores and through
 		// the softmax whole.
-		Loop: gpu.Phase{
-			Loads:       []gpu.Load{{Bytes: n * d * e}, {Bytes: n * d * e}},
+		Loop: plan.Phase{
+			Loads:       []plan.Load{{Bytes: n * d * e}, {Bytes: n * d * e}},
 			TensorFLOPs: 4 * m * n * d,
 			MUFUOps:     m * n,
 			FP32Ops:     4*m*n + m*d,
@@ -200,29 +200,29 @@ func gpuDecodeKernel(dev gpu.Config, s GPUDecodeShape, splits int) gpu.Kernel {
 		LoadsInFlight: n * d * e,
 	}
 	if splits > 1 {
-		k.Epilogue = gpu.Phase{FP32Ops: g * d, StoreBytes: g * (d + 1) * 4} // fp32 partial O and log-sum-exp
+		k.Epilogue = plan.Phase{FP32Ops: g * d, StoreBytes: g * (d + 1) * 4} // fp32 partial O and log-sum-exp
 	} else {
-		k.Epilogue = gpu.Phase{MUFUOps: g, FP32Ops: g * d, StoreBytes: g * d * 2}
+		k.Epilogue = plan.Phase{MUFUOps: g, FP32Ops: g * d, StoreBytes: g * d * 2}
 	}
-	k.Grid = []gpu.Group{{Count: s.Batch * s.KVHeads * splits, Iters: perSplit}}
+	k.Grid = []plan.Group{{Count: s.Batch * s.KVHeads * splits, Iters: perSplit}}
 	return k
 }
 
 // gpuDecodeCombine reads every split's partial output and log-sum-exp and
 // writes the final rows: one 128-thread CTA per 16 (batch, head) rows.
-func gpuDecodeCombine(s GPUDecodeShape, splits int) gpu.Kernel {
+func gpuDecodeCombine(s GPUDecodeShape, splits int) plan.Kernel {
 	const rows = 16
 	d := float64(s.Headdim)
 	sp := float64(splits)
-	return gpu.Kernel{
+	return plan.Kernel{
 		Name:    "flash_fwd_combine",
 		Threads: 128, RegsPerThread: 64, Stages: 1,
-		Prologue: gpu.Phase{
-			Loads:   []gpu.Load{{Bytes: rows * sp * (d + 1) * 4}},
+		Prologue: plan.Phase{
+			Loads:   []plan.Load{{Bytes: rows * sp * (d + 1) * 4}},
 			MUFUOps: rows * sp,
 			FP32Ops: rows * sp * (d + 4),
 		},
-		Epilogue: gpu.Phase{StoreBytes: rows * d * 2},
-		Grid:     []gpu.Group{{Count: gpuCeilDiv(s.Batch*s.Heads, rows)}},
+		Epilogue: plan.Phase{StoreBytes: rows * d * 2},
+		Grid:     []plan.Group{{Count: gpuCeilDiv(s.Batch*s.Heads, rows)}},
 	}
 }

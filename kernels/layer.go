@@ -2,7 +2,8 @@ package kernels
 
 import (
 	"fmt"
-	"strconv"
+
+	"github.com/trnsim/trnsim/isa"
 )
 
 // llamaModel holds the published dimensions of a Llama 3 model.
@@ -23,7 +24,12 @@ func llamaModels() []llamaModel {
 	}
 }
 
-func layerKernel() *Kernel {
+// layerKernels are the kernels a decoder layer is made of.
+type layerKernels struct {
+	matmul, attention, decode, rmsnorm, add, siluMul, rope *Kernel
+}
+
+func layerKernel(ks layerKernels) *Kernel {
 	var names []string
 	for _, m := range llamaModels() {
 		names = append(names, m.name)
@@ -40,9 +46,9 @@ func layerKernel() *Kernel {
 			{Name: "dtype", Kind: DTypeParam, Default: "bf16", Allowed: []string{"bf16", "fp16", "fp8e4m3"},
 				Doc: "matmul and attention dtype; fp8 keeps norms and elementwise in bf16"},
 		},
-		Parts: layerParts,
+		Parts: func(p Params) ([]Part, error) { return layerParts(ks, p) },
 		FLOPs: func(p Params) float64 {
-			parts, err := layerParts(p)
+			parts, err := layerParts(ks, p)
 			if err != nil {
 				return 0
 			}
@@ -68,16 +74,17 @@ func modelByName(name string) (llamaModel, error) {
 // Activations are [rows, hidden] with rows = batch·tokens (prefill) or
 // batch (decode); each projection is a matmul with M = rows and weights
 // [K, N]. Q, K and V come from one fused projection, gate and up from
-// another; rope rotates the Q and K heads together.
-func layerParts(p Params) ([]Part, error) {
+// another; rope rotates the Q and K heads together. Each part is made from
+// typed values (Kernel.Make), so it is validated exactly as a spec would be.
+func layerParts(ks layerKernels, p Params) ([]Part, error) {
 	m, err := modelByName(p.Str("model"))
 	if err != nil {
 		return nil, err
 	}
-	dt := p.Str("dtype")
+	dt := p.DType("dtype")
 	edt := dt // norms and elementwise
-	if p.DType("dtype").IsFP8() {
-		edt = "bf16"
+	if dt.IsFP8() {
+		edt = isa.BF16
 	}
 	B := p.Int("batch")
 	decode := p.Str("phase") == "decode"
@@ -85,41 +92,38 @@ func layerParts(p Params) ([]Part, error) {
 	if decode {
 		rows = B
 	}
-	ks := All()
 	var parts []Part
 	var firstErr error
-	add := func(label, spec string) {
-		pp, err := Parse(ks, spec)
+	add := func(label string, k *Kernel, args ...Arg) {
+		pp, err := k.Make(args...)
 		if err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("layer part %s: %w", label, err)
 		}
 		parts = append(parts, Part{Label: label, Params: pp, Count: 1})
 	}
-	itoa := strconv.Itoa
 	H, I, hd := m.hidden, m.intermediate, m.hdim
 	qkvN := (m.heads + 2*m.kvHeads) * hd
-	norm := "rmsnorm:tokens=" + itoa(rows) + ",hidden=" + itoa(H) + ",dtype=" + edt
-	residual := "add:tokens=" + itoa(rows) + ",hidden=" + itoa(H) + ",dtype=" + edt
-	mm := func(n, k int) string {
-		return "matmul:M=" + itoa(rows) + ",N=" + itoa(n) + ",K=" + itoa(k) + ",dtype=" + dt
+	norm := []Arg{IntArg("tokens", rows), IntArg("hidden", H), DTypeArg("dtype", edt)}
+	mm := func(n, k int) []Arg {
+		return []Arg{IntArg("M", rows), IntArg("N", n), IntArg("K", k), DTypeArg("dtype", dt)}
 	}
-	add("attn_norm", norm)
-	add("qkv_proj", mm(qkvN, H))
-	add("rope", "rope:tokens="+itoa(rows)+",heads="+itoa(m.heads+m.kvHeads)+",headdim="+itoa(hd)+",dtype="+edt)
+	add("attn_norm", ks.rmsnorm, norm...)
+	add("qkv_proj", ks.matmul, mm(qkvN, H)...)
+	add("rope", ks.rope, IntArg("tokens", rows), IntArg("heads", m.heads+m.kvHeads), IntArg("headdim", hd), DTypeArg("dtype", edt))
 	if decode {
-		add("attention", "decode_attention:batch="+itoa(B)+",heads="+itoa(m.heads)+",kv_heads="+itoa(m.kvHeads)+
-			",seqlen="+itoa(p.Int("context"))+",headdim="+itoa(hd)+",dtype="+dt)
+		add("attention", ks.decode, IntArg("batch", B), IntArg("heads", m.heads), IntArg("kv_heads", m.kvHeads),
+			IntArg("seqlen", p.Int("context")), IntArg("headdim", hd), DTypeArg("dtype", dt))
 	} else {
-		add("attention", "attention:batch="+itoa(B)+",heads="+itoa(m.heads)+",kv_heads="+itoa(m.kvHeads)+
-			",seqlen="+itoa(p.Int("tokens"))+",headdim="+itoa(hd)+",causal=true,dtype="+dt)
+		add("attention", ks.attention, IntArg("batch", B), IntArg("heads", m.heads), IntArg("kv_heads", m.kvHeads),
+			IntArg("seqlen", p.Int("tokens")), IntArg("headdim", hd), BoolArg("causal", true), DTypeArg("dtype", dt))
 	}
-	add("o_proj", mm(H, m.heads*hd))
-	add("attn_residual", residual)
-	add("mlp_norm", norm)
-	add("gate_up_proj", mm(2*I, H))
-	add("silu_mul", "silu_mul:tokens="+itoa(rows)+",hidden="+itoa(I)+",dtype="+edt)
-	add("down_proj", mm(H, I))
-	add("mlp_residual", residual)
+	add("o_proj", ks.matmul, mm(H, m.heads*hd)...)
+	add("attn_residual", ks.add, norm...)
+	add("mlp_norm", ks.rmsnorm, norm...)
+	add("gate_up_proj", ks.matmul, mm(2*I, H)...)
+	add("silu_mul", ks.siluMul, IntArg("tokens", rows), IntArg("hidden", I), DTypeArg("dtype", edt))
+	add("down_proj", ks.matmul, mm(H, I)...)
+	add("mlp_residual", ks.add, norm...)
 	if firstErr != nil {
 		return nil, firstErr
 	}

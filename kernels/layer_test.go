@@ -51,7 +51,7 @@ func TestLayerParts(t *testing.T) {
 		},
 	}
 	for _, tc := range tests {
-		p, err := Parse(All(), tc.spec)
+		p, err := Builtin().Parse(tc.spec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +76,7 @@ func TestLayerParts(t *testing.T) {
 }
 
 func TestLayerFLOPs(t *testing.T) {
-	p, err := Parse(All(), "layer:model=llama3-8b,phase=prefill,tokens=4096")
+	p, err := Builtin().Parse("layer:model=llama3-8b,phase=prefill,tokens=4096")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestLayerPartsBuild(t *testing.T) {
 		"layer:model=llama3-8b,phase=prefill,tokens=130",
 		"layer:model=llama3-70b,phase=decode,batch=3,context=300,dtype=fp8e4m3",
 	} {
-		p, err := Parse(All(), spec)
+		p, err := Builtin().Parse(spec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +124,7 @@ func TestLayerErrors(t *testing.T) {
 		{"layer:phase=decode,context=200000", "context=200000"},
 		{"layer:dtype=fp32", "dtype"},
 	} {
-		_, err := Parse(All(), tc.spec)
+		_, err := Builtin().Parse(tc.spec)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one containing %q", tc.spec, err, tc.want)
 		}

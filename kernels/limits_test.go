@@ -9,7 +9,7 @@ import (
 )
 
 func TestSizeLimit(t *testing.T) {
-	ks := All()
+	ks := Builtin()
 	tooBig := []string{
 		"matmul:M=999999999999",
 		"matmul:M=1048576,N=1048576,K=65536",
@@ -17,7 +17,7 @@ func TestSizeLimit(t *testing.T) {
 		"softmax:rows=100000000000",
 	}
 	for _, s := range tooBig {
-		_, err := Parse(ks, s)
+		_, err := ks.Parse(s)
 		if err == nil || !strings.Contains(err.Error(), "too large to simulate") {
 			t.Errorf("Parse(%q) = %v, want a too-large error", s, err)
 		}
@@ -35,7 +35,7 @@ func TestSizeLimit(t *testing.T) {
 		"layer:model=llama3-70b,phase=prefill,tokens=32768",
 	}
 	for _, s := range fine {
-		if _, err := Parse(ks, s); err != nil {
+		if _, err := ks.Parse(s); err != nil {
 			t.Errorf("Parse(%q): %v", s, err)
 		}
 	}
@@ -54,7 +54,7 @@ func TestEstimateInstrs(t *testing.T) {
 		"rope:tokens=1024",
 	}
 	for _, s := range specs {
-		p, err := Parse(All(), s)
+		p, err := Builtin().Parse(s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +62,7 @@ func TestEstimateInstrs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		est, got := estimateInstrs(p), float64(len(prog.Instrs))
+		est, got := p.Kernel.Instrs(p), float64(len(prog.Instrs))
 		if est < got/2 || est > got*2 {
 			t.Errorf("%s: estimate %.0f, program has %.0f instructions", s, est, got)
 		}
@@ -72,7 +72,7 @@ func TestEstimateInstrs(t *testing.T) {
 // A program far above the stored cap is refused before it is built; timing
 // it streams instead (bench.RunTiming).
 func TestBuildNeuronRefusesOverStoredCap(t *testing.T) {
-	p, err := Parse(All(), "attention:seqlen=131072")
+	p, err := Builtin().Parse("attention:seqlen=131072")
 	if err != nil {
 		t.Fatal(err)
 	}

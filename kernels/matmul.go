@@ -45,14 +45,24 @@ func matmulKernel() *Kernel {
 			{Name: "dtype", Kind: DTypeParam, Default: "bf16", Allowed: []string{"fp32", "bf16", "fp16", "fp8e4m3", "fp8e5m2"}, Doc: "input dtype"},
 			{Name: "variant", Kind: EnumParam, Default: "best", Allowed: []string{"best", "tiled", "hoist_load", "block_free", "fully_optimized"},
 				Doc: "NKI matmul tutorial step; best = fully_optimized (GPU: the library's best)"},
-			{Name: "tiles_m", Kind: CountParam, Default: "0", Max: 64, Doc: "M tiles (128 rows) per block; 0 = automatic (block_free 2, fully_optimized 16)"},
-			{Name: "tiles_n", Kind: CountParam, Default: "0", Max: 64, Doc: "N tiles (512 columns) per block; 0 = automatic (block_free 2, fully_optimized 2)"},
-			{Name: "tiles_k", Kind: CountParam, Default: "0", Max: 64, Doc: "K tiles (128 rows) per block, fully_optimized; 0 = automatic (8)"},
+			{Name: "tiles_m", Kind: CountParam, Default: "0", Max: 64, Doc: "M tiles (128 rows) per block; 0 = automatic (block_free 2, fully_optimized 16)",
+				Tune: []string{"0", "1", "2", "4", "8", "16"}},
+			{Name: "tiles_n", Kind: CountParam, Default: "0", Max: 64, Doc: "N tiles (512 columns) per block; 0 = automatic (block_free 2, fully_optimized 2)",
+				Tune: []string{"0", "1", "2", "4"}},
+			{Name: "tiles_k", Kind: CountParam, Default: "0", Max: 64, Doc: "K tiles (128 rows) per block, fully_optimized; 0 = automatic (8)",
+				Tune: []string{"0", "1", "2", "4", "8", "16"}},
 		},
 		FLOPs: func(p Params) float64 {
 			return 2 * float64(p.Int("batch")) * float64(p.Int("M")) * float64(p.Int("N")) * float64(p.Int("K"))
 		},
-		Neuron: matmulNeuron,
+		// ≈ 1.3 instructions per [128 × 512] output tile per 128-row K
+		// slice (`trnsim asm`), rounded up.
+		Instrs: func(p Params) float64 {
+			return 1.5 * float64(p.Int("batch")) * tiles(p.Int("M"), 128) * tiles(p.Int("N"), 512) * tiles(p.Int("K"), 128)
+		},
+		Neuron:       matmulNeuron,
+		GPU:          matmulGPU,
+		FromMeasured: func(m Measurement) []Arg { return setInts([]string{"M", "N", "K", "batch"}, m.M, m.N, m.K, m.Batch) },
 		NeuronVariant: func(p Params) string {
 			if v := p.Str("variant"); v != "best" {
 				return v
@@ -398,47 +408,28 @@ func (s *mmPlan) blockFree(tilesM, tilesN int) error {
 	return nil
 }
 
-// fullyOptimized is the tutorial's v5: blocks in M, N and K. For each N
-// block, the fp32 results of a pass of M blocks stay in SBUF while K
-// advances one block (tk K tiles) at a time: the rhs block is loaded once
-// per (N block, K block), each lhsT block once per (N block, K block, M
-// block), and each (bm, bn) tile's K-block partial product is added into
-// the SBUF result by VectorE.
-//
-// Blocks left at 0 start from the tutorial's (16, 2, 8). Where M is small
-// (decode), the N block widens until rhs loads reach 4 KiB per partition
-// (where DMA efficiency saturates, HARDWARE.md A §3.3) as long as one pass
-// still covers M; blocks shrink (K, then M, then N) until one M block fits
-// SBUF. A pass covers as many M blocks as fit (all of M on the tutorial's
-// shape).
-//
-// The loop nest runs as a sequence of steps, one per (N block, K block,
-// M block), software-pipelined as an NKI author does with rotating pools:
-//
-//   - Where SBUF has room for two sets of the loaded blocks, they are
-//     double-buffered and the loads of step i+1 are emitted before step
-//     i's matmuls, into the other set, so the next block streams in while
-//     this one multiplies. Two sets are worth a shorter pass (more rhs
-//     reloads) but not a smaller K block (more VectorE additions).
-//   - Otherwise (the fp32 calibration shape fills SBUF with one set) the
-//     blocks are single-buffered and loaded in pieces along the tiles that
-//     consume them (lhsT in quarters of M, rhs per N tile), each piece
-//     refilling for step i+1 as soon as step i's last matmul has read it.
-//
-// In both, a step's stores are emitted after the next step's loads: DMA
-// queues run in order (A §3.3), and a load queued behind a store that
-// waits for the end of its step would hold the next step's matmuls back.
-// The conversion of the fp32 result to C's dtype runs on ScalarE, which
-// the matmuls leave idle, so the stores it paces never delay VectorE's
-// additions (and, through the PSUM buffers, TensorE).
-func (s *mmPlan) fullyOptimized(tilesM, tilesN, tilesK int) error {
-	b := s.b
+// foBudget is fully_optimized's SBUF plan: the block sizes (in tiles and
+// in rows and columns), the M blocks whose fp32 results one pass keeps,
+// the sets of loaded blocks (2: double-buffered), whether C's tiles are
+// staged for a whole M block (direct), and the piece width of the loads.
+type foBudget struct {
+	tmB, tnB, tkB  int // M, N and K tiles per block
+	blockM, blockN int
+	pass, bufs     int
+	direct         bool
+	split          int // piece width limit of the loads, in tiles (0: 4 KiB/partition only)
+}
+
+// fullyOptimizedBudget chooses fully_optimized's blocks and buffering for
+// the SBUF of s's architecture (see fullyOptimized): it decides, the
+// emission follows.
+func (s *mmPlan) fullyOptimizedBudget(tilesM, tilesN, tilesK int) foBudget {
 	nc := len(s.chunks)
 	mTiles, nTiles := ceilDiv(s.M, s.tm), ceilDiv(s.N, s.tn)
 	tmB := autoTiles(tilesM, 16, mTiles)
 	tnB := autoTiles(tilesN, 2, nTiles)
 	tkB := autoTiles(tilesK, 8, nc)
-	sbuf := b.Arch().SBUFPartitionBytes
+	sbuf := s.b.Arch().SBUFPartitionBytes
 	// need is the SBUF bytes per partition of a plan: the fp32 results of
 	// a pass, bufs sets of loaded blocks, and the staging of C's dtype:
 	// stage tiles of a whole M block (direct) or two rotating ones.
@@ -490,10 +481,81 @@ plan:
 		}
 	}
 	direct = direct && s.out != isa.FP32
-	split := 0 // piece width limit of the loads, in tiles (0: 4 KiB/partition only)
+	split := 0
 	if bufs == 1 {
 		split = 1
 	}
+	return foBudget{tmB: tmB, tnB: tnB, tkB: tkB, blockM: blockM, blockN: blockN, pass: pass, bufs: bufs, direct: direct, split: split}
+}
+
+// foStep is one step of fully_optimized's loop nest: one (N block, K
+// block, M block) of one batch and M pass.
+type foStep struct {
+	bi, n0, nw, mp int
+	k0             int // first chunk of the K block
+	mb, m0, mw     int // M block within the pass, its first row and rows
+	rset           int // buffer set of the rhs block (loaded when mb == 0)
+}
+
+// fullyOptimizedSteps lists the steps in loop order: batch, M pass, N
+// block, K block, M block.
+func (s *mmPlan) fullyOptimizedSteps(bg foBudget) []foStep {
+	nc := len(s.chunks)
+	var steps []foStep
+	for bi, nk := 0, 0; bi < s.batch; bi++ {
+		for mp := 0; mp < s.M; mp += bg.pass * bg.blockM {
+			for n0 := 0; n0 < s.N; n0 += bg.blockN {
+				for k0 := 0; k0 < nc; k0, nk = k0+bg.tkB, nk+1 {
+					for mb := 0; mb < bg.pass && mp+mb*bg.blockM < s.M; mb++ {
+						m0 := mp + mb*bg.blockM
+						steps = append(steps, foStep{bi, n0, min(bg.blockN, s.N-n0), mp, k0, mb, m0, min(bg.blockM, s.M-m0), nk % bg.bufs})
+					}
+				}
+			}
+		}
+	}
+	return steps
+}
+
+// fullyOptimized is the tutorial's v5: blocks in M, N and K. For each N
+// block, the fp32 results of a pass of M blocks stay in SBUF while K
+// advances one block (tk K tiles) at a time: the rhs block is loaded once
+// per (N block, K block), each lhsT block once per (N block, K block, M
+// block), and each (bm, bn) tile's K-block partial product is added into
+// the SBUF result by VectorE.
+//
+// Blocks left at 0 start from the tutorial's (16, 2, 8). Where M is small
+// (decode), the N block widens until rhs loads reach 4 KiB per partition
+// (where DMA efficiency saturates, HARDWARE.md A §3.3) as long as one pass
+// still covers M; blocks shrink (K, then M, then N) until one M block fits
+// SBUF. A pass covers as many M blocks as fit (all of M on the tutorial's
+// shape).
+//
+// The loop nest runs as a sequence of steps, one per (N block, K block,
+// M block), software-pipelined as an NKI author does with rotating pools:
+//
+//   - Where SBUF has room for two sets of the loaded blocks, they are
+//     double-buffered and the loads of step i+1 are emitted before step
+//     i's matmuls, into the other set, so the next block streams in while
+//     this one multiplies. Two sets are worth a shorter pass (more rhs
+//     reloads) but not a smaller K block (more VectorE additions).
+//   - Otherwise (the fp32 calibration shape fills SBUF with one set) the
+//     blocks are single-buffered and loaded in pieces along the tiles that
+//     consume them (lhsT in quarters of M, rhs per N tile), each piece
+//     refilling for step i+1 as soon as step i's last matmul has read it.
+//
+// In both, a step's stores are emitted after the next step's loads: DMA
+// queues run in order (A §3.3), and a load queued behind a store that
+// waits for the end of its step would hold the next step's matmuls back.
+// The conversion of the fp32 result to C's dtype runs on ScalarE, which
+// the matmuls leave idle, so the stores it paces never delay VectorE's
+// additions (and, through the PSUM buffers, TensorE).
+func (s *mmPlan) fullyOptimized(tilesM, tilesN, tilesK int) error {
+	b := s.b
+	nc := len(s.chunks)
+	bg := s.fullyOptimizedBudget(tilesM, tilesN, tilesK)
+	tmB, tkB, blockM, blockN := bg.tmB, bg.tkB, bg.blockM, bg.blockN
+	pass, bufs, direct, split := bg.pass, bg.bufs, bg.direct, bg.split
 	res := b.SBUFPool("result", pass*tmB, blockN*4)
 	rhs := make([]*isa.Pool, bufs)
 	lhs := make([]*isa.Pool, bufs)
@@ -516,26 +578,7 @@ plan:
 		return err
 	}
 
-	// The steps in loop order: batch, M pass, N block, K block, M block.
-	type step struct {
-		bi, n0, nw, mp int
-		k0             int // first chunk of the K block
-		mb, m0, mw     int // M block within the pass, its first row and rows
-		rset           int // buffer set of the rhs block (loaded when mb == 0)
-	}
-	var steps []step
-	for bi, nk := 0, 0; bi < s.batch; bi++ {
-		for mp := 0; mp < s.M; mp += pass * blockM {
-			for n0 := 0; n0 < s.N; n0 += blockN {
-				for k0 := 0; k0 < nc; k0, nk = k0+tkB, nk+1 {
-					for mb := 0; mb < pass && mp+mb*blockM < s.M; mb++ {
-						m0 := mp + mb*blockM
-						steps = append(steps, step{bi, n0, min(blockN, s.N-n0), mp, k0, mb, m0, min(blockM, s.M-m0), nk % bufs})
-					}
-				}
-			}
-		}
-	}
+	steps := s.fullyOptimizedSteps(bg)
 	rt := make([][]isa.AP, bufs)
 	lt := make([][]isa.AP, bufs)
 	for i := range bufs {

@@ -18,7 +18,7 @@ var matmulVariants = []string{"tiled", "hoist_load", "block_free", "fully_optimi
 
 func parseMatmul(t testing.TB, spec string) kernels.Params {
 	t.Helper()
-	p, err := kernels.Parse(kernels.All(), spec)
+	p, err := kernels.Builtin().Parse(spec)
 	if err != nil {
 		t.Fatalf("Parse(%q): %v", spec, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/sim/gpu/plan"
 )
 
 // normEps is the variance epsilon of RMSNorm and LayerNorm: Llama 3's
@@ -35,7 +36,12 @@ func rmsnormKernel() *Kernel {
 		Doc:    "out = x / sqrt(mean(x²) + 1e-5) · w over the hidden dimension (Llama's RMSNorm)",
 		Params: tokensHiddenParams(layerDTypes),
 		FLOPs:  elemFLOPs(4), // square, sum, ·rstd, ·w
+		Instrs: tokensHiddenInstrs,
 		Neuron: func(b *isa.Builder, p Params) error { return normNeuron(b, p, false) },
+		GPU: func(_ plan.Device, p Params) ([]GPUPlan, error) {
+			e := p.DType("dtype").Size()
+			return memoryBoundPlan(p, GPURowKernel("rmsnorm", p.Int("tokens"), p.Int("hidden"), e, 1, 4, 0, 1)), nil
+		},
 		Reference: func(p Params, in map[string][]float32) map[string][]float64 {
 			T, H := p.Int("tokens"), p.Int("hidden")
 			x, w := in["x"], in["w"]
@@ -72,7 +78,12 @@ func layernormKernel() *Kernel {
 		Doc:    "out = (x − mean)/sqrt(var + 1e-5)·gamma + beta over the hidden dimension",
 		Params: tokensHiddenParams(layerDTypes),
 		FLOPs:  elemFLOPs(7), // sum, square, sum of squares, −mean, ·rstd, ·gamma, +beta
+		Instrs: tokensHiddenInstrs,
 		Neuron: func(b *isa.Builder, p Params) error { return normNeuron(b, p, true) },
+		GPU: func(_ plan.Device, p Params) ([]GPUPlan, error) {
+			e := p.DType("dtype").Size()
+			return memoryBoundPlan(p, GPURowKernel("layernorm", p.Int("tokens"), p.Int("hidden"), e, 2, 7, 0, 1)), nil
+		},
 		Reference: func(p Params, in map[string][]float32) map[string][]float64 {
 			T, H := p.Int("tokens"), p.Int("hidden")
 			x, g, bt := in["x"], in["gamma"], in["beta"]

@@ -25,15 +25,15 @@ func TestNormCheck(t *testing.T) {
 }
 
 func TestNormReference(t *testing.T) {
-	ks := All()
-	p, _ := Parse(ks, "rmsnorm:tokens=1,hidden=2,dtype=fp32")
+	ks := Builtin()
+	p, _ := ks.Parse("rmsnorm:tokens=1,hidden=2,dtype=fp32")
 	// x = (3, 4): mean(x²) = 12.5.
 	got := p.Kernel.Reference(p, map[string][]float32{"x": {3, 4}, "w": {1, 2}})["out"]
 	r := 1 / math.Sqrt(12.5+1e-5)
 	if want := []float64{3 * r, 8 * r}; math.Abs(got[0]-want[0]) > 1e-12 || math.Abs(got[1]-want[1]) > 1e-12 {
 		t.Errorf("rmsnorm(3, 4) = %v, want %v", got, want)
 	}
-	p, _ = Parse(ks, "layernorm:tokens=1,hidden=2,dtype=fp32")
+	p, _ = ks.Parse("layernorm:tokens=1,hidden=2,dtype=fp32")
 	// x = (1, 3): mean 2, variance 1.
 	got = p.Kernel.Reference(p, map[string][]float32{"x": {1, 3}, "gamma": {1, 2}, "beta": {0, 0.5}})["out"]
 	r = 1 / math.Sqrt(1+1e-5)
@@ -46,7 +46,7 @@ func TestNormTooWide(t *testing.T) {
 	// One fp32 row of 60000 is 234 KiB per lane: more than any SBUF
 	// partition (192–256 KiB).
 	for _, k := range []string{"rmsnorm", "layernorm"} {
-		p, err := Parse(All(), k+":tokens=4,hidden=60000,dtype=fp32")
+		p, err := Builtin().Parse(k + ":tokens=4,hidden=60000,dtype=fp32")
 		if err != nil {
 			t.Fatal(err)
 		}

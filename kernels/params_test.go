@@ -6,12 +6,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/kernels"
+	"github.com/trnsim/trnsim/sim/gpu/plan"
 )
 
-// specKernels is a registry with one parameter of every kind.
-func specKernels() []*kernels.Kernel {
-	return []*kernels.Kernel{
+// specKernels is a registry with one parameter of every kind. Its kernels
+// compute nothing: only their parameters matter here.
+func specKernels() *kernels.Registry {
+	r := kernels.NewRegistry()
+	for _, k := range []*kernels.Kernel{
 		{Name: "mm", Params: []kernels.Param{
 			{Name: "M", Kind: kernels.IntParam, Default: "128", Max: 4096},
 			{Name: "split", Kind: kernels.CountParam, Default: "0", Max: 8},
@@ -25,7 +29,24 @@ func specKernels() []*kernels.Kernel {
 			return nil
 		}},
 		{Name: "noparams"},
+	} {
+		if err := r.Register(withFacets(k)); err != nil {
+			panic(err)
+		}
 	}
+	return r
+}
+
+// withFacets gives k the facets Register requires, none of them doing
+// work.
+func withFacets(k *kernels.Kernel) *kernels.Kernel {
+	k.Doc = "test kernel " + k.Name
+	k.FLOPs = func(kernels.Params) float64 { return 0 }
+	k.Instrs = func(kernels.Params) float64 { return 1 }
+	k.Neuron = func(*isa.Builder, kernels.Params) error { return nil }
+	k.Reference = func(kernels.Params, map[string][]float32) map[string][]float64 { return nil }
+	k.Tolerance = func(kernels.Params) kernels.Tolerance { return kernels.Tolerance{} }
+	return k
 }
 
 func TestParseAccepts(t *testing.T) {
@@ -48,7 +69,7 @@ func TestParseAccepts(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.spec, func(t *testing.T) {
-			p, err := kernels.Parse(specKernels(), tc.spec)
+			p, err := specKernels().Parse(tc.spec)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,7 +115,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.spec, func(t *testing.T) {
-			_, err := kernels.Parse(specKernels(), tc.spec)
+			_, err := specKernels().Parse(tc.spec)
 			var se *kernels.SpecError
 			if !errors.As(err, &se) {
 				t.Fatalf("want a *SpecError, got %v", err)
@@ -110,9 +131,9 @@ func TestParseErrors(t *testing.T) {
 // declarations: unique names, defaults that parse, enum values that
 // survive a workload spec, and canonical specs that parse back.
 func TestRegistryParams(t *testing.T) {
-	ks := kernels.All()
+	ks := kernels.Builtin()
 	names := map[string]bool{}
-	for _, k := range ks {
+	for _, k := range ks.Kernels() {
 		t.Run(k.Name, func(t *testing.T) {
 			if names[k.Name] || k.Name == "" || strings.ContainsAny(k.Name, ":,= ") {
 				t.Errorf("kernel name %q is empty, repeated or not a spec token", k.Name)
@@ -135,11 +156,11 @@ func TestRegistryParams(t *testing.T) {
 					}
 				}
 			}
-			p, err := kernels.Parse(ks, k.Name)
+			p, err := ks.Parse(k.Name)
 			if err != nil {
 				t.Fatalf("defaults do not parse: %v", err)
 			}
-			q, err := kernels.Parse(ks, p.String())
+			q, err := ks.Parse(p.String())
 			if err != nil {
 				t.Fatalf("canonical spec %q does not parse: %v", p, err)
 			}
@@ -152,14 +173,14 @@ func TestRegistryParams(t *testing.T) {
 				}
 				for _, a := range d.Allowed {
 					spec := k.Name + ":" + d.Name + "=" + a
-					p, err := kernels.Parse(ks, spec)
+					p, err := ks.Parse(spec)
 					if err != nil {
 						// Check may tie values together (e.g. a variant
 						// that needs a dtype); that is the kernel's rule.
 						t.Logf("%s: %v", spec, err)
 						continue
 					}
-					if _, err := kernels.Parse(ks, p.String()); err != nil {
+					if _, err := ks.Parse(p.String()); err != nil {
 						t.Errorf("%s: canonical %q does not parse: %v", spec, p, err)
 					}
 				}
@@ -175,14 +196,14 @@ func FuzzParseWorkload(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	for _, k := range kernels.All() {
-		if p, err := kernels.Parse(kernels.All(), k.Name); err == nil {
+	for _, k := range kernels.Builtin().Kernels() {
+		if p, err := kernels.Builtin().Parse(k.Name); err == nil {
 			f.Add(p.String())
 		}
 	}
 	f.Fuzz(func(t *testing.T, spec string) {
-		for _, ks := range [][]*kernels.Kernel{specKernels(), kernels.All()} {
-			p, err := kernels.Parse(ks, spec)
+		for _, ks := range []*kernels.Registry{specKernels(), kernels.Builtin()} {
+			p, err := ks.Parse(spec)
 			if err != nil {
 				var se *kernels.SpecError
 				if !errors.As(err, &se) || se.Spec != spec {
@@ -191,7 +212,7 @@ func FuzzParseWorkload(f *testing.F) {
 				continue
 			}
 			canon := p.String()
-			q, err := kernels.Parse(ks, canon)
+			q, err := ks.Parse(canon)
 			if err != nil {
 				t.Fatalf("Parse(%q) accepted, its canonical form %q is rejected: %v", spec, canon, err)
 			}
@@ -200,4 +221,11 @@ func FuzzParseWorkload(f *testing.F) {
 			}
 		}
 	})
+}
+
+// gpuDevice is an H100-like device description for plan-only tests.
+func gpuDevice() plan.Device {
+	return plan.Device{Name: "test", SMs: 132, MMAFamily: plan.WGMMA, MMASync: true, TensorFP16: true, TensorFP8: true,
+		SmemPerSM: 228 << 10, SmemPerCTA: 227 << 10, RegsPerSM: 64 << 10, MaxRegsThread: 255,
+		MaxThreadsSM: 2048, MaxWarpsSM: 64, MaxCTAsSM: 32, MaxThreadsCTA: 1024}
 }

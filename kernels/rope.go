@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/sim/gpu/plan"
 )
 
 func ropeKernel() *Kernel {
@@ -25,7 +26,14 @@ func ropeKernel() *Kernel {
 		FLOPs: func(p Params) float64 {
 			return 3 * float64(p.Int("tokens")) * float64(p.Int("heads")) * float64(p.Int("headdim")) // two products and a sum per output
 		},
-		Neuron:    ropeNeuron,
+		// ≈ 1.3 instructions per [128 tokens × 512 values] tile.
+		Instrs: func(p Params) float64 {
+			return 1.5 * tiles(p.Int("tokens"), 128) * tiles(p.Int("heads")*p.Int("headdim"), 512)
+		},
+		Neuron: ropeNeuron,
+		GPU: func(_ plan.Device, p Params) ([]GPUPlan, error) {
+			return memoryBoundPlan(p, gpuRope(p.Int("tokens"), p.Int("heads"), p.Int("headdim"), p.DType("dtype").Size())), nil
+		},
 		Reference: ropeReference,
 		// Each output is rnd(rnd(a·b) ± rnd(c·d)): the two products are
 		// rounded into the dtype (u·|a·b| + u·|c·d| ≤ 2u for inputs in
@@ -122,4 +130,21 @@ func ropeNeuron(b *isa.Builder, p Params) error {
 		}
 	}
 	return nil
+}
+
+// gpuRope: one CTA per token rotates all heads with that token's cos and
+// sin rows (read once, reused across heads from registers).
+func gpuRope(tokens, heads, d, e int) plan.Kernel {
+	x := float64(heads * d * e)
+	cs := float64(d / 2 * e)
+	return plan.Kernel{
+		Name:    "rope",
+		Threads: min(1024, max(32, (heads*d/8+31)/32*32)), RegsPerThread: 32, Stages: 1,
+		Prologue: plan.Phase{
+			Loads:   []plan.Load{{Bytes: x}, {Bytes: cs}, {Bytes: cs}},
+			FP32Ops: float64(heads*d) * 3,
+		},
+		Epilogue: plan.Phase{StoreBytes: x},
+		Grid:     []plan.Group{{Count: tokens}},
+	}
 }

@@ -15,7 +15,7 @@ func TestRopeCheck(t *testing.T) {
 }
 
 func TestRopeReference(t *testing.T) {
-	p, _ := Parse(All(), "rope:tokens=1,heads=2,headdim=2,dtype=fp32")
+	p, _ := Builtin().Parse("rope:tokens=1,heads=2,headdim=2,dtype=fp32")
 	// A quarter turn (cos 0, sin 1) maps (a, b) to (−b, a) in every head.
 	got := p.Kernel.Reference(p, map[string][]float32{"x": {1, 0, 0.5, 2}, "cos": {0}, "sin": {1}})["out"]
 	for i, want := range []float64{0, 1, -2, 0.5} {
@@ -26,7 +26,7 @@ func TestRopeReference(t *testing.T) {
 }
 
 func TestRopeOddHeadDim(t *testing.T) {
-	_, err := Parse(All(), "rope:headdim=63")
+	_, err := Builtin().Parse("rope:headdim=63")
 	if err == nil || !strings.Contains(err.Error(), "headdim=63") {
 		t.Errorf("headdim=63: error %v, want one naming headdim=63", err)
 	}

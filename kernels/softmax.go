@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/sim/gpu/plan"
 )
 
 func softmaxKernel() *Kernel {
@@ -16,8 +17,14 @@ func softmaxKernel() *Kernel {
 			{Name: "cols", Kind: IntParam, Default: "4096", Doc: "softmax length"},
 			{Name: "dtype", Kind: DTypeParam, Default: "bf16", Allowed: layerDTypes, Doc: "input and output dtype"},
 		},
-		FLOPs:  func(p Params) float64 { return 5 * float64(p.Int("rows")) * float64(p.Int("cols")) }, // max, −max, exp, sum, ÷
+		FLOPs: func(p Params) float64 { return 5 * float64(p.Int("rows")) * float64(p.Int("cols")) }, // max, −max, exp, sum, ÷
+		// ≈ 1.3 instructions per [128 × 512] tile (`trnsim asm`).
+		Instrs: func(p Params) float64 { return 1.5 * tiles(p.Int("rows"), 128) * tiles(p.Int("cols"), 512) },
 		Neuron: softmaxNeuron,
+		GPU: func(_ plan.Device, p Params) ([]GPUPlan, error) {
+			e := p.DType("dtype").Size()
+			return memoryBoundPlan(p, GPURowKernel("softmax", p.Int("rows"), p.Int("cols"), e, 0, 4, 1, 1)), nil
+		},
 		Reference: func(p Params, in map[string][]float32) map[string][]float64 {
 			R, C := p.Int("rows"), p.Int("cols")
 			x := in["x"]

@@ -170,8 +170,10 @@ func (m *Measured) Group() string {
 	return m.Target + "/" + m.Kernel + "/" + m.Variant
 }
 
-// Shape returns the row's workload shape as "name=value" pairs for the
-// kernel, e.g. "M=64 N=12288 K=12288 batch=1 fp16".
+// Shape returns the row's workload shape as "name=value" pairs, e.g.
+// "M=64 N=12288 K=12288 batch=1 fp16": the GEMM dimensions, then batch,
+// then the attention dimensions, each only where set. The order is the
+// same for every kernel, so a new kernel needs nothing here.
 func (m *Measured) Shape() string {
 	var parts []string
 	add := func(name string, v int) {
@@ -179,24 +181,16 @@ func (m *Measured) Shape() string {
 			parts = append(parts, fmt.Sprintf("%s=%d", name, v))
 		}
 	}
-	switch m.Kernel {
-	case "matmul":
-		add("M", m.M)
-		add("N", m.N)
-		add("K", m.K)
-		add("batch", m.Batch)
-	default:
-		add("batch", m.Batch)
-		add("heads", m.Heads)
-		add("kv_heads", m.KVHeads)
-		add("seqlen", m.Seqlen)
-		add("headdim", m.Headdim)
-		add("M", m.M)
-		add("N", m.N)
-		add("K", m.K)
-		if m.Causal == "true" {
-			parts = append(parts, "causal")
-		}
+	add("M", m.M)
+	add("N", m.N)
+	add("K", m.K)
+	add("batch", m.Batch)
+	add("heads", m.Heads)
+	add("kv_heads", m.KVHeads)
+	add("seqlen", m.Seqlen)
+	add("headdim", m.Headdim)
+	if m.Causal == "true" {
+		parts = append(parts, "causal")
 	}
 	if m.DType != "" {
 		parts = append(parts, m.DType)

@@ -15,7 +15,7 @@ func TestReadMeasuredCalibrationFiles(t *testing.T) {
 		first Measured
 	}{
 		{"measured/gpu_measured.csv", 73, Measured{Line: 2, Target: "a100", Kernel: "matmul", DType: "fp16", Batch: 1, M: 64, N: 12288, K: 12288, MeasuredUs: 190, HostOverheadUs: 21, Confidence: "exact"}},
-		{"measured/trainium_measured.csv", 4, Measured{Line: 2, Target: "trn2", Kernel: "matmul", Variant: "tiled", DType: "fp32", Batch: 1, M: 4096, N: 8192, K: 8192, MeasuredUs: 39890, Confidence: "chart"}},
+		{"measured/trainium_measured.csv", 6, Measured{Line: 2, Target: "trn2", Kernel: "matmul", Variant: "tiled", DType: "fp32", Batch: 1, M: 4096, N: 8192, K: 8192, MeasuredUs: 39890, Confidence: "chart"}},
 	} {
 		f, err := os.Open(tc.file)
 		if err != nil {
@@ -114,4 +114,21 @@ func FuzzReadMeasured(f *testing.F) {
 			_ = m.Shape()
 		}
 	})
+}
+
+func TestMeasuredShape(t *testing.T) {
+	tests := []struct {
+		m    Measured
+		want string
+	}{
+		{Measured{Kernel: "matmul", M: 64, N: 12288, K: 12288, Batch: 1, DType: "fp16"}, "M=64 N=12288 K=12288 batch=1 fp16"},
+		{Measured{Kernel: "attention", Batch: 2, Heads: 8, Seqlen: 512, Headdim: 64, Causal: "true", DType: "bf16"}, "batch=2 heads=8 seqlen=512 headdim=64 causal bf16"},
+		{Measured{Kernel: "decode_attention", Batch: 1, Heads: 16, KVHeads: 2, Seqlen: 4096, Headdim: 128, Causal: "false"}, "batch=1 heads=16 kv_heads=2 seqlen=4096 headdim=128"},
+		{Measured{Kernel: "rmsnorm"}, ""},
+	}
+	for _, tc := range tests {
+		if got := tc.m.Shape(); got != tc.want {
+			t.Errorf("%s Shape() = %q, want %q", tc.m.Kernel, got, tc.want)
+		}
+	}
 }

@@ -32,7 +32,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("-suite: %v", err)
 	}
-	ws, pending, err := s.Workloads(kernels.All())
+	ws, pending, err := s.Workloads(kernels.Builtin())
 	if err != nil {
 		return usagef("-suite %s: %v", *suite, err)
 	}
@@ -40,6 +40,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "trnsim bench: skipping %s (kernel not available)\n", p)
 	}
 	ts := strings.Split(*targets, ",")
+	if err := bench.CheckTargetNames(ts); err != nil {
+		return usagef("-targets: %v", err)
+	}
 	for _, t := range ts {
 		if _, err := bench.TargetByName(t, ""); err != nil {
 			return usagef("-targets: %v", err)
@@ -112,7 +115,7 @@ func printSideBySide(w io.Writer, rows []results.Row, targets []string) {
 // shortSpec drops parameters at their defaults from a canonical spec so the
 // table stays narrow.
 func shortSpec(spec string) string {
-	p, err := kernels.Parse(kernels.All(), spec)
+	p, err := kernels.Builtin().Parse(spec)
 	if err != nil {
 		return spec
 	}
@@ -132,6 +135,6 @@ func shortSpec(spec string) string {
 // skipped because the workload does not run on the target.
 func noteUnsupported(stderr io.Writer, verb string) func(bench.Item, error) {
 	return func(it bench.Item, err error) {
-		fmt.Fprintf(stderr, "trnsim %s: no row for %s on %s: %v\n", verb, it.Workload, it.Target.Name, err)
+		fmt.Fprintf(stderr, "trnsim %s: no row for %s on %s: %v\n", verb, it.Workload, it.Target.Name(), err)
 	}
 }

@@ -17,13 +17,16 @@ func cmdList(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, "kernels:")
-	for _, k := range kernels.All() {
+	for _, k := range kernels.Builtin().Kernels() {
 		fmt.Fprintf(stdout, "  %s — %s\n", k.Name, k.Doc)
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		for _, p := range k.Params {
 			allowed := ""
 			if len(p.Allowed) > 0 {
 				allowed = " {" + strings.Join(p.Allowed, ",") + "}"
+			}
+			if len(p.Tune) > 0 {
+				allowed += " tunable: " + strings.Join(p.Tune, ",")
 			}
 			fmt.Fprintf(tw, "    %s=%s\t%s%s\n", p.Name, p.Default, p.Doc, allowed)
 		}
@@ -53,7 +56,7 @@ func workloadAndArch(name string, args []string) (kernels.Params, isa.Arch, erro
 	if len(pos) != 1 {
 		return kernels.Params{}, isa.Arch{}, usagef("%s: want one WORKLOAD argument, got %d", name, len(pos))
 	}
-	p, err := kernels.Parse(kernels.All(), pos[0])
+	p, err := kernels.Builtin().Parse(pos[0])
 	if err != nil {
 		return kernels.Params{}, isa.Arch{}, usagef("%v", err)
 	}

@@ -35,6 +35,9 @@ func verbs() []verb {
 		{"merge", "-o OUT.csv SHARD.csv ...", "join the shards of a sweep", cmdMerge},
 		{"compare", "BASE NEW [-threshold 1%]", "the regression gate: exit 1 when a simulated time got worse", cmdCompare},
 		{"validate", "FILE.csv [-o OUT.csv] [-hw HW.json]", "predict measured rows: error per row, MAPE per (target, kernel, variant)", cmdValidate},
+		{"hw", "show TARGET [-hw F]", "print a target's hardware configuration as the JSON -hw accepts", cmdHW},
+		{"serve", "-model M -systems S1,S2 [-tp N1,N2] [-batch B1,B2] [-in N] [-out N] [-price S=USD/chip-hour]", "a model served on whole systems: TTFT, TPOT, tokens/s, $ per million tokens, break-even price", cmdServe},
+		{"calibrate", "MEASURED.csv -target T -o T-fitted.json [-params P1,P2] [-folds 5]", "fit bounded hardware parameters of a target to measured rows (log-time error, k-fold cross-validated); writes a -hw file", cmdCalibrate},
 		{"plot", "FILE.csv -o CHART.svg|png [-kind bars|roofline] [-metric M]", "chart results side by side, or a roofline", cmdPlot},
 	}
 }

@@ -57,7 +57,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ws, pending, err := suite.Workloads(kernels.All())
+	ws, pending, err := suite.Workloads(kernels.Builtin())
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	tty := isTerminal(stderr)
 	if tty {
 		opts.Progress = func(p bench.Progress) {
-			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s %s", p.Done, p.Total, p.Item.Target.Name, p.Item.Workload)
+			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s %s", p.Done, p.Total, p.Item.Target.Name(), p.Item.Workload)
 		}
 	}
 	rows, err := bench.SweepTargets(ctx, ws, targets, opts)

@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
+	"slices"
 
 	"github.com/trnsim/trnsim/kernels"
 	"github.com/trnsim/trnsim/results"
@@ -19,7 +18,8 @@ type runner func(p kernels.Params, target string) (us float64, variant string, e
 func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("validate")
 	out := fs.String("o", "", "write the rows with predicted_us and error_pct to this CSV file")
-	hw := fs.String("hw", "", "JSON file overriding hardware parameters of the targets")
+	var hw hwFlag
+	fs.Var(&hw, "hw", "hardware config override, as for run: FILE.json (a file with one target) or target=FILE.json, repeatable")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -27,9 +27,12 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usagef("validate: want one measured-data CSV file, got %d arguments", len(pos))
 	}
-	run, err := newRunner(*hw)
+	if isE2EFile(pos[0]) {
+		return validateE2EFile(pos[0], *out, stdout)
+	}
+	run, err := newRunner(&hw, measuredTargets(pos[0]))
 	if err != nil {
-		return usagef("validate: %v", err)
+		return err
 	}
 	return validateFile(pos[0], *out, run, stdout)
 }
@@ -47,7 +50,7 @@ func validateFile(path, out string, run runner, stdout io.Writer) error {
 	if err != nil {
 		return usagef("validate: %v", err)
 	}
-	v := results.Validate(ms, predictor(kernels.All(), run))
+	v := results.Validate(ms, predictor(kernels.Builtin(), run))
 	if err := v.Print(stdout); err != nil {
 		return err
 	}
@@ -60,16 +63,12 @@ func validateFile(path, out string, run runner, stdout io.Writer) error {
 }
 
 // predictor returns the prediction validate makes for a measured row: its
-// workload spec parsed against ks and timed with run. A row that cannot be
-// mapped, parsed or run gets the error as its Reason, so the other rows
-// still validate.
-func predictor(ks []*kernels.Kernel, run runner) func(results.Measured) results.Prediction {
+// workload mapped through the kernel's FromMeasured facet, made against
+// reg and timed with run. A row that cannot be mapped, made or run gets the
+// error as its Reason, so the other rows still validate.
+func predictor(reg *kernels.Registry, run runner) func(results.Measured) results.Prediction {
 	return func(m results.Measured) results.Prediction {
-		spec, err := measuredSpec(ks, m)
-		if err != nil {
-			return results.Prediction{Reason: err.Error()}
-		}
-		p, err := kernels.Parse(ks, spec)
+		p, err := measuredWorkload(reg, m)
 		if err != nil {
 			return results.Prediction{Reason: err.Error()}
 		}
@@ -81,59 +80,39 @@ func predictor(ks []*kernels.Kernel, run runner) func(results.Measured) results.
 	}
 }
 
-// measuredSpec maps a measured row to a workload spec. An empty variant is
-// the best the target's library offers ("best" where the kernel has it).
-func measuredSpec(ks []*kernels.Kernel, m results.Measured) (string, error) {
-	k, err := kernels.Lookup(ks, m.Kernel)
+// measuredWorkload maps a measured row to a workload: the shape through
+// the kernel's FromMeasured facet, then dtype and variant. An empty variant
+// is the best the target's library offers ("best" where the kernel has it).
+func measuredWorkload(reg *kernels.Registry, m results.Measured) (kernels.Params, error) {
+	k, err := reg.Lookup(m.Kernel)
 	if err != nil {
-		return "", err
+		return kernels.Params{}, err
 	}
-	var kv []string
-	set := func(name string, v int) {
-		if v > 0 {
-			kv = append(kv, name+"="+strconv.Itoa(v))
-		}
+	if k.FromMeasured == nil {
+		return kernels.Params{}, fmt.Errorf("kernel %s: its measured rows cannot be validated (the kernel has no FromMeasured)", m.Kernel)
 	}
-	switch m.Kernel {
-	case "matmul":
-		set("M", m.M)
-		set("N", m.N)
-		set("K", m.K)
-		set("batch", m.Batch)
-	case "attention", "decode_attention":
-		set("batch", m.Batch)
-		set("heads", m.Heads)
-		set("kv_heads", m.KVHeads)
-		set("seqlen", m.Seqlen)
-		set("headdim", m.Headdim)
-		if m.Causal != "" && m.Kernel == "attention" {
-			kv = append(kv, "causal="+m.Causal)
-		}
-	default:
-		return "", fmt.Errorf("kernel %s: validate maps matmul, attention and decode_attention rows", m.Kernel)
-	}
+	args := k.FromMeasured(kernels.Measurement{
+		Batch: m.Batch, Heads: m.Heads, KVHeads: m.KVHeads, M: m.M, N: m.N, K: m.K,
+		Seqlen: m.Seqlen, Headdim: m.Headdim, Causal: m.Causal,
+	})
 	if m.DType != "" {
-		kv = append(kv, "dtype="+m.DType)
+		args = append(args, kernels.TextArg("dtype", m.DType))
 	}
 	variant := m.Variant
 	if variant == "" && allows(k, "variant", "best") {
 		variant = "best"
 	}
 	if variant != "" {
-		kv = append(kv, "variant="+variant)
+		args = append(args, kernels.TextArg("variant", variant))
 	}
-	return m.Kernel + ":" + strings.Join(kv, ","), nil
+	return k.Make(args...)
 }
 
 // allows reports whether kernel k's enum parameter name accepts value.
 func allows(k *kernels.Kernel, name, value string) bool {
 	for _, d := range k.Params {
-		if d.Name == name {
-			for _, a := range d.Allowed {
-				if a == value {
-					return true
-				}
-			}
+		if d.Name == name && slices.Contains(d.Allowed, value) {
+			return true
 		}
 	}
 	return false

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trnsim/trnsim/bench"
 	"github.com/trnsim/trnsim/kernels"
 	"github.com/trnsim/trnsim/results"
 )
@@ -27,11 +28,11 @@ func TestValidateGPUCalibration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := newRunner("")
+	run, err := newRunner(nil, bench.AllTargets())
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := results.Validate(ms, predictor(kernels.All(), run))
+	v := results.Validate(ms, predictor(kernels.Builtin(), run))
 	if v.Unmodelled != 0 {
 		for _, r := range v.Rows {
 			if r.Reason != "" {
@@ -49,8 +50,8 @@ func TestValidateGPUCalibration(t *testing.T) {
 	}
 }
 
-func TestMeasuredSpec(t *testing.T) {
-	ks := kernels.All()
+func TestMeasuredWorkload(t *testing.T) {
+	ks := kernels.Builtin()
 	tests := []struct {
 		m    results.Measured
 		want string
@@ -63,13 +64,23 @@ func TestMeasuredSpec(t *testing.T) {
 			"decode_attention:batch=1,heads=16,kv_heads=2,seqlen=4096,headdim=128,dtype=fp16,variant=splitkv"},
 	}
 	for _, tc := range tests {
-		got, err := measuredSpec(ks, tc.m)
-		if err != nil || got != tc.want {
-			t.Errorf("measuredSpec(%+v) = %q, %v; want %q", tc.m, got, err, tc.want)
+		want, err := ks.Parse(tc.want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := measuredWorkload(ks, tc.m)
+		if err != nil || got.String() != want.String() {
+			t.Errorf("measuredWorkload(%+v) = %v, %v; want %v", tc.m, got, err, want)
 		}
 	}
-	if _, err := measuredSpec(ks, results.Measured{Kernel: "conv2d"}); err == nil {
-		t.Error("unknown kernel: want an error")
+	for _, m := range []results.Measured{
+		{Kernel: "conv2d"},
+		{Kernel: "rmsnorm"}, // no FromMeasured facet
+		{Kernel: "matmul", DType: "int4", M: 8, N: 8, K: 8},
+	} {
+		if _, err := measuredWorkload(ks, m); err == nil {
+			t.Errorf("%+v: want an error", m)
+		}
 	}
 }
 

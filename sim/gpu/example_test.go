@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/sim/gpu"
 )
 
@@ -23,7 +24,7 @@ func ExampleRun() {
 		Name: "gemm", FLOPs: 2 * 2048 * 4096 * 4096,
 		Threads: 384, RegsPerThread: 168, SmemBytes: 4 * 48 << 10, Stages: 4,
 		WarpSpecialized: true, Persistent: true,
-		MMA:      gpu.MMA{Family: gpu.WGMMA, DType: "bf16"},
+		MMA:      gpu.MMA{Family: gpu.WGMMA, DType: isa.BF16},
 		Loop:     tile,
 		Epilogue: gpu.Phase{StoreBytes: 128 * 256 * 2},
 		Grid:     []gpu.Group{{Count: 264, Iters: 64}},
@@ -41,7 +42,7 @@ func BenchmarkRunCausalGrid(b *testing.B) {
 	h100, _ := gpu.Preset("h100")
 	k := gpu.Kernel{
 		Name: "attn", Threads: 384, RegsPerThread: 168, SmemBytes: 160 << 10, Stages: 2, PingPong: true, WarpSpecialized: true,
-		MMA:  gpu.MMA{Family: gpu.WGMMA, DType: "bf16"},
+		MMA:  gpu.MMA{Family: gpu.WGMMA, DType: isa.BF16},
 		Loop: gpu.Phase{Loads: []gpu.Load{{Bytes: 32768, Sharers: 128, Stride: 1}}, TensorFLOPs: 8.4e6, MUFUOps: 16384, FP32Ops: 81920},
 	}
 	for i := 1; i <= 128; i++ {

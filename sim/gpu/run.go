@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/sim"
 )
 
@@ -33,11 +34,12 @@ func Run(cfg Config, ks []Kernel) (*sim.Report, error) {
 	for l := 0; l < nl; l++ {
 		hi := min(cfg.SMs, (l+1)*lanesPerGroup) - 1
 		rep.Lanes = append(rep.Lanes, fmt.Sprintf("sm%d-%d", l*lanesPerGroup, hi))
+		rep.LaneGroups = append(rep.LaneGroups, "gpu")
 	}
 	var tot totals
 	var cycles float64
 	for i := range ks {
-		if err := ks[i].check(cfg); err != nil {
+		if err := checkKernel(&ks[i], cfg); err != nil {
 			return nil, err
 		}
 		r := timeKernel(cfg, &ks[i])
@@ -45,17 +47,20 @@ func Run(cfg Config, ks []Kernel) (*sim.Report, error) {
 			return nil, fmt.Errorf("kernel %s does not fit on a %s SM (%s)", ks[i].Name, cfg.Name, r.occWhy)
 		}
 		rep.Spans = slices.Grow(rep.Spans, 1+len(r.waves)*3*r.nLanes+len(r.laneEnd))
+		first := len(rep.Spans)
 		r.emitSpans(rep, int32(i), rep.TimeNs)
+		// The kernel's first span is its launch, which moves nothing.
+		spreadTraffic(rep.Spans[first+1:], r.tot)
 		rep.TimeNs += r.timeNs
 		cycles += r.timeNs * r.f
 		rep.FLOPs += ks[i].FLOPs
-		if rep.PeakFLOP == 0 && ks[i].usesTensor() {
+		if rep.PeakFLOP == 0 && ks[i].UsesTensor() {
 			rep.PeakFLOP = cfg.PeakFLOPs(ks[i].MMA.DType)
 		}
 		tot.add(r.tot)
 	}
 	if rep.PeakFLOP == 0 {
-		rep.PeakFLOP = cfg.PeakFLOPs("fp32")
+		rep.PeakFLOP = cfg.PeakFLOPs(isa.FP32)
 	}
 	rep.Cycles = int64(math.Round(cycles))
 	if rep.TimeNs > 0 {
@@ -127,7 +132,7 @@ func Time(cfg Config, ks []Kernel) (float64, error) {
 	}
 	var t float64
 	for i := range ks {
-		if err := ks[i].check(cfg); err != nil {
+		if err := checkKernel(&ks[i], cfg); err != nil {
 			return 0, err
 		}
 		r := timeKernel(cfg, &ks[i])
@@ -210,7 +215,7 @@ type wave struct {
 
 func newModel(cfg Config, k *Kernel, f float64) *model {
 	m := &model{cfg: cfg, k: k, f: f}
-	if k.usesTensor() {
+	if k.UsesTensor() {
 		m.rate, _ = cfg.tensorRate(k.MMA.Family, k.MMA.DType)
 	}
 	m.occ, _ = Occupancy(cfg, *k)
@@ -260,7 +265,7 @@ func (m *model) l2Reuse() {
 	for pi := range m.hbmFrac {
 		for li := range m.hbmFrac[pi] {
 			l := m.phases()[pi].Loads[li]
-			m.hbmFrac[pi][li] = math.Min(1/l.multicast(), m.hbmFrac[pi][li]*scale)
+			m.hbmFrac[pi][li] = math.Min(1/l.Receivers(), m.hbmFrac[pi][li]*scale)
 		}
 	}
 }
@@ -268,7 +273,7 @@ func (m *model) l2Reuse() {
 // eachCTAWork calls fn(phase, times) with how many times each phase runs
 // over the whole grid.
 func (m *model) eachCTAWork(fn func(pi int, times float64)) {
-	r := float64(m.k.repeat())
+	r := float64(m.k.Repeat())
 	var ctas, iters float64
 	for _, g := range m.k.Grid {
 		ctas += float64(g.Count)
@@ -312,7 +317,7 @@ func (m *model) memNs(pi int, active int) float64 {
 	p := m.phases()[pi]
 	var hbm, l2 float64
 	for li, l := range p.Loads {
-		l2 += l.Bytes / l.multicast()
+		l2 += l.Bytes / l.Receivers()
 		hbm += l.Bytes * m.hbmFrac[pi][li]
 	}
 	hbm += p.StoreBytes
@@ -325,7 +330,7 @@ func (m *model) memNs(pi int, active int) float64 {
 // others and the GPU's memory with active-1 others.
 func (m *model) ctaNs(k, active int) (pro, iter, epi float64) {
 	kk := float64(k)
-	hidden := m.k.prefetchesTiles()
+	hidden := m.k.PrefetchesTiles()
 	lat := m.latNs
 	// Prologue: its loads and the main loop's first loads are issued
 	// together. The CTAs of a wave start together, so their latency is
@@ -333,7 +338,7 @@ func (m *model) ctaNs(k, active int) (pro, iter, epi float64) {
 	// producer warps load the next tile while the consumers finish this one.
 	pp := &m.k.Prologue
 	var exposed float64
-	if !hidden && (pp.loadBytes() > 0 || m.k.Loop.loadBytes() > 0) {
+	if !hidden && (pp.LoadBytes() > 0 || m.k.Loop.LoadBytes() > 0) {
 		exposed = lat
 	}
 	pro = exposed + after(m.memNs(0, active), math.Max(kk*m.computeNs(pp), kk*m.smemNs(pp)), k)
@@ -342,7 +347,7 @@ func (m *model) ctaNs(k, active int) (pro, iter, epi float64) {
 	comp := m.computeNs(lp)
 	mem := m.memNs(1, active)
 	chain := comp
-	if b := lp.loadBytes(); b > 0 {
+	if b := lp.LoadBytes(); b > 0 {
 		// Little's law (B §1.2 latencies): a CTA with n iterations'
 		// loads in flight gets them back a latency plus the wave's share
 		// of the bandwidth after issuing them (the CTAs of a wave issue
@@ -373,7 +378,7 @@ func (m *model) ctaNs(k, active int) (pro, iter, epi float64) {
 // flight: Stages−1 iterations' loads (one iteration's with one stage), or
 // the kernel's declared LoadsInFlight when that is smaller.
 func (m *model) loopInFlight() float64 {
-	b := m.k.Loop.loadBytes()
+	b := m.k.Loop.LoadBytes()
 	if m.k.Stages >= 2 {
 		b *= float64(m.k.Stages - 1)
 	}
@@ -397,11 +402,11 @@ func after(a, b float64, k int) float64 {
 // the clock its tensor-pipe activity allows under the power limit.
 func timeKernel(cfg Config, k *Kernel) kernelResult {
 	f := cfg.BoostClockGHz
-	if k.usesTensor() {
+	if k.UsesTensor() {
 		f = cfg.TensorClockGHz
 	}
 	r := timeAt(cfg, k, f)
-	if k.usesTensor() && r.occ > 0 && cfg.SustainedClockGHz < cfg.TensorClockGHz {
+	if k.UsesTensor() && r.occ > 0 && cfg.SustainedClockGHz < cfg.TensorClockGHz {
 		span := r.timeNs - r.launchNs
 		u := 0.0
 		if span > 0 {
@@ -432,7 +437,7 @@ func timeAt(cfg Config, k *Kernel, f float64) kernelResult {
 	r.launchNs = cfg.LaunchUs * 1e3
 	// A persistent CTA whose producer warps prefetch pays its first tile's
 	// load latency once.
-	if k.prefetchesTiles() {
+	if k.PrefetchesTiles() {
 		r.startNs = m.latNs
 	}
 	uniform := true
@@ -466,7 +471,7 @@ func timeAt(cfg Config, k *Kernel, f float64) kernelResult {
 		t.smem += times * p.SmemBytes
 		t.chainNs += times * m.computeNs(p) / sms
 		for li, l := range p.Loads {
-			t.l2Read += times * l.Bytes / l.multicast()
+			t.l2Read += times * l.Bytes / l.Receivers()
 			t.hbmRead += times * l.Bytes * m.hbmFrac[pi][li]
 		}
 		t.l2Write += times * p.StoreBytes
@@ -527,7 +532,7 @@ func (m *model) scheduleList(r *kernelResult) (span, ctaNs float64) {
 			ctaNs += float64(g.Count) * d
 			longest = math.Max(longest, d)
 		}
-		ctaNs *= float64(m.k.repeat())
+		ctaNs *= float64(m.k.Repeat())
 		span = ctaNs/float64(m.slots) + longest/2
 		r.laneEnd = make([]float64, r.nLanes)
 		for l := range r.laneEnd {
@@ -541,7 +546,7 @@ func (m *model) scheduleList(r *kernelResult) (span, ctaNs float64) {
 		h[i] = slot{id: i}
 	}
 	heap.Init(&h)
-	for rep := 0; rep < m.k.repeat(); rep++ {
+	for rep := 0; rep < m.k.Repeat(); rep++ {
 		for _, g := range m.k.Grid {
 			d := pro + float64(g.Iters)*it + epi
 			for c := 0; c < g.Count; c++ {
@@ -586,14 +591,39 @@ func (h *slotHeap) Pop() any {
 	return x
 }
 
+// spreadTraffic sets the bytes of one kernel's spans (launch excluded):
+// its traffic at each level spread over them in proportion to their
+// durations. The model times a CTA's phases, not its individual loads and
+// stores, so a phase's share of the kernel's time is all it knows of the
+// phase's share of its bytes. Bytes are the whole bytes Run reports.
+func spreadTraffic(spans []sim.Span, t totals) {
+	var ns float64
+	for i := range spans {
+		ns += spans[i].End - spans[i].Start
+	}
+	if ns <= 0 {
+		return
+	}
+	var moved [sim.NumLevels]sim.SpanTraffic
+	moved[sim.LevelHBM] = sim.SpanTraffic{Read: float64(int64(t.hbmRead)), Write: float64(int64(t.hbmWrite))}
+	moved[sim.LevelL2] = sim.SpanTraffic{Read: float64(int64(t.l2Read)), Write: float64(int64(t.l2Write))}
+	moved[sim.LevelSBUF] = sim.SpanTraffic{Read: float64(int64(t.smem))}
+	for i := range spans {
+		d := spans[i].End - spans[i].Start
+		for l, m := range moved {
+			spans[i].Bytes[l] = sim.SpanTraffic{Read: m.Read * d / ns, Write: m.Write * d / ns}
+		}
+	}
+}
+
 // emitSpans appends the kernel's spans to rep, starting at t0.
 func (r *kernelResult) emitSpans(rep *sim.Report, idx int32, t0 float64) {
-	rep.Spans = append(rep.Spans, sim.Span{Lane: 0, Instr: idx, Start: t0, End: t0 + r.launchNs, Op: r.name + "/launch"})
+	rep.Spans = append(rep.Spans, sim.Span{Lane: 0, Instr: idx, Start: t0, End: t0 + r.launchNs, Op: r.name + "/launch", Site: sim.NoSite})
 	base := t0 + r.launchNs + r.startNs
 	if r.laneEnd != nil {
 		for l, end := range r.laneEnd {
 			if end > 0 {
-				rep.Spans = append(rep.Spans, sim.Span{Lane: int32(l), Instr: idx, Start: base, End: base + end, Op: r.name + "/ctas"})
+				rep.Spans = append(rep.Spans, sim.Span{Lane: int32(l), Instr: idx, Start: base, End: base + end, Op: r.name + "/ctas", Site: sim.NoSite})
 			}
 		}
 		return
@@ -603,9 +633,9 @@ func (r *kernelResult) emitSpans(rep *sim.Report, idx int32, t0 float64) {
 		for l := 0; l < lanes; l++ {
 			s := base + w.start
 			rep.Spans = append(rep.Spans,
-				sim.Span{Lane: int32(l), Instr: idx, Start: s, End: s + w.pro, Op: r.name + "/prologue"},
-				sim.Span{Lane: int32(l), Instr: idx, Start: s + w.pro, End: s + w.pro + w.loop, Op: r.name + "/mainloop"},
-				sim.Span{Lane: int32(l), Instr: idx, Start: s + w.pro + w.loop, End: s + w.duration, Op: r.name + "/epilogue"},
+				sim.Span{Lane: int32(l), Instr: idx, Start: s, End: s + w.pro, Op: r.name + "/prologue", Site: sim.NoSite},
+				sim.Span{Lane: int32(l), Instr: idx, Start: s + w.pro, End: s + w.pro + w.loop, Op: r.name + "/mainloop", Site: sim.NoSite},
+				sim.Span{Lane: int32(l), Instr: idx, Start: s + w.pro + w.loop, End: s + w.duration, Op: r.name + "/epilogue", Site: sim.NoSite},
 			)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/sim"
 )
 
@@ -22,14 +23,13 @@ func unit() Config {
 		FP32Lanes:           100, MUFUPerClk: 10, SmemBytesPerClk: 100,
 		SmemPerSM: 100000, SmemPerCTA: 100000, RegsPerSM: 65536, MaxRegsThread: 255,
 		MaxThreadsSM: 2048, MaxWarpsSM: 64, MaxCTAsSM: 32, MaxThreadsCTA: 1024,
-		L2Bytes: 1 << 30, L2BytesPerClk: 1e9, HBMGBps: 1000, HBMEfficiency: 1,
-		PriceUSDPerHour: math.NaN(),
+		L2Bytes: 1 << 30, L2BytesPerClk: 1e7, HBMGBps: 1000, HBMEfficiency: 1,
 	}
 }
 
 // oneCTAPerSM is a kernel footprint that fits once per SM (smem).
 func oneCTAPerSM(name string) Kernel {
-	return Kernel{Name: name, Threads: 128, SmemBytes: 60000, Stages: 2, MMA: MMA{Family: WGMMA, DType: "bf16"}}
+	return Kernel{Name: name, Threads: 128, SmemBytes: 60000, Stages: 2, MMA: MMA{Family: WGMMA, DType: isa.BF16}}
 }
 
 func runNs(t *testing.T, cfg Config, ks ...Kernel) float64 {
@@ -318,15 +318,15 @@ func TestListSchedulingImbalance(t *testing.T) {
 	cfg.SMs = 2
 	k := oneCTAPerSM("causal")
 	k.Loop = Phase{TensorFLOPs: 1e6}
-	k.Grid = []Group{{1, 4}, {4, 1}}
+	k.Grid = []Group{{Count: 1, Iters: 4}, {Count: 4, Iters: 1}}
 	if got := runNs(t, cfg, k); !near(got, 4000) {
 		t.Errorf("longest first: %v ns, want 4000", got)
 	}
-	k.Grid = []Group{{4, 1}, {1, 4}}
+	k.Grid = []Group{{Count: 4, Iters: 1}, {Count: 1, Iters: 4}}
 	if got := runNs(t, cfg, k); !near(got, 6000) {
 		t.Errorf("longest last: %v ns, want 6000", got)
 	}
-	k.Grid, k.GridRepeat = []Group{{1, 1}, {1, 3}}, 2 // launch order 1, 3, 1, 3
+	k.Grid, k.GridRepeat = []Group{{Count: 1, Iters: 1}, {Count: 1, Iters: 3}}, 2 // launch order 1, 3, 1, 3
 	// Greedy: t=0 s0←1 (ends 1000), s1←3 (3000); s0 frees at 1000 ← 1
 	// (2000); s0 frees at 2000 ← 3 (5000). Makespan 5000.
 	if got := runNs(t, cfg, k); !near(got, 5000) {
@@ -365,21 +365,21 @@ func TestClocks(t *testing.T) {
 func TestMMAFamilies(t *testing.T) {
 	cfg := unit()
 	k := oneCTAPerSM("legacy")
-	k.MMA = MMA{Family: MMASync, DType: "fp16"}
+	k.MMA = MMA{Family: MMASync, DType: isa.FP16}
 	k.Loop = Phase{TensorFLOPs: 1e6}
 	k.Grid = []Group{{Count: 1, Iters: 1}}
 	if got := runNs(t, cfg, k); !near(got, 2000) {
 		t.Errorf("mma.sync at half rate: %v ns, want 2000", got)
 	}
-	k.MMA = MMA{Family: WGMMA, DType: "fp8e4m3"}
+	k.MMA = MMA{Family: WGMMA, DType: isa.FP8E4M3}
 	if got := runNs(t, cfg, k); !near(got, 500) {
 		t.Errorf("fp8 wgmma at double rate: %v ns, want 500", got)
 	}
-	k.MMA = MMA{Family: TCGen05, DType: "bf16"}
+	k.MMA = MMA{Family: TCGen05, DType: isa.BF16}
 	if _, err := Run(cfg, []Kernel{k}); err == nil {
 		t.Error("tcgen05 on a wgmma device: want an error")
 	}
-	k.MMA = MMA{Family: WGMMA, DType: "fp32"}
+	k.MMA = MMA{Family: WGMMA, DType: isa.FP32}
 	if _, err := Run(cfg, []Kernel{k}); err == nil {
 		t.Error("fp32 tensor work: want an error")
 	}
@@ -435,9 +435,9 @@ func TestRunIsDeterministic(t *testing.T) {
 	cfg, _ := Preset("h100")
 	k := Kernel{
 		Name: "attn", Threads: 384, RegsPerThread: 168, SmemBytes: 100000, Stages: 2, PingPong: true, WarpSpecialized: true,
-		MMA:  MMA{Family: WGMMA, DType: "bf16"},
+		MMA:  MMA{Family: WGMMA, DType: isa.BF16},
 		Loop: Phase{Loads: []Load{{Bytes: 32768, Sharers: 16, Stride: 1}}, TensorFLOPs: 8e6, MUFUOps: 16384, FP32Ops: 70000},
-		Grid: []Group{{1, 1}, {1, 2}, {1, 3}, {1, 4}}, GridRepeat: 500,
+		Grid: []Group{{Count: 1, Iters: 1}, {Count: 1, Iters: 2}, {Count: 1, Iters: 3}, {Count: 1, Iters: 4}}, GridRepeat: 500,
 	}
 	a, err := Run(cfg, []Kernel{k})
 	if err != nil {
@@ -467,7 +467,8 @@ func TestRunRejectsBadKernels(t *testing.T) {
 		{"zero CTAs", func(k *Kernel) { k.Grid = []Group{{Count: 0, Iters: 1}} }},
 		{"negative work", func(k *Kernel) { k.Loop.FP32Ops = -1 }},
 		{"NaN bytes", func(k *Kernel) { k.Loop.Loads = []Load{{Bytes: math.NaN()}} }},
-		{"unknown dtype", func(k *Kernel) { k.Loop.TensorFLOPs = 1; k.MMA.DType = "int4" }},
+		{"int32 on tensor cores", func(k *Kernel) { k.Loop.TensorFLOPs = 1; k.MMA.DType = isa.Int32 }},
+		{"out-of-range dtype", func(k *Kernel) { k.Loop.TensorFLOPs = 1; k.MMA.DType = isa.DType(200) }},
 		{"ping-pong without producer warps", func(k *Kernel) { k.PingPong = true }},
 		{"negative loads in flight", func(k *Kernel) { k.LoadsInFlight = -1 }},
 		{"infinite loads in flight", func(k *Kernel) { k.LoadsInFlight = math.Inf(1) }},
@@ -491,7 +492,7 @@ func TestHugeNonUniformGrid(t *testing.T) {
 	// 3 iterations (1000 ns each) on 4 slots: 2^20·4000/4 + 3000/2.
 	k := oneCTAPerSM("huge")
 	k.Loop = Phase{TensorFLOPs: 1e6}
-	k.Grid, k.GridRepeat = []Group{{1, 1}, {1, 3}}, 1<<20
+	k.Grid, k.GridRepeat = []Group{{Count: 1, Iters: 1}, {Count: 1, Iters: 3}}, 1<<20
 	if got, want := runNs(t, unit(), k), float64(1<<20)*4000/4+1500; !near(got, want) {
 		t.Errorf("%v ns, want %v", got, want)
 	}

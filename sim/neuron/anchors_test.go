@@ -316,19 +316,34 @@ func TestAnchorThrottle(t *testing.T) {
 // A §3.1 [3P deltanet_decode_opt.md]: "~140 ns per Tensor instruction" as a
 // floor (Trn2/Trn3, LNC=2, dtype not stated).
 //
-// The model follows the published MM_INIT_LATENCY (A §3.1 [P ArchV2]: a
-// MultiplyMoving issues at most every 64 TensorE cycles): back-to-back
-// tiny bf16 matmuls (moving N = 2, one stationary) issue every 64 cycles =
-// 26.7 ns; fp32 ones, four passes (A §3.1 fp32 ×4), every 256 cycles =
-// 106.7 ns. The third-party floor is 5× the published bf16 rule; the fp32
-// figure is within 25% of it. The test checks the rules and records the
-// comparison; it does not hold the model to the third-party figure. (A §3.1
-// also gives ISA226's per-nc_matmul average max(min(64, N_stationary),
-// N_moving), which would go below 64 cycles for stationaries narrower than
-// 64 columns; the model keeps ArchV2's 64-cycle floor, which the
-// third-party figure supports if anything.)
+// That figure is the time per Tensor instruction seen in a decode kernel,
+// where each matmul waits on the engine that produced its input, not the
+// rate at which TensorE can issue independent instructions. The evidence
+// is in the same source row: it costs a [128,2]-stationary GEMV
+// instruction at (128 + N) TensorE cycles, which at N = 2 is 54 ns at
+// 2.4 GHz, so the 140 ns holds more than the array's own work; and the
+// published issue rule (A §3.1 [P ArchV2] MM_INIT_LATENCY: a
+// MultiplyMoving issues at most every 64 cycles) is an independent-issue
+// interval. The test checks both readings against the model:
+//
+//   - independent back-to-back tiny matmuls (moving N = 2, one resident
+//     stationary) issue every 64 cycles = 26.7 ns for bf16, 4 × 64 cycles
+//     = 106.7 ns for fp32 (A §3.1 fp32 ×4): the published rule, held;
+//   - a matmul whose moving operand a VectorE instruction has just written
+//     costs, from its producer's result to its own, the semaphore wait
+//     (+100 cycles, A §3.2), the MultiplyMoving (64 cycles × passes) and
+//     the access latency (60 cycles, A §3.2): 224 cycles = 93.3 ns for
+//     bf16, 416 cycles = 173.3 ns for fp32. The third-party 140 ns, dtype
+//     unstated, lies between the two and is held to that bracket.
+//
+// What stays open: the source's "LDWEIGHTS 128 rows" for a 2-column
+// stationary conflicts with the published fast LoadStationary (A §3.1:
+// up to 4× faster than a MultiplyMoving of the same free size), which the
+// model follows; a stationary loaded after its producer is one place the
+// two readings would differ (at most 128 cycles, 53 ns, per such matmul).
 func TestAnchorTensorFloor(t *testing.T) {
-	for _, tc := range []struct {
+	var dep [2]float64
+	for i, tc := range []struct {
 		dt     isa.DType
 		passes float64
 	}{{isa.BF16, 1}, {isa.FP32, 4}} {
@@ -344,9 +359,29 @@ func TestAnchorTensorFloor(t *testing.T) {
 		r := run(t, b, trn2NoThrottle(t))
 		ii := (r.Spans[n-1].Start - r.Spans[1].Start) / (n - 2)
 		near(t, tc.dt.String()+" tiny matmul II", ii, tensorNs(64*tc.passes))
-		e := (ii - 140) / 140
-		t.Logf("anchor %-44s published %9.4g predicted %9.4g error %+6.1f%% (not held: conflicts with MM_INIT_LATENCY [P])", "A3.1 Tensor instr floor "+tc.dt.String()+" (ns) [3P]", 140.0, ii, 100*e)
+		anchor(t, "A3.1 MM_INIT_LATENCY, independent "+tc.dt.String()+" (cycles)", 64*tc.passes, ii*tensorGHz2, 0.01)
+
+		// The dependent case: VectorE writes the moving operand, TensorE
+		// multiplies it by a stationary loaded long before.
+		c := trn2NoThrottle(t)
+		b = isa.NewBuilder(isa.Trn2(), "floor-dep")
+		sb = b.SBUFPool("sb", 2, 512)
+		ps = b.PSUMPool("ps", 1, 2048)
+		st = sb.Tile(tc.dt, 128, 128)
+		mv = sb.Tile(tc.dt, 128, 2)
+		b.Memset(isa.Vector, st, 1)
+		b.Memset(isa.Vector, mv, 2)
+		b.Matmul(ps.Tile(isa.FP32, 128, 2), st, mv, false)
+		r = run(t, b, c)
+		prodDone := r.Spans[1].End + accessCyc/c.VectorGHz
+		dep[i] = r.TimeNs - prodDone
+		near(t, tc.dt.String()+" dependent matmul latency", dep[i], tensorNs(semCycles+64*tc.passes+accessCyc))
+		t.Logf("%s: independent II %.1f ns, dependent latency %.1f ns", tc.dt, ii, dep[i])
 	}
+	if !(dep[0] < 140 && 140 < dep[1]) {
+		t.Errorf("dependent Tensor instruction %.1f ns (bf16) .. %.1f ns (fp32) does not bracket the third-party ~140 ns", dep[0], dep[1])
+	}
+	t.Logf("anchor %-44s published %9.4g model bf16..fp32 %.4g..%.4g (bracketed; dtype unstated) pass", "A3.1 Tensor instr, dependent (ns) [3P]", 140.0, dep[0], dep[1])
 }
 
 // A §3.1 [P ArchV2, ArchV3]: back-to-back LoadStationary(128×128) +
@@ -443,9 +478,19 @@ func TestAnchorSharedPSUMPort(t *testing.T) {
 }
 
 // A §3.4 [P matrix_multiplication.rst]: an NC-v2 bf16 matmul saturates
-// TensorE at an arithmetic intensity of at least 222 FLOP/byte, which is
-// the roofline ridge of 91 TFLOPS over the core's 410 GB/s of HBM
-// (HARDWARE.md's "≈ 413 GB/s effective HBM" [I]).
+// TensorE at an arithmetic intensity of at least 222 FLOP/byte.
+//
+// That figure is the ridge of the paper roofline, peak FLOP/s over the
+// core's HBM bandwidth, not a measured knee: 222 FLOP/B × 410 GB/s (the
+// HBM share, A §1.1) is 91.0 TFLOPS, the bf16 peak (91.75) to 0.8%, and
+// HARDWARE.md's own reading is "⇒ ≈ 413 GB/s effective HBM" [I]. No
+// kernel can show it on Trn1: every load goes through the 16 DMA engines,
+// which reach "~70% DMA throughput utilization" with sufficiently large
+// transfers (A §3.3 [P Perf Opt #9]), 16 × 19.04 = 305 GB/s, so the
+// realised knee is at least peak/305 GB/s = 301 FLOP/B whatever the
+// transfer size. The test checks both readings: the model's paper ridge
+// against the published 222 (±1%), and the model's realised knee against
+// its own DMA roofline, which the size curve (A §3.3) moves.
 //
 // The instrument: a stream of [128,2048] bf16 loads (4 KiB per partition,
 // 512 KiB each, where A §3.3 says DMA saturates), each feeding J matmuls
@@ -454,11 +499,9 @@ func TestAnchorSharedPSUMPort(t *testing.T) {
 // ns per load: each engine moves 8 partitions × 4 KiB = 32 KiB at 17 B/ns
 // (A §1.1 BW table), the 16 in parallel, 272 GB/s in all (A §1.1 "DMA
 // aggregate per NC 272 GB/s"); the HBM share (410 B/ns, 1278.8 ns) is not
-// the limit. TensorE is busy min(1, J/10.54) of the time and the knee sits
-// at 337 FLOP/byte, 52% above the published 222: the published ridge uses
-// the HBM bandwidth, which the published per-engine DMA rates do not
-// reach. The model follows the DMA table; the test holds it to its own
-// roofline and to lying between the two published ridges.
+// the limit. TensorE is busy min(1, J/10.54) of the time: the knee sits at
+// 337 FLOP/byte at this transfer size and falls towards 301 with larger
+// transfers.
 func TestAnchorMatmulKnee(t *testing.T) {
 	c := preset(t, "trn1")
 	const loads, cols = 64, 2048
@@ -499,8 +542,28 @@ func TestAnchorMatmulKnee(t *testing.T) {
 	if knee < hbmRidge || knee > dmaRidge*1.001 {
 		t.Errorf("knee %.0f FLOP/B outside [%.0f (HBM ridge), %.0f (DMA-table ridge)]", knee, hbmRidge, dmaRidge)
 	}
-	e := (knee - 222) / 222
-	t.Logf("anchor %-44s published %9.4g predicted %9.4g error %+6.1f%% (MISS: DMA table 272 GB/s < HBM 410 GB/s)", "A3.4 trn1 bf16 matmul knee (FLOP/B)", 222.0, knee, 100*e)
+	anchor(t, "A3.4 trn1 bf16 ridge, peak/HBM (FLOP/B)", 222, hbmRidge, 0.01)
+	// The realised knee by bytes per partition of the loads: the DMA
+	// ridge at the size curve's rate (8 partitions per engine transfer),
+	// never under the HBM ridge. It falls with the transfer size and stays
+	// above the asymptotic DMA ridge, itself above 222.
+	asym := c.PeakFLOPs(isa.BF16) / (float64(c.DMAEngines) * c.DMAPeakBytesPerNs * 1e9)
+	prev := math.Inf(1)
+	line := ""
+	for bpp := 512; bpp <= 64<<10; bpp *= 2 {
+		per := float64(c.DMAPartitionsPerEngine * bpp)
+		rate := float64(c.DMAEngines) * per / (c.DMAFixedNs() + per/c.DMAPeakBytesPerNs) // B/ns
+		k := c.PeakFLOPs(isa.BF16) / (min(rate, c.HBMBytesPerNs) * 1e9)
+		line += fmt.Sprintf(" %d:%.0f", bpp, k)
+		if k >= prev || k < asym {
+			t.Errorf("knee at %d B/partition %.0f FLOP/B: want below %.0f and at least %.0f", bpp, k, prev, asym)
+		}
+		prev = k
+	}
+	t.Logf("trn1 realised bf16 knee (FLOP/B) by bytes/partition:%s; asymptote %.0f", line, asym)
+	if asym <= 222 {
+		t.Errorf("asymptotic DMA ridge %.0f FLOP/B: the published 222 would be reachable", asym)
+	}
 }
 
 // A §3.1 [P ArchV2, Perf Opt #7]: for a matrix-vector product put the big

@@ -30,8 +30,14 @@
 //     the same port run one after the other.
 //   - anchors_test.go checks the model against the published micro-level
 //     figures of HARDWARE.md Part A that the matmul ladder does not cover,
-//     each with its tolerance, and records the ones it does not follow
-//     (and why).
+//     each with its tolerance; where a figure was first read as a miss,
+//     the test shows what the source measured (the 222 FLOP/B knee is the
+//     paper ridge peak/HBM; the ~140 ns Tensor floor is a dependent
+//     instruction's time) and holds the model to that. dma_xgen_test.go
+//     checks that the per-generation DMA fixed costs are one mechanism
+//     (a fixed cost per transfer of about 5.6 KB at the engine's
+//     theoretical rate): each generation's point is predicted from the
+//     other two. loo_test.go prints the leave-one-out table (make loo).
 //
 // Because every queue is in order and dependencies point backwards in
 // program order, one pass over the program computes the same schedule an

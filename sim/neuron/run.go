@@ -309,6 +309,7 @@ func (r *runner) addTensor(i int, d isa.TensorDecl) {
 // step times stored instruction i and fills its span.
 func (r *runner) step(i int) error {
 	in := &r.p.Instrs[i]
+	moved := r.traffic // what this instruction moves is the difference
 	lane, start, end, waited, err := r.time(i, in)
 	if err != nil {
 		return err
@@ -316,6 +317,13 @@ func (r *runner) step(i int) error {
 	sp := &r.spans[i]
 	sp.Lane, sp.Instr, sp.Start, sp.End = int32(lane), int32(i), start, end
 	sp.Op, sp.Waited = in.Op.String(), waited
+	sp.Site = sim.NoSite
+	if in.Site >= 0 && int(in.Site) < len(r.p.Sites) {
+		sp.Site = in.Site
+	}
+	for l := range sp.Bytes {
+		sp.Bytes[l] = sim.SpanTraffic{Read: float64(r.traffic[l].Read - moved[l].Read), Write: float64(r.traffic[l].Write - moved[l].Write)}
+	}
 	return nil
 }
 
@@ -635,6 +643,10 @@ func (r *runner) report() *sim.Report {
 	rep := &sim.Report{
 		Target: c.Name, TimeNs: T, Cycles: int64(math.Round(T * c.TensorGHz)), Clock: "tensor", ClockGHz: c.TensorGHz,
 		FLOPs: r.mmFL, Traffic: r.traffic, Lanes: r.lanes, Spans: r.spans,
+		LaneGroups: r.laneGroups(),
+	}
+	if r.p != nil { // a stored program; a Stream has no spans to resolve
+		rep.Program, rep.Sources = r.p.Name, Sources(r.p)
 	}
 	if r.havePeak {
 		rep.PeakFLOP = c.PeakFLOPs(r.peakDType)
@@ -679,6 +691,20 @@ func (r *runner) report() *sim.Report {
 		{Name: "sbuf_port_busy_percent", Value: pct(r.sbufBusy), Unit: "%"},
 	}
 	return rep
+}
+
+// laneGroups names the engine of each lane: the compute engines, then
+// "dma" for every queue.
+func (r *runner) laneGroups() []string {
+	g := make([]string, len(r.lanes))
+	for i := range g {
+		if i < int(laneDMA0) {
+			g[i] = computeLaneNames[i]
+		} else {
+			g[i] = isa.DMA.String()
+		}
+	}
+	return g
 }
 
 // bound names the resource that bounds the run: the compute engine with

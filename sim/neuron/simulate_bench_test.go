@@ -29,7 +29,7 @@ func BenchmarkSimulate(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, spec := range simulateSpecs {
-		p, err := kernels.Parse(kernels.All(), spec)
+		p, err := kernels.Builtin().Parse(spec)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -51,6 +51,6 @@ func (s *Stream) Instr(i int, in *isa.Instr) error {
 func (s *Stream) Instrs() int { return s.n }
 
 // Report returns the timing of the instructions received so far. It has no
-// spans (Report.Spans is nil): a trace or profile needs the stored program
-// and Run.
+// spans, program name or sources (Report.Spans, Program and Sources are
+// unset): a trace or profile needs the stored program and Run.
 func (s *Stream) Report() *sim.Report { return s.r.report() }

@@ -20,7 +20,7 @@ func TestStreamAndPipeMatchRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want.Spans = nil
+		want.Spans, want.Program, want.Sources = nil, "", nil
 		s, _ := NewStream(cfg)
 		pp, _ := NewPipe(cfg)
 		for _, sink := range []isa.Sink{s, pp} {

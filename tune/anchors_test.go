@@ -1,9 +1,11 @@
-package kernels
+package tune
 
 import (
 	"math"
 	"testing"
 
+	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/kernels"
 	"github.com/trnsim/trnsim/sim/gpu"
 )
 
@@ -28,7 +30,7 @@ func gpuAnchors() []gpuAnchor {
 			unit:   "TFLOP/s", published: 798, tol: 0.15,
 			predict: func(t *testing.T) float64 {
 				h100 := preset(t, "h100")
-				ks, _, err := GPUGEMMKernels(h100, GPUGEMMShape{M: 8192, N: 8192, K: 8192, Batch: 1, DType: "bf16"})
+				ks, _, err := gemmKernels(t, h100, kernels.GPUGEMMShape{M: 8192, N: 8192, K: 8192, Batch: 1, DType: isa.BF16})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -64,8 +66,8 @@ func gpuAnchors() []gpuAnchor {
 			unit:   "TFLOP/s", published: 1605, tol: 0.20,
 			predict: func(t *testing.T) float64 {
 				b200 := preset(t, "b200")
-				s := GPUAttnShape{Batch: 1, Heads: 16, Seqlen: 16384, Headdim: 128, DType: "bf16"}
-				ks, _, err := GPUAttentionKernels(b200, s, "best")
+				s := kernels.GPUAttnShape{Batch: 1, Heads: 16, Seqlen: 16384, Headdim: 128, DType: isa.BF16}
+				ks, _, err := kernels.GPUAttentionKernels(b200.Device(), s, "best")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -80,7 +82,7 @@ func gpuAnchors() []gpuAnchor {
 			unit:   "GB/s", published: 3000, tol: 0.15,
 			predict: func(t *testing.T) float64 {
 				h100 := preset(t, "h100")
-				return hbmGBps(t, h100, []gpu.Kernel{GPUElementwise("copy", 1<<30, 2, 1, 0, 0)})
+				return hbmGBps(t, h100, []gpu.Kernel{kernels.GPUElementwise("copy", 1<<30, 2, 1, 0, 0)})
 			},
 		},
 		{
@@ -101,7 +103,7 @@ func gpuAnchors() []gpuAnchor {
 			unit:   "µs", published: 5.86, tol: 0.20,
 			predict: func(t *testing.T) float64 {
 				h100 := preset(t, "h100")
-				ks, _, err := GPUGEMMKernels(h100, GPUGEMMShape{M: 512, N: 256, K: 256, Batch: 1, DType: "bf16"})
+				ks, _, err := gemmKernels(t, h100, kernels.GPUGEMMShape{M: 512, N: 256, K: 256, Batch: 1, DType: isa.BF16})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -113,8 +115,8 @@ func gpuAnchors() []gpuAnchor {
 
 func fa3TFLOPS(t *testing.T, pingPong bool) float64 {
 	h100 := preset(t, "h100")
-	s := GPUAttnShape{Batch: 2, Heads: 16, Seqlen: 8192, Headdim: 128, DType: "fp16"}
-	ks, _, err := GPUAttentionKernels(h100, s, "fa3")
+	s := kernels.GPUAttnShape{Batch: 2, Heads: 16, Seqlen: 8192, Headdim: 128, DType: isa.FP16}
+	ks, _, err := kernels.GPUAttentionKernels(h100.Device(), s, "fa3")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,13 +163,13 @@ func TestDecodeBandwidthBelowPublishedBest(t *testing.T) {
 	const best = 3000.0 // GB/s [FMLA]
 	h100 := preset(t, "h100")
 	var top float64
-	var topShape GPUDecodeShape
+	var topShape kernels.GPUDecodeShape
 	for _, hk := range [][2]int{{16, 2}, {32, 8}, {64, 8}, {32, 32}} {
 		for _, d := range []int{64, 128, 256} {
 			for _, b := range []int{1, 8, 64, 256} {
 				for _, sl := range []int{1024, 16384, 131072} {
-					s := GPUDecodeShape{Batch: b, Heads: hk[0], KVHeads: hk[1], Seqlen: sl, Headdim: d, DType: "bf16"}
-					ks, _, _, err := GPUDecodeKernels(h100, s, "best", 0)
+					s := kernels.GPUDecodeShape{Batch: b, Heads: hk[0], KVHeads: hk[1], Seqlen: sl, Headdim: d, DType: isa.BF16}
+					ks, _, _, err := decodeKernels(h100, s, "best", 0)
 					if err != nil {
 						t.Fatal(err)
 					}

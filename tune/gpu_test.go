@@ -1,10 +1,15 @@
-package kernels
+package tune
 
 import (
+	"errors"
+	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/kernels"
 	"github.com/trnsim/trnsim/sim"
 	"github.com/trnsim/trnsim/sim/gpu"
 )
@@ -21,11 +26,11 @@ func preset(t testing.TB, name string) gpu.Config {
 // gpuKernelsOf parses spec and returns its GPU kernels on dev.
 func gpuKernelsOf(t testing.TB, dev gpu.Config, spec string) []gpu.Kernel {
 	t.Helper()
-	p, err := Parse(All(), spec)
+	p, err := kernels.Builtin().Parse(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ks, err := GPUKernels(dev, p)
+	ks, err := gpuKernels(dev, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,9 +46,9 @@ func runGPU(t testing.TB, dev gpu.Config, ks []gpu.Kernel) *sim.Report {
 	return rep
 }
 
-func attnTFLOPS(t *testing.T, dev gpu.Config, s GPUAttnShape, variant string) float64 {
+func attnTFLOPS(t *testing.T, dev gpu.Config, s kernels.GPUAttnShape, variant string) float64 {
 	t.Helper()
-	ks, _, err := GPUAttentionKernels(dev, s, variant)
+	ks, _, err := kernels.GPUAttentionKernels(dev.Device(), s, variant)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +61,7 @@ func TestFA3BeatsFA2OnH100(t *testing.T) {
 	h100 := preset(t, "h100")
 	for _, d := range []int{64, 128, 256} {
 		for _, causal := range []bool{false, true} {
-			s := GPUAttnShape{Batch: 2, Heads: 16 * 128 / d, Seqlen: 8192, Headdim: d, Causal: causal, DType: "fp16"}
+			s := kernels.GPUAttnShape{Batch: 2, Heads: 16 * 128 / d, Seqlen: 8192, Headdim: d, Causal: causal, DType: isa.FP16}
 			fa2 := attnTFLOPS(t, h100, s, "fa2")
 			fa3 := attnTFLOPS(t, h100, s, "fa3")
 			if r := fa3 / fa2; r < 1.4 || r > 2.2 {
@@ -73,7 +78,7 @@ func TestCausalSlowerAtShortSeqlen(t *testing.T) {
 	for _, tc := range []struct{ gpu, variant string }{{"h100", "fa3"}, {"h100", "fa2"}, {"a100", "fa2"}} {
 		dev := preset(t, tc.gpu)
 		for _, seq := range []int{512, 1024} {
-			s := GPUAttnShape{Batch: 16384 / seq, Heads: 32, Seqlen: seq, Headdim: 64, DType: "bf16"}
+			s := kernels.GPUAttnShape{Batch: 16384 / seq, Heads: 32, Seqlen: seq, Headdim: 64, DType: isa.BF16}
 			full := attnTFLOPS(t, dev, s, tc.variant)
 			s.Causal = true
 			causal := attnTFLOPS(t, dev, s, tc.variant)
@@ -90,12 +95,12 @@ func TestCausalSlowerAtShortSeqlen(t *testing.T) {
 func TestSplitKVManyTimesFasterAtSmallBatchLongContext(t *testing.T) {
 	for _, name := range []string{"a100", "h100"} {
 		dev := preset(t, name)
-		s := GPUDecodeShape{Batch: 1, Heads: 16, KVHeads: 2, Seqlen: 65536, Headdim: 128, DType: "fp16"}
-		split, v, n, err := GPUDecodeKernels(dev, s, "splitkv", 0)
+		s := kernels.GPUDecodeShape{Batch: 1, Heads: 16, KVHeads: 2, Seqlen: 65536, Headdim: 128, DType: isa.FP16}
+		split, v, n, err := decodeKernels(dev, s, "splitkv", 0)
 		if err != nil || v != "splitkv" || n < 2 || len(split) != 2 {
 			t.Fatalf("%s splitkv: %d kernels, variant %s, %d splits, err %v", name, len(split), v, n, err)
 		}
-		nosplit, _, _, err := GPUDecodeKernels(dev, s, "nosplit", 0)
+		nosplit, _, _, err := decodeKernels(dev, s, "nosplit", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +108,7 @@ func TestSplitKVManyTimesFasterAtSmallBatchLongContext(t *testing.T) {
 		if b < 8*a {
 			t.Errorf("%s: nosplit %.0f µs vs splitkv %.0f µs, want ≥ 8× faster with splits", name, b/1e3, a/1e3)
 		}
-		best, v, _, _ := GPUDecodeKernels(dev, s, "best", 0)
+		best, v, _, _ := decodeKernels(dev, s, "best", 0)
 		if v != "splitkv" || !reflect.DeepEqual(best, split) {
 			t.Errorf("%s: best resolved to %s", name, v)
 		}
@@ -114,8 +119,8 @@ func TestSplitKVManyTimesFasterAtSmallBatchLongContext(t *testing.T) {
 // tiles, 132 tiles fill one wave of H100's 132 SMs; 133 need a second.
 func TestGEMMWaveQuantisation(t *testing.T) {
 	h100 := preset(t, "h100")
-	var tile GPUGEMMTile
-	for _, c := range GPUGEMMTiling(h100, "bf16") {
+	var tile kernels.GPUGEMMTile
+	for _, c := range kernels.GPUGEMMTiling(h100.Device(), isa.BF16) {
 		if c.TM == 128 && c.TN == 256 && c.ClusterM == 2 && c.ClusterN == 1 {
 			tile = c
 		}
@@ -124,8 +129,8 @@ func TestGEMMWaveQuantisation(t *testing.T) {
 		t.Fatal("no 128×256 tiling with a 2×1 cluster")
 	}
 	tflops := func(tiles int) float64 {
-		s := GPUGEMMShape{M: 128 * tiles, N: 256, K: 8192, Batch: 1, DType: "bf16"}
-		return runGPU(t, h100, GPUGEMMDescribe(h100, s, tile, 1)).TFLOPS()
+		s := kernels.GPUGEMMShape{M: 128 * tiles, N: 256, K: 8192, Batch: 1, DType: isa.BF16}
+		return runGPU(t, h100, kernels.GPUGEMMDescribe(h100.Device(), s, tile, 1)).TFLOPS()
 	}
 	one, two := tflops(132), tflops(133)
 	if one < 1.7*two {
@@ -137,7 +142,7 @@ func TestGEMMWaveQuantisation(t *testing.T) {
 	// The library choice sees the same steps: one more row of tiles past a
 	// full wave costs throughput even when it may pick another tiling.
 	best := func(m int) float64 {
-		ks, _, err := GPUGEMMKernels(h100, GPUGEMMShape{M: m, N: 4096, K: 4096, Batch: 1, DType: "bf16"})
+		ks, _, err := gemmKernels(t, h100, kernels.GPUGEMMShape{M: m, N: 4096, K: 4096, Batch: 1, DType: isa.BF16})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,28 +162,28 @@ func TestGEMMRegimes(t *testing.T) {
 	h100, a100 := preset(t, "h100"), preset(t, "a100")
 	cases := []struct {
 		dev       gpu.Config
-		s         GPUGEMMShape
+		s         kernels.GPUGEMMShape
 		lo, hi    float64 // % of peak
 		wantBound string
 	}{
-		{h100, GPUGEMMShape{8192, 8192, 8192, 1, "bf16"}, 75, 90, ""},
-		{a100, GPUGEMMShape{8192, 8192, 8192, 1, "fp16"}, 85, 99, "tensor_pipe"},
-		{h100, GPUGEMMShape{8192, 8192, 8192, 1, "fp8e4m3"}, 60, 90, ""},
-		{h100, GPUGEMMShape{4096, 4096, 4096, 1, "fp32"}, 50, 100, ""},
-		{a100, GPUGEMMShape{16, 12288, 12288, 1, "fp16"}, 0, 10, "hbm"},
+		{h100, kernels.GPUGEMMShape{M: 8192, N: 8192, K: 8192, Batch: 1, DType: isa.BF16}, 75, 90, ""},
+		{a100, kernels.GPUGEMMShape{M: 8192, N: 8192, K: 8192, Batch: 1, DType: isa.FP16}, 85, 99, "tensor_pipe"},
+		{h100, kernels.GPUGEMMShape{M: 8192, N: 8192, K: 8192, Batch: 1, DType: isa.FP8E4M3}, 60, 90, ""},
+		{h100, kernels.GPUGEMMShape{M: 4096, N: 4096, K: 4096, Batch: 1, DType: isa.FP32}, 50, 100, ""},
+		{a100, kernels.GPUGEMMShape{M: 16, N: 12288, K: 12288, Batch: 1, DType: isa.FP16}, 0, 10, "hbm"},
 	}
 	for _, c := range cases {
-		ks, ch, err := GPUGEMMKernels(c.dev, c.s)
+		ks, ch, err := gemmKernels(t, c.dev, c.s)
 		if err != nil {
 			t.Fatal(err)
 		}
 		rep := runGPU(t, c.dev, ks)
 		p := rep.PctPeak()
 		if p < c.lo || p > c.hi || (c.wantBound != "" && rep.Bound != c.wantBound) {
-			t.Errorf("%s %+v: %.1f%% of peak, bound %s (tile %v split %d); want %v–%v%% %s", c.dev.Name, c.s, p, rep.Bound, ch.Tile, ch.SplitK, c.lo, c.hi, c.wantBound)
+			t.Errorf("%s %+v: %.1f%% of peak, bound %s (%s); want %v–%v%% %s", c.dev.Name, c.s, p, rep.Bound, ch, c.lo, c.hi, c.wantBound)
 		}
 	}
-	if _, _, err := GPUGEMMKernels(a100, GPUGEMMShape{256, 256, 256, 1, "fp8e4m3"}); err == nil {
+	if _, _, err := gemmKernels(t, a100, kernels.GPUGEMMShape{M: 256, N: 256, K: 256, Batch: 1, DType: isa.FP8E4M3}); err == nil {
 		t.Error("fp8 GEMM on A100: want an error")
 	}
 }
@@ -188,12 +193,12 @@ func TestGEMMRegimes(t *testing.T) {
 func TestGPUKernelsForEveryKernel(t *testing.T) {
 	for _, dev := range gpu.Presets() {
 		cfg := preset(t, dev)
-		for _, k := range All() {
-			p, err := Parse(All(), k.Name)
+		for _, k := range kernels.Builtin().Kernels() {
+			p, err := kernels.Builtin().Parse(k.Name)
 			if err != nil {
 				t.Fatalf("%s defaults: %v", k.Name, err)
 			}
-			ks, err := GPUKernels(cfg, p)
+			ks, err := gpuKernels(cfg, p)
 			switch {
 			case k.Parts != nil:
 				if err == nil || !strings.Contains(err.Error(), "composite") {
@@ -214,7 +219,7 @@ func TestGPUKernelsForEveryKernel(t *testing.T) {
 
 func TestGPUKernelErrors(t *testing.T) {
 	h100, a100, b200 := preset(t, "h100"), preset(t, "a100"), preset(t, "b200")
-	ks := All()
+	ks := kernels.Builtin()
 	tests := []struct {
 		dev     gpu.Config
 		spec    string
@@ -227,25 +232,29 @@ func TestGPUKernelErrors(t *testing.T) {
 		{h100, "attention:variant=tiled", "does not run"},
 		{a100, "attention:dtype=fp8", "fp8"},
 		{h100, "attention:dtype=fp8,variant=fa2", "fp8"},
-		{h100, "attention:dtype=fp32", "dtype fp32"},
 		{h100, "decode_attention:variant=nosplit,splits=4", "nosplit"},
 		{h100, "decode_attention:seqlen=256,splits=64", "exceeds"},
 	}
 	for _, tc := range tests {
-		p, err := Parse(ks, tc.spec)
+		p, err := ks.Parse(tc.spec)
 		if err != nil {
-			// The NeuronCore side may reject the spec first; that is an
-			// error too.
+			t.Errorf("%s: %v (the spec must parse for the GPU error to be tested)", tc.spec, err)
 			continue
 		}
-		if _, err := GPUKernels(tc.dev, p); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+		if _, err := gpuKernels(tc.dev, p); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 			t.Errorf("%s on %s: err = %v, want one containing %q", tc.spec, tc.dev.Name, err, tc.wantErr)
 		}
+	}
+	// fp32 attention is no workload (the kernel's dtypes exclude it), but
+	// the GPU description refuses it on its own too.
+	s := kernels.GPUAttnShape{Batch: 1, Heads: 8, Seqlen: 512, Headdim: 128, DType: isa.FP32}
+	if _, _, err := kernels.GPUAttentionKernels(h100.Device(), s, "best"); err == nil || !strings.Contains(err.Error(), "dtype fp32") {
+		t.Errorf("fp32 attention on h100: err = %v, want one containing %q", err, "dtype fp32")
 	}
 }
 
 func TestGPUPlanResolvesVariants(t *testing.T) {
-	ks := All()
+	ks := kernels.Builtin()
 	for _, tc := range []struct{ dev, spec, want string }{
 		{"h100", "attention", "fa3"},
 		{"h200", "attention:dtype=fp8e4m3", "fa3"},
@@ -254,11 +263,11 @@ func TestGPUPlanResolvesVariants(t *testing.T) {
 		{"h100", "matmul", "best"},
 		{"h100", "decode_attention:batch=1,seqlen=32768", "splitkv"},
 	} {
-		p, err := Parse(ks, tc.spec)
+		p, err := ks.Parse(tc.spec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		plan, err := GPUPlanFor(preset(t, tc.dev), p)
+		plan, err := GPU(preset(t, tc.dev), p)
 		if err != nil || plan.Variant != tc.want {
 			t.Errorf("%s on %s: variant %q, err %v; want %q", tc.spec, tc.dev, plan.Variant, err, tc.want)
 		}
@@ -302,12 +311,12 @@ func TestGPUModelIsFast(t *testing.T) {
 
 func BenchmarkGPUPlanGEMM16k(b *testing.B) {
 	h100 := preset(b, "h100")
-	p, err := Parse(All(), "matmul:M=16384,N=16384,K=16384")
+	p, err := kernels.Builtin().Parse("matmul:M=16384,N=16384,K=16384")
 	if err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := GPUKernels(h100, p); err != nil {
+		if _, err := gpuKernels(h100, p); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -339,15 +348,15 @@ func TestGPUPlanEdgeShapes(t *testing.T) {
 		"rmsnorm:tokens=1,hidden=1", "softmax:rows=1,cols=1000000", "rope:tokens=1,heads=1,headdim=2",
 		"add:tokens=100000,hidden=100000",
 	}
-	ks := All()
+	ks := kernels.Builtin()
 	for _, name := range gpu.Presets() {
 		dev := preset(t, name)
 		for _, spec := range specs {
-			p, err := Parse(ks, spec)
+			p, err := ks.Parse(spec)
 			if err != nil {
 				continue // rejected before it reaches the GPU model
 			}
-			g, err := GPUKernels(dev, p)
+			g, err := gpuKernels(dev, p)
 			if err != nil {
 				continue
 			}
@@ -360,5 +369,99 @@ func TestGPUPlanEdgeShapes(t *testing.T) {
 				t.Errorf("%s on %s: time %v ns", spec, name, rep.TimeNs)
 			}
 		}
+	}
+}
+
+// gpuKernels returns the kernels of the plan GPU chooses for p on dev.
+func gpuKernels(dev gpu.Config, p kernels.Params) ([]gpu.Kernel, error) {
+	c, err := GPU(dev, p)
+	return c.Kernels, err
+}
+
+// gemmKernels returns the kernels of the GEMM tiling chosen for s on dev
+// and the choice's description.
+func gemmKernels(t testing.TB, dev gpu.Config, s kernels.GPUGEMMShape) ([]gpu.Kernel, string, error) {
+	t.Helper()
+	plans, err := kernels.GPUGEMMPlans(dev.Device(), s)
+	if err != nil {
+		return nil, "", err
+	}
+	i, _, err := Fastest(dev, plans)
+	if err != nil {
+		return nil, "", err
+	}
+	return plans[i].Kernels, plans[i].Detail, nil
+}
+
+// decodeKernels returns the kernels of the decode plan chosen for s, the
+// variant and the number of splits.
+func decodeKernels(dev gpu.Config, s kernels.GPUDecodeShape, variant string, splits int) ([]gpu.Kernel, string, int, error) {
+	plans, err := kernels.GPUDecodePlans(dev.Device(), s, variant, splits)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	i, _, err := Fastest(dev, plans)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	n := 1
+	if _, err := fmt.Sscanf(plans[i].Detail, plans[i].Variant+" splits %d", &n); err != nil {
+		return nil, "", 0, err
+	}
+	return plans[i].Kernels, plans[i].Variant, n, nil
+}
+
+// A user's kernel without a GPU description is ErrUnsupported on every
+// GPU, never a panic; one with several candidates gets the fastest.
+func TestGPUChoice(t *testing.T) {
+	reg := kernels.Builtin()
+	noGPU := &kernels.Kernel{
+		Name: "neuron_only", Doc: "a NeuronCore-only kernel",
+		FLOPs:     func(kernels.Params) float64 { return 0 },
+		Instrs:    func(kernels.Params) float64 { return 1 },
+		Neuron:    func(*isa.Builder, kernels.Params) error { return nil },
+		Reference: func(kernels.Params, map[string][]float32) map[string][]float64 { return nil },
+		Tolerance: func(kernels.Params) kernels.Tolerance { return kernels.Tolerance{} },
+	}
+	if err := reg.Register(noGPU); err != nil {
+		t.Fatal(err)
+	}
+	p, err := reg.Parse("neuron_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range gpu.Presets() {
+		if _, err := GPU(preset(t, name), p); !errors.Is(err, kernels.ErrUnsupported) {
+			t.Errorf("%s: %v, want ErrUnsupported", name, err)
+		}
+	}
+	h100 := preset(t, "h100")
+	mm, err := reg.Parse("matmul:M=4096,N=4096,K=4096")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := GPU(h100, mm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans, err := kernels.GPUPlans(h100.Device(), mm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Candidates != len(plans) || c.Candidates < 10 {
+		t.Fatalf("%d candidates, GPUPlans has %d", c.Candidates, len(plans))
+	}
+	for _, pl := range plans {
+		ns, err := gpu.Time(h100, pl.Kernels)
+		if err == nil && ns < c.TimeNs {
+			t.Errorf("%s takes %.0f ns, faster than the choice %s (%.0f ns)", pl.Detail, ns, c.Detail, c.TimeNs)
+		}
+	}
+	att, err := reg.Parse("attention:seqlen=1024")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := GPU(h100, att); err != nil || c.Candidates != 1 || !math.IsNaN(c.TimeNs) {
+		t.Errorf("attention: %+v, %v; want one untimed candidate", c, err)
 	}
 }

@@ -303,12 +303,12 @@ func (p *Pool) Tile(dt DType, parts int, free ...int) AP {
 // (resolved to file:line only when a profile, assembly or error asks; each
 // distinct line is one Site). Streaming records none: it captures the line
 // only when the instruction breaks a rule, for the error.
-func (b *Builder) emit(in Instr) {
+func (b *Builder) emit(in *Instr) {
 	if b.err != nil {
 		return
 	}
 	if b.sink != nil {
-		b.cur = in
+		b.cur = *in
 		b.cur.Site = -1
 		c := &b.check
 		c.nTensors = len(b.prog.Tensors)
@@ -342,7 +342,7 @@ func (b *Builder) emit(in Instr) {
 		copy(ins, b.prog.Instrs)
 		b.prog.Instrs = ins
 	}
-	b.prog.Instrs = append(b.prog.Instrs, in)
+	b.prog.Instrs = append(b.prog.Instrs, *in)
 	b.n++
 }
 
@@ -379,14 +379,23 @@ func (b *Builder) dma(dst, src AP) Instr {
 }
 
 // Load copies an HBM window into an SBUF tile (dma_copy).
-func (b *Builder) Load(dst, src AP) { b.emit(b.dma(dst, src)) }
+func (b *Builder) Load(dst, src AP) {
+	in := b.dma(dst, src)
+	b.emit(&in)
+}
 
 // Store copies an SBUF tile to an HBM window (dma_copy).
-func (b *Builder) Store(dst, src AP) { b.emit(b.dma(dst, src)) }
+func (b *Builder) Store(dst, src AP) {
+	in := b.dma(dst, src)
+	b.emit(&in)
+}
 
 // DMACopy copies between any two memories a DMA may reach (HBM↔SBUF,
 // SBUF↔SBUF).
-func (b *Builder) DMACopy(dst, src AP) { b.emit(b.dma(dst, src)) }
+func (b *Builder) DMACopy(dst, src AP) {
+	in := b.dma(dst, src)
+	b.emit(&in)
+}
 
 // Matmul appends nc_matmul: dst[M,N] = stationary[K,M]ᵀ · moving[K,N], added
 // to dst when accumulate is set.
@@ -398,12 +407,12 @@ func (b *Builder) DMACopy(dst, src AP) { b.emit(b.dma(dst, src)) }
 func (b *Builder) Matmul(dst, stationary, moving AP, accumulate bool) {
 	in := Instr{Op: OpMatmul, Engine: Tensor, Dst: dst, Src: [3]AP{stationary, moving}, Accumulate: accumulate}
 	in.DoubleRow = stationary.NFree == 2 && stationary.Free[0].Count == 2
-	b.emit(in)
+	b.emit(&in)
 }
 
 // Transpose appends nc_transpose on TensorE: dst[F,P] = src[P,F]ᵀ.
 func (b *Builder) Transpose(dst, src AP) {
-	b.emit(Instr{Op: OpTranspose, Engine: Tensor, Dst: dst, Src: [3]AP{src}})
+	b.emit(&Instr{Op: OpTranspose, Engine: Tensor, Dst: dst, Src: [3]AP{src}})
 }
 
 // ActArgs are the optional parts of an activation. Scale multiplies the
@@ -420,7 +429,7 @@ type ActArgs struct {
 
 // Activation appends activation on ScalarE: dst = f(src).
 func (b *Builder) Activation(dst, src AP, f ActFunc) {
-	b.emit(Instr{Op: OpActivation, Engine: Scalar, Dst: dst, Src: [3]AP{src}, Act: f, Imm: [2]float32{1, 0}})
+	b.emit(&Instr{Op: OpActivation, Engine: Scalar, Dst: dst, Src: [3]AP{src}, Act: f, Imm: [2]float32{1, 0}})
 }
 
 // ActivationWith appends activation on ScalarE: dst = f(src*scale + bias),
@@ -428,12 +437,12 @@ func (b *Builder) Activation(dst, src AP, f ActFunc) {
 func (b *Builder) ActivationWith(dst, src AP, f ActFunc, args ActArgs) {
 	in := Instr{Op: OpActivation, Engine: Scalar, Dst: dst, Src: [3]AP{src, args.BiasAP, args.ScaleAP},
 		Act: f, Imm: [2]float32{args.Scale, args.Bias}, Red: args.Reduce}
-	b.emit(in)
+	b.emit(&in)
 }
 
 // TensorTensor appends tensor_tensor on VectorE: dst = a op c.
 func (b *Builder) TensorTensor(dst, a, c AP, op ALUOp) {
-	b.emit(Instr{Op: OpTensorTensor, Engine: Vector, Dst: dst, Src: [3]AP{a, c}, ALU: [2]ALUOp{op}})
+	b.emit(&Instr{Op: OpTensorTensor, Engine: Vector, Dst: dst, Src: [3]AP{a, c}, ALU: [2]ALUOp{op}})
 }
 
 // Operand is a tensor_scalar operand: an immediate, or a [P,1] tile giving
@@ -454,34 +463,34 @@ func PerPartition(ap AP) Operand { return Operand{AP: ap} }
 func (b *Builder) TensorScalar(eng Engine, dst, src AP, op0 ALUOp, a Operand, op1 ALUOp, c Operand) {
 	in := Instr{Op: OpTensorScalar, Engine: eng, Dst: dst, Src: [3]AP{src, a.AP, c.AP},
 		ALU: [2]ALUOp{op0, op1}, Imm: [2]float32{a.Imm, c.Imm}}
-	b.emit(in)
+	b.emit(&in)
 }
 
 // TensorReduce appends tensor_reduce on VectorE: reduce src with op (add or
 // max) over its last axes free dimensions into dst, negated if negate.
 func (b *Builder) TensorReduce(dst, src AP, op ALUOp, axes int, negate bool) {
 	in := Instr{Op: OpTensorReduce, Engine: Vector, Dst: dst, Src: [3]AP{src}, ALU: [2]ALUOp{op}, Axes: uint8(axes), Negate: negate}
-	b.emit(in)
+	b.emit(&in)
 }
 
 // TensorCopy appends tensor_copy on engine eng, converting dtypes.
 func (b *Builder) TensorCopy(eng Engine, dst, src AP) {
-	b.emit(Instr{Op: OpTensorCopy, Engine: eng, Dst: dst, Src: [3]AP{src}})
+	b.emit(&Instr{Op: OpTensorCopy, Engine: eng, Dst: dst, Src: [3]AP{src}})
 }
 
 // Memset appends memset on engine eng (Vector or GpSimd): dst = v.
 func (b *Builder) Memset(eng Engine, dst AP, v float32) {
-	b.emit(Instr{Op: OpMemset, Engine: eng, Dst: dst, Imm: [2]float32{v}})
+	b.emit(&Instr{Op: OpMemset, Engine: eng, Dst: dst, Imm: [2]float32{v}})
 }
 
 // Iota appends iota on GpSimd: dst = aff(p, i...).
 func (b *Builder) Iota(dst AP, aff Affine) {
-	b.emit(Instr{Op: OpIota, Engine: GpSimd, Dst: dst, Affine: aff})
+	b.emit(&Instr{Op: OpIota, Engine: GpSimd, Dst: dst, Affine: aff})
 }
 
 // AffineSelect appends affine_select on GpSimd: dst = src where
 // aff(p, i...) compares true against zero, fill elsewhere. A causal mask
 // keeps key j ≤ query i with Affine{Base: q0 - k0, PMul: 1, FMul: {-1}}.
 func (b *Builder) AffineSelect(dst, src AP, aff Affine, fill float32) {
-	b.emit(Instr{Op: OpAffineSelect, Engine: GpSimd, Dst: dst, Src: [3]AP{src}, Affine: aff, Imm: [2]float32{fill}})
+	b.emit(&Instr{Op: OpAffineSelect, Engine: GpSimd, Dst: dst, Src: [3]AP{src}, Affine: aff, Imm: [2]float32{fill}})
 }

@@ -171,7 +171,11 @@ type memoSet struct {
 	mru uint8 // the way used last; a miss replaces the other
 }
 
-const memoSets = 256
+// memoSets is the number of sets of the memo: 1024 (about 200 KiB) keep
+// the misses of attention and tiled matmul near 2 % of their operands
+// (256 missed 6–7 %). The memo only caches tracker entries, which are never
+// renumbered, so its size changes no figure.
+const memoSets = 1024
 
 // memoSetOf hashes the fields that tell a kernel's tiles and their views
 // apart: where they start and how many partitions and elements they span.

@@ -393,12 +393,7 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 	pipe := newPipe(attnSchedule())
 	kring, qring, oring := newSlotRing(2), newSlotRing(2), newSlotRing(2)
 
-	type kvBlock struct {
-		k, v isa.AP
-		kb   int // first key
-		slot int
-	}
-	loadKV := func(bi, kh, kb, n int) kvBlock {
+	loadKV := func(bi, kh, kb, n int) attnKV {
 		slot := kring.take(pipe)
 		kt := kpool.Tile(s.dt, s.dch(0), s.nd*capKeys)
 		for i := range s.nd {
@@ -414,12 +409,12 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 			nc := n / lanes
 			b.Load(vt.Rows(0, r).Cols(nc*s.d, s.d), t.v.Tile(s.vRow(bi, kh, kb+nc*lanes), 0, r, s.d))
 		}
-		return kvBlock{k: kt, v: vt, kb: kb, slot: slot}
+		return attnKV{k: kt, v: vt, kb: kb, slot: slot}
 	}
 
 	for bi := range s.batch {
 		for kh := range s.kvHeads {
-			var res kvBlock
+			var res attnKV
 			if resident {
 				res = loadKV(bi, kh, 0, s.S)
 			}
@@ -468,12 +463,7 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 							for k0 := kb; k0 < min(kb+capKeys, kend); k0 += attnKTile {
 								kt := min(attnKTile, kend-k0, kb+capKeys-k0)
 								it := &attnItem{b: b, s: s, q: q, k0: k0, kt: kt, first: k0 == 0, last: k0+kt == kend,
-									kcols: func(i int) isa.AP {
-										return kv.k.Rows(0, s.dch(i)).Cols(i*capKeys+k0-kv.kb, kt)
-									},
-									vchunk: func(c, rows int) isa.AP {
-										return kv.v.Rows(0, rows).Cols(((k0-kv.kb)/lanes+c)*s.d, s.d)
-									},
+									kv: kv, capKeys: capKeys,
 									spsum: spsum, tpsum: tpsum, vpsum: vpsum, ppool: ppool, ptpool: ptpool, mpool: mpool, itpool: itpool,
 								}
 								idx := pipe.nextIdx()
@@ -516,8 +506,8 @@ type attnItem struct {
 	k0, kt    int
 	first     bool
 	last      bool
-	kcols     func(i int) isa.AP
-	vchunk    func(c, rows int) isa.AP
+	kv        attnKV // the K/V block holding keys k0..k0+kt
+	capKeys   int    // keys per K/V block
 	done      func() // after the last stage (the Q block's store)
 	spsum     *isa.Pool
 	tpsum     *isa.Pool
@@ -532,6 +522,25 @@ type attnItem struct {
 	nbNew     isa.AP
 	p, tp, pt isa.AP
 	pv        isa.AP
+}
+
+// attnKV is a block of keys and values in SBUF: K transposed (head dim on
+// partitions, capKeys columns per head-dim chunk) and V with keys on
+// partitions.
+type attnKV struct {
+	k, v isa.AP
+	kb   int // first key
+	slot int
+}
+
+// kcols is head-dim chunk i of the item's keys in K.
+func (it *attnItem) kcols(i int) isa.AP {
+	return it.kv.k.Rows(0, it.s.dch(i)).Cols(i*it.capKeys+it.k0-it.kv.kb, it.kt)
+}
+
+// vchunk is the item's 128-key chunk c of V, rows keys of it.
+func (it *attnItem) vchunk(c, rows int) isa.AP {
+	return it.kv.v.Rows(0, rows).Cols(((it.k0-it.kv.kb)/lanes+c)*it.s.d, it.s.d)
 }
 
 func (it *attnItem) run(stage int) {

@@ -17,10 +17,10 @@ import (
 // side by side, printed as tables and written to a results CSV.
 func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench")
-	suite := fs.String("suite", "representative", "suite to run ("+strings.Join(bench.SuiteNames(), ", ")+")")
-	targets := fs.String("targets", strings.Join(bench.DefaultTargets(), ","), "comma-separated targets")
-	out := fs.String("o", "results/bench.csv", "results CSV to write (atomically); empty: none")
-	jobs := fs.Int("j", 0, "runs in parallel (0: one per core)")
+	suite := fs.String("suite", "representative", "`SUITE` to run, allowed: "+strings.Join(bench.SuiteNames(), ", "))
+	targets := fs.String("targets", strings.Join(bench.DefaultTargets(), ","), "comma-separated `TARGETS`, allowed: "+strings.Join(bench.AllTargets(), ", "))
+	out := fs.String("o", "results/bench.csv", "results CSV `FILE` to write (atomically); empty: none")
+	jobs := fs.Int("j", 0, "`N` runs in parallel (0: one per CPU)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

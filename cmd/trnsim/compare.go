@@ -18,8 +18,8 @@ import (
 // BASE is missing from NEW.
 func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("compare")
-	thresholdFlag := fs.String("threshold", "1%", "slowdown beyond which a workload fails the gate, in percent (e.g. 1%, 0.5 or 2%)")
-	format := fs.String("format", "text", "report format: "+strings.Join(results.CompareFormats(), ", "))
+	thresholdFlag := fs.String("threshold", "1%", "slowdown beyond which a workload fails the gate, a `PERCENT` ≥ 0 (1%, 0.5 or 2% — the % is optional)")
+	format := fs.String("format", "text", "report `FORMAT`, allowed: "+strings.Join(results.CompareFormats(), ", "))
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

@@ -11,7 +11,7 @@ import (
 // atomically.
 func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("merge")
-	out := fs.String("o", "", "output CSV file (- for standard output)")
+	out := fs.String("o", "", "output results CSV `FILE` (required; - for standard output)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

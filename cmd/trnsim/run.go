@@ -132,12 +132,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run")
 	var tf targetFlags
 	tf.register(fs, "trn2")
-	format := fs.String("format", "text", "output format: text or csv")
-	out := fs.String("o", "", "write the output to this file (atomically) instead of stdout")
-	check := fs.Bool("check", false, "also run NeuronCore programs functionally against the float64 reference")
-	profile := fs.String("profile", "", "write a pprof profile of simulated time (one target)")
-	trace := fs.String("trace", "", "write a Chrome/Perfetto trace (one target)")
-	asmFile := fs.String("asm", "", "time this text-assembly program (trnsim asm's format) instead of a WORKLOAD; NeuronCore targets")
+	format := fs.String("format", "text", "output format, allowed: text (tables), csv (results CSV rows; a composite workload's per-part rows), results (results CSV rows, always)")
+	out := fs.String("o", "", "write the output to `FILE` (atomically; through a symlink) instead of standard output; - is standard output")
+	check := fs.Bool("check", false, "also run the workload functionally on the NeuronCore targets and compare with the float64 reference (exit 1 on failure)")
+	profile := fs.String("profile", "", "write a pprof profile of simulated time (gzipped protobuf; sample values in ns) to `FILE`; needs one target")
+	trace := fs.String("trace", "", "write a Chrome/Perfetto trace (JSON, timestamps in µs) to `FILE`; needs one target")
+	asmFile := fs.String("asm", "", "time the text-assembly program in `FILE` (trnsim asm's format) instead of a WORKLOAD; NeuronCore targets only")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

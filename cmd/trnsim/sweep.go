@@ -20,13 +20,13 @@ import (
 // existing one untouched).
 func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sweep")
-	suiteName := fs.String("suite", "", "suite to run: "+strings.Join(bench.SuiteNames(), ", "))
+	suiteName := fs.String("suite", "", "`SUITE` to run (required), allowed: "+strings.Join(bench.SuiteNames(), ", "))
 	var tf targetFlags
 	tf.register(fs, strings.Join(bench.DefaultTargets(), ","))
 	fs.StringVar(&tf.targets, "targets", tf.targets, "same as -target")
-	shardFlag := fs.String("shard", "", "run only shard i/n of the sweep (item k belongs to shard k mod n)")
-	jobs := fs.Int("j", 0, "runs in parallel (0: one per CPU)")
-	out := fs.String("o", "", "output CSV file (- for standard output)")
+	shardFlag := fs.String("shard", "", "run only shard `i/n` of the sweep, 0 ≤ i < n (item k belongs to shard k mod n); empty: all")
+	jobs := fs.Int("j", 0, "`N` runs in parallel (0: one per CPU); the output does not depend on it")
+	out := fs.String("o", "", "output results CSV `FILE` (required; - for standard output)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

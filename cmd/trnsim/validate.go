@@ -18,8 +18,8 @@ type runner func(p kernels.Params, target string) (us float64, variant string, e
 
 func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("validate")
-	out := fs.String("o", "", "write the rows with predicted_us and error_pct to this CSV file")
-	hw := fs.String("hw", "", "JSON file overriding hardware parameters of the targets")
+	out := fs.String("o", "", "write the rows with predicted_us (µs) and error_pct (%) to the CSV `FILE` (atomically; not the input)")
+	hw := fs.String("hw", "", "JSON `FILE` overriding hardware parameters of the targets (fields as in -hw of run)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

@@ -390,10 +390,13 @@ func writeSlot(sb *asmBuf, a *AP, p *Program) {
 // Parse reads text assembly written by Print (or by hand) into a Program.
 // It checks syntax only; run Validate for the architecture's rules. Errors
 // are *SyntaxError naming the line, except errors reading r.
-func Parse(r io.Reader) (*Program, error) {
+func Parse(r io.Reader) (*Program, error) { return parse(r, MaxAsmInstrs) }
+
+// parse is Parse with a bound on the instructions read.
+func parse(r io.Reader, maxInstrs int) (*Program, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), asmMaxLine)
-	ps := &asmParser{prog: &Program{}}
+	ps := &asmParser{prog: &Program{}, maxInstrs: maxInstrs}
 	n := 0
 	for sc.Scan() {
 		n++
@@ -412,11 +415,12 @@ func Parse(r io.Reader) (*Program, error) {
 }
 
 type asmParser struct {
-	prog    *Program
-	named   bool // a .program directive was read
-	s       string
-	pos     int
-	lineNum int
+	prog      *Program
+	maxInstrs int  // more instructions are an error
+	named     bool // a .program directive was read
+	s         string
+	pos       int
+	lineNum   int
 }
 
 // errAt is a syntax error at byte offset pos of the current line.
@@ -686,7 +690,17 @@ func (ps *asmParser) site() error {
 	return nil
 }
 
+// MaxAsmInstrs bounds the instructions of a program Parse reads: 4 Mi,
+// the bound kernels.MaxInstrs puts on a built-in workload. A stored
+// instruction with its timing state costs about 1 KB, so this keeps a
+// hand-written or generated file within a few GB instead of running out of
+// memory.
+const MaxAsmInstrs = 1 << 22
+
 func (ps *asmParser) instr() error {
+	if len(ps.prog.Instrs) >= ps.maxInstrs {
+		return ps.errAt(0, "more than %d instructions, the most a program may hold; split the program", ps.maxInstrs)
+	}
 	op, err := ps.enum("opcode", opNames[:], "")
 	if err != nil {
 		return err

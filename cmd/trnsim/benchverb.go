@@ -45,13 +45,18 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			return usagef("-targets: %v", err)
 		}
 	}
+	if *out != "" {
+		if err := checkOutput("-o", *out); err != nil {
+			return err
+		}
+	}
 	rows, err := bench.Sweep(context.Background(), ws, ts, bench.Options{Jobs: *jobs, Unsupported: noteUnsupported(stderr, "bench")})
 	if err != nil {
 		return err
 	}
 	printSideBySide(stdout, rows, ts)
 	if *out != "" {
-		if err := results.WriteFileAtomic(*out, func(w io.Writer) error { return results.WriteCSV(w, rows) }); err != nil {
+		if err := writeOutput(*out, stdout, func(w io.Writer) error { return results.WriteCSV(w, rows) }); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "\nwrote %d rows to %s\n", len(rows), *out)

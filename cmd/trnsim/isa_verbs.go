@@ -93,6 +93,9 @@ func printCheck(w io.Writer, p kernels.Params, arch isa.Arch) error {
 	if p.Kernel.Neuron == nil {
 		return usagef("check: kernel %s is composite; check its parts", p.Kernel.Name)
 	}
+	if err := checkMemory(arch, p); err != nil {
+		return err
+	}
 	res, err := kernels.Check(arch, p, 1)
 	if err != nil {
 		return usagef("%v", err)

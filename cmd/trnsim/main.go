@@ -62,6 +62,7 @@ func (e *internalError) Error() string { return "internal error: " + e.err.Error
 func (e *internalError) Unwrap() error { return e.err }
 
 func main() {
+	watchSignals(os.Stderr)
 	os.Exit(exitCode(runRecovered(os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
 }
 

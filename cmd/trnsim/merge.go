@@ -22,6 +22,9 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	if len(pos) == 0 {
 		return usagef("merge: want one or more shard files")
 	}
+	if err := checkOutput("-o", *out); err != nil {
+		return err
+	}
 	srcs := make([]results.Source, len(pos))
 	for i, name := range pos {
 		rows, err := results.ReadCSVFile(name)
@@ -38,7 +41,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	if *out == "-" {
 		return write(stdout)
 	}
-	if err := results.WriteFileAtomic(*out, write); err != nil {
+	if err := writeOutput(*out, stdout, write); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %d rows from %d files to %s\n", len(rows), len(pos), *out)

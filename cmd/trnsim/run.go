@@ -181,6 +181,23 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if *check && *asmFile != "" {
 		return usagef("-check needs a WORKLOAD (its float64 reference); -asm programs have none")
 	}
+	for _, o := range []struct{ flag, path string }{{"-o", *out}, {"-profile", *profile}, {"-trace", *trace}} {
+		if o.path != "" {
+			if err := checkOutput(o.flag, o.path, *asmFile); err != nil {
+				return err
+			}
+		}
+	}
+	if *check && p.Kernel.Neuron != nil {
+		// Refuse a check too large for memory before any timing runs.
+		for _, t := range ts {
+			if t.Kind == bench.NeuronCore {
+				if err := checkMemory(t.Neuron.Arch(), p); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	var res []bench.Result
 	var firstUnsupported error
 	for _, t := range ts {
@@ -210,7 +227,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		if r.Report == nil {
 			return usagef("-profile: %s is composite; profile one of its parts", kernel)
 		}
-		if err := results.WriteFileAtomic(*profile, func(w io.Writer) error {
+		if err := writeOutput(*profile, stdout, func(w io.Writer) error {
 			return results.WriteProfile(w, r.Report, r.Program, kernel)
 		}); err != nil {
 			return err
@@ -221,7 +238,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		if r.Report == nil {
 			return usagef("-trace: %s is composite; trace one of its parts", kernel)
 		}
-		if err := results.WriteFileAtomic(*trace, func(w io.Writer) error {
+		if err := writeOutput(*trace, stdout, func(w io.Writer) error {
 			return results.WriteTrace(w, r.Report, r.Program)
 		}); err != nil {
 			return err
@@ -239,7 +256,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	if *out != "" {
-		return results.WriteFileAtomic(*out, write)
+		return writeOutput(*out, stdout, write)
 	}
 	return write(stdout)
 }
@@ -329,6 +346,9 @@ func readProgram(path string) (*isa.Program, error) {
 	prog, err := isa.Parse(f)
 	if err != nil {
 		return nil, usagef("-asm %s: %v", path, err)
+	}
+	if len(prog.Instrs) == 0 {
+		return nil, usagef("-asm %s: the program has no instructions (want trnsim asm's format: .program, .tensor lines, then instructions)", path)
 	}
 	return prog, nil
 }

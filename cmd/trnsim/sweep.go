@@ -57,6 +57,9 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkOutput("-o", *out); err != nil {
+		return err
+	}
 	ws, pending, err := suite.Workloads(kernels.All())
 	if err != nil {
 		return err
@@ -69,7 +72,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	// second one kills the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	go func() { <-ctx.Done(); stop() }()
+	graceful := procInterrupts.stopsOnItsOwn()
 	opts := bench.Options{Jobs: *jobs, Shard: shard, Unsupported: noteUnsupported(stderr, "sweep")}
 	tty := isTerminal(stderr)
 	if tty {
@@ -78,6 +81,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	rows, err := bench.SweepTargets(ctx, ws, targets, opts)
+	graceful()
 	if tty {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
@@ -92,7 +96,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	if *out == "-" {
 		return write(stdout)
 	}
-	if err := results.WriteFileAtomic(*out, write); err != nil {
+	if err := writeOutput(*out, stdout, write); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %d rows (suite %s, shard %s) to %s\n", len(rows), suite.Name, shard, *out)

@@ -27,6 +27,11 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usagef("validate: want one measured-data CSV file, got %d arguments", len(pos))
 	}
+	if *out != "" {
+		if err := checkOutput("-o", *out, pos[0]); err != nil {
+			return err
+		}
+	}
 	run, err := newRunner(*hw)
 	if err != nil {
 		return usagef("validate: %v", err)
@@ -52,7 +57,7 @@ func validateFile(path, out string, run runner, stdout io.Writer) error {
 		return err
 	}
 	if out != "" {
-		if err := results.WriteFileAtomic(out, v.WriteCSV); err != nil {
+		if err := writeOutput(out, stdout, v.WriteCSV); err != nil {
 			return err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 )
 
 // verb is one subcommand.
@@ -98,13 +99,32 @@ func exitCode(err error, stderr io.Writer) int {
 		if !errors.As(err, &ie) {
 			err = &internalError{err}
 		}
-		fmt.Fprintln(stderr, "trnsim:", err)
+		fmt.Fprintln(stderr, "trnsim:", boundedMessage(err))
 		return exitInternal
 	}
-	fmt.Fprintln(stderr, "trnsim:", err)
+	fmt.Fprintln(stderr, "trnsim:", boundedMessage(err))
 	// Everything a user can type or load is bad input unless a verb says
 	// otherwise.
 	return exitBadInput
+}
+
+// maxMessage bounds the bytes of an error line: an error quoting a
+// 100 KB workload spec stays one readable line.
+const maxMessage = 1024
+
+// boundedMessage is err's message on one line of at most about
+// maxMessage bytes, cut at a rune boundary with the count of bytes left
+// out.
+func boundedMessage(err error) string {
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	if len(msg) <= maxMessage {
+		return msg
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d more bytes)", msg[:cut], len(msg)-cut)
 }
 
 // isInternal reports whether err is an internal error: an internalError,

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"unicode/utf8"
 )
 
 // runCLI runs the command line and returns stdout, stderr and the exit
@@ -184,5 +185,18 @@ func TestCheckShowsBound(t *testing.T) {
 	}
 	if got := boundText(kernels.Tolerance{Abs: 0.0044, Rel: 0.0078}); got != "0.0044 + 0.0078·|ref|" {
 		t.Errorf("boundText = %q", got)
+	}
+}
+
+// TestLongInputBoundedError: a 100 KB workload spec gives a one-line
+// error of about 1 KB (it used to echo 200 KB).
+func TestLongInputBoundedError(t *testing.T) {
+	spec := "matmul:M=" + strings.Repeat("9", 100<<10)
+	_, stderr, code := runCLI("run", spec, "-target", "trn2")
+	if code != 2 || len(stderr) > maxMessage+64 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "more bytes)") {
+		t.Errorf("exit %d, %d-byte error: %.200q", code, len(stderr), stderr)
+	}
+	if got := boundedMessage(errors.New(strings.Repeat("é", maxMessage))); !utf8.ValidString(got) {
+		t.Errorf("cut inside a rune: %q", got[maxMessage-8:])
 	}
 }

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"encoding/csv"
 	"cmp"
+	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"

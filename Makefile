@@ -5,7 +5,7 @@ GO      ?= go
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all test fmt-check vet staticcheck unit bench fuzz regress baseline
+.PHONY: all test fmt-check vet staticcheck unit bench fuzz regress baseline readme
 
 all: test
 
@@ -51,6 +51,12 @@ regress:
 	$(GO) build -o "$$tmp/trnsim" ./cmd/trnsim; \
 	"$$tmp/trnsim" sweep -suite baseline -o "$$tmp/baseline.csv"; \
 	"$$tmp/trnsim" compare results/baseline.csv "$$tmp/baseline.csv" -threshold $(THRESHOLD)
+
+# Every command of the README's set-up and command-line blocks at full
+# size (make test runs them with smaller shapes under -short), and the
+# README's bench excerpt against `trnsim bench -excerpt`.
+readme:
+	$(GO) test -count=1 -timeout 20m -run '^TestREADME' ./cmd/trnsim
 
 # Refresh results/baseline.csv on purpose (after an intended timing change);
 # commit it with the change that explains it.

@@ -21,6 +21,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	targets := fs.String("targets", strings.Join(bench.DefaultTargets(), ","), "comma-separated `TARGETS`, allowed: "+strings.Join(bench.AllTargets(), ", "))
 	out := fs.String("o", "results/bench.csv", "results CSV `FILE` to write (atomically); empty: none")
 	jobs := fs.Int("j", 0, "`N` runs in parallel (0: one per CPU)")
+	excerpt := fs.Bool("excerpt", false, "print only the simulated-time table (µs), the README's excerpt, and write no CSV")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -45,6 +46,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			return usagef("-targets: %v", err)
 		}
 	}
+	if *excerpt {
+		*out = ""
+	}
 	if *out != "" {
 		if err := checkOutput("-o", *out); err != nil {
 			return err
@@ -54,7 +58,11 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	printSideBySide(stdout, rows, ts)
+	if *excerpt {
+		printSideBySide(stdout, rows, ts, 1)
+		return nil
+	}
+	printSideBySide(stdout, rows, ts, -1)
 	if *out != "" {
 		if err := writeOutput(*out, stdout, func(w io.Writer) error { return results.WriteCSV(w, rows) }); err != nil {
 			return err
@@ -64,9 +72,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// printSideBySide prints, for each figure, one line per workload and one
-// column per target.
-func printSideBySide(w io.Writer, rows []results.Row, targets []string) {
+// printSideBySide prints, for each figure (the first nfig, or all when
+// nfig < 0), one line per workload and one column per target.
+func printSideBySide(w io.Writer, rows []results.Row, targets []string, nfig int) {
 	type key struct{ spec, target string }
 	byKey := map[key]results.Row{}
 	var specs []string
@@ -86,6 +94,9 @@ func printSideBySide(w io.Writer, rows []results.Row, targets []string) {
 		}},
 		{"bound", func(r results.Row) string { return r.Bound }},
 		{"cost per call (USD; - where no price is set)", func(r results.Row) string { return num(r.CostPerCallUSD, -3) }},
+	}
+	if nfig >= 0 {
+		figures = figures[:min(nfig, len(figures))]
 	}
 	for fi, f := range figures {
 		if fi > 0 {

@@ -13,7 +13,8 @@ import (
 )
 
 // checkOutput checks, before any work, that the output file path can be
-// written: "-" (standard output) always can; otherwise its directory must
+// written: "-" (standard output) always can; a device or pipe (/dev/null)
+// must open for writing; otherwise its directory must
 // exist and take a new file, path must not be a directory, and it must
 // not name one of inputs (writing would destroy the data being read).
 // flag names the flag in the error.
@@ -26,6 +27,15 @@ func checkOutput(flag, path string, inputs ...string) error {
 		return usagef("%s %s: %v", flag, path, err)
 	}
 	if fi, err := os.Stat(target); err == nil {
+		if !fi.Mode().IsRegular() && !fi.IsDir() {
+			// A device or pipe is written in place: it must open.
+			f, err := os.OpenFile(target, os.O_WRONLY, 0)
+			if err != nil {
+				return usagef("%s %s: cannot write there: %v", flag, path, err)
+			}
+			f.Close()
+			return nil
+		}
 		if fi.IsDir() {
 			return usagef("%s %s: is a directory; want a file name", flag, path)
 		}

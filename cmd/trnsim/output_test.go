@@ -130,3 +130,24 @@ func TestInterrupts(t *testing.T) {
 		t.Error("a file no longer registered was removed")
 	}
 }
+
+// TestOutputDevices: a device is written in place, never replaced by a
+// file renamed over it (-o /dev/null as root used to turn /dev/null into
+// a regular file), and a full disk is an internal error, exit 3.
+func TestOutputDevices(t *testing.T) {
+	for _, dev := range []string{os.DevNull, "/dev/full"} {
+		if fi, err := os.Stat(dev); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+			t.Fatalf("%s is not a character device on this machine (%v)", dev, err)
+		}
+	}
+	if _, stderr, code := runCLI("run", smallMatmul, "-target", "trn2", "-format", "csv", "-o", os.DevNull); code != 0 {
+		t.Errorf("-o %s: exit %d: %s", os.DevNull, code, stderr)
+	}
+	if fi, err := os.Stat(os.DevNull); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		t.Fatalf("%s was replaced: %v", os.DevNull, fi.Mode())
+	}
+	_, stderr, code := runCLI("run", smallMatmul, "-target", "trn2", "-format", "csv", "-o", "/dev/full")
+	if code != 3 || !strings.Contains(stderr, "internal error") || !strings.Contains(stderr, "no space left on device") {
+		t.Errorf("-o /dev/full: exit %d, %q; want 3 (disk full)", code, stderr)
+	}
+}

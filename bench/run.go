@@ -2,100 +2,14 @@ package bench
 
 import (
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"strconv"
-	"strings"
 
 	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/kernels"
 	"github.com/trnsim/trnsim/results"
 	"github.com/trnsim/trnsim/sim"
-	"github.com/trnsim/trnsim/sim/gpu"
-	"github.com/trnsim/trnsim/sim/neuron"
 )
-
-// Kind says which timing model a target uses.
-type Kind uint8
-
-const (
-	NeuronCore Kind = iota
-	GPU
-)
-
-// Target is one machine a workload can run on: a NeuronCore generation or a
-// GPU, with its hardware config and price.
-type Target struct {
-	Name   string
-	Kind   Kind
-	Neuron neuron.Config // Kind == NeuronCore
-	GPU    gpu.Config    // Kind == GPU
-	// PriceUSDPerHour is what one unit of this target costs per hour: a GPU,
-	// or one NeuronCore (the chip's price over its cores). NaN when unset.
-	PriceUSDPerHour float64
-}
-
-// DefaultTargets are the targets sweeps and `make bench` compare by default.
-func DefaultTargets() []string { return []string{"trn1", "trn2", "trn3", "a100", "h100", "h200"} }
-
-// AllTargets lists every target name TargetByName accepts.
-func AllTargets() []string {
-	names := []string{}
-	for _, a := range isa.Archs() {
-		names = append(names, a.Name)
-	}
-	return append(names, gpu.Presets()...)
-}
-
-// TargetByName returns the preset target name, with its hardware config
-// overridden by the JSON file hwFile when hwFile is not empty.
-func TargetByName(name, hwFile string) (Target, error) {
-	if _, err := isa.ArchByName(name); err == nil {
-		cfg, err := neuron.Preset(name)
-		if err != nil {
-			return Target{}, err
-		}
-		if hwFile != "" {
-			if cfg, err = loadHW(hwFile, cfg, neuron.LoadConfig); err != nil {
-				return Target{}, err
-			}
-		}
-		price := cfg.PriceUSDPerChipHour / float64(cfg.CoresPerChip)
-		return Target{Name: name, Kind: NeuronCore, Neuron: cfg, PriceUSDPerHour: price}, nil
-	}
-	for _, g := range gpu.Presets() {
-		if g != name {
-			continue
-		}
-		cfg, err := gpu.Preset(name)
-		if err != nil {
-			return Target{}, err
-		}
-		if hwFile != "" {
-			if cfg, err = loadHW(hwFile, cfg, gpu.LoadConfig); err != nil {
-				return Target{}, err
-			}
-		}
-		return Target{Name: name, Kind: GPU, GPU: cfg, PriceUSDPerHour: cfg.PriceUSDPerHour}, nil
-	}
-	return Target{}, fmt.Errorf("unknown target %q (allowed: %s)", name, strings.Join(AllTargets(), ", "))
-}
-
-// loadHW overrides base with the JSON hardware config at path, through the
-// timing model's own loader (which rejects unknown fields).
-func loadHW[C any](path string, base C, load func(r io.Reader, base C) (C, error)) (C, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return base, fmt.Errorf("hardware config: %w", err)
-	}
-	defer f.Close()
-	c, err := load(f, base)
-	if err != nil {
-		return base, fmt.Errorf("hardware config %s: %w", path, err)
-	}
-	return c, nil
-}
 
 // Result is one workload timed on one target. For composite workloads
 // (layer) Parts holds each sub-workload's result and Report is nil.
@@ -103,7 +17,10 @@ type Result struct {
 	Row     results.Row
 	Report  *sim.Report  // nil for composite workloads
 	Program *isa.Program // the NeuronCore program (nil on GPUs and for composites)
-	Parts   []PartResult
+	// Detail says what the target chose where it chooses (the GPU tile
+	// and splits); "" otherwise.
+	Detail string
+	Parts  []PartResult
 }
 
 // PartResult is one sub-workload of a composite workload.
@@ -125,62 +42,21 @@ func RunDetailed(p kernels.Params, t Target) (Result, error) {
 	if p.Kernel.Parts != nil {
 		return runComposite(p, t)
 	}
-	var (
-		rep  *sim.Report
-		prog *isa.Program
-		err  error
-		peak float64
-		hbm  float64
-		// variant is what ran when the workload asked for "best".
-		variant string
-	)
-	dt := dtypeOf(p)
-	switch t.Kind {
-	case NeuronCore:
-		if p.Kernel.Neuron == nil {
-			return Result{}, fmt.Errorf("%s: kernel %s has no NeuronCore version", p, p.Kernel.Name)
-		}
-		if prog, err = kernels.BuildNeuron(t.Neuron.Arch(), p); err != nil {
-			return Result{}, err
-		}
-		if rep, err = neuron.Run(prog, t.Neuron); err != nil {
-			return Result{}, err
-		}
-		peak, hbm = t.Neuron.PeakFLOPs(dt), t.Neuron.HBMBytesPerSec()
-		if p.Kernel.NeuronVariant != nil {
-			variant = p.Kernel.NeuronVariant(p)
-		}
-	case GPU:
-		plan, err := kernels.GPUPlanFor(t.GPU, p)
-		if err != nil {
-			return Result{}, err
-		}
-		if rep, err = gpu.Run(t.GPU, plan.Kernels); err != nil {
-			return Result{}, err
-		}
-		variant = plan.Variant
-		peak, hbm = t.GPU.PeakFLOPs(dt.String()), t.GPU.HBMBytesPerSec()
+	tm, err := t.Time(p)
+	if err != nil {
+		return Result{}, err
 	}
-	rep.Target = t.Name
-	rep.FLOPs = p.Kernel.FLOPs(p)
-	rep.PeakFLOP = peak
-	row := rowOf(p, t, rep, hbm)
-	if variant != "" {
-		row.Variant = variant
+	rep := tm.Report
+	rep.Target = t.Name()
+	row := rowOf(p, t, rep, t.HBMBytesPerSec())
+	if tm.Variant != "" {
+		row.Variant = tm.Variant
 	}
-	return Result{Row: row, Report: rep, Program: prog}, nil
-}
-
-// dtypeOf returns the workload's dtype parameter (bf16 when it has none).
-func dtypeOf(p kernels.Params) isa.DType {
-	if p.Has("dtype") {
-		return p.DType("dtype")
-	}
-	return isa.BF16
+	return Result{Row: row, Report: rep, Program: tm.Program, Detail: tm.Detail}, nil
 }
 
 func rowOf(p kernels.Params, t Target, rep *sim.Report, hbmPeak float64) results.Row {
-	r := results.Row{Kernel: p.Kernel.Name, Target: t.Name, Spec: p.String()}
+	r := results.Row{Kernel: p.Kernel.Name, Target: t.Name(), Spec: p.String()}
 	for _, v := range p.Values() {
 		n, _ := strconv.Atoi(v[1])
 		switch v[0] {
@@ -213,7 +89,9 @@ func rowOf(p kernels.Params, t Target, rep *sim.Report, hbmPeak float64) results
 }
 
 // setFigures fills a row's simulated columns from a report: time, FLOPs,
-// memory traffic, engine activity, bound and cost.
+// memory traffic, engine activity, bound and cost. Engine columns are
+// filled from what the report has: NeuronCore reports name the engines
+// (tensor, vector, ...), GPU reports the SM metrics; the rest stay NaN.
 func setFigures(r *results.Row, t Target, rep *sim.Report, hbmPeak float64) {
 	sec := rep.TimeNs * 1e-9
 	r.TimeUs = rep.TimeNs / 1e3
@@ -247,19 +125,16 @@ func setFigures(r *results.Row, t Target, rep *sim.Report, hbmPeak float64) {
 	r.TensorActivePct, r.VectorActivePct, r.ScalarActivePct = math.NaN(), math.NaN(), math.NaN()
 	r.GpSimdActivePct, r.DMAActivePct = math.NaN(), math.NaN()
 	r.SMOccupancyPct, r.TensorPipePct, r.MUFUPct = math.NaN(), math.NaN(), math.NaN()
-	if t.Kind == NeuronCore {
-		r.TensorActivePct = active("tensor")
-		r.VectorActivePct = active("vector")
-		r.ScalarActivePct = active("scalar")
-		r.GpSimdActivePct = active("gpsimd")
-		r.DMAActivePct = active("dma")
-	} else {
-		r.SMOccupancyPct = metric("sm_occupancy_percent")
-		r.TensorPipePct = metric("tensor_pipe_percent")
-		r.MUFUPct = metric("mufu_percent")
-	}
+	r.TensorActivePct = active("tensor")
+	r.VectorActivePct = active("vector")
+	r.ScalarActivePct = active("scalar")
+	r.GpSimdActivePct = active("gpsimd")
+	r.DMAActivePct = active("dma")
+	r.SMOccupancyPct = metric("sm_occupancy_percent")
+	r.TensorPipePct = metric("tensor_pipe_percent")
+	r.MUFUPct = metric("mufu_percent")
 	r.Bound = rep.Bound
-	setCost(r, t.PriceUSDPerHour)
+	setCost(r, t.Price().PerUnitHour)
 }
 
 // RunProgram times a NeuronCore program given as it is (for instance read
@@ -268,16 +143,14 @@ func setFigures(r *results.Row, t Target, rep *sim.Report, hbmPeak float64) {
 // program's name, and its FLOPs the TensorE FLOPs it performs. GPU targets
 // are ErrUnsupported: a NeuronCore program has no GPU version.
 func RunProgram(prog *isa.Program, t Target) (Result, error) {
-	if t.Kind != NeuronCore {
-		return Result{}, fmt.Errorf("program %s on %s: a NeuronCore program runs on NeuronCore targets: %w", prog.Name, t.Name, kernels.ErrUnsupported)
-	}
-	rep, err := neuron.Run(prog, t.Neuron)
+	tm, err := t.TimeProgram(prog)
 	if err != nil {
 		return Result{}, err
 	}
-	rep.Target = t.Name
-	r := results.Row{Kernel: "asm", Target: t.Name, Spec: prog.Name}
-	setFigures(&r, t, rep, t.Neuron.HBMBytesPerSec())
+	rep := tm.Report
+	rep.Target = t.Name()
+	r := results.Row{Kernel: "asm", Target: t.Name(), Spec: prog.Name}
+	setFigures(&r, t, rep, t.HBMBytesPerSec())
 	return Result{Row: r, Report: rep, Program: prog}, nil
 }
 
@@ -305,7 +178,7 @@ func runComposite(p kernels.Params, t Target) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{}
-	tot := results.Row{Kernel: p.Kernel.Name, Target: t.Name, Spec: p.String()}
+	tot := results.Row{Kernel: p.Kernel.Name, Target: t.Name(), Spec: p.String()}
 	if p.Has("dtype") {
 		tot.DType = p.Str("dtype")
 	}
@@ -345,29 +218,7 @@ func runComposite(p kernels.Params, t Target) (Result, error) {
 	tot.PctPeak /= tot.TimeUs
 	tot.TFLOPS = tot.FLOPs / (tot.TimeUs * 1e-6) / 1e12
 	tot.HBMGBps = float64(tot.HBMReadBytes+tot.HBMWriteBytes) / (tot.TimeUs * 1e-6) / 1e9
-	setCost(&tot, t.PriceUSDPerHour)
+	setCost(&tot, t.Price().PerUnitHour)
 	res.Row = tot
 	return res, nil
-}
-
-// Describe is a one-line summary of the target for listings: what it is,
-// its bf16 peak and HBM bandwidth, and its price when set.
-func (t Target) Describe() string {
-	var what string
-	var peak, hbm float64
-	switch t.Kind {
-	case NeuronCore:
-		what = t.Neuron.Arch().Core + ", one NeuronCore"
-		peak, hbm = t.Neuron.PeakFLOPs(isa.BF16), t.Neuron.HBMBytesPerSec()
-	case GPU:
-		what = fmt.Sprintf("GPU, %d SMs", t.GPU.SMs)
-		peak, hbm = t.GPU.PeakFLOPs("bf16"), t.GPU.HBMBytesPerSec()
-	}
-	s := fmt.Sprintf("%s; bf16 %.0f TFLOPS, HBM %.0f GB/s", what, peak/1e12, hbm/1e9)
-	if !math.IsNaN(t.PriceUSDPerHour) && t.PriceUSDPerHour > 0 {
-		s += fmt.Sprintf("; %.2f USD/h", t.PriceUSDPerHour)
-	} else {
-		s += "; no price set (-price)"
-	}
-	return s
 }

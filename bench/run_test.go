@@ -129,7 +129,7 @@ func TestSweepSkipsUnsupported(t *testing.T) {
 			if !errors.Is(err, kernels.ErrUnsupported) {
 				t.Errorf("callback with %v, not ErrUnsupported", err)
 			}
-			skipped = append(skipped, it.Target.Name+" "+it.Workload.DType("dtype").String())
+			skipped = append(skipped, it.Target.Name()+" "+it.Workload.DType("dtype").String())
 		},
 	})
 	if err != nil {

@@ -133,6 +133,9 @@ func Items(workloads []kernels.Params, targets []Target, shard Shard) []Item {
 // are not started, items before it still run. Cancelling ctx stops the
 // sweep between runs and returns ctx's error.
 func Sweep(ctx context.Context, workloads []kernels.Params, targets []string, opts Options) ([]results.Row, error) {
+	if err := CheckTargetNames(targets); err != nil {
+		return nil, err
+	}
 	ts := make([]Target, len(targets))
 	for i, name := range targets {
 		t, err := TargetByName(name, opts.HWFile)
@@ -146,12 +149,20 @@ func Sweep(ctx context.Context, workloads []kernels.Params, targets []string, op
 
 // SweepTargets is Sweep over targets already built (with their own
 // hardware overrides and prices); opts.HWFile is not used.
+//
+// A target listed twice is refused (ErrDuplicateTarget) before anything
+// runs: its rows would share a (workload, target) key, which compare and
+// merge reject; sweeping one target under two configurations is two
+// sweeps.
 func SweepTargets(ctx context.Context, workloads []kernels.Params, targets []Target, opts Options) ([]results.Row, error) {
 	if err := opts.Shard.validate(); err != nil {
 		return nil, err
 	}
 	if len(targets) == 0 {
 		return nil, fmt.Errorf("sweep: no targets")
+	}
+	if err := checkDistinct(targets); err != nil {
+		return nil, err
 	}
 	run := opts.run
 	if run == nil {
@@ -194,7 +205,7 @@ func SweepTargets(ctx context.Context, workloads []kernels.Params, targets []Tar
 					err = nil
 				}
 				if err != nil {
-					errs[i] = fmt.Errorf("%s on %s: %w", items[i].Workload, items[i].Target.Name, err)
+					errs[i] = fmt.Errorf("%s on %s: %w", items[i].Workload, items[i].Target.Name(), err)
 					for {
 						f := firstFail.Load()
 						if int64(i) >= f || firstFail.CompareAndSwap(f, int64(i)) {
@@ -242,4 +253,35 @@ feed:
 		kept = append(kept, row)
 	}
 	return kept, nil
+}
+
+// ErrDuplicateTarget is returned (wrapped) when a sweep names a target
+// twice.
+var ErrDuplicateTarget = errors.New("listed twice")
+
+// CheckTargetNames refuses an empty list, an empty name or a name given
+// twice, naming it.
+func CheckTargetNames(names []string) error {
+	if len(names) == 0 {
+		return fmt.Errorf("sweep: no targets")
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		if n == "" {
+			return fmt.Errorf("targets %q: an empty name", strings.Join(names, ","))
+		}
+		if seen[n] {
+			return fmt.Errorf("targets %q: %s %w (each target gives one row per workload: refused rather than deduplicated)", strings.Join(names, ","), n, ErrDuplicateTarget)
+		}
+		seen[n] = true
+	}
+	return nil
+}
+
+func checkDistinct(ts []Target) error {
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = t.Name()
+	}
+	return CheckTargetNames(names)
 }

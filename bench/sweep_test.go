@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/kernels"
 	"github.com/trnsim/trnsim/results"
 )
@@ -53,11 +54,27 @@ func TestParseShard(t *testing.T) {
 }
 
 // workloads parses matmul specs for tests.
+// fakeTarget is a Target with a name only, for sweeps with a fake run.
+type fakeTarget struct{ name string }
+
+func (f fakeTarget) Name() string { return f.name }
+func (f fakeTarget) Unit() string { return "fake" }
+func (f fakeTarget) Time(kernels.Params) (Timing, error) {
+	return Timing{}, fmt.Errorf("fake target %s times nothing", f.name)
+}
+func (f fakeTarget) TimeProgram(*isa.Program) (Timing, error) {
+	return Timing{}, fmt.Errorf("fake target %s times nothing", f.name)
+}
+func (f fakeTarget) PeakFLOPs(isa.DType) float64 { return 0 }
+func (f fakeTarget) HBMBytesPerSec() float64     { return 0 }
+func (f fakeTarget) Price() UnitPrice            { return noPrice("fake") }
+func (f fakeTarget) Describe() string            { return "fake" }
+
 // fakeTargets names targets for sweeps with a fake run.
 func fakeTargets(names ...string) []Target {
 	ts := make([]Target, len(names))
 	for i, n := range names {
-		ts[i] = Target{Name: n}
+		ts[i] = fakeTarget{n}
 	}
 	return ts
 }
@@ -83,8 +100,8 @@ func TestItemsShards(t *testing.T) {
 		t.Fatalf("%d items, want 15", len(all))
 	}
 	// Workload-major order: item 4 is the second workload on trn2.
-	if it := all[4]; it.Index != 4 || it.Workload.Int("M") != 256 || it.Target.Name != "trn2" {
-		t.Errorf("item 4 = %d %s %s", it.Index, it.Workload, it.Target.Name)
+	if it := all[4]; it.Index != 4 || it.Workload.Int("M") != 256 || it.Target.Name() != "trn2" {
+		t.Errorf("item 4 = %d %s %s", it.Index, it.Workload, it.Target.Name())
 	}
 	owner := make([]int, len(all))
 	for i := range owner {
@@ -112,14 +129,14 @@ func TestItemsShards(t *testing.T) {
 // workers finish out of order.
 func fakeRun(it Item) (results.Row, error) {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s|%s", it.Workload, it.Target.Name)
+	fmt.Fprintf(h, "%s|%s", it.Workload, it.Target.Name())
 	v := h.Sum64()
 	for range v % 5 {
 		runtime.Gosched()
 	}
 	nan := math.NaN()
 	return results.Row{
-		Kernel: it.Workload.Kernel.Name, Target: it.Target.Name, Spec: it.Workload.String(), M: it.Workload.Int("M"),
+		Kernel: it.Workload.Kernel.Name, Target: it.Target.Name(), Spec: it.Workload.String(), M: it.Workload.Int("M"),
 		TimeUs: float64(v%100000) / 7, Cycles: int64(v % 1000), FLOPs: it.Workload.Kernel.FLOPs(it.Workload),
 		TFLOPS: nan, PctPeak: nan, ClockGHz: nan, HBMGBps: nan, PctHBM: nan,
 		TensorActivePct: nan, VectorActivePct: nan, ScalarActivePct: nan, GpSimdActivePct: nan, DMAActivePct: nan,
@@ -449,12 +466,12 @@ func TestSweepCSVMatchesSchemaDoc(t *testing.T) {
 	}
 	var want []Item
 	for _, it := range Items(ws, tgts, Shard{}) {
-		if !(it.Target.Name == "a100" && it.Workload.Kernel.Name == "matmul" && it.Workload.Str("dtype") == "fp8e4m3") {
+		if !(it.Target.Name() == "a100" && it.Workload.Kernel.Name == "matmul" && it.Workload.Str("dtype") == "fp8e4m3") {
 			want = append(want, it)
 		}
 	}
 	for i, r := range back {
-		if i >= len(want) || r.Target != want[i].Target.Name || r.Spec != want[i].Workload.String() {
+		if i >= len(want) || r.Target != want[i].Target.Name() || r.Spec != want[i].Workload.String() {
 			t.Errorf("row %d: %s on %s", i, r.Spec, r.Target)
 		}
 	}

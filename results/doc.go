@@ -1,6 +1,9 @@
 // Package results holds what trnsim produces: rows and their CSV schema,
 // the regression gate (compare), predicted-versus-measured validation, and
-// exporters (pprof profiles, Chrome/Perfetto traces, plots).
+// exporters (pprof profiles, Chrome/Perfetto traces, plots). Exporters
+// read sim.Report only — per-span bytes, site handles resolved through
+// Report.Sources, lane groups — never a timing model's instructions or
+// phase names, so a new target needs no exporter change.
 //
 // Units: a Row's times are microseconds of simulated device time
 // (TimeUs), bytes are bytes, FLOPs count multiply and add separately,

@@ -40,7 +40,7 @@ func TestExportersOnNeuronRun(t *testing.T) {
 	for k, ns := range perSample {
 		want[k.line] += int64(ns + 0.5)
 	}
-	path := writeProfileFile(t, "trn2.pb.gz", rep, prog)
+	path := writeProfileFile(t, "trn2.pb.gz", rep)
 	got := lineTotals(t, pprofOut(t, "-list", "tinyKernel", "-unit=ns", path))
 	for line, ns := range want {
 		if got[line] != ns {
@@ -48,7 +48,7 @@ func TestExportersOnNeuronRun(t *testing.T) {
 		}
 	}
 
-	tf := parseTrace(t, TraceRun{rep, prog})
+	tf := parseTrace(t, rep)
 	th := threads(tf, 1)
 	for i, lane := range rep.Lanes {
 		if th[i+1] != lane {

@@ -20,17 +20,32 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
-// Chart is a plot of result rows with the size it is drawn at.
+// Chart is a drawing of result rows: a title, a legend and one or more
+// panels stacked top to bottom, with the size it is drawn at.
 type Chart struct {
-	Plot          *plot.Plot
+	// Width and Height are the size the chart is drawn at.
 	Width, Height vg.Length
 
-	// side, if set, is a legend drawn to the right of the plot rather than
-	// over its data.
-	side *plot.Legend
-	// left is a margin kept free for the first slanted axis label, which
-	// gonum/plot does not make room for.
-	left vg.Length
+	title string
+	// keys, if set, is the legend drawn in a row under the title.
+	keys []legendKey
+	// side, if set, is a legend drawn to the right of the panels.
+	side   *plot.Legend
+	panels []panel
+	// dpi, if set, replaces pngDPI (tests draw small PNGs quickly).
+	dpi float64
+}
+
+// panel is one plot of a chart and the height it takes (0: what is left).
+type panel struct {
+	plot   *plot.Plot
+	height vg.Length
+}
+
+// legendKey is one entry of a chart's row legend: a colour swatch and a name.
+type legendKey struct {
+	name  string
+	color color.Color
 }
 
 // PlotFormats are the output formats a Chart writes, by file extension.
@@ -46,30 +61,178 @@ func PlotFormat(path string) (string, error) {
 	return "", fmt.Errorf("%s: unknown chart format %q (allowed extensions: .svg, .png)", path, ext)
 }
 
-// pngDPI is the resolution PNG charts are rendered at.
+// pngDPI is the resolution PNG charts are rendered at, in pixels per inch.
 const pngDPI = 144
 
-// Write draws the chart to w as format ("svg" or "png", see PlotFormat).
-func (c *Chart) Write(w io.Writer, format string) error {
-	var cv vg.CanvasWriterTo
+// MaxPNGPixels is the largest PNG a chart is rasterised to, in pixels
+// (128 MiB of RGBA while it is drawn); a larger chart is written as SVG.
+const MaxPNGPixels = 1 << 25
+
+// Pixels returns the chart's size in pixels when written as PNG.
+func (c *Chart) Pixels() (w, h int) {
+	dpi := c.resolution()
+	return int(math.Round(float64(c.Width/vg.Inch) * dpi)), int(math.Round(float64(c.Height/vg.Inch) * dpi))
+}
+
+// resolution is the PNG resolution in pixels per inch.
+func (c *Chart) resolution() float64 {
+	if c.dpi > 0 {
+		return c.dpi
+	}
+	return pngDPI
+}
+
+// Check returns an error if the chart cannot be written as format: an
+// unknown format, or a PNG of more than MaxPNGPixels.
+func (c *Chart) Check(format string) error {
 	switch format {
 	case "svg":
-		cv = vgsvg.New(c.Width, c.Height)
+		return nil
 	case "png":
-		cv = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(c.Width, c.Height), vgimg.UseDPI(pngDPI))}
-	default:
-		return fmt.Errorf("unknown chart format %q (allowed: svg, png)", format)
+		if w, h := c.Pixels(); w*h > MaxPNGPixels {
+			return fmt.Errorf("the chart is %d×%d pixels, more than the %d million a PNG may have: write .svg, or plot fewer rows", w, h, MaxPNGPixels/1000000)
+		}
+		return nil
 	}
-	dc := draw.Crop(draw.New(cv), c.left, 0, 0, 0)
-	if c.side != nil {
-		width := c.side.Rectangle(dc).Size().X + 16
-		c.Plot.Draw(draw.Crop(dc, 0, -width, 0, 0))
-		c.side.Draw(draw.Crop(dc, dc.Size().X-width+8, 0, 0, -30))
+	return fmt.Errorf("unknown chart format %q (allowed: svg, png)", format)
+}
+
+// Write draws the chart to w as format ("svg" or "png", see PlotFormat)
+// on an opaque white background.
+func (c *Chart) Write(w io.Writer, format string) error {
+	if err := c.Check(format); err != nil {
+		return err
+	}
+	var cv vg.CanvasWriterTo
+	if format == "svg" {
+		cv = vgsvg.New(c.Width, c.Height)
 	} else {
-		c.Plot.Draw(dc)
+		cv = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(c.Width, c.Height), vgimg.UseDPI(int(c.resolution())))}
 	}
+	dc := draw.New(cv)
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	c.draw(dc)
 	_, err := cv.WriteTo(w)
 	return err
+}
+
+// Chart layout, in points.
+const (
+	chartMargin = 8 // around the whole chart
+	legendPad   = 5 // inside a legend's box
+	keySwatch   = 9 // a row legend's colour swatch
+	keyGap      = 14
+	panelGap    = 12 // above each panel but the first, taken from its height
+)
+
+var (
+	legendBorder = draw.LineStyle{Color: color.Gray{Y: 150}, Width: vg.Points(0.6)}
+	legendFill   = color.White
+)
+
+func titleStyle() text.Style {
+	return text.Style{Color: color.Black, Font: sansFont(12), XAlign: draw.XCenter, YAlign: draw.YTop, Handler: plot.DefaultTextHandler}
+}
+
+func keyStyle() text.Style {
+	return text.Style{Color: color.Black, Font: sansFont(9), XAlign: draw.XLeft, YAlign: draw.YCenter, Handler: plot.DefaultTextHandler}
+}
+
+// keyRows lays out the row legend across width: each key's x offset and
+// row, and the number of rows.
+func keyRows(keys []legendKey, width vg.Length) (xs []vg.Length, rows []int, n int) {
+	sty := keyStyle()
+	var x vg.Length
+	row := 0
+	for i, k := range keys {
+		w := vg.Points(keySwatch+4) + sty.Width(k.name)
+		if i > 0 && x+w > width {
+			x, row = 0, row+1
+		}
+		xs, rows = append(xs, x), append(rows, row)
+		x += w + vg.Points(keyGap)
+	}
+	return xs, rows, row + 1
+}
+
+const keyRowHeight = 14 // points
+
+// keysHeight is the height of the row legend with its box, in points.
+func keysHeight(keys []legendKey, width vg.Length) vg.Length {
+	if len(keys) == 0 {
+		return 0
+	}
+	_, _, n := keyRows(keys, width-2*vg.Points(legendPad))
+	return vg.Points(float64(n*keyRowHeight + 2*legendPad))
+}
+
+// box fills r white and outlines it.
+func box(c draw.Canvas, r vg.Rectangle) {
+	pts := []vg.Point{r.Min, {X: r.Max.X, Y: r.Min.Y}, r.Max, {X: r.Min.X, Y: r.Max.Y}}
+	c.FillPolygon(legendFill, pts)
+	c.StrokeLines(legendBorder, append(pts, pts[0]))
+}
+
+func (c *Chart) draw(dc draw.Canvas) {
+	m := vg.Points(chartMargin)
+	body := draw.Crop(dc, m, -m, m, -m)
+	if c.title != "" {
+		sty := titleStyle()
+		body.FillText(sty, vg.Point{X: body.Center().X, Y: body.Max.Y}, c.title)
+		body.Max.Y -= sty.Height(c.title) + vg.Points(6)
+	}
+	if len(c.keys) > 0 {
+		pad := vg.Points(legendPad)
+		xs, rows, _ := keyRows(c.keys, body.Size().X-2*pad)
+		var used vg.Length
+		sty := keyStyle()
+		for i, k := range c.keys {
+			used = max(used, xs[i]+vg.Points(keySwatch+4)+sty.Width(k.name))
+		}
+		h := keysHeight(c.keys, body.Size().X)
+		x0 := body.Center().X - used/2 - pad
+		box(body, vg.Rectangle{Min: vg.Point{X: x0, Y: body.Max.Y - h}, Max: vg.Point{X: x0 + used + 2*pad, Y: body.Max.Y}})
+		for i, k := range c.keys {
+			y := body.Max.Y - pad - vg.Points(float64(rows[i]*keyRowHeight)+keyRowHeight/2.0)
+			x := x0 + pad + xs[i]
+			s := vg.Points(keySwatch)
+			body.FillPolygon(k.color, []vg.Point{{X: x, Y: y - s/2}, {X: x + s, Y: y - s/2}, {X: x + s, Y: y + s/2}, {X: x, Y: y + s/2}})
+			body.FillText(sty, vg.Point{X: x + s + vg.Points(4), Y: y}, k.name)
+		}
+		body.Max.Y -= h + vg.Points(6)
+	}
+	if c.side != nil {
+		pad := vg.Points(legendPad)
+		size := c.side.Rectangle(body).Size()
+		size.X += vg.Points(6) // gonum/plot's measure falls short of the longest entry
+		r := vg.Rectangle{Min: vg.Point{X: body.Max.X - size.X - 2*pad, Y: body.Max.Y - size.Y - 2*pad}, Max: body.Max}
+		box(body, r)
+		c.side.Draw(draw.Canvas{Canvas: body.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: r.Min.X + pad, Y: r.Min.Y + pad}, Max: vg.Point{X: r.Max.X - pad, Y: r.Max.Y - pad}}})
+		body.Max.X = r.Min.X - vg.Points(10)
+	}
+	// Stack the panels and line up their data areas on the left.
+	cans := make([]draw.Canvas, len(c.panels))
+	y := body.Max.Y
+	var left vg.Length
+	dataLeft := make([]vg.Length, len(c.panels))
+	for i, p := range c.panels {
+		h := p.height
+		if h == 0 {
+			h = y - body.Min.Y
+		}
+		top := y
+		if i > 0 {
+			top -= vg.Points(panelGap)
+		}
+		cans[i] = draw.Canvas{Canvas: body.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: body.Min.X, Y: y - h}, Max: vg.Point{X: body.Max.X, Y: top}}}
+		dataLeft[i] = p.plot.DataCanvas(cans[i]).Min.X
+		left = max(left, dataLeft[i])
+		y -= h
+	}
+	for i, p := range c.panels {
+		p.plot.Draw(draw.Crop(cans[i], left-dataLeft[i], 0, 0, 0))
+	}
 }
 
 // Both charts draw logarithmic axes as linear axes over log10 of the
@@ -96,16 +259,32 @@ func (log10Ticks) Ticks(lo, hi float64) []plot.Tick {
 	return ts
 }
 
-// plainTicks are gonum/plot's default linear ticks labelled without
-// trailing zeros ("250", not "250.00").
+// plainTicks label a linear axis every 1, 2 or 5 times a power of ten,
+// at most seven labels, written without trailing zeros ("250", not
+// "250.00"), with an unlabelled tick halfway between.
 type plainTicks struct{}
 
 func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
-	ts := plot.DefaultTicks{}.Ticks(lo, hi)
-	for i := range ts {
-		if ts[i].Label != "" {
-			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', -1, 64)
+	if !(hi > lo) || !finite(hi-lo) {
+		return nil
+	}
+	step := 0.0
+	for e := math.Floor(math.Log10((hi - lo) / 7)); step == 0; e++ {
+		for _, m := range []float64{1, 2, 5} {
+			if s := m * math.Pow(10, e); (hi-lo)/s <= 7 {
+				step = s
+				break
+			}
 		}
+	}
+	var ts []plot.Tick
+	for i := math.Ceil(lo/step*2 - 1e-9); i/2*step <= hi+1e-9*step; i++ {
+		v := i/2*step + 0 // not -0
+		t := plot.Tick{Value: v}
+		if math.Mod(i, 2) == 0 {
+			t.Label = strconv.FormatFloat(v, 'g', 12, 64)
+		}
+		ts = append(ts, t)
 	}
 	return ts
 }
@@ -186,230 +365,382 @@ func newChartPlot(title, xlabel, ylabel string) *plot.Plot {
 	return p
 }
 
-// workloadKey is what identifies a workload across targets: the spec.
-func workloadKey(r *Row) string { return r.Spec }
-
-// workloadLabel is a short name for a row's workload: the kernel and its
-// shape ("matmul 4096×4096×4096", "attention b1 h32 s4096 d128 causal").
-func workloadLabel(r *Row, withDType, withVariant bool) string {
-	parts := []string{r.Kernel}
-	if r.M > 0 || r.N > 0 || r.K > 0 {
-		parts = append(parts, fmt.Sprintf("%d×%d×%d", r.M, r.N, r.K))
-	}
-	for _, f := range []struct {
-		p string
-		v int
-	}{{"b", r.Batch}, {"h", r.Heads}, {"kv", r.KVHeads}, {"s", r.Seqlen}, {"d", r.Headdim}} {
-		if f.v > 0 && !(f.p == "b" && f.v == 1) && !(f.p == "kv" && f.v == r.Heads) {
-			parts = append(parts, f.p+strconv.Itoa(f.v))
-		}
-	}
-	if r.Causal == "true" {
-		parts = append(parts, "causal")
-	}
-	if withDType && r.DType != "" {
-		parts = append(parts, r.DType)
-	}
-	if withVariant && r.Variant != "" {
-		parts = append(parts, r.Variant)
-	}
-	return strings.Join(parts, " ")
+// workload is one distinct spec of a bar chart: its kernel and its
+// parameters in spec order (nil when the spec is not kernel:key=value,…).
+type workload struct {
+	kernel string
+	spec   string
+	params [][2]string
 }
 
-// workloadLabels names each workload (by key) with the shortest label that
-// tells it apart from the others: shape, then dtype, then variant, else
-// the whole spec.
-func workloadLabels(rows []Row, keys []string) map[string]string {
-	first := map[string]*Row{}
-	for i := range rows {
-		if _, ok := first[workloadKey(&rows[i])]; !ok {
-			first[workloadKey(&rows[i])] = &rows[i]
+// parseSpecParams splits a canonical spec "kernel:k=v,k=v" into its
+// kernel and parameters; ok is false when it has another form.
+func parseSpecParams(spec string) (kernel string, params [][2]string, ok bool) {
+	kernel, rest, found := strings.Cut(spec, ":")
+	if !found || kernel == "" {
+		return "", nil, false
+	}
+	for _, kv := range strings.Split(rest, ",") {
+		k, v, found := strings.Cut(kv, "=")
+		if !found || k == "" {
+			return "", nil, false
 		}
+		params = append(params, [2]string{k, v})
 	}
-	dtypes := map[string]bool{}
-	for _, r := range first {
-		dtypes[r.DType] = true
-	}
-	for _, opt := range [][2]bool{{len(dtypes) > 1, false}, {len(dtypes) > 1, true}} {
-		labels := map[string]string{}
-		seen := map[string]bool{}
-		unique := true
-		for _, k := range keys {
-			l := workloadLabel(first[k], opt[0], opt[1])
-			unique = unique && !seen[l]
-			seen[l] = true
-			labels[k] = l
-		}
-		if unique {
-			return labels
-		}
-	}
-	labels := map[string]string{}
-	for _, k := range keys {
-		labels[k] = k
-	}
-	return labels
+	return kernel, params, true
 }
 
-// firstSeen returns the distinct values of key over rows in order of first
-// appearance.
-func firstSeen(rows []Row, key func(*Row) string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for i := range rows {
-		k := key(&rows[i])
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, k)
+// facet is one panel of a bar chart: the workloads of one kernel (indices
+// into the chart's workloads, top to bottom), each labelled by the
+// parameters that differ between them; those they share are in the title.
+type facet struct {
+	title  string
+	ws     []int
+	labels []string
+}
+
+// shapeKeys are the parameters written together as M×N×K.
+var shapeKeys = [3]string{"M", "N", "K"}
+
+// facets groups workloads by kernel, in order of first appearance, and
+// labels each one within its kernel (see facet). It takes time linear in
+// the number of workloads and their parameters.
+func facets(ws []workload) []facet {
+	var out []facet
+	byKernel := map[string]int{}
+	for i, w := range ws {
+		f, ok := byKernel[w.kernel]
+		if !ok {
+			f = len(out)
+			byKernel[w.kernel] = f
+			out = append(out, facet{title: w.kernel})
 		}
+		out[f].ws = append(out[f].ws, i)
+	}
+	for f := range out {
+		labelFacet(&out[f], ws)
 	}
 	return out
 }
 
-// BarChart returns the side-by-side chart of rows: one group of bars per
-// workload (in order of first appearance), one bar per target, each
-// target in its own colour. metric is one of PlotMetrics; a target with no
-// value for a workload (no row, or an empty cell) has no bar. Time and
-// cost use a logarithmic axis when the values span more than two decades.
+// labelFacet sets f's title and labels.
+func labelFacet(f *facet, ws []workload) {
+	kernel := f.title
+	// The parameter keys in order of first appearance, and whether each
+	// has one value in every workload of the facet.
+	var keys []string
+	value := map[string]string{}
+	count := map[string]int{}
+	same := map[string]bool{}
+	parsed := true
+	for _, i := range f.ws {
+		if ws[i].params == nil {
+			parsed = false
+		}
+		for _, kv := range ws[i].params {
+			if _, ok := value[kv[0]]; !ok {
+				keys = append(keys, kv[0])
+				value[kv[0]], same[kv[0]] = kv[1], true
+			}
+			same[kv[0]] = same[kv[0]] && value[kv[0]] == kv[1]
+			count[kv[0]]++
+		}
+	}
+	differs := func(k string) bool { return !same[k] || count[k] != len(f.ws) }
+	shape := 0
+	for _, k := range shapeKeys {
+		if count[k] == len(f.ws) {
+			shape++
+		}
+	}
+	// The shape is written M×N×K when all three are given and one differs.
+	asShape := shape == 3 && (differs("M") || differs("N") || differs("K"))
+	var shared []string
+	for _, k := range keys {
+		if !differs(k) && !(asShape && slices.Contains(shapeKeys[:], k)) {
+			shared = append(shared, k+"="+value[k])
+		}
+	}
+	title := kernel
+	if asShape {
+		title += " M×N×K"
+	}
+	if len(shared) > 0 {
+		title += " (" + strings.Join(shared, ", ") + ")"
+	}
+	f.title = title
+	f.labels = make([]string, len(f.ws))
+	seen := map[string]int{}
+	for j, i := range f.ws {
+		var parts []string
+		if !parsed {
+			parts = []string{ws[i].spec}
+		}
+		p := map[string]string{}
+		for _, kv := range ws[i].params {
+			p[kv[0]] = kv[1]
+		}
+		for _, k := range keys {
+			if !parsed {
+				break
+			}
+			if asShape && slices.Contains(shapeKeys[:], k) {
+				if k == firstShapeKey(keys) {
+					parts = append(parts, p["M"]+"×"+p["N"]+"×"+p["K"])
+				}
+				continue
+			}
+			if !differs(k) {
+				continue
+			}
+			v, ok := p[k]
+			switch {
+			case !ok:
+				continue
+			case isWord(v):
+				parts = append(parts, v)
+			default:
+				parts = append(parts, k+"="+v)
+			}
+		}
+		if len(parts) == 0 {
+			parts = []string{kernel}
+		}
+		f.labels[j] = strings.Join(parts, " ")
+		if strings.TrimSpace(f.labels[j]) == "" {
+			f.labels[j] = specLabel(ws[i].spec)
+		}
+		seen[f.labels[j]]++
+	}
+	// Two specs with the same differing values (parameters in another
+	// order, say) are told apart by their whole spec.
+	for j, i := range f.ws {
+		if seen[f.labels[j]] > 1 {
+			f.labels[j] = specLabel(ws[i].spec)
+		}
+	}
+}
+
+// specLabel is a whole spec as a label, quoted when it is blank.
+func specLabel(spec string) string {
+	if strings.TrimSpace(spec) == "" {
+		return strconv.Quote(spec)
+	}
+	return spec
+}
+
+func firstShapeKey(keys []string) string {
+	for _, k := range keys {
+		if slices.Contains(shapeKeys[:], k) {
+			return k
+		}
+	}
+	return ""
+}
+
+// isWord reports whether a parameter value names itself ("llama3-8b",
+// "decode"): it has a letter and is neither a number nor true/false.
+func isWord(v string) bool {
+	if v == "true" || v == "false" {
+		return false
+	}
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		return false
+	}
+	return strings.ContainsFunc(v, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' })
+}
+
+// bar is one bar of a bar chart: a workload (index into the chart's
+// workloads), a target (index into its targets) and the value.
+type bar struct {
+	w, t int
+	v    float64
+}
+
+// Bar chart layout, in inches.
+const (
+	barMax       = 0.12  // thickest bar
+	barMin       = 0.045 // thinnest bar
+	barsPerGroup = 0.42  // a group's bars together, when neither limit applies
+	groupGap     = 0.12  // between groups
+	panelFrame   = 0.85  // a panel's title, x axis and padding
+	annotateBar  = 0.065 // bars at least this thick have their value printed
+	maxAnnotated = 2000  // and only when there are at most this many bars (more are drawn without outlines)
+)
+
+// BarChart returns the side-by-side chart of rows: horizontal bars, one
+// group per workload and one bar per target in the target's colour (the
+// legend under the title). Workloads are grouped into one panel per
+// kernel, in order of first appearance; the panel's title names the
+// parameters its workloads share and each workload is labelled by those
+// that differ (a matmul's M×N×K together). Each panel has its own value
+// axis, logarithmic for time and cost when its values span more than two
+// decades. metric is one of PlotMetrics; a target with no value for a
+// workload (no row, or an empty or negative cell) has no bar. It takes
+// time linear in the number of rows (hash lookups, no sorting).
 func BarChart(rows []Row, metric string) (*Chart, error) {
-	i := slices.IndexFunc(barMetrics(), func(m barMetric) bool { return m.name == metric })
-	if i < 0 {
+	mi := slices.IndexFunc(barMetrics(), func(m barMetric) bool { return m.name == metric })
+	if mi < 0 {
 		return nil, fmt.Errorf("unknown metric %q (allowed: %s)", metric, strings.Join(PlotMetrics(), ", "))
 	}
-	m := barMetrics()[i]
+	m := barMetrics()[mi]
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("bar chart of %s: no rows", metric)
 	}
-	keys := firstSeen(rows, workloadKey)
-	targets := firstSeen(rows, func(r *Row) string { return r.Target })
-	labels := workloadLabels(rows, keys)
-	vals := make([][]float64, len(targets))
-	for t := range vals {
-		vals[t] = make([]float64, len(keys))
-		for w := range vals[t] {
-			vals[t][w] = math.NaN()
-		}
-	}
-	lo, hi := math.Inf(1), math.Inf(-1)
+	var ws []workload
+	var targets []string
+	wIndex, tIndex := map[string]int{}, map[string]int{}
+	seen := map[[2]int]bool{}
+	var bars []bar
+	positive := false
 	for i := range rows {
 		r := &rows[i]
+		w, ok := wIndex[r.Spec]
+		if !ok {
+			w = len(ws)
+			wIndex[r.Spec] = w
+			kernel, params, ok := parseSpecParams(r.Spec)
+			if !ok || (r.Kernel != "" && kernel != r.Kernel) {
+				kernel, params = r.Kernel, nil
+			}
+			ws = append(ws, workload{kernel: kernel, spec: r.Spec, params: params})
+		}
+		t, ok := tIndex[r.Target]
+		if !ok {
+			t = len(targets)
+			tIndex[r.Target] = t
+			targets = append(targets, r.Target)
+		}
 		v := m.value(r)
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 			continue
 		}
-		t, w := slices.Index(targets, r.Target), slices.Index(keys, workloadKey(r))
-		if !math.IsNaN(vals[t][w]) {
+		if seen[[2]int{w, t}] {
 			return nil, fmt.Errorf("bar chart: two rows for workload %q on target %s", r.Spec, r.Target)
 		}
-		vals[t][w] = v
-		if v > 0 {
-			lo, hi = min(lo, v), max(hi, v)
-		}
+		seen[[2]int{w, t}] = true
+		bars = append(bars, bar{w, t, v})
+		positive = positive || v > 0
 	}
-	if math.IsInf(hi, -1) {
+	if !positive {
 		return nil, fmt.Errorf("bar chart: no row has a positive %s", metric)
 	}
 
-	p := newChartPlot(m.axis+" by workload and target", "", m.axis)
-	logY := m.log && hi/lo > 100
-	if logY {
-		p.Y.Tick.Marker = log10Ticks{}
-		p.Y.Label.Text += ", log scale"
-		p.Y.Min, p.Y.Max = math.Floor(math.Log10(lo)), math.Ceil(math.Log10(hi*1.5))
-	} else {
-		p.Y.Tick.Marker = plainTicks{}
-		p.Y.Min, p.Y.Max = 0, hi*1.12
-	}
-	annotate := len(keys)*len(targets) <= 40
-	legend := plot.NewLegend()
-	legend.TextStyle.Font = sansFont(9)
-	legend.Top, legend.Left = true, true
-	for t, target := range targets {
-		s := &barSeries{vals: vals[t], index: t, count: len(targets), log: logY, base: p.Y.Min, color: seriesColor(t), annotate: annotate}
-		p.Add(s)
-		legend.Add(target, s)
-	}
-	ticks := make([]plot.Tick, len(keys))
-	width := 0
-	for w, k := range keys {
-		ticks[w] = plot.Tick{Value: float64(w), Label: labels[k]}
-		width = max(width, len(labels[k]))
-	}
-	p.X.Tick.Marker = plot.ConstantTicks(ticks)
-	p.X.Tick.Length = 0
-	p.X.Min, p.X.Max = -0.5, float64(len(keys))-0.5
-	// A group is at least as wide as its bars and its label; long labels
-	// are set at an angle instead of widening the chart. Bars are 0.18 in
-	// wide, narrower (down to 0.05 in) when there are more than 60.
-	bar := min(0.18, max(0.05, 11/float64(len(keys)*len(targets))))
-	group := max(0.3+bar*float64(len(targets)), 0.9)
-	var left vg.Length
-	if width*len(keys) > 90 {
-		const angle = math.Pi / 6
-		p.X.Tick.Label.Rotation = angle
-		p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XRight, draw.YTop
-		// The first label reaches w·cos(30°) left of its tick, which sits
-		// about 0.6 in (the y axis) plus half a group from the edge.
-		reach := p.X.Tick.Label.Width(ticks[0].Label) * vg.Length(math.Cos(angle))
-		left = max(0, reach-vg.Length(0.6+group/2)*vg.Inch)
-	} else {
-		group = max(group, 0.075*float64(width))
-	}
-	w := vg.Length(max(6, 1.8+group*float64(len(keys))))*vg.Inch + left
-	return &Chart{Plot: p, Width: w, Height: 4.5 * vg.Inch, side: &legend, left: left}, nil
-}
-
-// barSeries draws one target's bars: bar index of count in each group,
-// from base up to the value (log10 of it when log), with the value
-// printed above when annotate.
-type barSeries struct {
-	vals         []float64 // NaN: no bar
-	index, count int
-	log          bool
-	base         float64
-	color        color.Color
-	annotate     bool
-}
-
-// barGroupWidth is the share of a group's slot its bars fill.
-const barGroupWidth = 0.8
-
-func (s *barSeries) Plot(c draw.Canvas, p *plot.Plot) {
-	trX, trY := p.Transforms(&c)
-	w := barGroupWidth / float64(s.count)
-	outline := draw.LineStyle{Color: color.Gray{Y: 60}, Width: vg.Points(0.4)}
-	sty := text.Style{Color: color.Gray{Y: 40}, Font: sansFont(6), XAlign: draw.XCenter, YAlign: draw.YBottom, Handler: p.TextHandler}
-	for g, v := range s.vals {
-		if math.IsNaN(v) {
-			continue
+	fs := facets(ws)
+	inFacet := make([]int, len(ws)) // workload → facet
+	slot := make([]int, len(ws))    // workload → place in its facet, from the top
+	for f := range fs {
+		for j, w := range fs[f].ws {
+			inFacet[w], slot[w] = f, j
 		}
-		x0 := float64(g) - barGroupWidth/2 + float64(s.index)*w
-		top := v
-		if s.log {
-			top = math.Log10(v)
-		}
-		top = max(top, s.base)
-		pts := []vg.Point{
-			{X: trX(x0), Y: trY(s.base)}, {X: trX(x0 + w), Y: trY(s.base)},
-			{X: trX(x0 + w), Y: trY(top)}, {X: trX(x0), Y: trY(top)},
-		}
-		c.FillPolygon(s.color, c.ClipPolygonY(pts))
-		c.StrokeLines(outline, c.ClipLinesY(append(pts, pts[0]))...)
-		if s.annotate {
-			// A label that would crowd its neighbours is set upright.
-			label, at, st := formatValue(v), vg.Point{X: trX(x0 + w/2), Y: trY(top) + vg.Points(1.5)}, sty
-			if st.Width(label) > 0.8*(trX(x0+w)-trX(x0)) {
-				st.Rotation, st.XAlign, st.YAlign = math.Pi/2, draw.XLeft, draw.YCenter
+	}
+	byFacet := make([][]bar, len(fs))
+	for _, b := range bars {
+		byFacet[inFacet[b.w]] = append(byFacet[inFacet[b.w]], b)
+	}
+
+	thick := min(barMax, max(barMin, barsPerGroup/float64(len(targets))))
+	group := thick*float64(len(targets)) + groupGap
+	annotate := thick >= annotateBar && len(bars) <= maxAnnotated
+	colors := make([]color.Color, len(targets))
+	keys := make([]legendKey, len(targets))
+	for t, name := range targets {
+		colors[t] = seriesColor(t)
+		keys[t] = legendKey{name, colors[t]}
+	}
+	c := &Chart{title: m.axis + " by workload and target", keys: keys}
+	var labelWidth vg.Length
+	for f, fc := range fs {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, b := range byFacet[f] {
+			if b.v > 0 {
+				lo, hi = min(lo, b.v), max(hi, b.v)
 			}
-			c.FillText(st, at, label)
 		}
+		p := newChartPlot(fc.title, m.axis, "")
+		p.Title.TextStyle.Font = sansFont(10)
+		p.Title.Padding = vg.Points(4)
+		p.X.Label.TextStyle.Font = sansFont(9)
+		logX := m.log && hi/lo > 100
+		switch {
+		case math.IsInf(hi, -1): // only zeros
+			p.X.Tick.Marker, p.X.Min, p.X.Max = plainTicks{}, 0, 1
+		case logX:
+			p.X.Tick.Marker = log10Ticks{}
+			p.X.Label.Text += ", log scale"
+			// Room on the right for the values printed past the bars.
+			p.X.Min, p.X.Max = math.Floor(math.Log10(lo/1.5)), math.Ceil(math.Log10(hi*2.5))
+		default:
+			p.X.Tick.Marker = plainTicks{}
+			p.X.Min, p.X.Max = 0, hi*1.15
+		}
+		n := len(fc.ws)
+		ticks := make([]plot.Tick, n)
+		for j, l := range fc.labels {
+			ticks[j] = plot.Tick{Value: float64(n - 1 - j), Label: l}
+			labelWidth = max(labelWidth, p.Y.Tick.Label.Width(l))
+		}
+		p.Y.Tick.Marker = plot.ConstantTicks(ticks)
+		p.Y.Tick.Length = 0
+		p.Y.Min, p.Y.Max = -0.5, float64(n)-0.5
+		grid := plotter.NewGrid()
+		grid.Horizontal.Color = nil
+		grid.Vertical = draw.LineStyle{Color: color.Gray{Y: 225}, Width: vg.Points(0.5)}
+		p.Add(grid)
+		p.Add(&barsPlot{bars: byFacet[f], slot: slot, groups: n, targets: len(targets),
+			fill: thick * float64(len(targets)) / group, log: logX, base: p.X.Min, colors: colors, annotate: annotate, outline: len(bars) <= maxAnnotated})
+		c.panels = append(c.panels, panel{plot: p, height: vg.Length(panelFrame+group*float64(n)) * vg.Inch})
 	}
+	c.Width = min(max(labelWidth+vg.Length(6.9)*vg.Inch, 8*vg.Inch), 14*vg.Inch)
+	c.Height = 2*vg.Points(chartMargin) + titleStyle().Height(c.title) + vg.Points(6) + keysHeight(keys, c.Width-2*vg.Points(chartMargin)) + vg.Points(6)
+	for _, p := range c.panels {
+		c.Height += p.height
+	}
+	return c, nil
 }
 
-// Thumbnail draws the legend swatch.
-func (s *barSeries) Thumbnail(c *draw.Canvas) {
-	pts := []vg.Point{{X: c.Min.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Max.Y}, {X: c.Min.X, Y: c.Max.Y}}
-	c.FillPolygon(s.color, pts)
+// barsPlot draws one panel's bars: horizontal, the groups from the top
+// (slot 0) down, each group's bars in target order from the top, from
+// base to the value (log10 of it when log), outlined when outline, with
+// the value printed past the bar when annotate.
+type barsPlot struct {
+	bars     []bar
+	slot     []int // workload → place in the panel
+	groups   int
+	targets  int
+	fill     float64 // the share of a group's height its bars take
+	log      bool
+	base     float64
+	colors   []color.Color
+	annotate bool
+	outline  bool // a thin dark edge on each bar
+}
+
+func (s *barsPlot) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	h := s.fill / float64(s.targets)
+	outline := draw.LineStyle{Color: color.Gray{Y: 60}, Width: vg.Points(0.3)}
+	sty := text.Style{Color: color.Gray{Y: 40}, Font: sansFont(5.5), XAlign: draw.XLeft, YAlign: draw.YCenter, Handler: p.TextHandler}
+	for _, b := range s.bars {
+		y1 := float64(s.groups-1-s.slot[b.w]) + s.fill/2 - float64(b.t)*h
+		y0 := y1 - h
+		end := b.v
+		if s.log {
+			end = math.Log10(b.v)
+		}
+		end = max(end, s.base)
+		pts := []vg.Point{
+			{X: trX(s.base), Y: trY(y0)}, {X: trX(end), Y: trY(y0)},
+			{X: trX(end), Y: trY(y1)}, {X: trX(s.base), Y: trY(y1)},
+		}
+		c.FillPolygon(s.colors[b.t], c.ClipPolygonX(pts))
+		if s.outline {
+			c.StrokeLines(outline, c.ClipLinesX(append(pts, pts[0]))...)
+		}
+		if s.annotate {
+			c.FillText(sty, vg.Point{X: trX(end) + vg.Points(2), Y: trY((y0 + y1) / 2)}, formatValue(b.v))
+		}
+	}
 }
 
 // formatValue prints v with three significant digits, without exponent
@@ -426,6 +757,21 @@ func formatValue(v float64) string {
 		return strconv.FormatFloat(v, 'g', 3, 64)
 	}
 	return strconv.FormatFloat(v, 'e', 2, 64)
+}
+
+// firstSeen returns the distinct values of key over rows in order of first
+// appearance.
+func firstSeen(rows []Row, key func(*Row) string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for i := range rows {
+		k := key(&rows[i])
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // roof is one target's roofline: peak TFLOP/s for a dtype and HBM GB/s,
@@ -564,7 +910,7 @@ func RooflineChart(rows []Row) (*Chart, error) {
 		}
 	}
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = math.Log10(xlo), math.Log10(xhi), math.Log10(ylo), math.Log10(yhi)
-	return &Chart{Plot: p, Width: 9.5 * vg.Inch, Height: 5 * vg.Inch, side: &legend}, nil
+	return &Chart{Width: 9.5 * vg.Inch, Height: 5 * vg.Inch, side: &legend, panels: []panel{{plot: p}}}, nil
 }
 
 // roofPoints returns the roof min(tflops, gbps·x/1000) across [xlo, xhi]

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/xml"
 	"flag"
+	"image"
+	"image/color"
 	"image/png"
 	"io"
 	"math"
@@ -151,13 +153,13 @@ func TestBarChart(t *testing.T) {
 				t.Fatal(err)
 			}
 			doc := parseSVG(t, writeChart(t, c, "bars_"+tc.metric, "svg"))
-			for _, want := range []string{"trn1", "trn2", "h100", "matmul 512×512×512", "matmul 4096×4096×4096", "matmul 16384×16384×16384", tc.axis} {
+			for _, want := range []string{"trn1", "trn2", "h100", "matmul M×N×K (dtype=bf16)", "512×512×512", "4096×4096×4096", "16384×16384×16384", tc.axis} {
 				if !slices.Contains(doc.Texts, want) {
 					t.Errorf("no text %q in %q", want, doc.Texts)
 				}
 			}
 			for i, n := range tc.bars {
-				// Each bar and the legend swatch.
+				// Each bar and its target's legend swatch.
 				if got := doc.Fills[hexColor(i)]; got != n+1 {
 					t.Errorf("target %d: %d paths filled %s, want %d bars + 1 legend swatch", i, got, hexColor(i), n)
 				}
@@ -166,24 +168,33 @@ func TestBarChart(t *testing.T) {
 	}
 }
 
-// TestBarChartLogAxis: times span 1.3 µs to 176000 µs, more than two
-// decades, so the axis is logarithmic from 1 µs (the decade below the
-// smallest) with decade labels.
-func TestBarChartLogAxis(t *testing.T) {
-	c, err := BarChart(plotRows(), "time_us")
-	if err != nil {
-		t.Fatal(err)
+// TestBarChartAxes: times span 1.3 µs to 176000 µs, more than two
+// decades, so the axis is logarithmic from the decade below 1.3/1.5 to the
+// decade above 176000·2.5 (room for the printed values); TFLOP/s are on a
+// linear axis from 0.
+func TestBarChartAxes(t *testing.T) {
+	hiTFLOPS, hiPct := 200.0, 50.0 // the largest values
+	tests := []struct {
+		metric string
+		lo, hi float64
+		label  string
+	}{
+		{"time_us", -1, 6, "simulated time per call (µs), log scale"},
+		{"tflops", 0, hiTFLOPS * 1.15, "achieved TFLOP/s"},
+		{"pct_peak", 0, hiPct * 1.15, "% of the target's peak FLOP/s"},
 	}
-	if c.Plot.Y.Min != 0 || c.Plot.Y.Max != 6 {
-		t.Errorf("y axis [%v, %v], want log10 of [1, 1e6]", c.Plot.Y.Min, c.Plot.Y.Max)
-	}
-	hi := 200.0 // the largest TFLOP/s
-	c, err = BarChart(plotRows(), "tflops")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Plot.Y.Min != 0 || c.Plot.Y.Max != hi*1.12 {
-		t.Errorf("tflops y axis [%v, %v], want [0, 200·1.12]", c.Plot.Y.Min, c.Plot.Y.Max)
+	for _, tc := range tests {
+		c, err := BarChart(plotRows(), tc.metric)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.panels) != 1 {
+			t.Fatalf("%s: %d panels, want 1 (one kernel)", tc.metric, len(c.panels))
+		}
+		x := c.panels[0].plot.X
+		if x.Min != tc.lo || x.Max != tc.hi || x.Label.Text != tc.label {
+			t.Errorf("%s: x axis %q [%v, %v], want %q [%v, %v]", tc.metric, x.Label.Text, x.Min, x.Max, tc.label, tc.lo, tc.hi)
+		}
 	}
 }
 
@@ -208,7 +219,7 @@ func TestRooflineChart(t *testing.T) {
 	// Intensity of an n³ matmul: 2n³ / 6n² = n/3 FLOP/B: 170.7 to 5461;
 	// the trn2 ridge is at 100·1000/2000 = 50 FLOP/B. Axes: decades around
 	// [50/1.5, 5461·1.5] and [22/1.5, 800·1.5].
-	p := c.Plot
+	p := c.panels[0].plot
 	if p.X.Min != 1 || p.X.Max != 4 || p.Y.Min != 1 || p.Y.Max != 4 {
 		t.Errorf("axes x [%v, %v] y [%v, %v], want log10 of [10, 1e4] both", p.X.Min, p.X.Max, p.Y.Min, p.Y.Max)
 	}
@@ -252,28 +263,92 @@ func TestRoofPoints(t *testing.T) {
 	}
 }
 
+// llmRows are the shapes of the llm suite (16 matmuls, attention and
+// decode attention at two head counts, four layers) on six targets, with
+// times from 10 µs to 200 ms.
+func llmRows() []Row {
+	var specs []string
+	for _, m := range []int{4096, 64} {
+		for _, nk := range [][2]int{{6144, 4096}, {4096, 4096}, {14336, 4096}, {4096, 14336}, {10240, 8192}, {8192, 8192}, {28672, 8192}, {8192, 28672}} {
+			specs = append(specs, "matmul:M="+itoa(m)+",N="+itoa(nk[0])+",K="+itoa(nk[1])+",batch=1,dtype=bf16,variant=best,tiles_m=0,tiles_n=0,tiles_k=0")
+		}
+	}
+	for _, h := range []int{32, 64} {
+		specs = append(specs, "attention:batch=1,heads="+itoa(h)+",kv_heads=8,seqlen=4096,headdim=128,causal=true,dtype=bf16,variant=best",
+			"decode_attention:batch=64,heads="+itoa(h)+",kv_heads=8,seqlen=8192,headdim=128,dtype=bf16,variant=best,splits=0")
+	}
+	for _, m := range []string{"llama3-8b", "llama3-70b"} {
+		specs = append(specs, "layer:model="+m+",phase=prefill,tokens=4096,batch=1,context=8192,dtype=bf16",
+			"layer:model="+m+",phase=decode,tokens=4096,batch=64,context=8192,dtype=bf16")
+	}
+	var rows []Row
+	for i, spec := range specs {
+		kernel, _, _ := strings.Cut(spec, ":")
+		for j, target := range []string{"trn1", "trn2", "trn3", "a100", "h100", "h200"} {
+			us := 10 * math.Pow(20000, float64(i)/float64(len(specs)-1)) / float64(j+1)
+			rows = append(rows, Row{Kernel: kernel, Target: target, DType: "bf16", Spec: spec, TimeUs: us,
+				TFLOPS: 1e3 / us, PctPeak: 50, FLOPs: 1e9, HBMReadBytes: 1 << 20, HBMWriteBytes: 1 << 20, PctHBM: 40, HBMGBps: 500})
+		}
+	}
+	return rows
+}
+
+// TestChartPNG renders every kind of chart to PNG and checks its size in
+// pixels, that it is not blank (a good share of its pixels are not white,
+// and each target's colour appears) and that it stays readable: at most
+// 14 inches wide.
 func TestChartPNG(t *testing.T) {
-	for _, kind := range []string{"bars", "roofline"} {
-		t.Run(kind, func(t *testing.T) {
-			var c *Chart
-			var err error
-			if kind == "bars" {
-				c, err = BarChart(plotRows(), "tflops")
-			} else {
-				c, err = RooflineChart(plotRows())
-			}
+	tests := []struct {
+		name    string
+		chart   func() (*Chart, error)
+		targets int
+	}{
+		{"bars", func() (*Chart, error) { return BarChart(plotRows(), "tflops") }, 3},
+		{"bars_llm", func() (*Chart, error) { return BarChart(llmRows(), "time_us") }, 6},
+		{"roofline", func() (*Chart, error) { return RooflineChart(plotRows()) }, 3},
+		{"roofline_llm", func() (*Chart, error) { return RooflineChart(llmRows()) }, 6},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := tc.chart()
 			if err != nil {
 				t.Fatal(err)
 			}
-			// Rasterising is slow under -race; a small chart checks the same.
-			c.Width, c.Height = c.Width/3, c.Height/3
-			img, err := png.Decode(bytes.NewReader(writeChart(t, c, kind, "png")))
+			if testing.Short() {
+				c.dpi = 36 // rasterising is slow under -race; the layout is the same
+			}
+			if c.Width > 14*vg.Inch {
+				t.Errorf("chart %v wide, want at most 14 in", c.Width)
+			}
+			img, err := png.Decode(bytes.NewReader(writeChart(t, c, tc.name, "png")))
 			if err != nil {
 				t.Fatalf("not a PNG: %v", err)
 			}
-			w, h := int(math.Round(float64(c.Width/vg.Inch)*pngDPI)), int(math.Round(float64(c.Height/vg.Inch)*pngDPI))
-			if b := img.Bounds(); b.Dx() != w || b.Dy() != h {
+			w, h := c.Pixels()
+			if b := img.Bounds(); b.Dx() != w || b.Dy() != h || w != int(math.Round(float64(c.Width/vg.Inch)*c.resolution())) {
 				t.Errorf("PNG %v, want %d×%d", b, w, h)
+			}
+			rgba, ok := img.(*image.RGBA)
+			if !ok {
+				t.Fatalf("PNG decodes to %T, want *image.RGBA (8-bit RGB)", img)
+			}
+			colors := map[color.RGBA]bool{}
+			inked := 0
+			for i := 0; i+3 < len(rgba.Pix); i += 4 {
+				px := color.RGBA{rgba.Pix[i], rgba.Pix[i+1], rgba.Pix[i+2], 0xff}
+				colors[px] = true
+				if px != (color.RGBA{0xff, 0xff, 0xff, 0xff}) {
+					inked++
+				}
+			}
+			if share := float64(inked) / float64(w*h); share < 0.02 {
+				t.Errorf("%.3f of the pixels are not white: blank chart?", share)
+			}
+			for i := range tc.targets {
+				r, g, bl, _ := seriesColor(i).RGBA()
+				if !colors[color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(bl >> 8), 0xff}] {
+					t.Errorf("no pixel in target %d's colour %s", i, hexColor(i))
+				}
 			}
 		})
 	}
@@ -335,30 +410,235 @@ func TestChartErrors(t *testing.T) {
 	}
 }
 
-func TestWorkloadLabels(t *testing.T) {
-	rows := []Row{
-		{Kernel: "attention", Spec: "a1", Batch: 1, Heads: 32, KVHeads: 8, Seqlen: 4096, Headdim: 128, Causal: "true", DType: "bf16"},
-		{Kernel: "attention", Spec: "a2", Batch: 2, Heads: 32, KVHeads: 32, Seqlen: 4096, Headdim: 128, Causal: "false", DType: "bf16"},
-		{Kernel: "matmul", Spec: "m1", Batch: 1, M: 64, N: 128, K: 256, DType: "bf16", Variant: "tiled"},
-		{Kernel: "matmul", Spec: "m2", Batch: 1, M: 64, N: 128, K: 256, DType: "fp8e4m3", Variant: "tiled"},
+func TestFacets(t *testing.T) {
+	tests := []struct {
+		name   string
+		specs  []string
+		titles []string
+		labels [][]string
+	}{
+		{"shape differs", []string{
+			"matmul:M=4096,N=6144,K=4096,batch=1,dtype=bf16,variant=best",
+			"matmul:M=64,N=6144,K=4096,batch=1,dtype=bf16,variant=best",
+		}, []string{"matmul M×N×K (batch=1, dtype=bf16, variant=best)"}, [][]string{{"4096×6144×4096", "64×6144×4096"}}},
+		{"shape and dtype differ", []string{
+			"matmul:M=64,N=128,K=256,dtype=bf16",
+			"matmul:M=64,N=128,K=256,dtype=fp8e4m3",
+			"matmul:M=64,N=128,K=512,dtype=bf16",
+		}, []string{"matmul M×N×K"}, [][]string{{"64×128×256 bf16", "64×128×256 fp8e4m3", "64×128×512 bf16"}}},
+		{"same shape: shape in the title", []string{
+			"matmul:M=64,N=128,K=256,variant=tiled",
+			"matmul:M=64,N=128,K=256,variant=hoist_load",
+		}, []string{"matmul (M=64, N=128, K=256)"}, [][]string{{"tiled", "hoist_load"}}},
+		{"kernels in panels, words alone, numbers named", []string{
+			"attention:batch=1,heads=32,kv_heads=8,causal=true",
+			"layer:model=llama3-8b,phase=prefill,batch=1",
+			"attention:batch=2,heads=32,kv_heads=8,causal=false",
+			"layer:model=llama3-70b,phase=decode,batch=64",
+		}, []string{"attention (heads=32, kv_heads=8)", "layer"}, [][]string{
+			{"batch=1 causal=true", "batch=2 causal=false"},
+			{"llama3-8b prefill batch=1", "llama3-70b decode batch=64"},
+		}},
+		{"one workload: the kernel", []string{"softmax:rows=1024,cols=4096"}, []string{"softmax (rows=1024, cols=4096)"}, [][]string{{"softmax"}}},
+		{"a parameter some lack", []string{"k:a=1", "k:a=1,b=2"}, []string{"k (a=1)"}, [][]string{{"k", "b=2"}}},
+		{"same values in another order: whole specs", []string{"k:a=1,b=2,c=3", "k:b=2,a=1,c=4", "k:a=1,b=2,c=4"},
+			[]string{"k (a=1, b=2)"}, [][]string{{"c=3", "k:b=2,a=1,c=4", "k:a=1,b=2,c=4"}}},
+		{"not a spec: the whole spec", []string{"asm program a.s", "k:a=1"}, []string{"k"}, [][]string{{"asm program a.s", "k:a=1"}}},
 	}
-	got := workloadLabels(rows, []string{"a1", "a2", "m1", "m2"})
-	want := map[string]string{
-		"a1": "attention h32 kv8 s4096 d128 causal bf16",
-		"a2": "attention b2 h32 s4096 d128 bf16",
-		"m1": "matmul 64×128×256 bf16",
-		"m2": "matmul 64×128×256 fp8e4m3",
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var ws []workload
+			for _, spec := range tc.specs {
+				k, params, ok := parseSpecParams(spec)
+				if !ok {
+					k, params = "k", nil
+				}
+				ws = append(ws, workload{kernel: k, spec: spec, params: params})
+			}
+			fs := facets(ws)
+			var titles []string
+			var labels [][]string
+			for _, f := range fs {
+				titles, labels = append(titles, f.title), append(labels, f.labels)
+			}
+			if !slices.Equal(titles, tc.titles) {
+				t.Errorf("titles %q, want %q", titles, tc.titles)
+			}
+			if !slices.EqualFunc(labels, tc.labels, slices.Equal) {
+				t.Errorf("labels %q, want %q", labels, tc.labels)
+			}
+		})
 	}
-	for k, w := range want {
-		if got[k] != w {
-			t.Errorf("%s: %q, want %q", k, got[k], w)
+}
+
+// TestBarChartLLM: the llm suite's 24 workloads on six targets read as
+// four panels (one per kernel) with short labels, a legend of the
+// targets, a width under 14 in (the chart was 26 in wide with whole specs
+// for labels) and an opaque background behind everything.
+func TestBarChartLLM(t *testing.T) {
+	c, err := BarChart(llmRows(), "time_us")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.panels) != 4 {
+		t.Fatalf("%d panels, want 4", len(c.panels))
+	}
+	if c.Width > 10*vg.Inch {
+		t.Errorf("chart %v wide, want at most 10 in", c.Width)
+	}
+	var keys []string
+	for _, k := range c.keys {
+		keys = append(keys, k.name)
+	}
+	if want := []string{"trn1", "trn2", "trn3", "a100", "h100", "h200"}; !slices.Equal(keys, want) {
+		t.Errorf("legend %q, want %q", keys, want)
+	}
+	doc := parseSVG(t, writeChart(t, c, "bars_llm", "svg"))
+	for _, w := range []string{"4096×14336×4096", "64×8192×28672", "heads=64", "llama3-70b decode batch=64",
+		"layer (tokens=4096, context=8192, dtype=bf16)", "simulated time per call (µs), log scale"} {
+		if !slices.Contains(doc.Texts, w) {
+			t.Errorf("no text %q in %q", w, doc.Texts)
 		}
 	}
-	// Same shape and dtype, different variants: the variant tells them apart.
-	rows[3].DType = "bf16"
-	rows[3].Variant = "hoist_load"
-	got = workloadLabels(rows[2:], []string{"m1", "m2"})
-	if got["m1"] != "matmul 64×128×256 tiled" || got["m2"] != "matmul 64×128×256 hoist_load" {
-		t.Errorf("labels %v", got)
+	for _, p := range c.panels {
+		if n := len([]rune(p.plot.Title.Text)); n > 110 {
+			t.Errorf("panel title %q: %d characters, want at most 110", p.plot.Title.Text, n)
+		}
+		for _, tick := range p.plot.Y.Tick.Marker.Ticks(p.plot.Y.Min, p.plot.Y.Max) {
+			if n := len([]rune(tick.Label)); n > 30 {
+				t.Errorf("label %q: %d characters, want at most 30", tick.Label, n)
+			}
+		}
 	}
+	// The page and the legend's box are filled white.
+	if doc.Fills["#FFFFFF"] < 2 {
+		t.Errorf("%d white fills, want the page and the legend box", doc.Fills["#FFFFFF"])
+	}
+}
+
+func TestChartCheck(t *testing.T) {
+	c, err := BarChart(plotRows(), "time_us")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range PlotFormats() {
+		if err := c.Check(f); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	// A bar chart of 3000 workloads on 6 targets is about 1000 in tall:
+	// SVG only.
+	var rows []Row
+	for i := range 3000 {
+		for _, target := range []string{"a", "b", "c", "d", "e", "f"} {
+			rows = append(rows, Row{Kernel: "k", Target: target, Spec: "k:n=" + itoa(i), TimeUs: float64(i + 1)})
+		}
+	}
+	big, err := BarChart(rows, "time_us")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := big.Check("svg"); err != nil {
+		t.Errorf("svg: %v", err)
+	}
+	w, h := big.Pixels()
+	err = big.Check("png")
+	if err == nil || !strings.Contains(err.Error(), "the chart is "+itoa(w)+"×"+itoa(h)+" pixels") || !strings.Contains(err.Error(), "write .svg") {
+		t.Errorf("png: error %v, want the size and .svg named", err)
+	}
+	if err := big.Write(io.Discard, "png"); err == nil {
+		t.Error("Write drew a PNG over the limit")
+	}
+}
+
+// benchRows returns n rows: matmuls of growing M on ten targets.
+func benchRows(n int) []Row {
+	targets := []string{"trn1", "trn2", "trn3", "a100", "h100", "h200", "b200", "x1", "x2", "x3"}
+	rows := make([]Row, 0, n)
+	for i := 0; len(rows) < n; i++ {
+		m := 64 * (i + 1)
+		for j, t := range targets {
+			if len(rows) == n {
+				break
+			}
+			rows = append(rows, Row{Kernel: "matmul", Target: t, DType: "bf16", Batch: 1, M: m, N: 4096, K: 4096,
+				Spec:   "matmul:M=" + strconv.Itoa(m) + ",N=4096,K=4096,batch=1,dtype=bf16",
+				TimeUs: float64(m) * float64(j+1), TFLOPS: 10, PctPeak: 10})
+		}
+	}
+	return rows
+}
+
+// BenchmarkBarChart builds bar charts of 1 k, 10 k and 100 k rows (100,
+// 1000 and 10000 workloads on ten targets); the time grows linearly.
+func BenchmarkBarChart(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		rows := benchRows(n)
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := BarChart(rows, "time_us"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkBarChartSVG builds and draws a bar chart of 100 k rows as SVG.
+func BenchmarkBarChartSVG(b *testing.B) {
+	rows := benchRows(100000)
+	for b.Loop() {
+		c, err := BarChart(rows, "time_us")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Write(io.Discard, "svg"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// FuzzFacets: any specs (a CSV's spec column) are grouped and labelled
+// without panicking, every workload once, every label non-empty and the
+// labels of a panel distinct.
+func FuzzFacets(f *testing.F) {
+	f.Add("matmul:M=64,N=128,K=256,dtype=bf16", "matmul:M=64,N=128,K=512,dtype=bf16", "layer:model=llama3-8b")
+	f.Add("k:a=1,b=2", "k:b=2,a=1", "k:a=1,b=2,a=3")
+	f.Add("", ":", "x:=,=")
+	f.Add("m:M=1,N=2", "m:M=1,K=3", "m:N=2")
+	f.Fuzz(func(t *testing.T, a, b, c string) {
+		var ws []workload
+		seen := map[string]bool{}
+		for _, spec := range []string{a, b, c} {
+			if seen[spec] {
+				continue
+			}
+			seen[spec] = true
+			k, params, ok := parseSpecParams(spec)
+			if !ok {
+				k, params = "k", nil
+			}
+			ws = append(ws, workload{kernel: k, spec: spec, params: params})
+		}
+		n := 0
+		for _, fc := range facets(ws) {
+			if len(fc.labels) != len(fc.ws) {
+				t.Fatalf("%d labels for %d workloads", len(fc.labels), len(fc.ws))
+			}
+			distinct := map[string]bool{}
+			for _, l := range fc.labels {
+				if strings.TrimSpace(l) == "" {
+					t.Errorf("panel %q: empty label", fc.title)
+				}
+				if distinct[l] {
+					t.Errorf("panel %q: label %q twice", fc.title, l)
+				}
+				distinct[l] = true
+			}
+			n += len(fc.ws)
+		}
+		if n != len(ws) {
+			t.Errorf("%d workloads in panels, want %d", n, len(ws))
+		}
+	})
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/pprof/profile"
 
-	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/sim"
 )
 
@@ -24,18 +23,20 @@ import (
 // lanes, not rep.TimeNs — the way a CPU profile of a parallel program sums
 // its threads. Time a lane spends idle or waiting is not sampled.
 //
-// For a NeuronCore run (prog != nil), each span is the instruction
-// prog.Instrs[span.Instr], and its stack is, root first:
+// The profile reads the report only. Where the report resolves source
+// sites (rep.Sources != nil: a NeuronCore run), each span is an
+// instruction and its stack is, root first:
 //
 //	kernel                       a function named by the kernel argument
-//	kernel source line           prog.SiteOf(i): Func, File, Line
-//	instruction                  a function named by the opcode ("nc_matmul")
+//	kernel source line           rep.Sources.Location(span.Site): Func, File, Line
+//	instruction                  a function named by the opcode (span.Op: "nc_matmul")
 //
 // so `go tool pprof -list matmulNeuron` shows the Go kernel source with
-// simulated time per line. Samples carry the labels engine ("tensor",
-// "dma", ...), opcode and lane (rep.Lanes: "dma.q3", ...).
+// simulated time per line. Samples carry the labels engine (the lane's
+// group, rep.LaneGroups: "tensor", "dma", ...), opcode and lane
+// (rep.Lanes: "dma.q3", ...).
 //
-// For a GPU run (prog == nil) the stack is kernel → phase (span.Op: "load",
+// Otherwise (a GPU run) the stack is kernel → phase (span.Op: "load",
 // "mma", "exp", ...), one frame per "/"-separated component of the phase
 // ("matmul/mainloop" is kernel → matmul → matmul/mainloop, so the GPU
 // kernels of a workload are told apart), and samples carry the labels lane
@@ -43,9 +44,9 @@ import (
 //
 // Spans with the same stack and labels are summed into one sample; time
 // and cycles are rounded to integers once per sample. The output depends
-// only on rep, prog and kernel.
-func WriteProfile(w io.Writer, rep *sim.Report, prog *isa.Program, kernel string) error {
-	p, err := buildProfile(rep, prog, kernel)
+// only on rep and kernel.
+func WriteProfile(w io.Writer, rep *sim.Report, kernel string) error {
+	p, err := buildProfile(rep, kernel)
 	if err != nil {
 		return err
 	}
@@ -54,15 +55,9 @@ func WriteProfile(w io.Writer, rep *sim.Report, prog *isa.Program, kernel string
 
 // profileKey identifies one aggregated sample.
 type profileKey struct {
-	site int32 // index into prog.Sites, -1 when unknown; unused on GPUs
+	site int32 // site handle, sim.NoSite when unknown; unused on GPUs
 	op   string
 	lane int32
-}
-
-type profileAgg struct {
-	ns     float64
-	engine string
-	instr  int // first instruction of the sample, to resolve its site
 }
 
 // profileBuilder allocates functions and locations in order of first use,
@@ -112,9 +107,12 @@ func cyclesPerNs(rep *sim.Report) float64 {
 	return 0
 }
 
-func buildProfile(rep *sim.Report, prog *isa.Program, kernel string) (*profile.Profile, error) {
+func buildProfile(rep *sim.Report, kernel string) (*profile.Profile, error) {
 	if rep == nil {
 		return nil, fmt.Errorf("profile: no report")
+	}
+	if err := rep.Check(); err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
 	}
 	if kernel == "" {
 		kernel = "kernel"
@@ -144,59 +142,42 @@ func buildProfile(rep *sim.Report, prog *isa.Program, kernel string) (*profile.P
 	b := &profileBuilder{p: p, funcs: map[profile.Function]*profile.Function{}, locs: map[locKey]*profile.Location{}}
 	root := b.location(b.function(kernel, ""), 0)
 
+	src := rep.Sources
+	groups := rep.LaneGroups
+	if groups == nil {
+		groups = rep.Lanes
+	}
 	var order []profileKey
-	agg := map[profileKey]*profileAgg{}
-	for i, s := range rep.Spans {
-		if s.Lane < 0 || int(s.Lane) >= len(rep.Lanes) {
-			return nil, fmt.Errorf("profile: span %d: lane %d, report has %d lanes", i, s.Lane, len(rep.Lanes))
+	agg := map[profileKey]float64{}
+	for _, s := range rep.Spans {
+		k := profileKey{site: sim.NoSite, op: s.Op, lane: s.Lane}
+		if src != nil {
+			k.site = s.Site
 		}
-		d := s.End - s.Start
-		if math.IsNaN(d) || math.IsInf(d, 0) || d < 0 {
-			return nil, fmt.Errorf("profile: span %d (%s): duration %v ns: must be finite and non-negative", i, s.Op, d)
-		}
-		k := profileKey{site: -1, op: s.Op, lane: s.Lane}
-		engine := ""
-		if prog != nil {
-			if s.Instr < 0 || int(s.Instr) >= len(prog.Instrs) {
-				return nil, fmt.Errorf("profile: span %d: instruction %d, program %q has %d", i, s.Instr, prog.Name, len(prog.Instrs))
-			}
-			in := prog.Instrs[s.Instr]
-			k.site = in.Site
-			if k.site >= int32(len(prog.Sites)) {
-				k.site = -1
-			}
-			k.op = in.Op.String()
-			engine = in.Engine.String()
-		}
-		a, ok := agg[k]
-		if !ok {
-			a = &profileAgg{engine: engine, instr: int(s.Instr)}
-			agg[k] = a
+		if _, ok := agg[k]; !ok {
 			order = append(order, k)
 		}
-		a.ns += d
+		agg[k] += s.End - s.Start
 	}
 
 	ghz := cyclesPerNs(rep)
 	// Sites are resolved once each; SiteOf resolves by PC on every call.
 	siteLoc := map[int32]*profile.Location{}
 	for _, k := range order {
-		a := agg[k]
+		ns := agg[k]
 		var stack []*profile.Location
 		labels := map[string][]string{"lane": {rep.Lanes[k.lane]}}
-		if prog != nil {
+		if src != nil {
 			site, ok := siteLoc[k.site]
 			if !ok {
 				site = b.location(b.function("<unknown source line>", ""), 0)
-				if k.site >= 0 {
-					if s := prog.SiteOf(a.instr); s.Func != "" {
-						site = b.location(b.function(s.Func, s.File), int64(s.Line))
-					}
+				if loc := src.Location(k.site); loc.Func != "" {
+					site = b.location(b.function(loc.Func, loc.File), int64(loc.Line))
 				}
 				siteLoc[k.site] = site
 			}
 			stack = []*profile.Location{b.location(b.function(k.op, ""), 0), site, root}
-			labels["engine"] = []string{a.engine}
+			labels["engine"] = []string{groups[k.lane]}
 			labels["opcode"] = []string{k.op}
 		} else {
 			// "matmul/mainloop": a frame per component, leaf first.
@@ -209,7 +190,7 @@ func buildProfile(rep *sim.Report, prog *isa.Program, kernel string) (*profile.P
 		}
 		p.Sample = append(p.Sample, &profile.Sample{
 			Location: stack,
-			Value:    []int64{int64(math.Round(a.ns)), int64(math.Round(a.ns * ghz))},
+			Value:    []int64{int64(math.Round(ns)), int64(math.Round(ns * ghz))},
 			Label:    labels,
 		})
 	}

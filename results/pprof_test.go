@@ -3,6 +3,7 @@ package results
 import (
 	"bufio"
 	"bytes"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/sim"
+	"github.com/trnsim/trnsim/sim/neuron"
 )
 
 // tinyKernel is a kernel for the exporter tests: a [128,512] = [256,128]ᵀ ·
@@ -60,11 +62,47 @@ func tinyLanes() []string {
 	return lanes
 }
 
+// tinyLaneGroups are the engines of tinyLanes.
+func tinyLaneGroups() []string {
+	groups := []string{"tensor", "vector", "scalar", "gpsimd"}
+	for range isa.NumDMAQueues {
+		groups = append(groups, "dma")
+	}
+	return groups
+}
+
+// operandBytes is what a NeuronCore report says instruction in moved: its
+// operands' bytes by memory, read from the sources and written to the
+// destination.
+func operandBytes(in *isa.Instr) [sim.NumLevels]sim.SpanTraffic {
+	var b [sim.NumLevels]sim.SpanTraffic
+	level := func(a isa.AP) sim.Level {
+		switch a.Mem {
+		case isa.HBM:
+			return sim.LevelHBM
+		case isa.PSUM:
+			return sim.LevelPSUM
+		}
+		return sim.LevelSBUF
+	}
+	for _, a := range in.Src {
+		if a.Used() {
+			b[level(a)].Read += float64(a.Bytes())
+		}
+	}
+	if in.Dst.Used() {
+		b[level(in.Dst)].Write += float64(in.Dst.Bytes())
+	}
+	return b
+}
+
 // fakeNeuronReport times prog serially, instruction i taking durs[i] ns
 // and starting when instruction i-1 ends, on lane "tensor", "vector", ... or
 // "dma.qN". Serial timing keeps expected totals easy to derive by hand.
+// Spans carry their sites and bytes as sim/neuron's do.
 func fakeNeuronReport(prog *isa.Program, durs []float64) *sim.Report {
-	rep := &sim.Report{Target: "trn2", Clock: "tensor", ClockGHz: 1.4, Lanes: tinyLanes()}
+	rep := &sim.Report{Target: "trn2", Clock: "tensor", ClockGHz: 1.4, Lanes: tinyLanes(), LaneGroups: tinyLaneGroups(),
+		Program: prog.Name, Sources: neuron.Sources(prog)}
 	t := 0.0
 	for i, in := range prog.Instrs {
 		lane := int32(in.Engine)
@@ -75,7 +113,8 @@ func fakeNeuronReport(prog *isa.Program, durs []float64) *sim.Report {
 		if in.Op == isa.OpMatmul {
 			waited = "dma"
 		}
-		rep.Spans = append(rep.Spans, sim.Span{Lane: lane, Instr: int32(i), Start: t, End: t + durs[i], Op: in.Op.String(), Waited: waited})
+		rep.Spans = append(rep.Spans, sim.Span{Lane: lane, Instr: int32(i), Start: t, End: t + durs[i], Op: in.Op.String(), Waited: waited,
+			Site: in.Site, Bytes: operandBytes(&prog.Instrs[i])})
 		t += durs[i]
 	}
 	rep.TimeNs = t
@@ -112,11 +151,11 @@ func pprofOut(t *testing.T, args ...string) string {
 	return out.String()
 }
 
-func writeProfileFile(t *testing.T, name string, rep *sim.Report, prog *isa.Program) string {
+func writeProfileFile(t *testing.T, name string, rep *sim.Report) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
 	var buf bytes.Buffer
-	if err := WriteProfile(&buf, rep, prog, "tiny"); err != nil {
+	if err := WriteProfile(&buf, rep, "tiny"); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
@@ -160,7 +199,7 @@ func TestWriteProfileSamples(t *testing.T) {
 	prog := tinyKernel(t)
 	rep := fakeTiny(prog, 64)
 	var buf bytes.Buffer
-	if err := WriteProfile(&buf, rep, prog, "tiny"); err != nil {
+	if err := WriteProfile(&buf, rep, "tiny"); err != nil {
 		t.Fatal(err)
 	}
 	p, err := profile.Parse(&buf)
@@ -211,10 +250,10 @@ func TestWriteProfileSamples(t *testing.T) {
 func TestWriteProfileDeterministic(t *testing.T) {
 	prog := tinyKernel(t)
 	var a, b bytes.Buffer
-	if err := WriteProfile(&a, fakeTiny(prog, 64), prog, "tiny"); err != nil {
+	if err := WriteProfile(&a, fakeTiny(prog, 64), "tiny"); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteProfile(&b, fakeTiny(prog, 64), prog, "tiny"); err != nil {
+	if err := WriteProfile(&b, fakeTiny(prog, 64), "tiny"); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
@@ -233,7 +272,7 @@ func TestPprofTool(t *testing.T) {
 	if loadAT == 0 || loadAT == loadB || mm == cp {
 		t.Fatalf("sites not resolved: %d %d %d %d %d", loadAT, loadB, mm, cp, st)
 	}
-	base := writeProfileFile(t, "base.pb.gz", fakeTiny(prog, 64), prog)
+	base := writeProfileFile(t, "base.pb.gz", fakeTiny(prog, 64))
 
 	t.Run("top", func(t *testing.T) {
 		out := pprofOut(t, "-top", "-unit=ns", base)
@@ -294,7 +333,7 @@ func TestPprofTool(t *testing.T) {
 
 	t.Run("diff_base", func(t *testing.T) {
 		// Matmuls twice as slow: +128 ns, all on the matmul line.
-		slow := writeProfileFile(t, "slow.pb.gz", fakeTiny(prog, 128), prog)
+		slow := writeProfileFile(t, "slow.pb.gz", fakeTiny(prog, 128))
 		out := pprofOut(t, "-list", "tinyKernel", "-unit=ns", "-diff_base="+base, slow)
 		got := lineTotals(t, out)
 		if got[mm] != 128 || len(got) != 1 {
@@ -314,7 +353,7 @@ func TestWriteProfileGPU(t *testing.T) {
 			{Lane: 1, Instr: 3, Start: 150, End: 160, Op: "combine/epilogue"},
 		}}
 	var buf bytes.Buffer
-	if err := WriteProfile(&buf, rep, nil, "attention"); err != nil {
+	if err := WriteProfile(&buf, rep, "attention"); err != nil {
 		t.Fatal(err)
 	}
 	p, err := profile.Parse(&buf)
@@ -358,13 +397,14 @@ func TestWriteProfileErrors(t *testing.T) {
 	}{
 		{"lane", func(r *sim.Report) { r.Spans[3].Lane = 99 }, "span 3: lane 99"},
 		{"instr", func(r *sim.Report) { r.Spans[2].Instr = 8 }, "span 2: instruction 8"},
-		{"negative", func(r *sim.Report) { r.Spans[1].End = -1 }, "span 1 (dma_copy): duration"},
+		{"negative", func(r *sim.Report) { r.Spans[1].End = -1 }, "span 1 (dma_copy): [100, -1] ns"},
+		{"nan", func(r *sim.Report) { r.Spans[0].End = math.NaN() }, "span 0 (dma_copy)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rep := fakeTiny(prog, 64)
 			tc.edit(rep)
-			err := WriteProfile(&bytes.Buffer{}, rep, prog, "tiny")
+			err := WriteProfile(&bytes.Buffer{}, rep, "tiny")
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}

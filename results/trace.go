@@ -7,112 +7,75 @@ import (
 	"math"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
-	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/sim"
 )
-
-// TraceRun is one simulated run shown in a trace: its report and, for a
-// NeuronCore run, the program it timed (nil for a GPU run).
-type TraceRun struct {
-	Report  *sim.Report
-	Program *isa.Program
-}
 
 // traceBins is the number of intervals the HBM bandwidth counter divides
 // a run into.
 const traceBins = 500
 
 // WriteTrace writes rep as a Chrome/Perfetto trace (the JSON trace-event
-// format: open it in ui.perfetto.dev or chrome://tracing). prog is the
-// program of a NeuronCore run, nil for a GPU run. See WriteTraces for the
-// fields.
-func WriteTrace(w io.Writer, rep *sim.Report, prog *isa.Program) error {
-	return WriteTraces(w, []TraceRun{{Report: rep, Program: prog}})
+// format: open it in ui.perfetto.dev or chrome://tracing). See
+// WriteTraces for the fields.
+func WriteTrace(w io.Writer, rep *sim.Report) error {
+	return WriteTraces(w, []*sim.Report{rep})
 }
 
-// WriteTraces writes runs as one Chrome/Perfetto trace, one process per
-// run (per target), so several targets line up on one time axis. The
+// WriteTraces writes reps as one Chrome/Perfetto trace, one process per
+// run (per target), so several targets line up on one time axis. It reads
+// the reports only: what each span moved and where in the source it comes
+// from are the timing models' to say (sim.Span.Bytes, sim.Span.Site). The
 // output is
 //
 //	{"displayTimeUnit":"ns","traceEvents":[EVENT,...]}
 //
 // with these events, all with "pid": the run's index + 1:
 //
-//   - metadata ("ph":"M"): "process_name" (args.name: the target, and the
-//     program name for NeuronCore runs) and "process_sort_index"; for each
-//     lane of Report.Lanes (an engine or a DMA queue on a NeuronCore, an SM
-//     group or pipe on a GPU) one track: "thread_name" (args.name: the lane)
-//     and "thread_sort_index", tid = lane index + 1. A lane whose spans
+//   - metadata ("ph":"M"): "process_name" (args.name: the target, and
+//     Report.Program when set) and "process_sort_index"; for each lane of
+//     Report.Lanes (an engine or a DMA queue on a NeuronCore, an SM group
+//     on a GPU) one track: "thread_name" (args.name: the lane) and
+//     "thread_sort_index", tid = lane index + 1. A lane whose spans
 //     overlap (a pipelined queue with several transfers in flight) gets
 //     extra tracks named "LANE #2", "LANE #3", ... with tids after the
 //     lanes, because trace viewers require the slices of one track to
 //     nest.
 //   - one complete event ("ph":"X") per span: name the opcode or phase,
-//     cat the engine ("tensor", "dma", ...; "gpu" on GPU runs), ts and dur
-//     in µs (to the picosecond), and args:
-//     op (opcode or phase), instr (instruction or phase index), waited
-//     (what the span waited for, "" if nothing), and for NeuronCore runs
-//     site (kernel source file:line), dst, src (the operands' access
-//     patterns, AP.String) and red when the instruction has a reduce
-//     output.
+//     cat the lane's group (Report.LaneGroups: the engine, "dma" for every
+//     DMA queue, "gpu" for SM groups; the lane's name when the report has
+//     no groups), ts and dur in µs (to the picosecond), and args: op
+//     (opcode or phase), instr (instruction or kernel index), waited (what
+//     the span waited for, "" if nothing), and where the report has
+//     Sources (NeuronCore runs): site (kernel source file:line, "?" when
+//     unknown), dst, src (the operands' access patterns) and red when the
+//     instruction has a reduce output.
 //   - counter events ("ph":"C") named "hbm_bandwidth", args read_GBps and
 //     write_GBps: HBM bandwidth over time in GB/s (bytes per ns), averaged
 //     over 500 equal intervals of the run, emitted where the value
-//     changes. On NeuronCores each dma_copy that reads or writes HBM
-//     spreads its bytes evenly over its span. On GPUs spans carry no
-//     bytes: Report.Traffic's HBM reads are spread over the load phases
-//     and its writes over the store phases, in proportion to their
-//     durations, or over all phases but launch when the report has no
-//     load or store phases (see gpuTraffic).
+//     changes. Each span's HBM bytes (Span.Bytes) are spread evenly over
+//     the span.
 //
 // Events appear in that order; spans in Report.Spans order. The output is
 // written through a bufio.Writer as it is produced (a run with 100k spans
 // never sits in memory as one structure) and depends only on the input.
-func WriteTraces(w io.Writer, runs []TraceRun) error {
-	for i, r := range runs {
-		if err := checkTraceRun(r); err != nil {
+func WriteTraces(w io.Writer, reps []*sim.Report) error {
+	for i, rep := range reps {
+		if rep == nil {
+			return fmt.Errorf("trace of run %d: no report", i)
+		}
+		if err := rep.Check(); err != nil {
 			return fmt.Errorf("trace of run %d: %w", i, err)
 		}
 	}
 	tw := &traceWriter{w: bufio.NewWriterSize(w, 64<<10), first: true}
 	tw.raw(`{"displayTimeUnit":"ns","traceEvents":[`)
-	for i, r := range runs {
-		tw.run(i+1, r)
+	for i, rep := range reps {
+		tw.run(i+1, rep)
 	}
 	tw.raw("\n]}\n")
 	return tw.w.Flush()
-}
-
-// checkTraceRun rejects what the JSON could not represent or what does not
-// match: a lane or instruction out of range, a non-finite time.
-func checkTraceRun(r TraceRun) error {
-	rep := r.Report
-	if rep == nil {
-		return fmt.Errorf("no report")
-	}
-	for i, s := range rep.Spans {
-		if s.Lane < 0 || int(s.Lane) >= len(rep.Lanes) {
-			return fmt.Errorf("span %d: lane %d, report has %d lanes", i, s.Lane, len(rep.Lanes))
-		}
-		if r.Program != nil && (s.Instr < 0 || int(s.Instr) >= len(r.Program.Instrs)) {
-			return fmt.Errorf("span %d: instruction %d, program %q has %d", i, s.Instr, r.Program.Name, len(r.Program.Instrs))
-		}
-		if !finite(s.Start) || !finite(s.End) || s.End < s.Start {
-			return fmt.Errorf("span %d (%s): [%v, %v] ns: times must be finite and End ≥ Start", i, s.Op, s.Start, s.End)
-		}
-	}
-	if !finite(rep.TimeNs) {
-		return fmt.Errorf("report time %v ns is not finite", rep.TimeNs)
-	}
-	for l := range sim.NumLevels {
-		if t := rep.Traffic[l]; t.Read < 0 || t.Write < 0 {
-			return fmt.Errorf("%s traffic %d read, %d written: must not be negative", l, t.Read, t.Write)
-		}
-	}
-	return nil
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
@@ -165,11 +128,10 @@ func (t *traceWriter) meta(pid, tid int, name, key string, val []byte) {
 	t.end(b)
 }
 
-func (t *traceWriter) run(pid int, r TraceRun) {
-	rep, prog := r.Report, r.Program
+func (t *traceWriter) run(pid int, rep *sim.Report) {
 	name := rep.Target
-	if prog != nil && prog.Name != "" {
-		name += " " + prog.Name
+	if rep.Program != "" {
+		name += " " + rep.Program
 	}
 	t.meta(pid, 0, "process_name", "name", appendJSONString(nil, name))
 	t.meta(pid, 0, "process_sort_index", "sort_index", strconv.AppendInt(nil, int64(pid), 10))
@@ -180,16 +142,17 @@ func (t *traceWriter) run(pid int, r TraceRun) {
 		tracks[i] = []track{{tid: i + 1, end: math.Inf(-1)}}
 	}
 	nextTid := len(rep.Lanes) + 1
+	groups := rep.LaneGroups
+	if groups == nil {
+		groups = rep.Lanes
+	}
 
 	extent := rep.TimeNs
 	for _, s := range rep.Spans {
 		extent = max(extent, s.End)
 	}
 	bw := newBandwidth(extent)
-	var gpu gpuTraffic
-	if prog == nil {
-		gpu = newGPUTraffic(rep)
-	}
+	src := rep.Sources
 	sites := map[int32]string{}
 
 	for _, s := range rep.Spans {
@@ -214,13 +177,7 @@ func (t *traceWriter) run(pid int, r TraceRun) {
 		b = append(b, `{"name":`...)
 		b = appendJSONString(b, s.Op)
 		b = append(b, `,"cat":`...)
-		var in *isa.Instr
-		if prog != nil {
-			in = &prog.Instrs[s.Instr]
-			b = appendJSONString(b, in.Engine.String())
-		} else {
-			b = append(b, `"gpu"`...)
-		}
+		b = appendJSONString(b, groups[s.Lane])
 		b = append(b, `,"ph":"X","pid":`...)
 		b = strconv.AppendInt(b, int64(pid), 10)
 		b = append(b, `,"tid":`...)
@@ -235,107 +192,40 @@ func (t *traceWriter) run(pid int, r TraceRun) {
 		b = strconv.AppendInt(b, int64(s.Instr), 10)
 		b = append(b, `,"waited":`...)
 		b = appendJSONString(b, s.Waited)
-		if in != nil {
-			site, ok := sites[in.Site]
+		if src != nil {
+			site, ok := sites[s.Site]
 			if !ok {
 				site = "?"
-				if st := prog.SiteOf(int(s.Instr)); st.File != "" {
-					site = filepath.Base(st.File) + ":" + strconv.Itoa(st.Line)
+				if loc := src.Location(s.Site); loc.File != "" {
+					site = filepath.Base(loc.File) + ":" + strconv.Itoa(loc.Line)
 				}
-				sites[in.Site] = site
+				sites[s.Site] = site
 			}
 			b = append(b, `,"site":`...)
 			b = appendJSONString(b, site)
+			ops := src.Operands(s.Instr)
 			b = append(b, `,"dst":`...)
-			b = appendJSONString(b, in.Dst.String())
+			b = appendJSONString(b, ops.Dst)
 			b = append(b, `,"src":[`...)
-			n := 0
-			for _, src := range in.Src {
-				if !src.Used() {
-					continue
-				}
+			for n, a := range ops.Src {
 				if n > 0 {
 					b = append(b, ',')
 				}
-				b = appendJSONString(b, src.String())
-				n++
+				b = appendJSONString(b, a)
 			}
 			b = append(b, ']')
-			if in.Red.Used() {
+			if ops.Red != "" {
 				b = append(b, `,"red":`...)
-				b = appendJSONString(b, in.Red.String())
+				b = appendJSONString(b, ops.Red)
 			}
-			if in.Op == isa.OpDMA {
-				if in.Src[0].Mem == isa.HBM {
-					bw.add(0, s.Start, s.End, float64(in.Src[0].Bytes()))
-				}
-				if in.Dst.Mem == isa.HBM {
-					bw.add(1, s.Start, s.End, float64(in.Dst.Bytes()))
-				}
-			}
-		} else {
-			r, w := gpu.bytes(s)
-			bw.add(0, s.Start, s.End, r)
-			bw.add(1, s.Start, s.End, w)
 		}
+		hbm := s.Bytes[sim.LevelHBM]
+		bw.add(0, s.Start, s.End, hbm.Read)
+		bw.add(1, s.Start, s.End, hbm.Write)
 		b = append(b, "}}"...)
 		t.end(b)
 	}
 	bw.emit(t, pid)
-}
-
-// gpuTraffic spreads a GPU report's HBM traffic over its phases, which
-// carry no bytes of their own: reads over the phases named load…, writes
-// over those named store… (the last "/" component of Span.Op), in
-// proportion to their durations. A report without such phases (one whose
-// phases are prologue, mainloop, epilogue) spreads both over every phase
-// but launch, giving the kernel's average bandwidth while its CTAs run.
-type gpuTraffic struct {
-	read, write     float64 // HBM bytes
-	readNs, writeNs float64 // summed durations of the phases that carry them
-	split           bool    // load/store phases exist
-}
-
-func phaseName(op string) string { return op[strings.LastIndexByte(op, '/')+1:] }
-
-func newGPUTraffic(rep *sim.Report) gpuTraffic {
-	g := gpuTraffic{read: float64(rep.Traffic[sim.LevelHBM].Read), write: float64(rep.Traffic[sim.LevelHBM].Write)}
-	var all float64
-	for _, s := range rep.Spans {
-		d := s.End - s.Start
-		switch ph := phaseName(s.Op); {
-		case strings.HasPrefix(ph, "load"):
-			g.readNs += d
-		case strings.HasPrefix(ph, "store"):
-			g.writeNs += d
-		case ph != "launch":
-			all += d
-		}
-	}
-	g.split = g.readNs > 0 || g.writeNs > 0
-	if !g.split {
-		g.readNs, g.writeNs = all, all
-	}
-	return g
-}
-
-// bytes returns the HBM bytes read and written during span s.
-func (g gpuTraffic) bytes(s sim.Span) (read, write float64) {
-	d := s.End - s.Start
-	ph := phaseName(s.Op)
-	if g.split {
-		if strings.HasPrefix(ph, "load") && g.readNs > 0 {
-			read = g.read * d / g.readNs
-		}
-		if strings.HasPrefix(ph, "store") && g.writeNs > 0 {
-			write = g.write * d / g.writeNs
-		}
-		return read, write
-	}
-	if ph == "launch" || g.readNs <= 0 {
-		return 0, 0
-	}
-	return g.read * d / g.readNs, g.write * d / g.writeNs
 }
 
 // bandwidth bins bytes moved into equal intervals of [0, extent). Each

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/trnsim/trnsim/sim"
+	"github.com/trnsim/trnsim/sim/gpu"
 )
 
 type traceFile struct {
@@ -30,7 +31,7 @@ type traceEvent struct {
 	Args map[string]any `json:"args"`
 }
 
-func parseTrace(t *testing.T, runs ...TraceRun) traceFile {
+func parseTrace(t *testing.T, runs ...*sim.Report) traceFile {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := WriteTraces(&buf, runs); err != nil {
@@ -95,7 +96,7 @@ func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 func TestWriteTraceNeuron(t *testing.T) {
 	prog := tinyKernel(t)
 	rep := fakeTiny(prog, 64)
-	tf := parseTrace(t, TraceRun{rep, prog})
+	tf := parseTrace(t, rep)
 
 	var procs []string
 	for _, e := range tf.TraceEvents {
@@ -160,15 +161,22 @@ func TestWriteTraceNeuron(t *testing.T) {
 	}
 }
 
+// gpuReport is a GPU report whose phases carry their own HBM bytes: the
+// loads read 1000 and 2000 B, the store writes 1000 B.
 func gpuReport() *sim.Report {
+	hbm := func(r, w float64) [sim.NumLevels]sim.SpanTraffic {
+		var b [sim.NumLevels]sim.SpanTraffic
+		b[sim.LevelHBM] = sim.SpanTraffic{Read: r, Write: w}
+		return b
+	}
 	rep := &sim.Report{Target: "h100", Clock: "sm", ClockGHz: 1.755, TimeNs: 300,
-		Lanes: []string{"sm0-65", "sm66-131"},
+		Lanes: []string{"sm0-65", "sm66-131"}, LaneGroups: []string{"gpu", "gpu"},
 		Spans: []sim.Span{
-			{Lane: 0, Instr: 0, Start: 0, End: 100, Op: "load"},
-			{Lane: 0, Instr: 1, Start: 100, End: 250, Op: "mma", Waited: "load"},
-			{Lane: 0, Instr: 2, Start: 250, End: 300, Op: "store"},
-			{Lane: 1, Instr: 0, Start: 0, End: 200, Op: "load"},
-			{Lane: 1, Instr: 3, Start: 200, End: 240, Op: "exp"},
+			{Lane: 0, Instr: 0, Start: 0, End: 100, Op: "load", Site: sim.NoSite, Bytes: hbm(1000, 0)},
+			{Lane: 0, Instr: 1, Start: 100, End: 250, Op: "mma", Waited: "load", Site: sim.NoSite},
+			{Lane: 0, Instr: 2, Start: 250, End: 300, Op: "store", Site: sim.NoSite, Bytes: hbm(0, 1000)},
+			{Lane: 1, Instr: 0, Start: 0, End: 200, Op: "load", Site: sim.NoSite, Bytes: hbm(2000, 0)},
+			{Lane: 1, Instr: 3, Start: 200, End: 240, Op: "exp", Site: sim.NoSite},
 		}}
 	rep.Traffic[sim.LevelHBM] = sim.Traffic{Read: 3000, Write: 1000}
 	return rep
@@ -176,7 +184,7 @@ func gpuReport() *sim.Report {
 
 func TestWriteTraceGPU(t *testing.T) {
 	rep := gpuReport()
-	tf := parseTrace(t, TraceRun{Report: rep})
+	tf := parseTrace(t, rep)
 	th := threads(tf, 1)
 	if len(th) != 2 || th[1] != "sm0-65" || th[2] != "sm66-131" {
 		t.Errorf("tracks %v, want the two SM groups", th)
@@ -204,36 +212,39 @@ func TestWriteTraceGPU(t *testing.T) {
 	}
 }
 
-// TestWriteTraceGPUPhases: phases named as sim/gpu names them, with no
-// load or store phase: HBM traffic is spread over all phases but launch.
-func TestWriteTraceGPUPhases(t *testing.T) {
-	rep := &sim.Report{Target: "h100", TimeNs: 105, Lanes: []string{"sm0-15", "sm16-31"}}
-	rep.Spans = append(rep.Spans, sim.Span{Lane: 0, Start: 0, End: 5, Op: "matmul/launch"})
-	for l := range int32(2) {
-		rep.Spans = append(rep.Spans,
-			sim.Span{Lane: l, Start: 5, End: 15, Op: "matmul/prologue"},
-			sim.Span{Lane: l, Start: 15, End: 95, Op: "matmul/mainloop"},
-			sim.Span{Lane: l, Start: 95, End: 105, Op: "matmul/epilogue"})
+// TestWriteTraceGPURun: the trace of a report from the GPU timing model
+// (sim/gpu.Run, two kernels) draws HBM traffic where its spans say it
+// moved: nothing during a launch, each kernel's bytes while it runs, and
+// the counters add up to the report's HBM traffic.
+func TestWriteTraceGPURun(t *testing.T) {
+	cfg, err := gpu.Preset("h100")
+	if err != nil {
+		t.Fatal(err)
 	}
-	rep.Traffic[sim.LevelHBM] = sim.Traffic{Read: 4000, Write: 1000}
-	tf := parseTrace(t, TraceRun{Report: rep})
-	if n := len(spans(tf, 1)); n != 7 {
-		t.Errorf("%d spans, want 7", n)
+	k := func(name string, loadBytes float64, ctas int) gpu.Kernel {
+		return gpu.Kernel{Name: name, Threads: 128, Stages: 2, MMA: gpu.MMA{Family: gpu.WGMMA, DType: "bf16"},
+			Loop: gpu.Phase{TensorFLOPs: 1e6, Loads: []gpu.Load{{Bytes: loadBytes}}}, Grid: []gpu.Group{{Count: ctas, Iters: 4}}}
 	}
-	// 4000 B read over 2 lanes × 100 ns of phases: 40 GB/s from 5 ns to
-	// 105 ns; writes 10 GB/s. Nothing during the launch.
-	r, w, cs := hbmBytes(t, tf, 1)
-	if !near(r, 4000, 0.01) || !near(w, 1000, 0.01) {
-		t.Errorf("HBM bytes from counters: %.3f read, %.3f written; want 4000, 1000", r, w)
+	rep, err := gpu.Run(cfg, []gpu.Kernel{k("big", 1e5, 264), k("small", 1e3, 132)})
+	if err != nil {
+		t.Fatal(err)
 	}
-	var at50 traceEvent
-	for _, c := range cs {
-		if *c.Ts <= 0.05 {
-			at50 = c
+	tf := parseTrace(t, rep)
+	if n := len(spans(tf, 1)); n != len(rep.Spans) {
+		t.Errorf("%d spans, want %d", n, len(rep.Spans))
+	}
+	for _, e := range spans(tf, 1) {
+		if e.Cat != "gpu" || e.Args["site"] != nil {
+			t.Errorf("GPU span %+v", e)
 		}
 	}
-	if cs[0].Args["read_GBps"] != 0.0 || at50.Args["read_GBps"] != 40.0 || at50.Args["write_GBps"] != 10.0 {
-		t.Errorf("counters at 0 ns %v, at 50 ns %v; want 0, then 40 and 10 GB/s", cs[0].Args, at50.Args)
+	hbm := rep.Traffic[sim.LevelHBM]
+	r, w, cs := hbmBytes(t, tf, 1)
+	if !near(r, float64(hbm.Read), 2) || !near(w, float64(hbm.Write), 2) {
+		t.Errorf("counters add up to %.1f B read, %.1f written; report: %d, %d", r, w, hbm.Read, hbm.Write)
+	}
+	if len(cs) == 0 || cs[0].Args["read_GBps"] != 0.0 {
+		t.Errorf("first counter %v, want 0 during the launch", cs)
 	}
 }
 
@@ -245,7 +256,7 @@ func TestWriteTraceOverlap(t *testing.T) {
 			{Lane: 0, Instr: 2, Start: 100, End: 200, Op: "dma_copy"},
 			{Lane: 1, Instr: 3, Start: 0, End: 200, Op: "nc_matmul"},
 		}}
-	tf := parseTrace(t, TraceRun{Report: rep})
+	tf := parseTrace(t, rep)
 	th := threads(tf, 1)
 	want := map[int]string{1: "dma.q0", 2: "tensor", 3: "dma.q0 #2"}
 	if len(th) != len(want) {
@@ -279,7 +290,7 @@ func equalInts(a, b []int) bool {
 
 func TestWriteTracesTwoTargets(t *testing.T) {
 	prog := tinyKernel(t)
-	tf := parseTrace(t, TraceRun{fakeTiny(prog, 64), prog}, TraceRun{Report: gpuReport()})
+	tf := parseTrace(t, fakeTiny(prog, 64), gpuReport())
 	names := map[int]string{}
 	for _, e := range tf.TraceEvents {
 		if e.Name == "process_name" {
@@ -298,7 +309,7 @@ func TestWriteTraceDeterministic(t *testing.T) {
 	prog := tinyKernel(t)
 	var a, b bytes.Buffer
 	for _, buf := range []*bytes.Buffer{&a, &b} {
-		if err := WriteTraces(buf, []TraceRun{{fakeTiny(prog, 64), prog}, {Report: gpuReport()}}); err != nil {
+		if err := WriteTraces(buf, []*sim.Report{fakeTiny(prog, 64), gpuReport()}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -316,6 +327,9 @@ func TestWriteTraceErrors(t *testing.T) {
 	}{
 		{"lane", func(r *sim.Report) { r.Spans[3].Lane = -1 }, "span 3: lane -1"},
 		{"instr", func(r *sim.Report) { r.Spans[2].Instr = 99 }, "span 2: instruction 99"},
+		{"site", func(r *sim.Report) { r.Spans[4].Site = 77 }, "span 4: site 77"},
+		{"bytes", func(r *sim.Report) { r.Spans[5].Bytes[sim.LevelHBM].Read = -1 }, "hbm bytes -1 read"},
+		{"groups", func(r *sim.Report) { r.LaneGroups = r.LaneGroups[:3] }, "3 lane groups for 20 lanes"},
 		{"nan", func(r *sim.Report) { r.Spans[1].Start = math.NaN() }, "span 1 (dma_copy)"},
 		{"backwards", func(r *sim.Report) { r.Spans[0].End = -5 }, "End ≥ Start"},
 		{"time", func(r *sim.Report) { r.TimeNs = math.Inf(1) }, "not finite"},
@@ -325,7 +339,7 @@ func TestWriteTraceErrors(t *testing.T) {
 			rep := fakeTiny(prog, 64)
 			tc.edit(rep)
 			var buf bytes.Buffer
-			err := WriteTrace(&buf, rep, prog)
+			err := WriteTrace(&buf, rep)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}
@@ -379,7 +393,9 @@ func BenchmarkWriteTrace(b *testing.B) {
 	ops := []string{"load", "mma", "exp", "store"}
 	t := 0.0
 	for i := range 100_000 {
-		rep.Spans = append(rep.Spans, sim.Span{Lane: int32(i % 8), Instr: int32(i), Start: t, End: t + 10, Op: ops[i%4]})
+		s := sim.Span{Lane: int32(i % 8), Instr: int32(i), Start: t, End: t + 10, Op: ops[i%4], Site: sim.NoSite}
+		s.Bytes[sim.LevelHBM] = sim.SpanTraffic{Read: 1 << 14, Write: 1 << 12}
+		rep.Spans = append(rep.Spans, s)
 		if i%8 == 7 {
 			t += 10
 		}
@@ -387,7 +403,7 @@ func BenchmarkWriteTrace(b *testing.B) {
 	rep.TimeNs = t
 	rep.Traffic[sim.LevelHBM] = sim.Traffic{Read: 1 << 30, Write: 1 << 28}
 	for b.Loop() {
-		if err := WriteTrace(io.Discard, rep, nil); err != nil {
+		if err := WriteTrace(io.Discard, rep); err != nil {
 			b.Fatal(err)
 		}
 	}

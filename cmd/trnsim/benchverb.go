@@ -41,6 +41,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "trnsim bench: skipping %s (kernel not available)\n", p)
 	}
 	ts := strings.Split(*targets, ",")
+	if err := bench.CheckTargetNames(ts); err != nil {
+		return usagef("-targets: %v", err)
+	}
 	for _, t := range ts {
 		if _, err := bench.TargetByName(t, ""); err != nil {
 			return usagef("-targets: %v", err)
@@ -148,6 +151,6 @@ func shortSpec(spec string) string {
 // skipped because the workload does not run on the target.
 func noteUnsupported(stderr io.Writer, verb string) func(bench.Item, error) {
 	return func(it bench.Item, err error) {
-		fmt.Fprintf(stderr, "trnsim %s: no row for %s on %s: %v\n", verb, it.Workload, it.Target.Name, err)
+		fmt.Fprintf(stderr, "trnsim %s: no row for %s on %s: %v\n", verb, it.Workload, it.Target.Name(), err)
 	}
 }

@@ -79,6 +79,15 @@ func helpFor(name string) verbHelp {
 		return verbHelp{"Predicts every measured row of a measured-data CSV (results/measured/) and prints the error per row\n" +
 			"and the MAPE per (target, kernel, variant).",
 			[]string{"trnsim validate results/measured/gpu_measured.csv -o predicted.csv"}}
+	case "hw":
+		return verbHelp{"Prints a target's hardware configuration (a preset, or a preset with -hw FILE's overrides) as the JSON\n" +
+			"that -hw accepts: copy it, edit the fields to change, and pass the file to run, sweep or validate.\n" +
+			"`trnsim hw show -h` lists its flags.",
+			[]string{"trnsim hw show trn2 > trn2.json", "trnsim hw show h100 -hw h100-tuned.json"}}
+	case "serve":
+		return verbHelp{"Serves a model on whole systems (chips, interconnect, collectives, prices) and reports TTFT, TPOT,\n" +
+			"tokens/s, cost per million tokens and the break-even price. `trnsim serve -h` lists its flags with units.",
+			[]string{"trnsim serve -model llama3-70b -systems trn2.48xlarge,p5.48xlarge -tp 8,16 -batch 1,16"}}
 	case "plot":
 		return verbHelp{"Charts a results CSV: bars side by side, or a roofline; SVG or PNG by the extension of -o.",
 			[]string{"trnsim plot results/llm.csv -o chart.svg -kind bars -metric time_us"}}
@@ -86,7 +95,8 @@ func helpFor(name string) verbHelp {
 	return verbHelp{}
 }
 
-// printVerbHelp writes the usage of verb v with its flags (fs).
+// printVerbHelp writes the usage of verb v with its flags (fs; nil for
+// none).
 func printVerbHelp(w io.Writer, v verb, fs *flag.FlagSet) {
 	h := helpFor(v.name)
 	fmt.Fprintf(w, "usage: %s\n\n%s\n", strings.TrimSpace("trnsim "+v.name+" "+v.args), v.doc)
@@ -94,6 +104,9 @@ func printVerbHelp(w io.Writer, v verb, fs *flag.FlagSet) {
 		fmt.Fprintf(w, "\n%s\n", h.about)
 	}
 	var flags []string
+	if fs == nil {
+		fs = flag.NewFlagSet(v.name, flag.ContinueOnError)
+	}
 	fs.VisitAll(func(f *flag.Flag) {
 		name, usage := flag.UnquoteUsage(f)
 		line := "  -" + f.Name

@@ -37,6 +37,8 @@ func verbs() []verb {
 		{"merge", "-o OUT.csv SHARD.csv ...", "join the shards of a sweep", cmdMerge},
 		{"compare", "BASE NEW [-threshold 1%]", "the regression gate: exit 1 when a simulated time got worse", cmdCompare},
 		{"validate", "FILE.csv [-o OUT.csv] [-hw HW.json]", "predict measured rows: error per row, MAPE per (target, kernel, variant)", cmdValidate},
+		{"hw", "show TARGET [-hw F]", "print a target's hardware configuration as the JSON -hw accepts", cmdHW},
+		{"serve", "-model M -systems S1,S2 [-tp N1,N2] [-batch B1,B2] [-in N] [-out N] [-price S=USD/chip-hour]", "a model served on whole systems: TTFT, TPOT, tokens/s, $ per million tokens, break-even price", cmdServe},
 		{"plot", "FILE.csv -o CHART.svg|png [-kind bars|roofline] [-metric M]", "chart results side by side, or a roofline", cmdPlot},
 	}
 }
@@ -136,6 +138,9 @@ func isInternal(err error) bool {
 		errors.Is(err, syscall.EIO) || errors.Is(err, syscall.ENOMEM)
 }
 
+// isHelpFlag reports whether arg asks for help.
+func isHelpFlag(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
 // run is the whole command, testable: it never calls os.Exit. `trnsim
 // VERB -h` and `trnsim help VERB` print the verb's usage.
 func run(args []string, stdout, stderr io.Writer) error {
@@ -155,6 +160,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 			var hr *helpRequested
 			if errors.As(err, &hr) {
 				printVerbHelp(stdout, v, hr.fs)
+				return nil
+			}
+			if err != nil && len(args) == 2 && isHelpFlag(args[1]) {
+				// A verb with subcommands (hw show) parses its flags after
+				// the subcommand: its help without the flags.
+				printVerbHelp(stdout, v, nil)
 				return nil
 			}
 			return err

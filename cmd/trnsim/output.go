@@ -13,8 +13,8 @@ import (
 )
 
 // checkOutput checks, before any work, that the output file path can be
-// written: "-" (standard output) always can; a device or pipe (/dev/null)
-// must open for writing; otherwise its directory must
+// written: "-" (standard output) always can; a device (/dev/null) must
+// open for writing; otherwise its directory must
 // exist and take a new file, path must not be a directory, and it must
 // not name one of inputs (writing would destroy the data being read).
 // flag names the flag in the error.
@@ -28,7 +28,12 @@ func checkOutput(flag, path string, inputs ...string) error {
 	}
 	if fi, err := os.Stat(target); err == nil {
 		if !fi.Mode().IsRegular() && !fi.IsDir() {
-			// A device or pipe is written in place: it must open.
+			// A device or pipe is written in place. A device must open
+			// for writing; a pipe is not opened here (that would wait
+			// for its reader).
+			if fi.Mode()&os.ModeNamedPipe != 0 {
+				return nil
+			}
 			f, err := os.OpenFile(target, os.O_WRONLY, 0)
 			if err != nil {
 				return usagef("%s %s: cannot write there: %v", flag, path, err)

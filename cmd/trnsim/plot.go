@@ -8,8 +8,8 @@ import (
 )
 
 // cmdPlot draws a results CSV as a chart: the side-by-side bar chart
-// (targets × workloads) or a roofline, as SVG or PNG by the extension of
-// -o. The chart file is written atomically; on any error nothing is
+// (targets × workloads, one panel per kernel) or a roofline, as SVG or PNG
+// by the extension of -o. The chart file is written atomically; on any error nothing is
 // written and the status is 2.
 func cmdPlot(args []string, _, _ io.Writer) error {
 	fs := newFlags("plot")
@@ -45,6 +45,9 @@ func cmdPlot(args []string, _, _ io.Writer) error {
 		chart, err = results.BarChart(rows, *metric)
 	} else {
 		chart, err = results.RooflineChart(rows)
+	}
+	if err == nil {
+		err = chart.Check(format)
 	}
 	if err != nil {
 		return usagef("plot: %s: %v", pos[0], err)

@@ -90,7 +90,8 @@ func TestPlot(t *testing.T) {
 		out   string
 		texts []string // SVG only
 	}{
-		{[]string{"-o", "bars.svg"}, "bars.svg", []string{"trn2", "h100", "matmul 1024×1024×1024", "matmul 4096×4096×4096", "simulated time per call (µs)"}},
+		{[]string{"-o", "bars.svg"}, "bars.svg", []string{"trn2", "h100", "matmul M×N×K", "1024×1024×1024", "4096×4096×4096", "simulated time per call (µs)"}},
+		{[]string{"-o", "bars.png"}, "bars.png", nil},
 		{[]string{"-o", "tflops.svg", "-metric", "tflops"}, "tflops.svg", []string{"achieved TFLOP/s", "50", "100"}},
 		// Roofs from the rows: 50/40·100 = 125 TFLOP/s and 900/30·100 =
 		// 3000 GB/s on trn2; 250 TFLOP/s on h100.
@@ -161,7 +162,23 @@ func TestPlotBadInput(t *testing.T) {
 	cw.Flush()
 	os.WriteFile(missing, cut.Bytes(), 0o644)
 
+	// 3000 workloads on six targets: a bar chart too tall for a PNG.
+	big := filepath.Join(dir, "big.csv")
+	var rows []results.Row
+	for i := range 3000 {
+		for _, target := range []string{"trn1", "trn2", "trn3", "a100", "h100", "h200"} {
+			rows = append(rows, results.Row{Kernel: "matmul", Target: target, DType: "bf16", Batch: 1, M: i + 1, N: 64, K: 64,
+				Spec: "matmul:M=" + strconv.Itoa(i+1) + ",N=64,K=64", TimeUs: float64(i + 1), PctPeak: 1, TFLOPS: 1, FLOPs: 1})
+		}
+	}
+	var bigData bytes.Buffer
+	if err := results.WriteCSV(&bigData, rows); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(big, bigData.Bytes(), 0o644)
+
 	out := filepath.Join(dir, "chart.svg")
+	bigPNG := filepath.Join(dir, "chart.png")
 	tests := []struct {
 		args []string
 		want []string
@@ -178,6 +195,7 @@ func TestPlotBadInput(t *testing.T) {
 		{[]string{"plot", headerOnly, "-o", out}, []string{"header.csv", "no rows"}},
 		{[]string{"plot", missing, "-o", out}, []string{"missing.csv", "tflops"}},
 		{[]string{"plot", filepath.Join(dir, "nosuch.csv"), "-o", out}, []string{"nosuch.csv"}},
+		{[]string{"plot", big, "-o", bigPNG}, []string{"big.csv", "pixels", "write .svg"}},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args[1:], " "), func(t *testing.T) {
@@ -193,8 +211,10 @@ func TestPlotBadInput(t *testing.T) {
 					t.Errorf("stderr %q lacks %q", stderr, w)
 				}
 			}
-			if _, err := os.Stat(out); err == nil {
-				t.Errorf("%s written despite the error", out)
+			for _, o := range []string{out, bigPNG} {
+				if _, err := os.Stat(o); err == nil {
+					t.Errorf("%s written despite the error", o)
+				}
 			}
 		})
 	}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/csv"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -18,116 +17,6 @@ import (
 	"github.com/trnsim/trnsim/kernels"
 	"github.com/trnsim/trnsim/results"
 )
-
-// keyValues is a repeatable flag of target=value pairs (-price h100=4.92).
-type keyValues map[string]string
-
-func (kv keyValues) String() string { return "" }
-
-func (kv keyValues) Set(s string) error {
-	k, v, ok := strings.Cut(s, "=")
-	if !ok || k == "" || v == "" {
-		return fmt.Errorf("%q is not target=value", s)
-	}
-	if _, dup := kv[k]; dup {
-		return fmt.Errorf("%q given twice", k)
-	}
-	kv[k] = v
-	return nil
-}
-
-// hwFlag is -hw: either one file for a single target, or target=file pairs.
-type hwFlag struct {
-	file  string
-	byTgt keyValues
-}
-
-func (h *hwFlag) String() string { return h.file }
-
-func (h *hwFlag) Set(s string) error {
-	if strings.Contains(s, "=") {
-		return h.byTgt.Set(s)
-	}
-	if h.file != "" {
-		return fmt.Errorf("-hw FILE given twice (use target=file for several targets)")
-	}
-	h.file = s
-	return nil
-}
-
-// forTarget returns the config file for target name, or "".
-func (h *hwFlag) forTarget(name string, targets int) (string, error) {
-	if h.file != "" {
-		if targets > 1 {
-			return "", fmt.Errorf("-hw %s: several targets given; write -hw target=file", h.file)
-		}
-		return h.file, nil
-	}
-	return h.byTgt[name], nil
-}
-
-// targetFlags are the flags every verb that times workloads shares.
-type targetFlags struct {
-	targets string
-	hw      hwFlag
-	price   keyValues
-}
-
-// register adds -target, -hw and -price to fs.
-func (tf *targetFlags) register(fs *flag.FlagSet, def string) {
-	tf.hw.byTgt, tf.price = keyValues{}, keyValues{}
-	fs.StringVar(&tf.targets, "target", def, "comma-separated targets (trn1,trn2,trn3,a100,h100,h100-pcie,h200,b200)")
-	fs.Var(&tf.hw, "hw", "hardware config override: FILE.json (one target) or target=FILE.json, repeatable")
-	fs.Var(tf.price, "price", "price per accelerator-hour: target=USD, repeatable")
-}
-
-// resolve builds the named targets with their -hw overrides and
-// -price settings.
-func (tf *targetFlags) resolve() ([]bench.Target, error) {
-	names := strings.Split(tf.targets, ",")
-	var ts []bench.Target
-	seen := map[string]bool{}
-	for _, n := range names {
-		n = strings.TrimSpace(n)
-		if n == "" || seen[n] {
-			return nil, usagef("-target %q: empty or repeated target (allowed: %s)", tf.targets, strings.Join(bench.AllTargets(), ", "))
-		}
-		seen[n] = true
-		file, err := tf.hw.forTarget(n, len(names))
-		if err != nil {
-			return nil, usagef("%v", err)
-		}
-		t, err := bench.TargetByName(n, file)
-		if err != nil {
-			flag := "-target"
-			if file != "" {
-				flag = "-hw"
-			}
-			return nil, usagef("%s: %v", flag, err)
-		}
-		ts = append(ts, t)
-	}
-	for k := range tf.hw.byTgt {
-		if !seen[k] {
-			return nil, usagef("-hw %s=...: %s is not among -target %s", k, k, tf.targets)
-		}
-	}
-	for k, v := range tf.price {
-		if !seen[k] {
-			return nil, usagef("-price %s=%s: %s is not among -target %s", k, v, k, tf.targets)
-		}
-		usd, err := strconv.ParseFloat(v, 64)
-		if err != nil || usd <= 0 || math.IsInf(usd, 0) {
-			return nil, usagef("-price %s=%s: want a positive price in USD per hour", k, v)
-		}
-		for i := range ts {
-			if ts[i].Name == k {
-				ts[i].PriceUSDPerHour = usd
-			}
-		}
-	}
-	return ts, nil
-}
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run")
@@ -192,8 +81,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if *check && p.Kernel.Neuron != nil {
 		// Refuse a check too large for memory before any timing runs.
 		for _, t := range ts {
-			if t.Kind == bench.NeuronCore {
-				if err := checkMemory(t.Neuron.Arch(), p); err != nil {
+			if nt, ok := t.(*bench.NeuronTarget); ok {
+				if err := checkMemory(nt.Arch(), p); err != nil {
 					return err
 				}
 			}
@@ -206,12 +95,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		if errors.Is(err, kernels.ErrUnsupported) && len(ts) > 1 {
 			// Side by side, a target the workload does not run on is a
 			// note, not a failure of the others.
-			fmt.Fprintf(stderr, "trnsim run: %s: not supported: %v\n", t.Name, err)
+			fmt.Fprintf(stderr, "trnsim run: %s: not supported: %v\n", t.Name(), err)
 			firstUnsupported = cmp.Or(firstUnsupported, err)
 			continue
 		}
 		if err != nil {
-			return usagef("%s on %s: %v", title, t.Name, err)
+			return usagef("%s on %s: %v", title, t.Name(), err)
 		}
 		res = append(res, r)
 	}
@@ -229,7 +118,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			return usagef("-profile: %s is composite; profile one of its parts", kernel)
 		}
 		if err := writeOutput(*profile, stdout, func(w io.Writer) error {
-			return results.WriteProfile(w, r.Report, r.Program, kernel)
+			return results.WriteProfile(w, r.Report, kernel)
 		}); err != nil {
 			return err
 		}
@@ -240,7 +129,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			return usagef("-trace: %s is composite; trace one of its parts", kernel)
 		}
 		if err := writeOutput(*trace, stdout, func(w io.Writer) error {
-			return results.WriteTrace(w, r.Report, r.Program)
+			return results.WriteTrace(w, r.Report)
 		}); err != nil {
 			return err
 		}
@@ -268,10 +157,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 // checkAll runs the functional check on every NeuronCore target.
 func checkAll(w io.Writer, p kernels.Params, ts []bench.Target) error {
 	for _, t := range ts {
-		if t.Kind != bench.NeuronCore {
+		nt, ok := t.(*bench.NeuronTarget)
+		if !ok {
 			continue
 		}
-		if err := printCheck(w, p, t.Neuron.Arch()); err != nil {
+		if err := printCheck(w, p, nt.Arch()); err != nil {
 			return err
 		}
 	}

@@ -77,7 +77,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	tty := isTerminal(stderr)
 	if tty {
 		opts.Progress = func(p bench.Progress) {
-			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s %s", p.Done, p.Total, p.Item.Target.Name, p.Item.Workload)
+			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s %s", p.Done, p.Total, p.Item.Target.Name(), p.Item.Workload)
 		}
 	}
 	rows, err := bench.SweepTargets(ctx, ws, targets, opts)

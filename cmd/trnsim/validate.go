@@ -19,7 +19,8 @@ type runner func(p kernels.Params, target string) (us float64, variant string, e
 func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("validate")
 	out := fs.String("o", "", "write the rows with predicted_us (µs) and error_pct (%) to the CSV `FILE` (atomically; not the input)")
-	hw := fs.String("hw", "", "JSON `FILE` overriding hardware parameters of the targets (fields as in -hw of run)")
+	var hw hwFlag
+	fs.Var(&hw, "hw", "hardware config override, as for run: FILE.json (a file with one target) or target=FILE.json, repeatable")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -32,9 +33,12 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	run, err := newRunner(*hw)
+	if isE2EFile(pos[0]) {
+		return validateE2EFile(pos[0], *out, stdout)
+	}
+	run, err := newRunner(&hw, measuredTargets(pos[0]))
 	if err != nil {
-		return usagef("validate: %v", err)
+		return err
 	}
 	return validateFile(pos[0], *out, run, stdout)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trnsim/trnsim/bench"
 	"github.com/trnsim/trnsim/kernels"
 	"github.com/trnsim/trnsim/results"
 )
@@ -27,7 +28,7 @@ func TestValidateGPUCalibration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := newRunner("")
+	run, err := newRunner(nil, bench.AllTargets())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,13 @@
 package gpu
 
 import (
-	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"math"
 	"sort"
 	"strings"
+
+	"github.com/trnsim/trnsim/sim"
 )
 
 // MMA instruction families (HARDWARE.md B §1.2 "MMA instruction shape").
@@ -73,9 +73,6 @@ type Config struct {
 	L2LatencyCycles  float64 `json:"l2_latency_cycles"`
 	HBMLatencyCycles float64 `json:"hbm_latency_cycles"`
 	LaunchUs         float64 `json:"launch_us"` // per kernel
-
-	// PriceUSDPerHour is the price of one GPU-hour; NaN where unset.
-	PriceUSDPerHour float64 `json:"price_usd_per_hour"`
 }
 
 // Presets returns the names Preset accepts, sorted.
@@ -130,7 +127,6 @@ func hopperSM(c *Config) {
 	// B §1.4 "Practical rule: model ~2-5 us device-side launch/tail per
 	// kernel"; the XLA floor of a tiny one-wave GEMM is 5.9 us on H100.
 	c.LaunchUs = 4
-	c.PriceUSDPerHour = math.NaN()
 }
 
 func h100() Config {
@@ -144,10 +140,6 @@ func h100() Config {
 	c.SustainedClockGHz = 1.600
 	c.L2Bytes = 50 << 20 // B §1.1 "L2" 50 MB [HTG]
 	c.HBMGBps = 3350     // B §1.1 "HBM" 3.35 TB/s [HPCT; GK; MLE]
-	// Part C: p5.48xlarge Capacity Block rate, 39.33 $/hr / 8 H100 = 4.92
-	// (AWS EC2 Capacity Blocks pricing page, US East); the older on-demand
-	// list price (12.29) predates the mid-2025 cut.
-	c.PriceUSDPerHour = 4.92
 	return c
 }
 
@@ -160,7 +152,7 @@ func h100PCIe() Config {
 	c.SustainedClockGHz = 1.395 // B §1.1 / §1.5: dips to 1395 MHz at its 350 W limit [CNC]
 	c.L2Bytes = 50 << 20        // B §1.1 "L2" 50 MB [HPCT; CNC]
 	c.HBMGBps = 2000            // B §1.1 "HBM" 2.0 TB/s [HPCT]
-	return c                    // price: Part C lists none for H100 PCIe (NaN)
+	return c
 }
 
 func h200() Config {
@@ -174,8 +166,6 @@ func h200() Config {
 	c.SustainedClockGHz = 1.600
 	c.L2Bytes = 50 << 20 // B §1.1 "L2" 50 MB [MLE]
 	c.HBMGBps = 4800     // B §1.1 "HBM" 4.8 TB/s [MLE]
-	// Part C: p5e/p5en Capacity Block rate (Ohio), 43.26 $/hr / 8 H200 = 5.41.
-	c.PriceUSDPerHour = 5.41
 	return c
 }
 
@@ -210,8 +200,6 @@ func a100() Config {
 	c.HBMLatencyCycles = 466.3 // B §1.2 latencies: global 466.3 (A100 PCIe) [LUO]
 	c.HBMEfficiency = 0.9      // B §1.5 (Hopper's 89.6% taken for every HBM part) [I]
 	c.LaunchUs = 4             // B §1.4 practical rule ~2-5 us per kernel
-	// Part C lists only p4d (A100 40GB): no price for this 80GB part (NaN).
-	c.PriceUSDPerHour = math.NaN()
 	return c
 }
 
@@ -245,107 +233,109 @@ func b200() Config {
 	// SMs of both dies); each die taken at Hopper's measured 4472.3 B/clk
 	// [LUO] [I].
 	c.L2BytesPerClk = 2 * 4472.3
-	c.HBMGBps = 8000               // B §1.1 "HBM" 8.0 TB/s [MLE]
-	c.HBMEfficiency = 0.9          // B §1.5 Hopper's 89.6% [I]
-	c.L2LatencyCycles = 263.0      // B §1.2 Hopper latencies [LUO]; none published for B200 [I]
-	c.HBMLatencyCycles = 478.8     // idem
-	c.LaunchUs = 4                 // B §1.4 practical rule ~2-5 us per kernel
-	c.PriceUSDPerHour = math.NaN() // Part C lists no B200 price
+	c.HBMGBps = 8000           // B §1.1 "HBM" 8.0 TB/s [MLE]
+	c.HBMEfficiency = 0.9      // B §1.5 Hopper's 89.6% [I]
+	c.L2LatencyCycles = 263.0  // B §1.2 Hopper latencies [LUO]; none published for B200 [I]
+	c.HBMLatencyCycles = 478.8 // idem
+	c.LaunchUs = 4             // B §1.4 practical rule ~2-5 us per kernel
 	return c
 }
 
-// Validate reports the first field that makes c unusable.
+// ConfigError reports an invalid GPU configuration value: the field's
+// JSON name ("" for the document as a whole; dotted inside
+// tensor_flop_per_clk) and the rule it breaks.
+type ConfigError struct {
+	GPU   string // the configuration's name
+	Field string
+	Rule  string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("gpu config %s: %s", e.GPU, e.Rule)
+	}
+	return fmt.Sprintf("gpu config %s: %s: %s", e.GPU, e.Field, e.Rule)
+}
+
+// bounds lists every numeric field with the range the model accepts:
+// generous around every published GPU (HARDWARE.md Part B), tight enough
+// to refuse values that overflow the arithmetic or make a run endless.
+// SMs and CTA slots are also capped to keep a run's bookkeeping (a lane
+// per 16 SMs, CTA slots) small.
+func (c Config) bounds() []sim.Bound {
+	return []sim.Bound{
+		sim.IntBound("sms", int64(c.SMs), 1, 4096, "SMs"),
+		{Field: "tensor_clock_ghz", Value: c.TensorClockGHz, Lo: 0.05, Hi: 20, Unit: "GHz"},
+		{Field: "boost_clock_ghz", Value: c.BoostClockGHz, Lo: 0.05, Hi: 20, Unit: "GHz"},
+		{Field: "sustained_clock_ghz", Value: c.SustainedClockGHz, Lo: 0.05, Hi: 20, Unit: "GHz"},
+		{Field: "tensor_flop_per_clk.fp16", Value: c.Tensor.FP16, Lo: 1, Hi: 1 << 24, Unit: "FLOP/clk/SM"},
+		{Field: "tensor_flop_per_clk.fp8", Value: c.Tensor.FP8, Lo: 0, Hi: 1 << 24, Unit: "FLOP/clk/SM (0: none)"},
+		{Field: "tensor_flop_per_clk.tf32", Value: c.Tensor.TF32, Lo: 0, Hi: 1 << 24, Unit: "FLOP/clk/SM (0: none)"},
+		{Field: "mma_sync_fraction", Value: c.MMASyncFraction, Lo: 0, Hi: 1, Unit: "of the native rate (0: not modelled)"},
+		sim.IntBound("fp32_lanes", int64(c.FP32Lanes), 1, 65536, "FMA/clk/SM"),
+		sim.IntBound("mufu_per_clk", int64(c.MUFUPerClk), 1, 65536, "ops/clk/SM"),
+		sim.IntBound("smem_bytes_per_clk", int64(c.SmemBytesPerClk), 1, 1<<20, "bytes/clk/SM"),
+		sim.IntBound("smem_per_sm", int64(c.SmemPerSM), 1024, 1<<30, "bytes"),
+		sim.IntBound("smem_per_cta", int64(c.SmemPerCTA), 1024, 1<<30, "bytes"),
+		sim.IntBound("regs_per_sm", int64(c.RegsPerSM), 1024, 1<<24, "32-bit registers"),
+		sim.IntBound("max_regs_per_thread", int64(c.MaxRegsThread), 1, 65536, "registers"),
+		sim.IntBound("max_threads_per_sm", int64(c.MaxThreadsSM), 32, 1<<20, "threads"),
+		sim.IntBound("max_warps_per_sm", int64(c.MaxWarpsSM), 1, 1<<15, "warps"),
+		sim.IntBound("max_ctas_per_sm", int64(c.MaxCTAsSM), 1, 1024, "CTAs"),
+		sim.IntBound("max_threads_per_cta", int64(c.MaxThreadsCTA), 32, 1<<20, "threads"),
+		sim.IntBound("l2_bytes", c.L2Bytes, 1<<10, 1<<40, "bytes"),
+		{Field: "l2_bytes_per_clk", Value: c.L2BytesPerClk, Lo: 1, Hi: 1 << 24, Unit: "bytes/clk"},
+		{Field: "hbm_gbps", Value: c.HBMGBps, Lo: 1, Hi: 1e6, Unit: "GB/s"},
+		{Field: "hbm_efficiency", Value: c.HBMEfficiency, Lo: 0.01, Hi: 1, Unit: "of hbm_gbps"},
+		{Field: "l2_latency_cycles", Value: c.L2LatencyCycles, Lo: 0, Hi: 1e6, Unit: "cycles"},
+		{Field: "hbm_latency_cycles", Value: c.HBMLatencyCycles, Lo: 0, Hi: 1e6, Unit: "cycles"},
+		{Field: "launch_us", Value: c.LaunchUs, Lo: 0, Hi: 1e6, Unit: "µs"},
+	}
+}
+
+// Validate reports the first field that makes c unusable: a number that
+// is not finite or outside its plausible range (bounds), fields that
+// disagree, an unknown MMA family. Errors are *ConfigError.
 func (c Config) Validate() error {
-	pos := []struct {
-		name string
-		v    float64
-	}{
-		{"sms", float64(c.SMs)},
-		{"tensor_clock_ghz", c.TensorClockGHz},
-		{"boost_clock_ghz", c.BoostClockGHz},
-		{"sustained_clock_ghz", c.SustainedClockGHz},
-		{"fp32_lanes", float64(c.FP32Lanes)},
-		{"mufu_per_clk", float64(c.MUFUPerClk)},
-		{"smem_bytes_per_clk", float64(c.SmemBytesPerClk)},
-		{"smem_per_sm", float64(c.SmemPerSM)},
-		{"smem_per_cta", float64(c.SmemPerCTA)},
-		{"regs_per_sm", float64(c.RegsPerSM)},
-		{"max_regs_per_thread", float64(c.MaxRegsThread)},
-		{"max_threads_per_sm", float64(c.MaxThreadsSM)},
-		{"max_warps_per_sm", float64(c.MaxWarpsSM)},
-		{"max_ctas_per_sm", float64(c.MaxCTAsSM)},
-		{"max_threads_per_cta", float64(c.MaxThreadsCTA)},
-		{"l2_bytes", float64(c.L2Bytes)},
-		{"l2_bytes_per_clk", c.L2BytesPerClk},
-		{"hbm_gbps", c.HBMGBps},
-		{"hbm_efficiency", c.HBMEfficiency},
-		{"tensor_flop_per_clk.fp16", c.Tensor.FP16},
-	}
-	for _, f := range pos {
-		if !(f.v > 0) || math.IsInf(f.v, 0) {
-			return fmt.Errorf("gpu config %s: %s = %v, want a positive number", c.Name, f.name, f.v)
-		}
-	}
-	nonneg := []struct {
-		name string
-		v    float64
-	}{
-		{"tensor_flop_per_clk.fp8", c.Tensor.FP8},
-		{"tensor_flop_per_clk.tf32", c.Tensor.TF32},
-		{"mma_sync_fraction", c.MMASyncFraction},
-		{"l2_latency_cycles", c.L2LatencyCycles},
-		{"hbm_latency_cycles", c.HBMLatencyCycles},
-		{"launch_us", c.LaunchUs},
-	}
-	for _, f := range nonneg {
-		if !(f.v >= 0) || math.IsInf(f.v, 0) {
-			return fmt.Errorf("gpu config %s: %s = %v, want a non-negative number", c.Name, f.name, f.v)
-		}
-	}
-	// Bounds that keep a run's bookkeeping (one timeline lane per 16 SMs,
-	// CTA slots) small; real GPUs are far below them.
-	if c.SMs > 4096 || c.MaxCTAsSM > 1024 {
-		return fmt.Errorf("gpu config %s: sms = %d, max_ctas_per_sm = %d (at most 4096 and 1024)", c.Name, c.SMs, c.MaxCTAsSM)
-	}
-	if c.HBMEfficiency > 1 {
-		return fmt.Errorf("gpu config %s: hbm_efficiency = %v, want at most 1", c.Name, c.HBMEfficiency)
-	}
-	if c.MMASyncFraction > 1 {
-		return fmt.Errorf("gpu config %s: mma_sync_fraction = %v, want at most 1", c.Name, c.MMASyncFraction)
+	if err := sim.CheckBounds(c.bounds()); err != nil {
+		fe := err.(*sim.FieldError)
+		return &ConfigError{c.Name, fe.Field, fe.Rule}
 	}
 	if c.SustainedClockGHz > c.TensorClockGHz {
-		return fmt.Errorf("gpu config %s: sustained_clock_ghz %v above tensor_clock_ghz %v", c.Name, c.SustainedClockGHz, c.TensorClockGHz)
+		return &ConfigError{c.Name, "sustained_clock_ghz", fmt.Sprintf("%v is above tensor_clock_ghz %v", c.SustainedClockGHz, c.TensorClockGHz)}
 	}
 	switch c.MMAFamily {
 	case MMASync, WGMMA, TCGen05:
 	default:
-		return fmt.Errorf("gpu config %s: mma_family %q (allowed: %s, %s, %s)", c.Name, c.MMAFamily, MMASync, WGMMA, TCGen05)
+		return &ConfigError{c.Name, "mma_family", fmt.Sprintf("%q (allowed: %s, %s, %s)", c.MMAFamily, MMASync, WGMMA, TCGen05)}
 	}
 	if c.SmemPerCTA > c.SmemPerSM {
-		return fmt.Errorf("gpu config %s: smem_per_cta %d above smem_per_sm %d", c.Name, c.SmemPerCTA, c.SmemPerSM)
-	}
-	if c.PriceUSDPerHour < 0 {
-		return fmt.Errorf("gpu config %s: price_usd_per_hour = %v, want non-negative (or absent)", c.Name, c.PriceUSDPerHour)
+		return &ConfigError{c.Name, "smem_per_cta", fmt.Sprintf("%d is above smem_per_sm %d", c.SmemPerCTA, c.SmemPerSM)}
 	}
 	return nil
 }
 
 // LoadConfig reads a JSON object of Config fields from r and applies them
-// over base: fields the object omits keep base's values. Unknown fields
-// are an error, as is a result that fails Validate.
+// over base: fields the object omits keep base's values. The JSON is
+// strict (see sim.DecodeConfig: no null, no trailing data, exact
+// lower-case names, each once); "name", when given, must be base's (a
+// file tunes a GPU, it cannot relabel it); the result must pass Validate.
+// Errors are *ConfigError naming the field and the rule.
 func LoadConfig(r io.Reader, base Config) (Config, error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, sim.MaxConfigBytes+1))
 	if err != nil {
-		return Config{}, fmt.Errorf("gpu config: %w", err)
+		return Config{}, &ConfigError{base.Name, "", err.Error()}
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	c := base
-	if err := dec.Decode(&c); err != nil {
-		return Config{}, fmt.Errorf("gpu config: %w", err)
+	if err := sim.DecodeConfig(data, &c); err != nil {
+		var fe *sim.FieldError
+		if errors.As(err, &fe) {
+			return Config{}, &ConfigError{base.Name, fe.Field, fe.Rule}
+		}
+		return Config{}, err
 	}
-	if dec.More() {
-		return Config{}, fmt.Errorf("gpu config: trailing data after the JSON object")
+	if c.Name != base.Name {
+		return Config{}, &ConfigError{base.Name, "name", fmt.Sprintf("%q: this configuration is %s's; a hardware file cannot rename it (choose the target %s instead, or leave name out)", c.Name, base.Name, c.Name)}
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err

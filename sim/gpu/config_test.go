@@ -2,6 +2,7 @@ package gpu
 
 import (
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -60,13 +61,6 @@ func TestPeakFLOPs(t *testing.T) {
 	if h.HBMBytesPerSec() != 3.35e12 {
 		t.Errorf("h100 HBM %v B/s", h.HBMBytesPerSec())
 	}
-	if !math.IsNaN(h.PriceUSDPerHour) && h.PriceUSDPerHour != 4.92 {
-		t.Errorf("h100 price %v", h.PriceUSDPerHour)
-	}
-	a, _ := Preset("a100")
-	if !math.IsNaN(a.PriceUSDPerHour) {
-		t.Errorf("a100 price %v, want NaN (Part C lists only the 40GB part)", a.PriceUSDPerHour)
-	}
 }
 
 func TestLoadConfig(t *testing.T) {
@@ -76,10 +70,11 @@ func TestLoadConfig(t *testing.T) {
 		wantErr    string // "" = success
 		check      func(c Config) bool
 	}{
-		{"override", `{"sms": 100, "hbm_gbps": 3000, "price_usd_per_hour": 2.5}`, "",
+		{"override", `{"sms": 100, "hbm_gbps": 3000}`, "",
 			func(c Config) bool {
-				return c.SMs == 100 && c.HBMGBps == 3000 && c.PriceUSDPerHour == 2.5 && c.L2Bytes == base.L2Bytes
+				return c.SMs == 100 && c.HBMGBps == 3000 && c.L2Bytes == base.L2Bytes
 			}},
+		{"own name", `{"name": "h100", "sms": 100}`, "", func(c Config) bool { return c.Name == "h100" && c.SMs == 100 }},
 		{"empty object keeps base", `{}`, "", func(c Config) bool { return c.SMs == 132 }},
 		{"nested rates", `{"tensor_flop_per_clk": {"fp16": 2048, "fp8": 4096}}`, "",
 			func(c Config) bool { return c.Tensor.FP16 == 2048 && c.Tensor.TF32 == base.Tensor.TF32 }}, // fields not named keep base
@@ -90,7 +85,27 @@ func TestLoadConfig(t *testing.T) {
 		{"sustained above tensor", `{"sustained_clock_ghz": 3}`, "sustained_clock_ghz", nil},
 		{"bad family", `{"mma_family": "wmma"}`, "mma_family", nil},
 		{"trailing data", `{} {}`, "trailing", nil},
+		{"trailing brace", `{}}`, "trailing", nil},
 		{"not json", `sms=1`, "gpu config", nil},
+		{"null document", `null`, "want a JSON object", nil},
+		{"array document", `[]`, "want a JSON object", nil},
+		{"empty document", ``, "end of the document", nil},
+		{"null value", `{"sms": null}`, "sms: null", nil},
+		{"wrong case", `{"SMS": 100}`, "SMS: unknown field", nil},
+		{"wrong case nested", `{"tensor_flop_per_clk": {"FP16": 1}}`, "tensor_flop_per_clk.FP16: unknown field", nil},
+		{"duplicate key", `{"sms": 100, "sms": 120}`, "sms: given twice", nil},
+		{"old price field", `{"price_usd_per_hour": 2.5}`, "price_usd_per_hour: unknown field", nil},
+		{"rename", `{"name": "b200"}`, "cannot rename", nil},
+		{"tiny bandwidth", `{"hbm_gbps": 1e-300}`, "hbm_gbps: 1e-300 is outside the plausible range [1, 1e+06] GB/s", nil},
+		{"huge int", `{"max_ctas_per_sm": 9223372036854775807}`, "max_ctas_per_sm", nil},
+		{"int overflow", `{"sms": 9223372036854775808}`, "sms: want a whole number", nil},
+		{"float overflow", `{"launch_us": 1e400}`, "launch_us: number 1e400 is out of range", nil},
+		{"fraction for int", `{"sms": 1.5}`, "sms: want a whole number", nil},
+		{"nan string", `{"hbm_gbps": "NaN"}`, "hbm_gbps: want a number", nil},
+		{"negative latency", `{"hbm_latency_cycles": -1}`, "hbm_latency_cycles", nil},
+		{"huge latency", `{"l2_latency_cycles": 1e300}`, "l2_latency_cycles", nil},
+		{"zero fp16 rate", `{"tensor_flop_per_clk": {"fp16": 0}}`, "tensor_flop_per_clk.fp16", nil},
+		{"null nested", `{"tensor_flop_per_clk": null}`, "tensor_flop_per_clk: null", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -116,6 +131,12 @@ func FuzzLoadConfig(f *testing.F) {
 	f.Add(`{"tensor_flop_per_clk": {"fp16": 1}, "launch_us": 0}`)
 	f.Add(`{"hbm_efficiency": -1}`)
 	f.Add(`[]`)
+	f.Add(`null`)
+	f.Add(`{}}`)
+	f.Add(`{"SMS": 1}`)
+	f.Add(`{"sms": 9223372036854775807}`)
+	f.Add(`{"hbm_gbps": 1e-300}`)
+	f.Add(`{"name": "a100", "tensor_flop_per_clk": {"fp16": 1e6, "fp8": 0}}`)
 	base, _ := Preset("a100")
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := LoadConfig(strings.NewReader(s), base)
@@ -132,4 +153,30 @@ func FuzzLoadConfig(f *testing.F) {
 			t.Fatalf("time %v", rep.TimeNs)
 		}
 	})
+}
+
+// TestEveryFieldBounded: each numeric field of Config (and of its tensor
+// rates) has a plausibility bound.
+func TestEveryFieldBounded(t *testing.T) {
+	c, _ := Preset("h100")
+	bounded := map[string]bool{}
+	for _, b := range c.bounds() {
+		bounded[b.Field] = true
+	}
+	var walk func(rt reflect.Type, prefix string)
+	walk = func(rt reflect.Type, prefix string) {
+		for i := range rt.NumField() {
+			f := rt.Field(i)
+			name := prefix + f.Tag.Get("json")
+			switch f.Type.Kind() {
+			case reflect.Struct:
+				walk(f.Type, name+".")
+			case reflect.Int, reflect.Int64, reflect.Float64:
+				if !bounded[name] {
+					t.Errorf("field %s (%s) has no bound", f.Name, name)
+				}
+			}
+		}
+	}
+	walk(reflect.TypeOf(c), "")
 }

@@ -33,6 +33,7 @@ func Run(cfg Config, ks []Kernel) (*sim.Report, error) {
 	for l := 0; l < nl; l++ {
 		hi := min(cfg.SMs, (l+1)*lanesPerGroup) - 1
 		rep.Lanes = append(rep.Lanes, fmt.Sprintf("sm%d-%d", l*lanesPerGroup, hi))
+		rep.LaneGroups = append(rep.LaneGroups, "gpu")
 	}
 	var tot totals
 	var cycles float64
@@ -45,7 +46,10 @@ func Run(cfg Config, ks []Kernel) (*sim.Report, error) {
 			return nil, fmt.Errorf("kernel %s does not fit on a %s SM (%s)", ks[i].Name, cfg.Name, r.occWhy)
 		}
 		rep.Spans = slices.Grow(rep.Spans, 1+len(r.waves)*3*r.nLanes+len(r.laneEnd))
+		first := len(rep.Spans)
 		r.emitSpans(rep, int32(i), rep.TimeNs)
+		// The kernel's first span is its launch, which moves nothing.
+		spreadTraffic(rep.Spans[first+1:], r.tot)
 		rep.TimeNs += r.timeNs
 		cycles += r.timeNs * r.f
 		rep.FLOPs += ks[i].FLOPs
@@ -586,14 +590,39 @@ func (h *slotHeap) Pop() any {
 	return x
 }
 
+// spreadTraffic sets the bytes of one kernel's spans (launch excluded):
+// its traffic at each level spread over them in proportion to their
+// durations. The model times a CTA's phases, not its individual loads and
+// stores, so a phase's share of the kernel's time is all it knows of the
+// phase's share of its bytes. Bytes are the whole bytes Run reports.
+func spreadTraffic(spans []sim.Span, t totals) {
+	var ns float64
+	for i := range spans {
+		ns += spans[i].End - spans[i].Start
+	}
+	if ns <= 0 {
+		return
+	}
+	var moved [sim.NumLevels]sim.SpanTraffic
+	moved[sim.LevelHBM] = sim.SpanTraffic{Read: float64(int64(t.hbmRead)), Write: float64(int64(t.hbmWrite))}
+	moved[sim.LevelL2] = sim.SpanTraffic{Read: float64(int64(t.l2Read)), Write: float64(int64(t.l2Write))}
+	moved[sim.LevelSBUF] = sim.SpanTraffic{Read: float64(int64(t.smem))}
+	for i := range spans {
+		d := spans[i].End - spans[i].Start
+		for l, m := range moved {
+			spans[i].Bytes[l] = sim.SpanTraffic{Read: m.Read * d / ns, Write: m.Write * d / ns}
+		}
+	}
+}
+
 // emitSpans appends the kernel's spans to rep, starting at t0.
 func (r *kernelResult) emitSpans(rep *sim.Report, idx int32, t0 float64) {
-	rep.Spans = append(rep.Spans, sim.Span{Lane: 0, Instr: idx, Start: t0, End: t0 + r.launchNs, Op: r.name + "/launch"})
+	rep.Spans = append(rep.Spans, sim.Span{Lane: 0, Instr: idx, Start: t0, End: t0 + r.launchNs, Op: r.name + "/launch", Site: sim.NoSite})
 	base := t0 + r.launchNs + r.startNs
 	if r.laneEnd != nil {
 		for l, end := range r.laneEnd {
 			if end > 0 {
-				rep.Spans = append(rep.Spans, sim.Span{Lane: int32(l), Instr: idx, Start: base, End: base + end, Op: r.name + "/ctas"})
+				rep.Spans = append(rep.Spans, sim.Span{Lane: int32(l), Instr: idx, Start: base, End: base + end, Op: r.name + "/ctas", Site: sim.NoSite})
 			}
 		}
 		return
@@ -603,9 +632,9 @@ func (r *kernelResult) emitSpans(rep *sim.Report, idx int32, t0 float64) {
 		for l := 0; l < lanes; l++ {
 			s := base + w.start
 			rep.Spans = append(rep.Spans,
-				sim.Span{Lane: int32(l), Instr: idx, Start: s, End: s + w.pro, Op: r.name + "/prologue"},
-				sim.Span{Lane: int32(l), Instr: idx, Start: s + w.pro, End: s + w.pro + w.loop, Op: r.name + "/mainloop"},
-				sim.Span{Lane: int32(l), Instr: idx, Start: s + w.pro + w.loop, End: s + w.duration, Op: r.name + "/epilogue"},
+				sim.Span{Lane: int32(l), Instr: idx, Start: s, End: s + w.pro, Op: r.name + "/prologue", Site: sim.NoSite},
+				sim.Span{Lane: int32(l), Instr: idx, Start: s + w.pro, End: s + w.pro + w.loop, Op: r.name + "/mainloop", Site: sim.NoSite},
+				sim.Span{Lane: int32(l), Instr: idx, Start: s + w.pro + w.loop, End: s + w.duration, Op: r.name + "/epilogue", Site: sim.NoSite},
 			)
 		}
 	}

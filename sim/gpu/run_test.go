@@ -22,8 +22,7 @@ func unit() Config {
 		FP32Lanes:           100, MUFUPerClk: 10, SmemBytesPerClk: 100,
 		SmemPerSM: 100000, SmemPerCTA: 100000, RegsPerSM: 65536, MaxRegsThread: 255,
 		MaxThreadsSM: 2048, MaxWarpsSM: 64, MaxCTAsSM: 32, MaxThreadsCTA: 1024,
-		L2Bytes: 1 << 30, L2BytesPerClk: 1e9, HBMGBps: 1000, HBMEfficiency: 1,
-		PriceUSDPerHour: math.NaN(),
+		L2Bytes: 1 << 30, L2BytesPerClk: 1e7, HBMGBps: 1000, HBMEfficiency: 1,
 	}
 }
 

@@ -1,21 +1,20 @@
 package neuron
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 
 	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/sim"
 )
 
 // Config is the micro-architecture of one NeuronCore generation: clocks,
 // datapath widths, instruction cost parameters, DMA and HBM figures, the
-// TensorE power throttle, and what reports need (cores per chip, price).
-// Every preset value cites its row in HARDWARE.md (A = Part A, C = Part C).
+// TensorE power throttle, and the chip's core count. Prices are not
+// micro-architecture: bench keeps them in its price table.
+// Every preset value cites its row in HARDWARE.md Part A.
 //
 // Units are in the field names: GHz, cycles (of the engine the field
 // belongs to), ns, bytes per ns (= GB/s).
@@ -114,11 +113,9 @@ type Config struct {
 	ThrottleWindowNs float64 `json:"throttle_window_ns"`
 	ThrottleUtil     float64 `json:"throttle_util"`
 
-	// CoresPerChip is the number of NeuronCores on one chip.
+	// CoresPerChip is the number of NeuronCores on one chip (what a
+	// chip-hour price is shared by).
 	CoresPerChip int `json:"cores_per_chip"`
-	// PriceUSDPerChipHour is the on-demand price of one chip-hour; NaN when
-	// no published price is known (never guessed).
-	PriceUSDPerChipHour float64 `json:"price_usd_per_chip_hour"`
 }
 
 // Preset returns the configuration of a generation: "trn1", "trn2" or
@@ -205,8 +202,7 @@ func trn1() Config {
 		ThrottleWindowNs: 3000,  // A §3.1 re-engages if utilisation < 50% over ~3 µs
 		ThrottleUtil:     0.5,
 
-		CoresPerChip:        2,            // A §1.2 Trainium1: 2 × NC-v2
-		PriceUSDPerChipHour: 21.50 / 16.0, // C trn1.32xlarge $21.50/hr for 16 Trainium1 = 1.34
+		CoresPerChip: 2, // A §1.2 Trainium1: 2 × NC-v2
 	}
 }
 
@@ -229,10 +225,9 @@ func trn2() Config {
 	c.SharedSBUFVectorGpSimd = false // A §1.3 NC-v3 lifts both restrictions
 	c.SharedPSUMVectorScalar = false
 	// A §2.2 is_transpose (v3+): 2× faster fp32 transpose than the 4× matmul
-	c.HBMBytesPerNs = 362.5            // A §1.1 HBM per NC 2.9 TB/s / 8 ≈ 362 GB/s [I]
-	c.Throttle = true                  // A §3.1 power throttling on Trn2 and Trn3
-	c.CoresPerChip = 8                 // A §1.2 Trainium2: 8 × NC-v3
-	c.PriceUSDPerChipHour = math.NaN() // C trn2.48xlarge: not found in our sources
+	c.HBMBytesPerNs = 362.5 // A §1.1 HBM per NC 2.9 TB/s / 8 ≈ 362 GB/s [I]
+	c.Throttle = true       // A §3.1 power throttling on Trn2 and Trn3
+	c.CoresPerChip = 8      // A §1.2 Trainium2: 8 × NC-v3
 	return c
 }
 
@@ -248,11 +243,10 @@ func trn3() Config {
 	// A §1.1 VectorE 512 BF16/FP16/FP8
 	c.ScalarWidth16 = 256
 	// A §1.1 ScalarE 256 BF16/FP16/FP8 (A §3.2 NC-v4 ScalarE perf mode 2×)
-	c.DMAPeakBytesPerNs = 38.4         // A §1.1 38.4 GB/s theoretical [P DMAov]
-	c.DMASustainedBytesPerNs = 33      // A §1.1 33 B/ns in the BW table
-	c.HBMBytesPerNs = 612.5            // A §1.1 HBM per NC 4.9 TB/s / 8 ≈ 612 GB/s [I]
-	c.CoresPerChip = 8                 // A §1.2 Trainium3: 8 × NC-v4
-	c.PriceUSDPerChipHour = math.NaN() // C no Trainium3 price in our sources
+	c.DMAPeakBytesPerNs = 38.4    // A §1.1 38.4 GB/s theoretical [P DMAov]
+	c.DMASustainedBytesPerNs = 33 // A §1.1 33 B/ns in the BW table
+	c.HBMBytesPerNs = 612.5       // A §1.1 HBM per NC 4.9 TB/s / 8 ≈ 612 GB/s [I]
+	c.CoresPerChip = 8            // A §1.2 Trainium3: 8 × NC-v4
 	return c
 }
 
@@ -300,52 +294,78 @@ func (c Config) DMAFixedNs() float64 {
 	return ref/c.DMASustainedBytesPerNs - ref/c.DMAPeakBytesPerNs
 }
 
-// ConfigError reports an invalid configuration value.
+// ConfigError reports an invalid configuration value: the field's JSON
+// name ("" for the document as a whole) and the rule it breaks.
 type ConfigError struct {
-	Field string // JSON name of the field
-	Msg   string
+	Field string
+	Rule  string
 }
 
-func (e *ConfigError) Error() string { return fmt.Sprintf("neuron config: %s: %s", e.Field, e.Msg) }
+func (e *ConfigError) Error() string {
+	if e.Field == "" {
+		return "neuron config: " + e.Rule
+	}
+	return fmt.Sprintf("neuron config: %s: %s", e.Field, e.Rule)
+}
 
-// Validate checks that every value is usable by the model.
+// bounds lists every numeric field with the range the model accepts. The
+// ranges are generous around every published NeuronCore (HARDWARE.md Part
+// A) and exist to refuse values that would overflow the arithmetic or make
+// a run endless (a 1e-300 B/ns DMA, cycle counts near MaxInt64).
+func (c Config) bounds() []sim.Bound {
+	const (
+		maxCycles = 1e6 // cycles of one fixed cost
+		maxNs     = 1e9 // ns: one second
+	)
+	return []sim.Bound{
+		{Field: "tensor_ghz", Value: c.TensorGHz, Lo: 0.05, Hi: 20, Unit: "GHz"},
+		{Field: "vector_ghz", Value: c.VectorGHz, Lo: 0.05, Hi: 20, Unit: "GHz"},
+		{Field: "scalar_ghz", Value: c.ScalarGHz, Lo: 0.05, Hi: 20, Unit: "GHz"},
+		{Field: "gpsimd_ghz", Value: c.GpSimdGHz, Lo: 0.05, Hi: 20, Unit: "GHz"},
+		sim.IntBound("pe_rows", int64(c.PERows), 1, 4096, "PEs"),
+		sim.IntBound("pe_cols", int64(c.PECols), 1, 4096, "PEs"),
+		sim.IntBound("lanes", int64(c.Lanes), 1, 4096, "elements/cycle"),
+		sim.IntBound("vector_width16", int64(c.VectorWidth16), 1, 65536, "elements/cycle"),
+		sim.IntBound("scalar_width16", int64(c.ScalarWidth16), 1, 65536, "elements/cycle"),
+		sim.IntBound("tensor_min_ii_cycles", int64(c.TensorMinIICycles), 1, maxCycles, "cycles"),
+		sim.IntBound("min_ii_cycles", int64(c.MinIICycles), 1, maxCycles, "cycles"),
+		sim.IntBound("fp32_passes", int64(c.FP32Passes), 1, 64, ""),
+		sim.IntBound("fp32_transpose_passes", int64(c.FP32TransposePasses), 1, 64, ""),
+		sim.IntBound("load_stationary_cols_per_cycle", int64(c.LoadStationaryColsPerCycle), 1, 4096, "columns/cycle"),
+		sim.IntBound("access_latency_cycles", int64(c.AccessLatencyCycles), 0, maxCycles, "cycles"),
+		sim.IntBound("semaphore_cycles", int64(c.SemaphoreCycles), 0, maxCycles, "cycles"),
+		sim.IntBound("gpsimd_start_cycles", int64(c.GpSimdStartCycles), 0, maxCycles, "cycles"),
+		{Field: "act_table_load_ns", Value: c.ActTableLoadNs, Lo: 0, Hi: maxNs, Unit: "ns"},
+		sim.IntBound("narrow_stride_bytes", int64(c.NarrowStrideBytes), 1, 1<<20, "bytes"),
+		sim.IntBound("dma_engines", int64(c.DMAEngines), 1, maxDMAEngines, ""),
+		sim.IntBound("dma_partitions_per_engine", int64(c.DMAPartitionsPerEngine), 1, 4096, "partitions"),
+		sim.IntBound("dma_queues", int64(c.DMAQueues), 1, maxQueues, ""),
+		{Field: "dma_peak_bytes_per_ns", Value: c.DMAPeakBytesPerNs, Lo: 0.01, Hi: 1e5, Unit: "bytes/ns"},
+		{Field: "dma_sustained_bytes_per_ns", Value: c.DMASustainedBytesPerNs, Lo: 0.01, Hi: 1e5, Unit: "bytes/ns"},
+		sim.IntBound("dma_ref_bytes", int64(c.DMARefBytes), 1, 1<<30, "bytes"),
+		{Field: "dma_start_latency_ns", Value: c.DMAStartLatencyNs, Lo: 0, Hi: maxNs, Unit: "ns"},
+		sim.IntBound("dge_instances", int64(c.DGEInstances), 0, 1024, ""),
+		{Field: "dge_ns", Value: c.DGENs, Lo: 0, Hi: maxNs, Unit: "ns"},
+		{Field: "hbm_bytes_per_ns", Value: c.HBMBytesPerNs, Lo: 0.1, Hi: 1e6, Unit: "bytes/ns"},
+		{Field: "throttle_rate", Value: c.ThrottleRate, Lo: 0.01, Hi: 1, Unit: "of full speed"},
+		{Field: "throttle_ramp_ns", Value: c.ThrottleRampNs, Lo: 0, Hi: maxNs, Unit: "ns"},
+		{Field: "throttle_window_ns", Value: c.ThrottleWindowNs, Lo: 0, Hi: maxNs, Unit: "ns"},
+		{Field: "throttle_util", Value: c.ThrottleUtil, Lo: 0, Hi: 1, Unit: "of full use"},
+		sim.IntBound("cores_per_chip", int64(c.CoresPerChip), 1, 1024, "cores"),
+	}
+}
+
+// Validate checks that every value is usable by the model: the name is a
+// generation, every number is finite and within its plausible range
+// (bounds), and the fields agree with each other. Errors are
+// *ConfigError.
 func (c Config) Validate() error {
 	if _, err := isa.ArchByName(c.Name); err != nil {
 		return &ConfigError{"name", err.Error()}
 	}
-	pos := []struct {
-		name string
-		v    float64
-	}{
-		{"tensor_ghz", c.TensorGHz}, {"vector_ghz", c.VectorGHz}, {"scalar_ghz", c.ScalarGHz}, {"gpsimd_ghz", c.GpSimdGHz},
-		{"pe_rows", float64(c.PERows)}, {"pe_cols", float64(c.PECols)}, {"lanes", float64(c.Lanes)},
-		{"vector_width16", float64(c.VectorWidth16)}, {"scalar_width16", float64(c.ScalarWidth16)},
-		{"tensor_min_ii_cycles", float64(c.TensorMinIICycles)}, {"min_ii_cycles", float64(c.MinIICycles)},
-		{"fp32_passes", float64(c.FP32Passes)}, {"fp32_transpose_passes", float64(c.FP32TransposePasses)}, {"load_stationary_cols_per_cycle", float64(c.LoadStationaryColsPerCycle)},
-		{"narrow_stride_bytes", float64(c.NarrowStrideBytes)},
-		{"dma_engines", float64(c.DMAEngines)}, {"dma_partitions_per_engine", float64(c.DMAPartitionsPerEngine)},
-		{"dma_queues", float64(c.DMAQueues)}, {"dma_peak_bytes_per_ns", c.DMAPeakBytesPerNs},
-		{"dma_sustained_bytes_per_ns", c.DMASustainedBytesPerNs}, {"dma_ref_bytes", float64(c.DMARefBytes)},
-		{"hbm_bytes_per_ns", c.HBMBytesPerNs}, {"cores_per_chip", float64(c.CoresPerChip)},
-	}
-	for _, f := range pos {
-		if !(f.v > 0) || math.IsInf(f.v, 0) {
-			return &ConfigError{f.name, fmt.Sprintf("%v: must be a positive number", f.v)}
-		}
-	}
-	nonneg := []struct {
-		name string
-		v    float64
-	}{
-		{"access_latency_cycles", float64(c.AccessLatencyCycles)}, {"semaphore_cycles", float64(c.SemaphoreCycles)},
-		{"gpsimd_start_cycles", float64(c.GpSimdStartCycles)}, {"act_table_load_ns", c.ActTableLoadNs},
-		{"dma_start_latency_ns", c.DMAStartLatencyNs}, {"dge_instances", float64(c.DGEInstances)}, {"dge_ns", c.DGENs},
-		{"throttle_ramp_ns", c.ThrottleRampNs}, {"throttle_window_ns", c.ThrottleWindowNs},
-	}
-	for _, f := range nonneg {
-		if !(f.v >= 0) || math.IsInf(f.v, 0) {
-			return &ConfigError{f.name, fmt.Sprintf("%v: must be a non-negative number", f.v)}
-		}
+	if err := sim.CheckBounds(c.bounds()); err != nil {
+		fe := err.(*sim.FieldError)
+		return &ConfigError{fe.Field, fe.Rule}
 	}
 	if c.VectorWidth16 < c.Lanes || c.ScalarWidth16 < c.Lanes {
 		return &ConfigError{"vector_width16", fmt.Sprintf("vector_width16 %d and scalar_width16 %d must be at least lanes %d", c.VectorWidth16, c.ScalarWidth16, c.Lanes)}
@@ -353,50 +373,33 @@ func (c Config) Validate() error {
 	if c.DMAEngines*c.DMAPartitionsPerEngine < c.Arch().Partitions {
 		return &ConfigError{"dma_engines", fmt.Sprintf("%d engines × %d partitions do not cover %d partitions", c.DMAEngines, c.DMAPartitionsPerEngine, c.Arch().Partitions)}
 	}
-	if c.DMAQueues > maxQueues {
-		return &ConfigError{"dma_queues", fmt.Sprintf("%d: at most %d", c.DMAQueues, maxQueues)}
-	}
-	if c.DMAEngines > maxDMAEngines {
-		return &ConfigError{"dma_engines", fmt.Sprintf("%d: at most %d", c.DMAEngines, maxDMAEngines)}
-	}
 	if c.DMASustainedBytesPerNs > c.DMAPeakBytesPerNs {
 		return &ConfigError{"dma_sustained_bytes_per_ns", fmt.Sprintf("%v exceeds dma_peak_bytes_per_ns %v", c.DMASustainedBytesPerNs, c.DMAPeakBytesPerNs)}
-	}
-	if !(c.ThrottleRate > 0 && c.ThrottleRate <= 1) {
-		return &ConfigError{"throttle_rate", fmt.Sprintf("%v: must be in (0, 1]", c.ThrottleRate)}
-	}
-	if !(c.ThrottleUtil >= 0 && c.ThrottleUtil <= 1) {
-		return &ConfigError{"throttle_util", fmt.Sprintf("%v: must be in [0, 1]", c.ThrottleUtil)}
-	}
-	if !math.IsNaN(c.PriceUSDPerChipHour) && !(c.PriceUSDPerChipHour >= 0) || math.IsInf(c.PriceUSDPerChipHour, 0) {
-		return &ConfigError{"price_usd_per_chip_hour", fmt.Sprintf("%v: must be non-negative (or unset)", c.PriceUSDPerChipHour)}
 	}
 	return nil
 }
 
 // LoadConfig reads a JSON object of overrides from r on top of base:
-// fields absent from the JSON keep base's values; unknown fields and
-// invalid values are errors naming the field.
+// fields absent from the JSON keep base's values. The JSON is strict (see
+// sim.DecodeConfig: no null, no trailing data, exact lower-case names,
+// each once); "name", when given, must be base's (a file tunes a
+// generation, it cannot turn one into another); the result must pass
+// Validate. Errors are *ConfigError naming the field and the rule.
 func LoadConfig(r io.Reader, base Config) (Config, error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, sim.MaxConfigBytes+1))
 	if err != nil {
-		return Config{}, fmt.Errorf("neuron config: %w", err)
+		return Config{}, &ConfigError{"", err.Error()}
 	}
 	c := base
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return Config{}, &ConfigError{te.Field, fmt.Sprintf("want a %s, got JSON %s", te.Type, te.Value)}
+	if err := sim.DecodeConfig(data, &c); err != nil {
+		var fe *sim.FieldError
+		if errors.As(err, &fe) {
+			return Config{}, &ConfigError{fe.Field, fe.Rule}
 		}
-		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return Config{}, &ConfigError{strings.Trim(f, `"`), "unknown field (see neuron.Config for the allowed names)"}
-		}
-		return Config{}, fmt.Errorf("neuron config: %w", err)
+		return Config{}, err
 	}
-	if dec.More() {
-		return Config{}, errors.New("neuron config: trailing data after the JSON object")
+	if c.Name != base.Name {
+		return Config{}, &ConfigError{"name", fmt.Sprintf("%q: this configuration is %s's; a hardware file cannot rename it (choose the target %s instead, or leave name out)", c.Name, base.Name, c.Name)}
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err

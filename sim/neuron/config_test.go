@@ -3,6 +3,7 @@ package neuron
 import (
 	"errors"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -48,10 +49,6 @@ func TestPeakFLOPs(t *testing.T) {
 		}
 	}
 	near(t, "trn2 HBM", c2.HBMBytesPerSec(), 362.5e9)
-	near(t, "trn1 price", c1.PriceUSDPerChipHour, 21.50/16)
-	if !math.IsNaN(c2.PriceUSDPerChipHour) {
-		t.Errorf("trn2 price = %v, want NaN (unpublished)", c2.PriceUSDPerChipHour)
-	}
 	// The trn2 fixed DMA cost reproduces the measured 32 KiB transfer.
 	near(t, "trn2 32 KiB transfer", c2.DMAFixedNs()+32768/c2.DMAPeakBytesPerNs, 1416)
 }
@@ -68,16 +65,8 @@ func TestLoadConfig(t *testing.T) {
 		}
 		want := base
 		want.VectorGHz, want.Throttle = 1.5, false
-		// NaN price compares unequal to itself: compare the rest.
-		c.PriceUSDPerChipHour, want.PriceUSDPerChipHour = 0, 0
 		if c != want {
 			t.Errorf("fields absent from the JSON changed:\n got %+v\nwant %+v", c, want)
-		}
-	})
-	t.Run("price set", func(t *testing.T) {
-		c, err := LoadConfig(strings.NewReader(`{"price_usd_per_chip_hour": 2.5}`), base)
-		if err != nil || c.PriceUSDPerChipHour != 2.5 {
-			t.Fatalf("price override: %v, %v", c.PriceUSDPerChipHour, err)
 		}
 	})
 	errs := []struct {
@@ -91,6 +80,22 @@ func TestLoadConfig(t *testing.T) {
 		{"bad name", `{"name": "trn9"}`, "name"},
 		{"throttle rate", `{"throttle_rate": 0}`, "throttle_rate"},
 		{"too many queues", `{"dma_queues": 17}`, "dma_queues"},
+		{"rename", `{"name": "trn3"}`, "name"},
+		{"old price field", `{"price_usd_per_chip_hour": 2.5}`, "price_usd_per_chip_hour"},
+		{"null document", `null`, ""},
+		{"trailing brace", `{}}`, ""},
+		{"empty document", ``, ""},
+		{"null value", `{"tensor_ghz": null}`, "tensor_ghz"},
+		{"wrong case", `{"Tensor_GHz": 3}`, "Tensor_GHz"},
+		{"duplicate", `{"dma_queues": 8, "dma_queues": 4}`, "dma_queues"},
+		{"tiny dma rate", `{"dma_peak_bytes_per_ns": 1e-300, "dma_sustained_bytes_per_ns": 1e-300}`, "dma_peak_bytes_per_ns"},
+		{"MaxInt64 cycles", `{"semaphore_cycles": 9223372036854775807}`, "semaphore_cycles"},
+		{"int overflow", `{"semaphore_cycles": 9223372036854775808}`, "semaphore_cycles"},
+		{"float overflow", `{"dge_ns": 1e999}`, "dge_ns"},
+		{"huge clock", `{"tensor_ghz": 1e12}`, "tensor_ghz"},
+		{"huge hbm", `{"hbm_bytes_per_ns": 1e300}`, "hbm_bytes_per_ns"},
+		{"fraction for int", `{"dma_engines": 15.5}`, "dma_engines"},
+		{"util above 1", `{"throttle_util": 2}`, "throttle_util"},
 	}
 	for _, tc := range errs {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,7 +106,7 @@ func TestLoadConfig(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{``, `{`, `[]`, `{"tensor_ghz": 2} {}`} {
+	for _, bad := range []string{``, `{`, `[]`, `{"tensor_ghz": 2} {}`, `null`, `{}}`, `{} x`, `"x"`} {
 		if _, err := LoadConfig(strings.NewReader(bad), base); err == nil {
 			t.Errorf("LoadConfig(%q): no error", bad)
 		}
@@ -116,6 +121,12 @@ func FuzzLoadConfig(f *testing.F) {
 	f.Add(`{"throttle": true, "throttle_rate": 0.25}`)
 	f.Add(`{"name": "trn1"}`)
 	f.Add(`not json`)
+	f.Add(`null`)
+	f.Add(`{}}`)
+	f.Add(`{"TENSOR_GHZ": 1}`)
+	f.Add(`{"semaphore_cycles": 9223372036854775807}`)
+	f.Add(`{"hbm_bytes_per_ns": 1e-300}`)
+	f.Add(`{"dma_queues": 1, "dma_engines": 32, "dma_partitions_per_engine": 4096}`)
 	base, _ := Preset("trn2")
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := LoadConfig(strings.NewReader(s), base)
@@ -130,4 +141,24 @@ func FuzzLoadConfig(f *testing.F) {
 			t.Fatalf("Run with a loaded config: %v", err)
 		}
 	})
+}
+
+// TestEveryFieldBounded: each numeric field of Config has a plausibility
+// bound, so no value a hardware file sets escapes range checking.
+func TestEveryFieldBounded(t *testing.T) {
+	c, _ := Preset("trn2")
+	bounded := map[string]bool{}
+	for _, b := range c.bounds() {
+		bounded[b.Field] = true
+	}
+	rt := reflect.TypeOf(c)
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		switch f.Type.Kind() {
+		case reflect.Int, reflect.Int64, reflect.Float64:
+			if name := f.Tag.Get("json"); !bounded[name] {
+				t.Errorf("field %s (%s) has no bound", f.Name, name)
+			}
+		}
+	}
 }

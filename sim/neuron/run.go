@@ -305,6 +305,7 @@ func (r *runner) step(i int) error {
 	// Operands: reads first, then writes. The entry lists are not cleared:
 	// only their first nrd and nwr entries are read.
 	o := &r.o
+	moved := r.traffic // what this instruction moves is the difference
 	o.nrd, o.nwr, o.nStat, o.srcBytes, o.dstBytes = 0, 0, 0, 0, 0
 	o.extra, o.coarseRead = dep{t: math.Inf(-1), lane: -1}, -1
 	// Unused slots are skipped here rather than in addOperand: most
@@ -411,6 +412,13 @@ func (r *runner) step(i int) error {
 	sp := &r.spans[i]
 	sp.Lane, sp.Instr, sp.Start, sp.End = int32(lane), int32(i), start, end
 	sp.Op, sp.Waited = in.Op.String(), waited
+	sp.Site = sim.NoSite
+	if in.Site >= 0 && int(in.Site) < len(r.p.Sites) {
+		sp.Site = in.Site
+	}
+	for l := range sp.Bytes {
+		sp.Bytes[l] = sim.SpanTraffic{Read: float64(r.traffic[l].Read - moved[l].Read), Write: float64(r.traffic[l].Write - moved[l].Write)}
+	}
 	return nil
 }
 
@@ -607,6 +615,7 @@ func (r *runner) report() *sim.Report {
 	rep := &sim.Report{
 		Target: c.Name, TimeNs: T, Cycles: int64(math.Round(T * c.TensorGHz)), Clock: "tensor", ClockGHz: c.TensorGHz,
 		FLOPs: r.mmFL, Traffic: r.traffic, Lanes: r.lanes, Spans: r.spans,
+		LaneGroups: r.laneGroups(), Program: r.p.Name, Sources: Sources(r.p),
 	}
 	if r.havePeak {
 		rep.PeakFLOP = c.PeakFLOPs(r.peakDType)
@@ -651,6 +660,20 @@ func (r *runner) report() *sim.Report {
 		{Name: "sbuf_port_busy_percent", Value: pct(r.sbufBusy), Unit: "%"},
 	}
 	return rep
+}
+
+// laneGroups names the engine of each lane: the compute engines, then
+// "dma" for every queue.
+func (r *runner) laneGroups() []string {
+	g := make([]string, len(r.lanes))
+	for i := range g {
+		if i < int(laneDMA0) {
+			g[i] = computeLaneNames[i]
+		} else {
+			g[i] = isa.DMA.String()
+		}
+	}
+	return g
 }
 
 // bound names the resource that bounds the run: the compute engine with

@@ -29,6 +29,8 @@ func TestRunValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Sources point at each report's own program; the rest must match.
+	got.Sources, want.Sources = nil, nil
 	if !reflect.DeepEqual(got, want) {
 		t.Error("the unmarked program times differently from the marked one")
 	}

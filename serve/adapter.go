@@ -1,0 +1,75 @@
+package serve
+
+import (
+	"fmt"
+
+	"github.com/trnsim/trnsim/bench"
+	"github.com/trnsim/trnsim/kernels"
+)
+
+// This file is the only place serve calls into kernels and bench, so that the
+// refactors of those packages (typed params, Target as an interface) are
+// re-pointed here alone.
+
+// kernelTimer times kernel workloads on core targets (a NeuronCore or a GPU)
+// through bench and caches each (workload, target) result for the run: the
+// layers of a model repeat, and a sweep repeats shapes across batches.
+// A kernelTimer is not safe for concurrent use.
+type kernelTimer struct {
+	registry []*kernels.Kernel
+	targets  map[string]bench.Target
+	cache    map[string]float64 // "target|spec" → µs
+	// Sims counts the kernel simulations actually run (cache misses).
+	Sims int
+}
+
+func newKernelTimer() *kernelTimer {
+	return &kernelTimer{registry: kernels.All(), targets: map[string]bench.Target{}, cache: map[string]float64{}}
+}
+
+// target returns the bench target of a chip's core: its preset, with the HBM
+// bandwidth overridden where the chip's part differs from the preset's
+// (p4d's A100 40 GB).
+func (kt *kernelTimer) target(c Chip) (bench.Target, error) {
+	key := c.Name
+	if t, ok := kt.targets[key]; ok {
+		return t, nil
+	}
+	t, err := bench.TargetByName(c.CoreTarget, "")
+	if err != nil {
+		return nil, fmt.Errorf("chip %s: %w", c.Name, err)
+	}
+	if g, ok := t.(*bench.GPUTarget); ok && c.GPUHBMGBps > 0 {
+		cfg := g.Config()
+		cfg.HBMGBps = c.GPUHBMGBps
+		if t, err = g.WithGPUConfig(cfg); err != nil {
+			return nil, fmt.Errorf("chip %s: %w", c.Name, err)
+		}
+	}
+	kt.targets[key] = t
+	return t, nil
+}
+
+// timeUs returns the simulated time in µs of the workload spec (a kernel
+// spec as `trnsim run` takes it) on one core of chip c.
+func (kt *kernelTimer) timeUs(c Chip, spec string) (float64, error) {
+	key := c.Name + "|" + spec
+	if v, ok := kt.cache[key]; ok {
+		return v, nil
+	}
+	t, err := kt.target(c)
+	if err != nil {
+		return 0, err
+	}
+	p, err := kernels.Parse(kt.registry, spec)
+	if err != nil {
+		return 0, err
+	}
+	row, _, err := bench.Run(p, t)
+	if err != nil {
+		return 0, fmt.Errorf("%s on %s: %w", spec, c.CoreTarget, err)
+	}
+	kt.Sims++
+	kt.cache[key] = row.TimeUs
+	return row.TimeUs, nil
+}

@@ -1,0 +1,436 @@
+package serve
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// Options is one serving configuration: a model on a system, its
+// parallelism, batch and lengths, dtypes and the serving overhead.
+type Options struct {
+	Model  Model
+	System System
+	// TP is the tensor-parallel degree in devices (logical NeuronCores on
+	// Trainium, GPUs on NVIDIA). MoE experts are spread over min(TP,
+	// experts) of them (expert parallelism), each expert split over the
+	// rest. Devices beyond TP serve data-parallel replicas.
+	TP  int
+	LNC int
+	// Batch is the number of sequences served together (static batch).
+	Batch               int
+	InputLen, OutputLen int // tokens
+	WeightDType         string
+	KVDType             string
+	// OverheadUs is the serving framework's time per step (scheduling,
+	// sampling, host sync), µs, added to every prefill and decode step and
+	// reported apart from device time.
+	OverheadUs float64
+	// PrefillChunk bounds the tokens whose activations are live at once
+	// (memory only; the prefill is timed as one pass).
+	PrefillChunk int
+	// RoutingSkew (MoE) is how many times the uniform share of routed
+	// tokens the busiest expert device receives; the step waits for it.
+	// 0 or 1 = uniform routing.
+	RoutingSkew float64
+}
+
+// Default per-step serving overheads, µs, derived from the calibration data
+// (results/measured/e2e*.csv, see overhead_test.go): the median of measured
+// TPOT minus this model's decode device time over the batch-stated rows.
+const (
+	DefaultOverheadTrainiumUs = 860
+	DefaultOverheadNVIDIAUs   = 2750
+)
+
+// DefaultOverheadUs returns the calibrated per-step overhead for a vendor.
+func DefaultOverheadUs(v Vendor) float64 {
+	if v == Trainium {
+		return DefaultOverheadTrainiumUs
+	}
+	return DefaultOverheadNVIDIAUs
+}
+
+// WeightDTypes and KVDTypes list the dtypes a run may ask for.
+var (
+	weightDTypes = []string{"bf16", "fp8", "int8", "mxfp4"}
+	kvDTypes     = []string{"bf16", "fp8"}
+)
+
+func (o Options) checkTP() error {
+	m, tp := o.Model, o.TP
+	if tp < 1 || tp > o.System.Devices(o.LNC) {
+		return fmt.Errorf("tp=%d: want 1..%d (devices of %s at lnc=%d)", tp, o.System.Devices(o.LNC), o.System.Name, o.LNC)
+	}
+	if m.Heads%tp != 0 {
+		return fmt.Errorf("tp=%d: must divide the %d attention heads of %s", tp, m.Heads, m.Name)
+	}
+	if m.KVHeads%tp != 0 && tp%m.KVHeads != 0 {
+		return fmt.Errorf("tp=%d: must divide or be a multiple of the %d KV heads of %s", tp, m.KVHeads, m.Name)
+	}
+	if e := m.MoE; e != nil && e.Experts%tp != 0 && tp%e.Experts != 0 {
+		return fmt.Errorf("tp=%d: must divide or be a multiple of the %d experts of %s", tp, e.Experts, m.Name)
+	}
+	return nil
+}
+
+// Validate checks the options a user can set.
+func (o Options) Validate() error {
+	if err := o.System.Chip.CheckLNC(o.LNC); err != nil {
+		return err
+	}
+	if err := o.checkTP(); err != nil {
+		return err
+	}
+	if o.Batch < 1 || o.Batch > 4096 {
+		return fmt.Errorf("batch=%d: want 1..4096", o.Batch)
+	}
+	if o.InputLen < 1 || o.OutputLen < 1 {
+		return fmt.Errorf("input %d, output %d tokens: want ≥ 1 each", o.InputLen, o.OutputLen)
+	}
+	if o.InputLen+o.OutputLen > o.Model.MaxContext {
+		return fmt.Errorf("input %d + output %d tokens: above %s's context of %d", o.InputLen, o.OutputLen, o.Model.Name, o.Model.MaxContext)
+	}
+	if !contains(weightDTypes, o.WeightDType) {
+		return fmt.Errorf("weights dtype %q: allowed %v", o.WeightDType, weightDTypes)
+	}
+	if !contains(kvDTypes, o.KVDType) {
+		return fmt.Errorf("kv dtype %q: allowed %v", o.KVDType, kvDTypes)
+	}
+	if o.WeightDType == "mxfp4" && (o.Model.MoE == nil || !o.System.Chip.MXFP4) {
+		return fmt.Errorf("weights mxfp4: needs a MoE model (experts only, SYSTEMS.md D5) on a chip with MXFP4 (trainium3, b200)")
+	}
+	if o.Model.MoE != nil && o.TP > o.Model.MoE.Experts && o.TP%o.Model.MoE.Experts != 0 {
+		return fmt.Errorf("tp=%d: a multiple of the %d experts is needed above them", o.TP, o.Model.MoE.Experts)
+	}
+	if o.System.Chip.Vendor == NVIDIA && o.TP > o.System.InstanceChips {
+		return fmt.Errorf("tp=%d: above one NVSwitch domain (%d GPUs); inter-node tensor parallelism is not modelled", o.TP, o.System.InstanceChips)
+	}
+	if math.IsNaN(o.OverheadUs) || o.OverheadUs < 0 || o.OverheadUs > 1e7 {
+		return fmt.Errorf("overhead %v µs: want 0..1e7", o.OverheadUs)
+	}
+	if math.IsNaN(o.RoutingSkew) || o.RoutingSkew < 0 || o.RoutingSkew > 64 {
+		return fmt.Errorf("routing skew %v: want 1..64 (0 = uniform)", o.RoutingSkew)
+	}
+	if o.PrefillChunk < 1 {
+		return fmt.Errorf("prefill chunk %d: want ≥ 1", o.PrefillChunk)
+	}
+	return nil
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// Step is the time of one forward step of the model on one device.
+type Step struct {
+	DeviceUs     float64 // kernels and collectives
+	KernelUs     float64
+	CollectiveUs float64
+	// Collectives lists the distinct collectives of the step, with how many
+	// times each runs.
+	Collectives []CollectiveUse
+}
+
+// CollectiveUse is a collective and its count per step.
+type CollectiveUse struct {
+	Collective
+	Count int
+}
+
+// Estimate is one configuration's serving estimate.
+type Estimate struct {
+	Options
+	Fit        Fit
+	EP         int // expert-parallel degree (0 for dense models)
+	Replicas   int // data-parallel copies of the model in the system
+	Prefill    Step
+	Decode     Step // one decode step at the mean context
+	DecodeCtx  int  // that context, tokens
+	TTFTms     float64
+	TPOTms     float64
+	E2Ems      float64
+	OutTokS    float64 // output tokens/s of the whole system
+	OutTokSChp float64 // per chip of the system
+	UserTokS   float64 // output tokens/s one user sees in decode (1000/TPOT)
+	Sims       int     // kernel simulations run so far by the estimator (cache misses)
+}
+
+// Estimator runs estimates, caching kernel times by (workload, target)
+// across them. Not safe for concurrent use.
+type Estimator struct{ kt *kernelTimer }
+
+// NewEstimator returns an estimator with an empty cache.
+func NewEstimator() *Estimator { return &Estimator{kt: newKernelTimer()} }
+
+// Caps on the shapes simulated: larger ones are simulated at the cap and
+// scaled linearly (matmul rows, tokens of row-wise kernels, decode batch),
+// or quadratically (causal attention length), since their time is that
+// many repeats of the same tiles.
+const (
+	capRows      = 4096
+	capDecodeB   = 64
+	capAttention = 8192
+)
+
+// Run estimates o. A configuration that does not fit returns the fit and
+// a *FitError.
+func (e *Estimator) Run(o Options) (Estimate, error) {
+	if err := o.Validate(); err != nil {
+		return Estimate{}, err
+	}
+	est := Estimate{Options: o, Replicas: o.System.Devices(o.LNC) / o.TP}
+	f, err := o.CheckFit()
+	est.Fit = f
+	if err != nil {
+		return est, err
+	}
+	if o.Model.MoE != nil {
+		est.EP = min(o.TP, o.Model.MoE.Experts)
+	}
+	if est.Prefill, err = e.step(o, true, o.InputLen); err != nil {
+		return est, err
+	}
+	est.DecodeCtx = o.InputLen + o.OutputLen/2
+	if est.Decode, err = e.step(o, false, est.DecodeCtx); err != nil {
+		return est, err
+	}
+	est.TTFTms = (est.Prefill.DeviceUs + o.OverheadUs) / 1e3
+	est.TPOTms = (est.Decode.DeviceUs + o.OverheadUs) / 1e3
+	est.E2Ems = est.TTFTms + float64(o.OutputLen-1)*est.TPOTms
+	est.OutTokS = float64(est.Replicas*o.Batch*o.OutputLen) / (est.E2Ems / 1e3)
+	est.OutTokSChp = est.OutTokS / float64(o.System.Chips)
+	est.UserTokS = 1e3 / est.TPOTms
+	est.Sims = e.kt.Sims
+	return est, nil
+}
+
+// step times one forward pass on one device: prefill of InputLen tokens per
+// sequence, or one decode token per sequence against ctx cached tokens.
+func (e *Estimator) step(o Options, prefill bool, ctx int) (Step, error) {
+	m, tp := o.Model, o.TP
+	chip := o.System.Chip
+	B := o.Batch
+	rows := B
+	if prefill {
+		rows = B * o.InputLen
+	}
+	hq := m.Heads / tp
+	kvh := kvHeadsPerDevice(m, tp)
+	hd, H := m.HeadDim, m.Hidden
+	mmDT := "bf16"
+	switch o.WeightDType {
+	case "fp8", "mxfp4":
+		mmDT = "fp8e4m3"
+	case "int8":
+		// int8 weights with bf16 compute (D6: trn1 autocast): decode is
+		// weight-streaming, timed with 1-byte operands; prefill at bf16.
+		if !prefill {
+			mmDT = "fp8e4m3"
+		}
+	}
+	kvDT := "bf16"
+	// The GPU attention kernels take bf16 or fp16 only: there an fp8 KV
+	// cache is timed in decode as a bf16 cache of half the length (the same
+	// bytes streamed: decode attention is bound by them), and prefill
+	// attention at bf16.
+	gpuFP8KV := o.KVDType == "fp8" && chip.Vendor == NVIDIA
+	if o.KVDType == "fp8" && chip.Vendor == Trainium {
+		kvDT = "fp8e4m3"
+	}
+	split := chip.Vendor == Trainium && o.LNC == 2
+	var st Step
+	var err error
+	itoa := strconv.Itoa
+	// add times one kernel on one device and adds it count times.
+	add := func(count float64, kind string, spec func(capped map[string]int) string, shape map[string]int) {
+		if err != nil || count == 0 {
+			return
+		}
+		us, e2 := e.kernelUs(chip, kind, shape, split, spec)
+		if e2 != nil {
+			err = e2
+			return
+		}
+		st.KernelUs += count * us
+	}
+	mm := func(count float64, M, N, K int, dt string) {
+		add(count, "matmul", func(s map[string]int) string {
+			return "matmul:M=" + itoa(s["M"]) + ",N=" + itoa(s["N"]) + ",K=" + itoa(K) + ",dtype=" + dt
+		}, map[string]int{"M": M, "N": N})
+	}
+	rowwise := func(count float64, kernel string, tokens, hidden int) {
+		add(count, "rows", func(s map[string]int) string {
+			return kernel + ":tokens=" + itoa(s["tokens"]) + ",hidden=" + itoa(hidden) + ",dtype=bf16"
+		}, map[string]int{"tokens": tokens})
+	}
+	L := float64(m.Layers)
+	Ls := float64(m.slidingLayers())
+	coll := func(count float64, op Op, bytes float64, ranks int) {
+		if err != nil || ranks <= 1 {
+			return
+		}
+		c, e2 := o.System.CollectiveTime(op, bytes, ranks, o.LNC, true)
+		if e2 != nil {
+			err = e2
+			return
+		}
+		st.CollectiveUs += count * c.TimeUs
+		st.Collectives = append(st.Collectives, CollectiveUse{c, int(count)})
+	}
+
+	// Attention block, every layer.
+	rowwise(L, "rmsnorm", rows, H)
+	mm(L, rows, (hq+2*kvh)*hd, H, mmDT)
+	add(L, "rows", func(s map[string]int) string {
+		return "rope:tokens=" + itoa(s["tokens"]) + ",heads=" + itoa(hq+kvh) + ",headdim=" + itoa(hd) + ",dtype=bf16"
+	}, map[string]int{"tokens": rows})
+	attn := func(count float64, window int) {
+		if prefill {
+			s := o.InputLen
+			scale := 1.0
+			if window > 0 && window < s {
+				// Pairs (query, key) inside the window over the causal
+				// triangle: the sliding layers' share of causal work.
+				w := float64(window)
+				scale = (w*float64(s) - w*w/2) / (float64(s) * float64(s) / 2)
+			}
+			add(count*scale, "attention", func(sh map[string]int) string {
+				return "attention:batch=" + itoa(sh["batch"]) + ",heads=" + itoa(sh["heads"]) + ",kv_heads=" + itoa(sh["kv_heads"]) +
+					",seqlen=" + itoa(sh["seqlen"]) + ",headdim=" + itoa(hd) + ",causal=true,dtype=" + kvDT
+			}, map[string]int{"batch": B, "heads": hq, "kv_heads": kvh, "seqlen": s})
+			return
+		}
+		c := ctx
+		if window > 0 {
+			c = min(ctx, window)
+		}
+		if gpuFP8KV {
+			c = (c + 1) / 2
+		}
+		add(count, "decode", func(sh map[string]int) string {
+			return "decode_attention:batch=" + itoa(sh["batch"]) + ",heads=" + itoa(sh["heads"]) + ",kv_heads=" + itoa(sh["kv_heads"]) +
+				",seqlen=" + itoa(c) + ",headdim=" + itoa(hd) + ",dtype=" + kvDT
+		}, map[string]int{"batch": B, "heads": hq, "kv_heads": kvh})
+	}
+	attn(L-Ls, 0)
+	attn(Ls, m.SlidingWindow)
+	mm(L, rows, H, hq*hd, mmDT)
+	rowwise(2*L, "add", rows, H) // the two residual adds
+	rowwise(L, "rmsnorm", rows, H)
+	actBytes := float64(rows * H * 2)
+
+	if m.MoE == nil {
+		coll(2*L, AllReduce, actBytes, tp)
+		ffn := (m.FFN + tp - 1) / tp
+		mm(L, rows, 2*ffn, H, mmDT)
+		rowwise(L, "silu_mul", rows, ffn)
+		mm(L, rows, H, ffn, mmDT)
+	} else {
+		x := m.MoE
+		E, k := float64(x.Experts), float64(x.TopK)
+		ep := min(tp, x.Experts)
+		etp := tp / ep
+		F := x.ExpertFFN / etp
+		// Router (replicated, bf16) and its top-k (a softmax over the
+		// experts as its proxy).
+		mm(L, rows, x.Experts, H, "bf16")
+		add(L, "softmax", func(s map[string]int) string {
+			return "softmax:rows=" + itoa(s["tokens"]) + ",cols=" + itoa(x.Experts) + ",dtype=bf16"
+		}, map[string]int{"tokens": rows})
+		// Uniform routing: an expert is hit by at least one of the rows·k
+		// choices with probability pAct; the device's E/ep experts run a
+		// grouped matmul over the tokens routed to them.
+		// With skew, the busiest device's experts get skew × their share
+		// (at most every token), and its all-to-all buffer grows alike.
+		skew := max(o.RoutingSkew, 1)
+		pAct := 1 - math.Pow(1-k/E, float64(rows))
+		active := E / float64(ep) * pAct
+		tokPer := min(int(math.Ceil(float64(rows)*k/E/pAct*skew)), rows)
+		mm(L*active, tokPer, 2*F, H, mmDT)
+		rowwise(L, "silu_mul", min(int(math.Ceil(float64(rows)*k/float64(ep)*skew)), rows*x.TopK), F)
+		mm(L*active, tokPer, H, F, mmDT)
+		// Attention output: reduce-scatter over the TP ranks; tokens to
+		// their experts and back (all-to-all over the EP ranks); split
+		// experts sum over their etp ranks; all-gather back for attention.
+		coll(L, ReduceScatter, actBytes, tp)
+		disp := min(float64(rows)*k*float64(H)*2/float64(ep)*skew, float64(rows)*k*float64(H)*2)
+		coll(2*L, AllToAll, disp, ep)
+		coll(L, AllReduce, disp, etp)
+		coll(L, AllGather, actBytes, tp)
+	}
+	// Final norm and vocabulary-parallel output projection on the last
+	// token of each sequence; logits gathered (bf16).
+	rowwise(1, "rmsnorm", B, H)
+	mm(1, B, (m.Vocab+tp-1)/tp, H, mmDT)
+	coll(1, AllGather, float64(B*m.Vocab*2), tp)
+	if err != nil {
+		return Step{}, err
+	}
+	st.DeviceUs = st.KernelUs + st.CollectiveUs
+	return st, nil
+}
+
+// kernelUs times one kernel of a device's share on chip c. On a logical
+// core of two physical cores (split) the work is halved SPMD as NKI shards
+// a kernel[2] launch — matmul by columns, attention by KV heads (or batch,
+// else query heads), row-wise kernels by rows — and the time is one
+// physical core's: both run at once, each with the preset's per-core share
+// of the chip's HBM bandwidth (chip bandwidth over its 8 cores, HARDWARE.md
+// A §1.1), which is the share each gets when all cores of the chip stream
+// together. Shapes above the caps are simulated at the cap and scaled.
+func (e *Estimator) kernelUs(c Chip, kind string, sh map[string]int, split bool, spec func(map[string]int) string) (float64, error) {
+	s := map[string]int{}
+	for k, v := range sh {
+		s[k] = v
+	}
+	half := func(x int) int { return (x + 1) / 2 }
+	scale := 1.0
+	capTo := func(key string, cp int) {
+		if s[key] > cp {
+			scale *= float64(s[key]) / float64(cp)
+			s[key] = cp
+		}
+	}
+	switch kind {
+	case "matmul":
+		if split && s["N"] >= 2 {
+			s["N"] = half(s["N"])
+		}
+		capTo("M", capRows)
+	case "rows", "softmax":
+		if split {
+			s["tokens"] = half(s["tokens"])
+		}
+		capTo("tokens", capRows)
+	case "attention", "decode":
+		if split {
+			switch {
+			case s["kv_heads"] >= 2:
+				s["kv_heads"], s["heads"] = s["kv_heads"]/2, s["heads"]/2
+			case s["batch"] >= 2:
+				s["batch"] = half(s["batch"])
+			case s["heads"] >= 2:
+				s["heads"] /= 2 // each core streams the same KV head
+			}
+		}
+		if kind == "attention" {
+			scale *= float64(s["batch"])
+			s["batch"] = 1
+			if L := s["seqlen"]; L > capAttention {
+				r := float64(L) / capAttention
+				scale *= r * r
+				s["seqlen"] = capAttention
+			}
+		} else {
+			capTo("batch", capDecodeB)
+		}
+	}
+	us, err := e.kt.timeUs(c, spec(s))
+	return us * scale, err
+}

@@ -130,4 +130,3 @@ func TestInterrupts(t *testing.T) {
 		t.Error("a file no longer registered was removed")
 	}
 }
-

@@ -62,6 +62,20 @@ func TestMeasuredWorkload(t *testing.T) {
 			"attention:batch=2,heads=8,seqlen=512,headdim=64,causal=true,dtype=fp16,variant=fa3"},
 		{results.Measured{Target: "a100", Kernel: "decode_attention", Variant: "splitkv", DType: "fp16", Batch: 1, Heads: 16, KVHeads: 2, Seqlen: 4096, Headdim: 128},
 			"decode_attention:batch=1,heads=16,kv_heads=2,seqlen=4096,headdim=128,dtype=fp16,variant=splitkv"},
+		// Row-wise kernels: M rows (times batch), N the row length.
+		{results.Measured{Target: "a100", Kernel: "rmsnorm", DType: "bf16", Batch: 1, M: 2048, N: 1024}, "rmsnorm:tokens=2048,hidden=1024,dtype=bf16"},
+		{results.Measured{Target: "a100", Kernel: "layernorm", DType: "fp32", Batch: 2, M: 4096, N: 1024}, "layernorm:tokens=8192,hidden=1024,dtype=fp32"},
+		{results.Measured{Target: "h100", Kernel: "softmax", DType: "bf16", M: 32768, N: 256}, "softmax:rows=32768,cols=256,dtype=bf16"},
+		{results.Measured{Target: "h100", Kernel: "silu_mul", M: 16, N: 14336}, "silu_mul:tokens=16,hidden=14336"},
+		{results.Measured{Target: "h100", Kernel: "gelu", M: 16, N: 4096}, "gelu:tokens=16,hidden=4096"},
+		{results.Measured{Target: "h100", Kernel: "add", M: 16, N: 4096}, "add:tokens=16,hidden=4096"},
+		{results.Measured{Target: "a100", Kernel: "rope", DType: "bf16", Batch: 1, Heads: 40, M: 2048, Seqlen: 2048, Headdim: 16}, "rope:tokens=2048,heads=40,headdim=16,dtype=bf16"},
+		{results.Measured{Target: "a100", Kernel: "rope", Heads: 8, Seqlen: 512, Headdim: 64}, "rope:tokens=512,heads=8,headdim=64"},
+		// A workload spec overrides the shape columns; the dtype and
+		// variant columns fill what it leaves out.
+		{results.Measured{Target: "h100", Kernel: "rmsnorm", DType: "fp32", M: 9, N: 9, Workload: "rmsnorm:tokens=64,hidden=4096"}, "rmsnorm:tokens=64,hidden=4096,dtype=fp32"},
+		{results.Measured{Target: "h100", Kernel: "matmul", DType: "fp32", Workload: "matmul:M=64,N=64,K=64,dtype=bf16"}, "matmul:M=64,N=64,K=64,dtype=bf16,variant=best"},
+		{results.Measured{Target: "h100", Kernel: "layer", Workload: "layer:model=llama3-8b,phase=decode"}, "layer:model=llama3-8b,phase=decode"},
 	}
 	for _, tc := range tests {
 		want, err := ks.Parse(tc.want)
@@ -75,7 +89,10 @@ func TestMeasuredWorkload(t *testing.T) {
 	}
 	for _, m := range []results.Measured{
 		{Kernel: "conv2d"},
-		{Kernel: "rmsnorm"}, // no FromMeasured facet
+		{Kernel: "layer"}, // no FromMeasured facet: needs a workload spec
+		{Kernel: "rmsnorm", Workload: "softmax:rows=8"},    // spec of another kernel
+		{Kernel: "rmsnorm", Workload: "rmsnorm:tokens=-1"}, // bad spec
+		{Kernel: "rmsnorm", DType: "int4", Workload: "rmsnorm:tokens=8"},
 		{Kernel: "matmul", DType: "int4", M: 8, N: 8, K: 8},
 	} {
 		if _, err := measuredWorkload(ks, m); err == nil {

@@ -19,6 +19,7 @@ type runner func(p kernels.Params, target string) (us float64, variant string, e
 func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("validate")
 	out := fs.String("o", "", "write the rows with predicted_us and error_pct to this CSV file")
+	summary := fs.String("summary", "", "write the summary (MAPE per target/kernel/variant group, then the overall row \"all\") to this CSV file")
 	var hw hwFlag
 	fs.Var(&hw, "hw", "hardware config override, as for run: FILE.json (a file with one target) or target=FILE.json, repeatable")
 	pos, err := parseFlags(fs, args)
@@ -29,19 +30,25 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 		return usagef("validate: want one measured-data CSV file, got %d arguments", len(pos))
 	}
 	if isE2EFile(pos[0]) {
+		if *summary != "" {
+			return usagef("validate: -summary is for kernel measured-data files; %s is end-to-end serving data", pos[0])
+		}
 		return validateE2EFile(pos[0], *out, stdout)
+	}
+	if *summary != "" && *summary == *out {
+		return usagef("validate: -summary and -o name the same file %s", *out)
 	}
 	run, err := newRunner(&hw, measuredTargets(pos[0]))
 	if err != nil {
 		return err
 	}
-	return validateFile(pos[0], *out, run, stdout)
+	return validateFile(pos[0], *out, *summary, run, stdout)
 }
 
 // validateFile reads the measured rows of path, predicts each with run,
-// prints the tables and, when out is set, writes the output CSV
-// atomically.
-func validateFile(path, out string, run runner, stdout io.Writer) error {
+// prints the tables and, when out (summary) is set, writes the output
+// (summary) CSV atomically.
+func validateFile(path, out, summary string, run runner, stdout io.Writer) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return usagef("validate: %v", err)
@@ -57,6 +64,11 @@ func validateFile(path, out string, run runner, stdout io.Writer) error {
 	}
 	if out != "" {
 		if err := results.WriteFileAtomic(out, v.WriteCSV); err != nil {
+			return err
+		}
+	}
+	if summary != "" {
+		if err := results.WriteFileAtomic(summary, v.WriteSummaryCSV); err != nil {
 			return err
 		}
 	}

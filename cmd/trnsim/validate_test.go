@@ -101,6 +101,35 @@ func TestMeasuredWorkload(t *testing.T) {
 	}
 }
 
+// fp32 attention and decode attention (the dtype the NKI samples time on
+// trn1) are predicted on NeuronCores; on a GPU the row is not modelled and
+// its reason names the dtypes that are.
+func TestValidateFP32Attention(t *testing.T) {
+	run, err := newRunner(nil, []string{"trn1", "trn2", "h100"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	predict := predictor(kernels.Builtin(), run)
+	tests := []struct {
+		m      results.Measured
+		reason string // "" = modelled
+	}{
+		{results.Measured{Target: "trn1", Kernel: "attention", DType: "fp32", Batch: 1, Heads: 1, Seqlen: 512, Headdim: 128}, ""},
+		{results.Measured{Target: "trn2", Kernel: "decode_attention", DType: "fp32", Batch: 1, Heads: 4, KVHeads: 1, Seqlen: 2048, Headdim: 128}, ""},
+		{results.Measured{Target: "h100", Kernel: "attention", DType: "fp32", Batch: 1, Heads: 1, Seqlen: 512, Headdim: 128}, "bf16, fp16"},
+		{results.Measured{Target: "h100", Kernel: "decode_attention", DType: "fp32", Batch: 1, Heads: 4, KVHeads: 1, Seqlen: 2048, Headdim: 128}, "bf16 or fp16"},
+	}
+	for _, tc := range tests {
+		p := predict(tc.m)
+		if tc.reason == "" && (p.Reason != "" || p.DeviceUs <= 0) {
+			t.Errorf("%s %s fp32: %+v, want a prediction", tc.m.Target, tc.m.Kernel, p)
+		}
+		if tc.reason != "" && !strings.Contains(p.Reason, tc.reason) {
+			t.Errorf("%s %s fp32: reason %q, want one naming %q", tc.m.Target, tc.m.Kernel, p.Reason, tc.reason)
+		}
+	}
+}
+
 func TestValidateCommand(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "m.csv")
@@ -112,7 +141,8 @@ func TestValidateCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out.csv")
-	stdout, stderr, code := runCLI("validate", in, "-o", out)
+	sum := filepath.Join(dir, "summary.csv")
+	stdout, stderr, code := runCLI("validate", in, "-o", out, "-summary", sum)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -131,8 +161,16 @@ func TestValidateCommand(t *testing.T) {
 		t.Fatalf("output CSV: %v, %d records", err, len(recs))
 	}
 	n := len(recs[0])
-	if recs[0][n-3] != "predicted_us" || recs[0][n-2] != "error_pct" || recs[1][17] != "1" || recs[1][n-3] == "" || recs[2][n-1] == "" {
+	if recs[0][n-4] != "predicted_us" || recs[0][n-3] != "error_pct" || recs[1][17] != "1" || recs[1][n-4] == "" || recs[2][n-2] == "" {
 		t.Errorf("output CSV %v", recs)
+	}
+	sf, err := os.ReadFile(sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srecs, err := csv.NewReader(bytes.NewReader(sf)).ReadAll()
+	if err != nil || len(srecs) != 5 || srecs[0][5] != "mape_pct" || srecs[1][0] != "h100" || srecs[1][5] == "" || srecs[4][0] != "all" || srecs[4][3] != "1" || srecs[4][4] != "2" {
+		t.Errorf("summary CSV %v, %v", srecs, err)
 	}
 
 	// Bad input: exit status 2, one line naming the file and line, nothing
@@ -147,10 +185,16 @@ func TestValidateCommand(t *testing.T) {
 	if _, err := os.Stat(out2); err == nil {
 		t.Error("output written for a malformed input")
 	}
-	for _, args := range [][]string{{"validate"}, {"validate", filepath.Join(dir, "none.csv")}, {"validate", in, "-hw", filepath.Join(dir, "none.json")}} {
+	os.WriteFile(filepath.Join(dir, "bad.json"), []byte("{not json"), 0o644)
+	for _, args := range [][]string{{"validate"}, {"validate", filepath.Join(dir, "none.csv")}, {"validate", in, "-hw", filepath.Join(dir, "none.json")},
+		{"validate", in, "-hw", filepath.Join(dir, "bad.json")}, {"validate", in, "-o", out2, "-summary", out2},
+		{"validate", bad, "-summary", out2}} {
 		if _, _, code := runCLI(args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
+	}
+	if _, err := os.Stat(out2); err == nil {
+		t.Error("output or summary written for bad input")
 	}
 }
 
@@ -160,7 +204,7 @@ func TestValidatePrintsTables(t *testing.T) {
 	in := filepath.Join(dir, "m.csv")
 	os.WriteFile(in, []byte("target,kernel,M,N,K,measured_us\nh100,matmul,64,64,64,80\n"), 0o644)
 	var out bytes.Buffer
-	if err := validateFile(in, "", fake, &out); err != nil {
+	if err := validateFile(in, "", "", fake, &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "+25.0") || !strings.Contains(out.String(), "overall MAPE 25.0%") {

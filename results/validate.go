@@ -42,8 +42,8 @@ type GroupStat struct {
 	Rows                    int     // modelled rows
 	Unmodelled              int     // rows that could not be modelled
 	MAPE                    float64 // mean |error_pct|; NaN with no modelled row
-	MeanPct                 float64 // mean signed error_pct (bias)
-	MaxAbsPct               float64
+	MeanPct                 float64 // mean signed error_pct (bias); NaN with no modelled row
+	MaxAbsPct               float64 // NaN with no modelled row
 	Bounds                  int // upper-bound rows modelled
 	BoundsHeld              int // of which the prediction ≤ the bound
 }
@@ -115,6 +115,8 @@ func Validate(ms []Measured, predict func(Measured) Prediction) Validation {
 		if g.Rows > 0 {
 			g.MAPE /= float64(g.Rows)
 			g.MeanPct /= float64(g.Rows)
+		} else {
+			g.MeanPct, g.MaxAbsPct = math.NaN(), math.NaN()
 		}
 	}
 	v.MAPE = math.NaN()

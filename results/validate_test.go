@@ -97,6 +97,7 @@ h100,matmul,,100,upper-bound
 h100,matmul,,100,upper-bound
 a100,attention,fa2,50,upper-bound
 a100,attention,fa2,50,exact
+h100,rope,,10,exact
 `
 	ms, err := ReadMeasured(strings.NewReader(in), "u.csv")
 	if err != nil {
@@ -104,7 +105,12 @@ a100,attention,fa2,50,exact
 	}
 	// 110 (+10%), 90 (holds), 120 (exceeds), 50 (holds: equal), 40 (−20%).
 	pred := map[int]float64{2: 110, 3: 90, 4: 120, 5: 50, 6: 40}
-	v := Validate(ms, func(m Measured) Prediction { return Prediction{DeviceUs: pred[m.Line]} })
+	v := Validate(ms, func(m Measured) Prediction {
+		if m.Kernel == "rope" {
+			return Prediction{Reason: "no model"}
+		}
+		return Prediction{DeviceUs: pred[m.Line]}
+	})
 	if v.Modelled != 2 || v.Bounds != 3 || v.BoundsHeld != 2 || !vnear(v.MAPE, 15) {
 		t.Fatalf("modelled %d, bounds %d held %d, MAPE %v; want 2, 3, 2, 15", v.Modelled, v.Bounds, v.BoundsHeld, v.MAPE)
 	}
@@ -138,7 +144,8 @@ a100,attention,fa2,50,exact
 	want := "target,kernel,variant,rows,not_modelled,mape_pct,mean_error_pct,max_abs_error_pct,bounds,bounds_held\n" +
 		"h100,matmul,,1,0,10.00,10.00,10.00,2,1\n" +
 		"a100,attention,fa2,1,0,20.00,-20.00,20.00,1,1\n" +
-		"all,,,2,0,15.00,-5.00,20.00,3,2\n"
+		"h100,rope,,0,1,,,,0,0\n" +
+		"all,,,2,1,15.00,-5.00,20.00,3,2\n"
 	if out.String() != want {
 		t.Errorf("summary CSV:\n%s\nwant:\n%s", out.String(), want)
 	}

@@ -44,8 +44,8 @@ type GroupStat struct {
 	MAPE                    float64 // mean |error_pct|; NaN with no modelled row
 	MeanPct                 float64 // mean signed error_pct (bias); NaN with no modelled row
 	MaxAbsPct               float64 // NaN with no modelled row
-	Bounds                  int // upper-bound rows modelled
-	BoundsHeld              int // of which the prediction ≤ the bound
+	Bounds                  int     // upper-bound rows modelled
+	BoundsHeld              int     // of which the prediction ≤ the bound
 }
 
 // Validation is a model's predictions against a measured-data file.

@@ -212,3 +212,24 @@ func TestValidatePrintsTables(t *testing.T) {
 		t.Errorf("output:\n%s", out.String())
 	}
 }
+
+// Any row the reader accepts maps to a workload or an error, never a
+// panic, shape columns and workload specs alike.
+func FuzzMeasuredWorkload(f *testing.F) {
+	f.Add("target,kernel,dtype,M,N,heads,headdim,seqlen,measured_us\nh100,rope,bf16,2048,,40,16,2048,11\n")
+	f.Add("target,kernel,measured_us,workload\nh100,rmsnorm,5,\"rmsnorm:tokens=8,hidden=64\"\n")
+	f.Add("target,kernel,variant,measured_us,workload\nh100,matmul,fa3,5,\"matmul:M=8,,=\"\n")
+	ks := kernels.Builtin()
+	f.Fuzz(func(t *testing.T, s string) {
+		ms, err := results.ReadMeasured(strings.NewReader(s), "fuzz.csv")
+		if err != nil {
+			return
+		}
+		for _, m := range ms {
+			p, err := measuredWorkload(ks, m)
+			if err == nil && p.Kernel == nil {
+				t.Fatalf("row %+v: no error and no workload", m)
+			}
+		}
+	})
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -226,7 +225,7 @@ func SweepTargets(ctx context.Context, workloads []kernels.Params, targets []Tar
 		}()
 	}
 feed:
-	for _, i := range dispatchOrder(items) {
+	for i := range items {
 		select {
 		case next <- i:
 		case <-ctx.Done():
@@ -254,52 +253,6 @@ feed:
 		kept = append(kept, row)
 	}
 	return kept, nil
-}
-
-// dispatchOrder returns the indexes of items in the order the workers take
-// them: the most NeuronCore instructions first (longest processing time
-// first), ties and GPU runs (analytical, cheap) in sweep order. Started in
-// sweep order, the largest runs of a suite whose sizes grow along it (the
-// attention suite: seqlen 16k last) would leave one worker finishing them
-// while the others sit idle. Only the start order changes: each row is
-// placed by its index, and the failure rule (items after the first
-// failure in sweep order are skipped, items before it always run) does not
-// depend on it.
-func dispatchOrder(items []Item) []int {
-	cost := make([]float64, len(items))
-	order := make([]int, len(items))
-	for i, it := range items {
-		order[i] = i
-		if _, ok := it.Target.(*NeuronTarget); ok {
-			cost[i] = estimateInstrs(it.Workload, 0)
-		}
-	}
-	sort.SliceStable(order, func(a, b int) bool { return cost[order[a]] > cost[order[b]] })
-	return order
-}
-
-// estimateInstrs is p's NeuronCore instruction estimate (Kernel.Instrs),
-// summed over the parts of a composite (each part is built and timed
-// once); 0 when there is none. depth bounds nested composites.
-func estimateInstrs(p kernels.Params, depth int) float64 {
-	k := p.Kernel
-	switch {
-	case k == nil || depth > 4:
-		return 0
-	case k.Instrs != nil:
-		return k.Instrs(p)
-	case k.Parts != nil:
-		parts, err := k.Parts(p)
-		if err != nil {
-			return 0
-		}
-		n := 0.0
-		for _, pt := range parts {
-			n += estimateInstrs(pt.Params, depth+1)
-		}
-		return n
-	}
-	return 0
 }
 
 // ErrDuplicateTarget is returned (wrapped) when a sweep names a target

@@ -122,6 +122,21 @@ func (pt PriceTable) unitPrice(target, unit string, coresPerChip int) UnitPrice 
 	return UnitPrice{PerUnitHour: usd, Unit: unit, From: p}
 }
 
+// chipPrice is the price of one chip-hour of the Trainium generation
+// target (a core preset name) with cores physical cores: a chip row as it
+// is, a core row times the cores.
+func (pt PriceTable) chipPrice(target string, cores int) UnitPrice {
+	p, ok := pt[target]
+	if !ok {
+		return noPrice("chip")
+	}
+	usd := p.USDPerHour
+	if p.Per == PerCore {
+		usd *= float64(cores)
+	}
+	return UnitPrice{PerUnitHour: usd, Unit: "chip", From: p}
+}
+
 // ParsePriceOverride reads the value of -price T=USD for target: USD per
 // hour of one unit the target times (one NeuronCore, one GPU), a positive
 // finite number of at most 1e6.

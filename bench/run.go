@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/kernels"
@@ -55,7 +56,7 @@ func RunDetailed(p kernels.Params, t Target) (Result, error) {
 }
 
 func rowOf(p kernels.Params, t Target, rep *sim.Report, hbmPeak float64) results.Row {
-	r := results.Row{Kernel: p.Kernel.Name, Target: t.Name(), Spec: p.String()}
+	r := results.Row{Kernel: p.Kernel.Name, Target: t.Name(), Unit: RowUnit(t), Spec: p.String()}
 	for _, v := range p.Values() {
 		n := p.Int(v[0]) // the typed value; 0 for a parameter that is not an integer
 		switch v[0] {
@@ -85,6 +86,19 @@ func rowOf(p kernels.Params, t Target, rep *sim.Report, hbmPeak float64) results
 	}
 	setFigures(&r, t, rep, hbmPeak)
 	return r
+}
+
+// RowUnit is the results unit of a target's rows: "core" for a
+// NeuronCore, "chip", "gpu".
+func RowUnit(t Target) string {
+	switch u := t.Unit(); u {
+	case "NeuronCore":
+		return results.UnitCore
+	case "GPU":
+		return results.UnitGPU
+	default:
+		return strings.ToLower(u)
+	}
 }
 
 // setFigures fills a row's simulated columns from a report: time, FLOPs,
@@ -148,7 +162,7 @@ func RunProgram(prog *isa.Program, t Target) (Result, error) {
 	}
 	rep := tm.Report
 	rep.Target = t.Name()
-	r := results.Row{Kernel: "asm", Target: t.Name(), Spec: prog.Name}
+	r := results.Row{Kernel: "asm", Target: t.Name(), Unit: RowUnit(t), Spec: prog.Name}
 	setFigures(&r, t, rep, t.HBMBytesPerSec())
 	return Result{Row: r, Report: rep, Program: prog}, nil
 }
@@ -177,7 +191,7 @@ func runComposite(p kernels.Params, t Target) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{}
-	tot := results.Row{Kernel: p.Kernel.Name, Target: t.Name(), Spec: p.String()}
+	tot := results.Row{Kernel: p.Kernel.Name, Target: t.Name(), Unit: RowUnit(t), Spec: p.String()}
 	if p.Has("dtype") {
 		tot.DType = p.Str("dtype")
 	}

@@ -181,7 +181,7 @@ func DefaultTargets() []string { return []string{"trn1", "trn2", "trn3", "a100",
 
 // AllTargets lists every target name ResolveTarget accepts.
 func AllTargets() []string {
-	return append(neuron.PresetNames(), gpu.Presets()...)
+	return append(append(neuron.PresetNames(), ChipTargetNames()...), gpu.Presets()...)
 }
 
 // TargetByName resolves the preset target name with its default price
@@ -200,7 +200,18 @@ var ErrUnknownTarget = errors.New("unknown target")
 // see neuron.LoadConfig and gpu.LoadConfig; the file cannot rename the
 // target), its architecture, and its price from prices (none when the
 // table has no row for name).
+//
+// A chip-level name ("trn2-chip", "trn2-chip-lnc1": ChipTargetNames) is
+// resolved over its core preset, hwFile applying to each core, and priced
+// per chip-hour from the core preset's row.
 func ResolveTarget(name, hwFile string, prices PriceTable) (Target, error) {
+	if core, c, lnc, ok := parseChipName(name); ok {
+		t, err := ResolveTarget(core, hwFile, prices)
+		if err != nil {
+			return nil, err
+		}
+		return newChipTarget(name, t.(*NeuronTarget), c, lnc, prices.chipPrice(core, c.PhysicalCores))
+	}
 	for _, n := range neuron.PresetNames() {
 		if n != name {
 			continue

@@ -31,6 +31,10 @@ func TestResolveTargetIdentity(t *testing.T) {
 			if tg.Unit() != "GPU" || tg.Config().Name != name {
 				t.Errorf("%s: unit %s, config %s", name, tg.Unit(), tg.Config().Name)
 			}
+		case *ChipTarget:
+			if tg.Unit() != "chip" || RowUnit(tg) != results.UnitChip || tg.Core().Config().CoresPerChip != tg.Chip().PhysicalCores {
+				t.Errorf("%s: unit %s, core %s", name, tg.Unit(), tg.Core().Name())
+			}
 		default:
 			t.Errorf("%s: %T", name, tg)
 		}
@@ -96,7 +100,7 @@ func TestHWCannotRelabel(t *testing.T) {
 // prices left the configurations (trn1: the chip's price over its two
 // cores), and targets without a published price have none.
 func TestPrices(t *testing.T) {
-	want := map[string]float64{"trn1": 21.50 / 16.0 / 2, "h100": 4.92, "h200": 5.41}
+	want := map[string]float64{"trn1": 21.50 / 16.0 / 2, "trn1-chip": 21.50 / 16.0, "h100": 4.92, "h200": 5.41}
 	for _, name := range AllTargets() {
 		tg, err := TargetByName(name, "")
 		if err != nil {

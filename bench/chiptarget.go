@@ -174,8 +174,16 @@ func shardParams(p kernels.Params, s ChipSplit) (kernels.Params, error) {
 	if s.Axis == "" || s.Shard == s.Len {
 		return p, nil
 	}
-	q, err := p.With(s.Axis, strconv.Itoa(s.Shard))
-	if err != nil {
+	q := p
+	var err error
+	if s.Axis == "heads" && p.Has("kv_heads") && p.Int("kv_heads") == s.Len {
+		// MHA stated as kv_heads = heads: the KV heads split alike (first,
+		// so that heads stays a multiple of them).
+		if q, err = q.With("kv_heads", strconv.Itoa(s.Shard)); err != nil {
+			return p, err
+		}
+	}
+	if q, err = q.With(s.Axis, strconv.Itoa(s.Shard)); err != nil {
 		return p, err
 	}
 	if s.Axis == "kv_heads" {

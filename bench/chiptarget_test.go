@@ -40,6 +40,7 @@ func TestChipSplit(t *testing.T) {
 		{"trn2-chip-lnc1", "decode_attention:batch=1,heads=4,kv_heads=4", "heads", 1, 4, 1, 725}, // LNC=1 placed one per bank too
 		{"trn2-chip-lnc1", "rmsnorm:tokens=6,hidden=4096", "tokens", 1, 6, 2, 362.5},
 		{"trn2-chip", "rmsnorm:tokens=6,hidden=4096", "tokens", 1, 6, 2, 362.5},
+		{"trn2-chip", "attention:heads=2,kv_heads=2,seqlen=1000,headdim=64", "heads", 1, 2, 1, 725},
 		{"trn2-chip", "softmax:rows=3,cols=4096", "rows", 1, 3, 1, 725},
 		{"trn1-chip", "attention:heads=8,seqlen=1024", "heads", 4, 2, 1, 410},
 		{"trn3-chip", "matmul:M=128,N=1000,K=512", "N", 125, 8, 2, 612.5},

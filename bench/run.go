@@ -147,7 +147,7 @@ func setFigures(r *results.Row, t Target, rep *sim.Report, hbmPeak float64) {
 	r.TensorPipePct = metric("tensor_pipe_percent")
 	r.MUFUPct = metric("mufu_percent")
 	r.Bound = rep.Bound
-	setCost(r, t.Price().PerUnitHour)
+	setCost(r, t.Price())
 }
 
 // RunProgram times a NeuronCore program given as it is (for instance read
@@ -168,13 +168,16 @@ func RunProgram(prog *isa.Program, t Target) (Result, error) {
 }
 
 // setCost fills the cost columns from the price per hour of one target unit
-// (NaN: no price set, the columns stay empty).
-func setCost(r *results.Row, pricePerHour float64) {
+// and its basis (no price set: the columns stay empty).
+func setCost(r *results.Row, price UnitPrice) {
+	pricePerHour := price.PerUnitHour
 	r.PricePerHourUSD, r.CostPerCallUSD, r.CostPerTFLOPUSD = math.NaN(), math.NaN(), math.NaN()
+	r.PriceBasis = ""
 	if math.IsNaN(pricePerHour) || pricePerHour <= 0 {
 		return
 	}
 	r.PricePerHourUSD = pricePerHour
+	r.PriceBasis = price.From.Basis
 	r.CostPerCallUSD = pricePerHour / 3600 * r.TimeUs * 1e-6
 	if r.FLOPs > 0 {
 		r.CostPerTFLOPUSD = r.CostPerCallUSD / (r.FLOPs / 1e12)
@@ -231,7 +234,7 @@ func runComposite(p kernels.Params, t Target) (Result, error) {
 	tot.PctPeak /= tot.TimeUs
 	tot.TFLOPS = tot.FLOPs / (tot.TimeUs * 1e-6) / 1e12
 	tot.HBMGBps = float64(tot.HBMReadBytes+tot.HBMWriteBytes) / (tot.TimeUs * 1e-6) / 1e9
-	setCost(&tot, t.Price().PerUnitHour)
+	setCost(&tot, t.Price())
 	res.Row = tot
 	return res, nil
 }

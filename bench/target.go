@@ -210,7 +210,11 @@ func ResolveTarget(name, hwFile string, prices PriceTable) (Target, error) {
 		if err != nil {
 			return nil, err
 		}
-		return newChipTarget(name, t.(*NeuronTarget), c, lnc, prices.chipPrice(core, c.PhysicalCores))
+		price := prices.chipPrice(core, c.PhysicalCores)
+		if _, ok := prices[name]; ok { // a -price set on the chip target itself
+			price = prices.chipPrice(name, c.PhysicalCores)
+		}
+		return newChipTarget(name, t.(*NeuronTarget), c, lnc, price)
 	}
 	for _, n := range neuron.PresetNames() {
 		if n != name {

@@ -33,6 +33,8 @@ func randomRow(rng *rand.Rand) Row {
 			switch name {
 			case "Causal":
 				f.SetString([]string{"", "true", "false"}[rng.IntN(3)])
+			case "PriceBasis":
+				f.SetString([]string{"", "on-demand", "capacity-block", "user"}[rng.IntN(4)])
 			case "Unit":
 				f.SetString([]string{UnitCore, UnitChip, UnitGPU, UnitInstance}[rng.IntN(4)])
 			case "Kernel", "Target", "Spec":
@@ -144,7 +146,7 @@ func TestCSVCells(t *testing.T) {
 		"time_us": "12.5", "cycles": "17500", "flops": "402653184", "tflops": "0.0322122547",
 		"pct_peak": "3.5", "mfu_estimated_percent": "3.5", "hbm_read_bytes": "1048576", "hbm_write_bytes": "0",
 		"hbm_gbps": "1e-07", "mbu_estimated_percent": "1e+21", "vector_active_time_percent": "",
-		"dma_active_time_percent": "99.93", "price_per_hour_usd": "", "schema_version": "2", "unit": "core",
+		"dma_active_time_percent": "99.93", "price_per_hour_usd": "", "schema_version": "2", "unit": "core", "price_basis": "",
 	}
 	var buf bytes.Buffer
 	if err := WriteCSV(&buf, []Row{r}); err != nil {

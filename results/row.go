@@ -61,4 +61,7 @@ type Row struct {
 	PricePerHourUSD float64
 	CostPerCallUSD  float64
 	CostPerTFLOPUSD float64 // USD per 10^12 FLOPs of work
+	// PriceBasis is how the price is bought (on-demand, capacity-block,
+	// spot, reserved-1yr, user); "" when no price is set.
+	PriceBasis string
 }

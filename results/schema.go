@@ -132,9 +132,10 @@ func Columns() []Column {
 		txt("bound", "the resource that bounds the run: an engine (tensor, vector, scalar, gpsimd), dma, hbm, or on trn1 a shared access port (psum_port, sbuf_port); on GPUs tensor_pipe, mufu, smem, l2, hbm, launch or latency", func(r *Row) *string { return &r.Bound }),
 
 		// Cost.
-		flt("price_per_hour_usd", "USD/h", "price of one hour of the row's unit (a NeuronCore's share of a chip-hour, a chip-hour or a GPU-hour; the price table or `-price`); empty when no price is set, never guessed", func(r *Row) *float64 { return &r.PricePerHourUSD }),
+		flt("price_per_hour_usd", "USD/h", "price of one hour of the row's unit: a NeuronCore's share of a chip-hour, a chip-hour or a GPU-hour, from an instance row of prices/prices.csv over its chips or from `-price` (per chip-hour or instance-hour); empty when no price is set, never guessed", func(r *Row) *float64 { return &r.PricePerHourUSD }),
 		flt("cost_per_call_usd", "USD", "price_per_hour_usd × time of one call", func(r *Row) *float64 { return &r.CostPerCallUSD }),
 		flt("cost_per_tflop_usd", "USD/TFLOP", "cost of 10¹² FLOPs of this workload's work at its achieved rate", func(r *Row) *float64 { return &r.CostPerTFLOPUSD }),
+		allowed(txt("price_basis", "how the price is bought (prices/prices.csv): `on-demand`, `capacity-block`, `spot`, `reserved-1yr`, or `user` for `-price`; empty when no price is set", func(r *Row) *string { return &r.PriceBasis }), "", "on-demand", "capacity-block", "spot", "reserved-1yr", "user"),
 
 		{Name: "schema_version", Kind: Version, Doc: fmt.Sprintf("the version of this schema: %d", SchemaVersion)},
 	}

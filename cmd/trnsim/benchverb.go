@@ -83,7 +83,7 @@ func printSideBySide(w io.Writer, rows []results.Row, targets []string) {
 			return num(r.TFLOPS, 1) + " (" + num(r.PctPeak, 0) + "%)"
 		}},
 		{"bound", func(r results.Row) string { return r.Bound }},
-		{"cost per call (USD; - where no price is set)", func(r results.Row) string { return num(r.CostPerCallUSD, -3) }},
+		{"cost per call (USD at each target's price below; - where no price is set)", func(r results.Row) string { return num(r.CostPerCallUSD, -3) }},
 	}
 	for fi, f := range figures {
 		if fi > 0 {
@@ -109,6 +109,25 @@ func printSideBySide(w io.Writer, rows []results.Row, targets []string) {
 			fmt.Fprintln(tw)
 		}
 		tw.Flush()
+	}
+	printPrices(w, targets)
+}
+
+// printPrices states, under the cost table, each target's price per unit
+// hour with its basis, date and source (or that none is set).
+func printPrices(w io.Writer, targets []string) {
+	fmt.Fprintln(w, "\nprices (USD per hour of each row's unit, with basis, date and source; -price: per chip-hour or instance-hour, see -h)")
+	for _, n := range targets {
+		t, err := bench.TargetByName(n, "")
+		if err != nil {
+			continue
+		}
+		p := t.Price()
+		if !p.Known() {
+			fmt.Fprintf(w, "  %-15s no price set\n", n)
+			continue
+		}
+		fmt.Fprintf(w, "  %-15s %.4g per %s-hour, %s, %s: %s\n", n, p.PerUnitHour, bench.RowUnit(t), p.From.Basis, p.From.Date, p.From.Source)
 	}
 }
 

@@ -21,12 +21,16 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	targets := fs.String("targets", strings.Join(bench.DefaultTargets(), ","), "comma-separated targets")
 	out := fs.String("o", "results/bench.csv", "results CSV to write (atomically); empty: none")
 	jobs := fs.Int("j", 0, "runs in parallel (0: one per core)")
+	headline := fs.Bool("headline", false, "print only the headline (trn2-chip vs h100; trn2.48xlarge vs p5.48xlarge serving llama3-70b): the README's first screen")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 0 {
 		return usagef("bench: unexpected argument %q", pos[0])
+	}
+	if *headline {
+		return printHeadline(stdout)
 	}
 	s, err := bench.SuiteByName(*suite)
 	if err != nil {
@@ -52,6 +56,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := printHeadline(stdout); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
 	printSideBySide(stdout, rows, ts)
 	if *out != "" {
 		if err := results.WriteFileAtomic(*out, func(w io.Writer) error { return results.WriteCSV(w, rows) }); err != nil {

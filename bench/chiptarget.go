@@ -197,6 +197,18 @@ func shardParams(p kernels.Params, s ChipSplit) (kernels.Params, error) {
 
 // Time splits the workload over the chip and times its busiest core.
 func (t *ChipTarget) Time(p kernels.Params) (Timing, error) {
+	return t.time(p, (*NeuronTarget).Time)
+}
+
+// timeStreamed is Time with the busiest core's program streamed through the
+// timing model (NeuronTarget.timeStreamed): the same figures, no Program.
+func (t *ChipTarget) timeStreamed(p kernels.Params, pipe bool) (Timing, error) {
+	return t.time(p, func(c *NeuronTarget, q kernels.Params) (Timing, error) { return c.timeStreamed(q, pipe) })
+}
+
+// time splits p over the chip and times the busiest core's shard with
+// timeCore on a core target with that core's HBM bandwidth.
+func (t *ChipTarget) time(p kernels.Params, timeCore func(*NeuronTarget, kernels.Params) (Timing, error)) (Timing, error) {
 	s := t.Split(p)
 	q, err := shardParams(p, s)
 	if err != nil {
@@ -205,7 +217,7 @@ func (t *ChipTarget) Time(p kernels.Params) (Timing, error) {
 	cfg := t.core.Config()
 	cfg.HBMBytesPerNs = s.HBMBytesPerNs
 	core := &NeuronTarget{cfg: cfg, arch: t.core.arch, price: t.core.price}
-	tm, err := core.Time(q)
+	tm, err := timeCore(core, q)
 	if err != nil {
 		return Timing{}, err
 	}

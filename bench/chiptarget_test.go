@@ -124,3 +124,43 @@ func TestChipNames(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParsePriceOverride: any -price value either is refused or gives a
+// valid price per unit of the target, positive and finite.
+func FuzzParsePriceOverride(f *testing.F) {
+	for _, s := range []string{"4", "4/chip-hour", "64/instance-hour", "1e9", "NaN", "x/y", "/", "3/ instance "} {
+		f.Add("trn2", s)
+		f.Add("h100", s)
+		f.Add("trn2-chip", s)
+	}
+	f.Fuzz(func(t *testing.T, target, val string) {
+		p, err := ParsePriceOverride(target, val)
+		if err != nil {
+			return
+		}
+		if err := p.Validate(); err != nil || p.Basis != "user" {
+			t.Fatalf("-price %s=%s accepted as %+v: %v", target, val, p, err)
+		}
+	})
+}
+
+// TestChipStreamedEqualsStored: a chip target's figures are the same
+// whether its busiest core's program is stored or streamed.
+func TestChipStreamedEqualsStored(t *testing.T) {
+	chip := chipTarget(t, "trn2-chip")
+	for _, spec := range []string{"matmul:M=512,N=1024,K=512", "decode_attention:batch=4,heads=8,kv_heads=2,seqlen=1024", "rmsnorm:tokens=64,hidden=1024"} {
+		p := mustParse(t, spec)
+		stored, err := RunDetailed(p, chip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		streamed, err := RunTiming(p, chip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := stored.Row, streamed.Row
+		if a.TimeUs != b.TimeUs || a.HBMReadBytes != b.HBMReadBytes || a.FLOPs != b.FLOPs || a.Unit != "chip" || b.Unit != "chip" {
+			t.Errorf("%s: stored %v µs %d B, streamed %v µs %d B", spec, a.TimeUs, a.HBMReadBytes, b.TimeUs, b.HBMReadBytes)
+		}
+	}
+}

@@ -77,6 +77,8 @@ func run(p kernels.Params, t Target, mode int) (Result, error) {
 	var err error
 	if nt, ok := t.(*NeuronTarget); ok && mode != runStored {
 		tm, err = nt.timeStreamed(p, mode == runPiped)
+	} else if ct, ok := t.(*ChipTarget); ok && mode != runStored {
+		tm, err = ct.timeStreamed(p, mode == runPiped)
 	} else {
 		tm, err = t.Time(p)
 	}

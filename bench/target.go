@@ -169,7 +169,11 @@ func (t *GPUTarget) Describe() string {
 func describe(what string, peak, hbm float64, p UnitPrice) string {
 	s := fmt.Sprintf("%s; bf16 %.0f TFLOPS, HBM %.0f GB/s", what, peak/1e12, hbm/1e9)
 	if p.Known() {
-		s += fmt.Sprintf("; %.2f USD/h", p.PerUnitHour)
+		unit := map[string]string{"NeuronCore": "core", "GPU": "GPU", "chip": "chip"}[p.Unit]
+		if unit == "" {
+			unit = p.Unit
+		}
+		s += fmt.Sprintf("; %.2f USD per %s-hour (%s)", p.PerUnitHour, unit, p.From.Basis)
 	} else {
 		s += "; no price set (-price)"
 	}

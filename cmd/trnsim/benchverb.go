@@ -17,11 +17,12 @@ import (
 // side by side, printed as tables and written to a results CSV.
 func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench")
-	suite := fs.String("suite", "representative", "suite to run ("+strings.Join(bench.SuiteNames(), ", ")+")")
-	targets := fs.String("targets", strings.Join(bench.DefaultTargets(), ","), "comma-separated targets")
-	out := fs.String("o", "results/bench.csv", "results CSV to write (atomically); empty: none")
-	jobs := fs.Int("j", 0, "runs in parallel (0: one per core)")
-	headline := fs.Bool("headline", false, "print only the headline (trn2-chip vs h100; trn2.48xlarge vs p5.48xlarge serving llama3-70b): the README's first screen")
+	suite := fs.String("suite", "representative", "`SUITE` to run, allowed: "+strings.Join(bench.SuiteNames(), ", "))
+	targets := fs.String("targets", strings.Join(bench.DefaultTargets(), ","), "comma-separated `TARGETS`, allowed: "+strings.Join(bench.AllTargets(), ", "))
+	out := fs.String("o", "results/bench.csv", "results CSV `FILE` to write (atomically); empty: none")
+	jobs := fs.Int("j", 0, "`N` runs in parallel (0: one per CPU)")
+	excerpt := fs.Bool("excerpt", false, "print only the simulated-time table (µs), the README's excerpt, and write no CSV")
+	headline := fs.Bool("headline", false, "print only the headline (trn2-chip vs h100; trn2.48xlarge vs p5.48xlarge serving llama3-70b), the README's first screen, and write no CSV")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -52,17 +53,29 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			return usagef("-targets: %v", err)
 		}
 	}
+	if *excerpt {
+		*out = ""
+	}
+	if *out != "" {
+		if err := checkOutput("-o", *out); err != nil {
+			return err
+		}
+	}
 	rows, err := bench.Sweep(context.Background(), ws, ts, bench.Options{Jobs: *jobs, Unsupported: noteUnsupported(stderr, "bench")})
 	if err != nil {
 		return err
+	}
+	if *excerpt {
+		printSideBySide(stdout, rows, ts, 1)
+		return nil
 	}
 	if err := printHeadline(stdout); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout)
-	printSideBySide(stdout, rows, ts)
+	printSideBySide(stdout, rows, ts, -1)
 	if *out != "" {
-		if err := results.WriteFileAtomic(*out, func(w io.Writer) error { return results.WriteCSV(w, rows) }); err != nil {
+		if err := writeOutput(*out, stdout, func(w io.Writer) error { return results.WriteCSV(w, rows) }); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "\nwrote %d rows to %s\n", len(rows), *out)
@@ -70,9 +83,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// printSideBySide prints, for each figure, one line per workload and one
-// column per target.
-func printSideBySide(w io.Writer, rows []results.Row, targets []string) {
+// printSideBySide prints, for each figure (the first nfig, or all when
+// nfig < 0), one line per workload and one column per target.
+func printSideBySide(w io.Writer, rows []results.Row, targets []string, nfig int) {
 	type key struct{ spec, target string }
 	byKey := map[key]results.Row{}
 	var specs []string
@@ -92,6 +105,9 @@ func printSideBySide(w io.Writer, rows []results.Row, targets []string) {
 		}},
 		{"bound", func(r results.Row) string { return r.Bound }},
 		{"cost per call (USD at each target's price below; - where no price is set)", func(r results.Row) string { return num(r.CostPerCallUSD, -3) }},
+	}
+	if nfig >= 0 {
+		figures = figures[:min(nfig, len(figures))]
 	}
 	for fi, f := range figures {
 		if fi > 0 {
@@ -118,7 +134,9 @@ func printSideBySide(w io.Writer, rows []results.Row, targets []string) {
 		}
 		tw.Flush()
 	}
-	printPrices(w, targets)
+	if nfig < 0 {
+		printPrices(w, targets) // under the cost table
+	}
 }
 
 // printPrices states, under the cost table, each target's price per unit

@@ -11,7 +11,7 @@ import (
 // atomically.
 func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("merge")
-	out := fs.String("o", "", "output CSV file (- for standard output)")
+	out := fs.String("o", "", "output results CSV `FILE` (required; - for standard output)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -21,6 +21,9 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(pos) == 0 {
 		return usagef("merge: want one or more shard files")
+	}
+	if err := checkOutput("-o", *out); err != nil {
+		return err
 	}
 	srcs := make([]results.Source, len(pos))
 	for i, name := range pos {
@@ -38,7 +41,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	if *out == "-" {
 		return write(stdout)
 	}
-	if err := results.WriteFileAtomic(*out, write); err != nil {
+	if err := writeOutput(*out, stdout, write); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %d rows from %d files to %s\n", len(rows), len(pos), *out)

@@ -20,13 +20,13 @@ import (
 // existing one untouched).
 func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sweep")
-	suiteName := fs.String("suite", "", "suite to run: "+strings.Join(bench.SuiteNames(), ", "))
+	suiteName := fs.String("suite", "", "`SUITE` to run (required), allowed: "+strings.Join(bench.SuiteNames(), ", "))
 	var tf targetFlags
 	tf.register(fs, strings.Join(bench.DefaultTargets(), ","))
 	fs.StringVar(&tf.targets, "targets", tf.targets, "same as -target")
-	shardFlag := fs.String("shard", "", "run only shard i/n of the sweep (item k belongs to shard k mod n)")
-	jobs := fs.Int("j", 0, "runs in parallel (0: one per CPU)")
-	out := fs.String("o", "", "output CSV file (- for standard output)")
+	shardFlag := fs.String("shard", "", "run only shard `i/n` of the sweep, 0 ≤ i < n (item k belongs to shard k mod n); empty: all")
+	jobs := fs.Int("j", 0, "`N` runs in parallel (0: one per CPU); the output does not depend on it")
+	out := fs.String("o", "", "output results CSV `FILE` (required; - for standard output)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -57,6 +57,9 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkOutput("-o", *out); err != nil {
+		return err
+	}
 	ws, pending, err := suite.Workloads(kernels.Builtin())
 	if err != nil {
 		return err
@@ -69,7 +72,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	// second one kills the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	go func() { <-ctx.Done(); stop() }()
+	graceful := procInterrupts.stopsOnItsOwn()
 	opts := bench.Options{Jobs: *jobs, Shard: shard, Unsupported: noteUnsupported(stderr, "sweep")}
 	tty := isTerminal(stderr)
 	if tty {
@@ -78,6 +81,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	rows, err := bench.SweepTargets(ctx, ws, targets, opts)
+	graceful()
 	if tty {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
@@ -92,7 +96,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	if *out == "-" {
 		return write(stdout)
 	}
-	if err := results.WriteFileAtomic(*out, write); err != nil {
+	if err := writeOutput(*out, stdout, write); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %d rows (suite %s, shard %s) to %s\n", len(rows), suite.Name, shard, *out)

@@ -17,7 +17,7 @@ type runner func(p kernels.Params, target string) (us float64, variant string, e
 
 func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("validate")
-	out := fs.String("o", "", "write the rows with predicted_us and error_pct to this CSV file")
+	out := fs.String("o", "", "write the rows with predicted_us (µs) and error_pct (%) to the CSV `FILE` (atomically; not the input)")
 	var hw hwFlag
 	fs.Var(&hw, "hw", "hardware config override, as for run: FILE.json (a file with one target) or target=FILE.json, repeatable")
 	pos, err := parseFlags(fs, args)
@@ -26,6 +26,11 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(pos) != 1 {
 		return usagef("validate: want one measured-data CSV file, got %d arguments", len(pos))
+	}
+	if *out != "" {
+		if err := checkOutput("-o", *out, pos[0]); err != nil {
+			return err
+		}
 	}
 	if isE2EFile(pos[0]) {
 		return validateE2EFile(pos[0], *out, stdout)
@@ -55,7 +60,7 @@ func validateFile(path, out string, run runner, stdout io.Writer) error {
 		return err
 	}
 	if out != "" {
-		if err := results.WriteFileAtomic(out, v.WriteCSV); err != nil {
+		if err := writeOutput(out, stdout, v.WriteCSV); err != nil {
 			return err
 		}
 	}

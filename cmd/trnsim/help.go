@@ -88,6 +88,13 @@ func helpFor(name string) verbHelp {
 		return verbHelp{"Serves a model on whole systems (chips, interconnect, collectives, prices) and reports TTFT, TPOT,\n" +
 			"tokens/s, cost per million tokens and the break-even price. `trnsim serve -h` lists its flags with units.",
 			[]string{"trnsim serve -model llama3-70b -systems trn2.48xlarge,p5.48xlarge -tp 8,16 -batch 1,16"}}
+	case "calibrate":
+		return verbHelp{"Fits the declared, bounded hardware parameters of one target to the measured rows for it (Nelder-Mead on the\n" +
+			"log-time error), prints preset and fitted values, per-row errors before and after and the k-fold\n" +
+			"cross-validated error, and writes the fit as a -hw file that run, sweep, validate and bench accept.\n" +
+			"Rows for other targets are skipped and counted.",
+			[]string{"trnsim calibrate results/measured/trainium_measured.csv -target trn2 -o trn2-fitted.json",
+				"trnsim calibrate results/measured/gpu_measured.csv -target h100 -o h100-fitted.json"}}
 	case "plot":
 		return verbHelp{"Charts a results CSV: bars side by side, or a roofline; SVG or PNG by the extension of -o.",
 			[]string{"trnsim plot results/llm.csv -o chart.svg -kind bars -metric time_us"}}

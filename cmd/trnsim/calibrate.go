@@ -68,7 +68,7 @@ func cmdCalibrate(args []string, stdout, stderr io.Writer) error {
 	if err := res.print(stdout, c, skipped); err != nil {
 		return err
 	}
-	return results.WriteFileAtomic(*out, func(w io.Writer) error { return model.writeHW(w, res.x) })
+	return writeOutput(*out, stdout, func(w io.Writer) error { return model.writeHW(w, res.x) })
 }
 
 // calParam is one fitted parameter as calibrate reports it.

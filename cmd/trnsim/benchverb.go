@@ -21,6 +21,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	targets := fs.String("targets", strings.Join(bench.DefaultTargets(), ","), "comma-separated targets")
 	out := fs.String("o", "results/bench.csv", "results CSV to write (atomically); empty: none")
 	jobs := fs.Int("j", 0, "runs in parallel (0: one per core)")
+	var tuned tunedFlag
+	tuned.register(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -43,12 +45,18 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if err := bench.CheckTargetNames(ts); err != nil {
 		return usagef("-targets: %v", err)
 	}
+	var resolved []bench.Target
 	for _, t := range ts {
-		if _, err := bench.TargetByName(t, ""); err != nil {
+		rt, err := bench.TargetByName(t, "")
+		if err != nil {
 			return usagef("-targets: %v", err)
 		}
+		resolved = append(resolved, rt)
 	}
-	rows, err := bench.Sweep(context.Background(), ws, ts, bench.Options{Jobs: *jobs, Unsupported: noteUnsupported(stderr, "bench")})
+	if resolved, err = tuned.apply(resolved); err != nil {
+		return err
+	}
+	rows, err := bench.SweepTargets(context.Background(), ws, resolved, bench.Options{Jobs: *jobs, Unsupported: noteUnsupported(stderr, "bench")})
 	if err != nil {
 		return err
 	}

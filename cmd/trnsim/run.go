@@ -21,6 +21,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run")
 	var tf targetFlags
 	tf.register(fs, "trn2")
+	var tuned tunedFlag
+	tuned.register(fs)
 	format := fs.String("format", "text", "output format: text or csv")
 	out := fs.String("o", "", "write the output to this file (atomically) instead of stdout")
 	check := fs.Bool("check", false, "also run NeuronCore programs functionally against the float64 reference")
@@ -62,6 +64,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	ts, err := tf.resolve()
 	if err != nil {
+		return err
+	}
+	if ts, err = tuned.apply(ts); err != nil {
 		return err
 	}
 	if (*profile != "" || *trace != "") && len(ts) != 1 {

@@ -24,6 +24,8 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	var tf targetFlags
 	tf.register(fs, strings.Join(bench.DefaultTargets(), ","))
 	fs.StringVar(&tf.targets, "targets", tf.targets, "same as -target")
+	var tuned tunedFlag
+	tuned.register(fs)
 	shardFlag := fs.String("shard", "", "run only shard i/n of the sweep (item k belongs to shard k mod n)")
 	jobs := fs.Int("j", 0, "runs in parallel (0: one per CPU)")
 	out := fs.String("o", "", "output CSV file (- for standard output)")
@@ -55,6 +57,9 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	}
 	targets, err := tf.resolve()
 	if err != nil {
+		return err
+	}
+	if targets, err = tuned.apply(targets); err != nil {
 		return err
 	}
 	ws, pending, err := suite.Workloads(kernels.Builtin())

@@ -55,7 +55,8 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "seed of coordinate descent's restarts (spaces larger than "+strconv.Itoa(tune.ExhaustiveMax)+")")
 	top := fs.Int("top", 10, "rows of the top-k table per target")
 	csvOut := fs.String("csv", "", "write every configuration tried to this CSV (the results schema plus tune_* columns)")
-	out := fs.String("o", "", "write the best NeuronCore configurations to this tuned file (JSON) for -tuned")
+	out := fs.String("o", "", "write the best NeuronCore configurations to this tuned file (JSON) for -tuned; "+
+		"an existing tuned file keeps its other entries (one file can hold every shape of a layer)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -82,6 +83,14 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	ts, err := tf.resolve()
 	if err != nil {
 		return err
+	}
+	tab := &tune.Table{}
+	if *out != "" {
+		if _, err := os.Stat(*out); err == nil {
+			if tab, err = loadTuned(*out); err != nil {
+				return usagef("tune: -o %s exists and is not a tuned file to add to: %v", *out, err)
+			}
+		}
 	}
 	if *jobs == 0 {
 		*jobs = runtime.GOMAXPROCS(0)
@@ -129,7 +138,6 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *out != "" {
-		tab := &tune.Table{}
 		for _, o := range outs {
 			if _, ok := o.target.(*bench.NeuronTarget); !ok || o.best < 0 {
 				continue

@@ -5,7 +5,7 @@ GO      ?= go
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all test fmt-check vet staticcheck unit bench fuzz regress baseline loo
+.PHONY: all test fmt-check vet staticcheck unit bench perf fuzz regress baseline loo
 
 all: test
 
@@ -28,6 +28,16 @@ unit:
 # The main job: the side-by-side comparison of the built-in kernels.
 bench:
 	$(GO) run ./cmd/trnsim bench
+
+# The simulator's own speed: NeuronCore instructions built and timed per
+# wall second (instr/s) and bytes allocated per instruction (bytes/instr),
+# end to end (bench: streamed, composite parts on all cores) and per mode
+# (sim/neuron: streamed vs stored for a trace), and the functional matmul
+# beside gonum's Sgemm (GFLOP/s). Compare two runs with benchstat.
+PERFTIME ?= 3x
+perf:
+	$(GO) test -run '^$$' -bench 'Simulate' -benchtime $(PERFTIME) ./sim/neuron ./bench
+	$(GO) test -run '^$$' -bench 'ExecMatmul/(exec-fp32|gonum)' -benchtime $(PERFTIME) ./isa
 
 # Each fuzz target for a short fixed time.
 fuzz:

@@ -3,11 +3,14 @@ package bench
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 
 	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/kernels"
 	"github.com/trnsim/trnsim/results"
 	"github.com/trnsim/trnsim/sim"
+	"github.com/trnsim/trnsim/sim/neuron"
 )
 
 // Result is one workload timed on one target. For composite workloads
@@ -30,18 +33,52 @@ type PartResult struct {
 
 // Run times workload p on target t and returns its row and report (the
 // report is nil for composite workloads; see RunDetailed for their parts).
+// It is RunTiming's row and report, with a single program built and timed
+// on the calling goroutine: sweeps run one workload per core.
 func Run(p kernels.Params, t Target) (results.Row, *sim.Report, error) {
-	r, err := RunDetailed(p, t)
+	r, err := run(p, t, runStreamed)
 	return r.Row, r.Report, err
 }
 
 // RunDetailed times workload p on target t, keeping the NeuronCore program
-// and, for composite workloads, each part's result.
+// and one span per instruction in its report (what a trace or profile
+// reads) and, for composite workloads, each part's result (timed as
+// RunTiming times them). The program is held to kernels.MaxStoredInstrs.
 func RunDetailed(p kernels.Params, t Target) (Result, error) {
+	return run(p, t, runStored)
+}
+
+// RunTiming times workload p on target t like RunDetailed, with the same
+// figures bit for bit, but streams the NeuronCore program through the
+// timing model as it is built instead of storing it: Result.Program is nil
+// and the report has no spans. Its memory does not grow with the program's
+// length, so it runs any workload Parse accepts. It uses a second core
+// where it can: a composite's parts run concurrently, and a single
+// program is timed on its own goroutine while it is built.
+func RunTiming(p kernels.Params, t Target) (Result, error) {
+	return run(p, t, runPiped)
+}
+
+// How run keeps a NeuronCore program.
+const (
+	runStored   = iota // stored, then replayed with one span per instruction
+	runStreamed        // streamed through the timing model on this goroutine
+	runPiped           // streamed, timed on a goroutine of its own
+)
+
+// run times p on t, keeping the NeuronCore program as mode says.
+// Composite parts are streamed, concurrently.
+func run(p kernels.Params, t Target, mode int) (Result, error) {
 	if p.Kernel.Parts != nil {
 		return runComposite(p, t)
 	}
-	tm, err := t.Time(p)
+	var tm Timing
+	var err error
+	if nt, ok := t.(*NeuronTarget); ok && mode != runStored {
+		tm, err = nt.timeStreamed(p, mode == runPiped)
+	} else {
+		tm, err = t.Time(p)
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -52,6 +89,66 @@ func RunDetailed(p kernels.Params, t Target) (Result, error) {
 		row.Variant = tm.Variant
 	}
 	return Result{Row: row, Report: rep, Program: tm.Program, Detail: tm.Detail}, nil
+}
+
+// timeStreamed is Time with the program streamed through the timing model
+// as it is built instead of stored: the same report, bit for bit, without
+// spans, and no Program.
+func (t *NeuronTarget) timeStreamed(p kernels.Params, pipe bool) (Timing, error) {
+	if p.Kernel.Neuron == nil {
+		return Timing{}, fmt.Errorf("%s: kernel %s has no NeuronCore version", p, p.Kernel.Name)
+	}
+	rep, err := streamNeuron(p, t.cfg, t.arch, pipe)
+	if err != nil {
+		return Timing{}, err
+	}
+	rep.Program = p.String() // the name BuildNeuron gives the program
+	rep.FLOPs = p.Kernel.FLOPs(p)
+	rep.PeakFLOP = t.cfg.PeakFLOPs(dtypeOf(p))
+	var variant string
+	if p.Kernel.NeuronVariant != nil {
+		variant = p.Kernel.NeuronVariant(p)
+	}
+	return Timing{Report: rep, Variant: variant}, nil
+}
+
+// streamNeuron builds p's NeuronCore program for arch into a streaming
+// Builder whose sink is the timing model, and returns the timing. With
+// pipe, timing runs on a goroutine of its own beside the build
+// (neuron.Pipe); the figures are the same.
+func streamNeuron(p kernels.Params, cfg neuron.Config, arch isa.Arch, pipe bool) (*sim.Report, error) {
+	if !pipe {
+		s, err := neuron.NewStream(cfg)
+		if err != nil {
+			return nil, err
+		}
+		b := isa.NewStreamBuilder(arch, p.String(), s)
+		if err := p.Kernel.Neuron(b, p); err != nil {
+			return nil, err
+		}
+		if err := b.Err(); err != nil {
+			return nil, err
+		}
+		return s.Report(), nil
+	}
+	s, err := neuron.NewPipe(cfg)
+	if err != nil {
+		return nil, err
+	}
+	b := isa.NewStreamBuilder(arch, p.String(), s)
+	err = p.Kernel.Neuron(b, p)
+	if err == nil {
+		err = b.Err()
+	}
+	rep, terr := s.Close()
+	if terr != nil {
+		// Timing failed first; the Builder only stopped because of it.
+		return nil, terr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return rep, nil
 }
 
 func rowOf(p kernels.Params, t Target, rep *sim.Report, hbmPeak float64) results.Row {
@@ -170,12 +267,30 @@ func setCost(r *results.Row, pricePerHour float64) {
 // runComposite runs each part of a composite workload and sums them: time,
 // FLOPs and bytes add (each part times its count); engine active
 // percentages are time-weighted; the bound is the bound of the part that
-// takes the most time.
+// takes the most time. The parts are independent and run concurrently on
+// up to GOMAXPROCS goroutines; they are summed in their listed order, so
+// the result does not depend on how many ran at once.
 func runComposite(p kernels.Params, t Target) (Result, error) {
 	parts, err := p.Kernel.Parts(p)
 	if err != nil {
 		return Result{}, err
 	}
+	done := make([]Result, len(parts))
+	errs := make([]error, len(parts))
+	next := make(chan int, len(parts))
+	for i := range parts {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(parts)) {
+		wg.Go(func() {
+			for i := range next {
+				done[i], errs[i] = run(parts[i].Params, t, runStreamed)
+			}
+		})
+	}
+	wg.Wait()
 	res := Result{}
 	tot := results.Row{Kernel: p.Kernel.Name, Target: t.Name(), Spec: p.String()}
 	if p.Has("dtype") {
@@ -184,8 +299,8 @@ func runComposite(p kernels.Params, t Target) (Result, error) {
 	var longest float64
 	weighted := []*float64{&tot.TensorActivePct, &tot.VectorActivePct, &tot.ScalarActivePct, &tot.GpSimdActivePct,
 		&tot.DMAActivePct, &tot.SMOccupancyPct, &tot.TensorPipePct, &tot.MUFUPct}
-	for _, part := range parts {
-		r, err := RunDetailed(part.Params, t)
+	for i, part := range parts {
+		r, err := done[i], errs[i]
 		if err != nil {
 			return Result{}, fmt.Errorf("%s part %s: %w", p, part.Label, err)
 		}

@@ -12,6 +12,11 @@ const NumDMAQueues = 16
 // Builder appends instructions to a Program the way NKI kernels are
 // written: plain Go loops over tiles. Errors are sticky: after the first
 // one every call is a no-op and Program returns it, so kernels check once.
+//
+// A Builder either stores the program (NewBuilder: for assembly, traces,
+// profiles and functional execution) or streams it (NewStreamBuilder: each
+// instruction is validated and handed to a Sink as it is emitted, and
+// nothing is kept, so memory does not grow with program length).
 type Builder struct {
 	arch     Arch
 	prog     Program
@@ -20,11 +25,86 @@ type Builder struct {
 	psumUsed int // bytes per partition reserved by PSUM pools
 	sites    map[uintptr]int32
 	dmaNext  int
+
+	n         int // instructions emitted
+	maxStored int // cap on stored instructions; 0: none
+
+	// Streaming: sink receives each instruction, validated by check
+	// against arch; cur is the instruction being handed over (a field, so
+	// passing its address to the sink does not allocate).
+	sink  Sink
+	check instrChecker
+	cur   Instr
 }
 
-// NewBuilder starts an empty program named name for arch.
+// Sink consumes the instructions of a streaming Builder (see
+// NewStreamBuilder) in program order. Tensor is called once per declared
+// HBM tensor, after the declaration was validated and before any
+// instruction that names it; Instr is called once per instruction, after
+// it was validated. in is valid only during the call. An error from Instr
+// stops the build: it becomes the Builder's error.
+type Sink interface {
+	Tensor(i int, d TensorDecl)
+	Instr(i int, in *Instr) error
+}
+
+// NewBuilder starts an empty program named name for arch, stored
+// instruction by instruction (see Program).
 func NewBuilder(arch Arch, name string) *Builder {
 	return &Builder{arch: arch, prog: Program{Name: name}, sites: map[uintptr]int32{}}
+}
+
+// NewStreamBuilder starts a program named name for arch whose instructions
+// are not stored: each one is checked against arch's layout and access
+// rules (the checks Program.Validate makes) when it is emitted and then
+// handed to sink. Instructions carry no source site (Site -1); an
+// instruction that breaks a rule is reported as a *ValidationError naming
+// the kernel line that emitted it. Program returns an error for a
+// streaming Builder; Err reports how the stream ended.
+func NewStreamBuilder(arch Arch, name string, sink Sink) *Builder {
+	b := &Builder{arch: arch, prog: Program{Name: name}, sites: map[uintptr]int32{}, sink: sink}
+	b.check = newInstrChecker(&b.prog, arch)
+	return b
+}
+
+// Streaming reports whether the Builder hands its instructions to a Sink
+// instead of storing them.
+func (b *Builder) Streaming() bool { return b.sink != nil }
+
+// LimitStored caps the number of instructions a storing Builder keeps:
+// emitting one more is an error (*StoredCapError). It has no effect on a
+// streaming Builder, whose memory does not grow with the program.
+func (b *Builder) LimitStored(n int) { b.maxStored = n }
+
+// Reserve pre-sizes a storing Builder for about n instructions (a
+// kernel's own estimate), so the instruction list is not regrown and
+// copied as it fills. It is bounded by the stored cap and ignored when
+// streaming.
+func (b *Builder) Reserve(n int) {
+	if b.sink != nil || n <= cap(b.prog.Instrs) {
+		return
+	}
+	if b.maxStored > 0 {
+		n = min(n, b.maxStored)
+	}
+	// Estimates are rounded up; beyond 64 Mi instructions (26 GB) let
+	// append grow the list instead of reserving on a guess.
+	n = min(n, 1<<26)
+	ins := make([]Instr, len(b.prog.Instrs), n)
+	copy(ins, b.prog.Instrs)
+	b.prog.Instrs = ins
+}
+
+// StoredCapError reports a program with more instructions than a storing
+// Builder may keep (Builder.LimitStored). Its message leaves out the
+// program's name, which callers already print.
+type StoredCapError struct {
+	Program string
+	Cap     int
+}
+
+func (e *StoredCapError) Error() string {
+	return fmt.Sprintf("more than %d instructions to store (traces, profiles, assembly and functional checks keep every instruction; timing-only runs stream and have no such cap): shrink the shape", e.Cap)
 }
 
 // Arch returns the generation the program is built for.
@@ -41,14 +121,19 @@ func (b *Builder) Fail(err error) {
 	}
 }
 
-// Len returns the number of instructions appended so far.
-func (b *Builder) Len() int { return len(b.prog.Instrs) }
+// Len returns the number of instructions emitted so far.
+func (b *Builder) Len() int { return b.n }
 
 // Program validates and returns the program built so far, marked as
 // validated for the builder's architecture (see Program.ValidatedFor).
+// A streaming Builder has no program to return: it returns its error, or
+// an error saying the program was streamed.
 func (b *Builder) Program() (*Program, error) {
 	if b.err != nil {
 		return nil, b.err
+	}
+	if b.sink != nil {
+		return nil, fmt.Errorf("program %s was streamed to its sink, not stored", b.prog.Name)
 	}
 	p := b.prog
 	if err := p.Validate(b.arch); err != nil {
@@ -93,7 +178,15 @@ func (b *Builder) tensor(kind TensorKind, name string, dt DType, shape []int) HB
 	}
 	decl := TensorDecl{Name: name, Kind: kind, DType: dt, Shape: append([]int(nil), shape...)}
 	b.prog.Tensors = append(b.prog.Tensors, decl)
-	return HBMTensor{Index: len(b.prog.Tensors) - 1, Decl: decl}
+	i := len(b.prog.Tensors) - 1
+	if b.sink != nil && b.err == nil {
+		if err := checkTensor(&b.prog, b.arch, i); err != nil {
+			b.Fail(err)
+		} else {
+			b.sink.Tensor(i, decl)
+		}
+	}
+	return HBMTensor{Index: i, Decl: decl}
 }
 
 // Input declares an HBM tensor the caller supplies.
@@ -201,28 +294,82 @@ func (p *Pool) Tile(dt DType, parts int, free ...int) AP {
 	return a
 }
 
-// site returns the Sites index of the kernel line that called a Builder
-// method (skip frames: runtime.Callers, site, the Builder method).
-func (b *Builder) site() int32 {
-	var pc [1]uintptr
-	if runtime.Callers(3, pc[:]) == 0 {
-		return -1
-	}
-	if i, ok := b.sites[pc[0]]; ok {
-		return i
-	}
-	i := int32(len(b.prog.Sites))
-	b.prog.Sites = append(b.prog.Sites, Site{PC: pc[0]})
-	b.sites[pc[0]] = i
-	return i
-}
-
-func (b *Builder) emit(in Instr, site int32) {
+// emit appends in (storing) or validates and hands it to the sink
+// (streaming). It must be called directly by the exported Builder method
+// the kernel called: the kernel's line is found by skipping a fixed number
+// of frames.
+//
+// Storing records the emitting line's program counter per instruction
+// (resolved to file:line only when a profile, assembly or error asks; each
+// distinct line is one Site). Streaming records none: it captures the line
+// only when the instruction breaks a rule, for the error.
+func (b *Builder) emit(in Instr) {
 	if b.err != nil {
 		return
 	}
-	in.Site = site
+	if b.sink != nil {
+		b.cur = in
+		b.cur.Site = -1
+		c := &b.check
+		c.nTensors = len(b.prog.Tensors)
+		c.i, c.in = b.n, &b.cur
+		if e := c.check(); e != nil {
+			// Frames: runtime.Callers, emit, the Builder method, the kernel.
+			e.Site = siteOfPC(callerPC(3))
+			b.err = e
+			return
+		}
+		if err := b.sink.Instr(b.n, &b.cur); err != nil {
+			b.err = err
+			return
+		}
+		b.n++
+		return
+	}
+	if b.maxStored > 0 && len(b.prog.Instrs) >= b.maxStored {
+		b.err = &StoredCapError{Program: b.prog.Name, Cap: b.maxStored}
+		return
+	}
+	in.Site = b.siteOf(callerPC(3))
+	if n := len(b.prog.Instrs); n == cap(b.prog.Instrs) && n >= 1024 {
+		// Double rather than append's 1.25× for large slices: each
+		// instruction is copied at most once more on average.
+		c := 2 * n
+		if b.maxStored > 0 {
+			c = min(c, b.maxStored)
+		}
+		ins := make([]Instr, n, c)
+		copy(ins, b.prog.Instrs)
+		b.prog.Instrs = ins
+	}
 	b.prog.Instrs = append(b.prog.Instrs, in)
+	b.n++
+}
+
+// callerPC returns the program counter skip frames above its caller's
+// caller (skip as for runtime.Callers, counted from the function that
+// calls callerPC), or 0.
+func callerPC(skip int) uintptr {
+	var pc [1]uintptr
+	if runtime.Callers(skip+1, pc[:]) == 0 {
+		return 0
+	}
+	return pc[0]
+}
+
+// siteOf returns the Sites index of program counter pc, adding it on first
+// sight; -1 for 0.
+func (b *Builder) siteOf(pc uintptr) int32 {
+	if pc == 0 {
+		return -1
+	}
+	if i, ok := b.sites[pc]; ok {
+		return i
+	}
+	i := int32(len(b.prog.Sites))
+	b.prog.Sites = append(b.prog.Sites, Site{PC: pc})
+	b.sites[pc] = i
+	return i
 }
 
 func (b *Builder) dma(dst, src AP) Instr {
@@ -232,14 +379,14 @@ func (b *Builder) dma(dst, src AP) Instr {
 }
 
 // Load copies an HBM window into an SBUF tile (dma_copy).
-func (b *Builder) Load(dst, src AP) { b.emit(b.dma(dst, src), b.site()) }
+func (b *Builder) Load(dst, src AP) { b.emit(b.dma(dst, src)) }
 
 // Store copies an SBUF tile to an HBM window (dma_copy).
-func (b *Builder) Store(dst, src AP) { b.emit(b.dma(dst, src), b.site()) }
+func (b *Builder) Store(dst, src AP) { b.emit(b.dma(dst, src)) }
 
 // DMACopy copies between any two memories a DMA may reach (HBM↔SBUF,
 // SBUF↔SBUF).
-func (b *Builder) DMACopy(dst, src AP) { b.emit(b.dma(dst, src), b.site()) }
+func (b *Builder) DMACopy(dst, src AP) { b.emit(b.dma(dst, src)) }
 
 // Matmul appends nc_matmul: dst[M,N] = stationary[K,M]ᵀ · moving[K,N], added
 // to dst when accumulate is set.
@@ -251,12 +398,12 @@ func (b *Builder) DMACopy(dst, src AP) { b.emit(b.dma(dst, src), b.site()) }
 func (b *Builder) Matmul(dst, stationary, moving AP, accumulate bool) {
 	in := Instr{Op: OpMatmul, Engine: Tensor, Dst: dst, Src: [3]AP{stationary, moving}, Accumulate: accumulate}
 	in.DoubleRow = stationary.NFree == 2 && stationary.Free[0].Count == 2
-	b.emit(in, b.site())
+	b.emit(in)
 }
 
 // Transpose appends nc_transpose on TensorE: dst[F,P] = src[P,F]ᵀ.
 func (b *Builder) Transpose(dst, src AP) {
-	b.emit(Instr{Op: OpTranspose, Engine: Tensor, Dst: dst, Src: [3]AP{src}}, b.site())
+	b.emit(Instr{Op: OpTranspose, Engine: Tensor, Dst: dst, Src: [3]AP{src}})
 }
 
 // ActArgs are the optional parts of an activation. Scale multiplies the
@@ -273,7 +420,7 @@ type ActArgs struct {
 
 // Activation appends activation on ScalarE: dst = f(src).
 func (b *Builder) Activation(dst, src AP, f ActFunc) {
-	b.emit(Instr{Op: OpActivation, Engine: Scalar, Dst: dst, Src: [3]AP{src}, Act: f, Imm: [2]float32{1, 0}}, b.site())
+	b.emit(Instr{Op: OpActivation, Engine: Scalar, Dst: dst, Src: [3]AP{src}, Act: f, Imm: [2]float32{1, 0}})
 }
 
 // ActivationWith appends activation on ScalarE: dst = f(src*scale + bias),
@@ -281,12 +428,12 @@ func (b *Builder) Activation(dst, src AP, f ActFunc) {
 func (b *Builder) ActivationWith(dst, src AP, f ActFunc, args ActArgs) {
 	in := Instr{Op: OpActivation, Engine: Scalar, Dst: dst, Src: [3]AP{src, args.BiasAP, args.ScaleAP},
 		Act: f, Imm: [2]float32{args.Scale, args.Bias}, Red: args.Reduce}
-	b.emit(in, b.site())
+	b.emit(in)
 }
 
 // TensorTensor appends tensor_tensor on VectorE: dst = a op c.
 func (b *Builder) TensorTensor(dst, a, c AP, op ALUOp) {
-	b.emit(Instr{Op: OpTensorTensor, Engine: Vector, Dst: dst, Src: [3]AP{a, c}, ALU: [2]ALUOp{op}}, b.site())
+	b.emit(Instr{Op: OpTensorTensor, Engine: Vector, Dst: dst, Src: [3]AP{a, c}, ALU: [2]ALUOp{op}})
 }
 
 // Operand is a tensor_scalar operand: an immediate, or a [P,1] tile giving
@@ -307,34 +454,34 @@ func PerPartition(ap AP) Operand { return Operand{AP: ap} }
 func (b *Builder) TensorScalar(eng Engine, dst, src AP, op0 ALUOp, a Operand, op1 ALUOp, c Operand) {
 	in := Instr{Op: OpTensorScalar, Engine: eng, Dst: dst, Src: [3]AP{src, a.AP, c.AP},
 		ALU: [2]ALUOp{op0, op1}, Imm: [2]float32{a.Imm, c.Imm}}
-	b.emit(in, b.site())
+	b.emit(in)
 }
 
 // TensorReduce appends tensor_reduce on VectorE: reduce src with op (add or
 // max) over its last axes free dimensions into dst, negated if negate.
 func (b *Builder) TensorReduce(dst, src AP, op ALUOp, axes int, negate bool) {
 	in := Instr{Op: OpTensorReduce, Engine: Vector, Dst: dst, Src: [3]AP{src}, ALU: [2]ALUOp{op}, Axes: uint8(axes), Negate: negate}
-	b.emit(in, b.site())
+	b.emit(in)
 }
 
 // TensorCopy appends tensor_copy on engine eng, converting dtypes.
 func (b *Builder) TensorCopy(eng Engine, dst, src AP) {
-	b.emit(Instr{Op: OpTensorCopy, Engine: eng, Dst: dst, Src: [3]AP{src}}, b.site())
+	b.emit(Instr{Op: OpTensorCopy, Engine: eng, Dst: dst, Src: [3]AP{src}})
 }
 
 // Memset appends memset on engine eng (Vector or GpSimd): dst = v.
 func (b *Builder) Memset(eng Engine, dst AP, v float32) {
-	b.emit(Instr{Op: OpMemset, Engine: eng, Dst: dst, Imm: [2]float32{v}}, b.site())
+	b.emit(Instr{Op: OpMemset, Engine: eng, Dst: dst, Imm: [2]float32{v}})
 }
 
 // Iota appends iota on GpSimd: dst = aff(p, i...).
 func (b *Builder) Iota(dst AP, aff Affine) {
-	b.emit(Instr{Op: OpIota, Engine: GpSimd, Dst: dst, Affine: aff}, b.site())
+	b.emit(Instr{Op: OpIota, Engine: GpSimd, Dst: dst, Affine: aff})
 }
 
 // AffineSelect appends affine_select on GpSimd: dst = src where
 // aff(p, i...) compares true against zero, fill elsewhere. A causal mask
 // keeps key j ≤ query i with Affine{Base: q0 - k0, PMul: 1, FMul: {-1}}.
 func (b *Builder) AffineSelect(dst, src AP, aff Affine, fill float32) {
-	b.emit(Instr{Op: OpAffineSelect, Engine: GpSimd, Dst: dst, Src: [3]AP{src}, Affine: aff, Imm: [2]float32{fill}}, b.site())
+	b.emit(Instr{Op: OpAffineSelect, Engine: GpSimd, Dst: dst, Src: [3]AP{src}, Affine: aff, Imm: [2]float32{fill}})
 }

@@ -307,24 +307,13 @@ func (m *machine) checkShapes(i int, in *Instr) error {
 	var errs []error
 	switch in.Op {
 	case OpMatmul:
-		st, mv := in.Src[0], in.Src[1]
-		errs = append(errs, need("stationary", st), need("moving", mv))
-		if errs[0] != nil || errs[1] != nil {
-			break
+		if err := need("stationary", in.Src[0]); err != nil {
+			return err
 		}
-		r := 1
-		if in.DoubleRow {
-			r = 2
+		if err := need("moving", in.Src[1]); err != nil {
+			return err
 		}
-		if st.Parts != mv.Parts {
-			return m.errAt(i, "stationary has %d partitions (K), moving %d: they must match", st.Parts, mv.Parts)
-		}
-		if st.FreeElems()%r != 0 || mv.FreeElems()%r != 0 {
-			return m.errAt(i, "double-row operands need an even number of free elements, have %d and %d", st.FreeElems(), mv.FreeElems())
-		}
-		if M, N := st.FreeElems()/r, mv.FreeElems()/r; int(in.Dst.Parts) != M || in.Dst.FreeElems() != N {
-			return m.errAt(i, "destination is [%d,%d], stationary and moving give [%d,%d]", in.Dst.Parts, in.Dst.FreeElems(), M, N)
-		}
+		return m.matmulShape(i, in)
 	case OpTranspose:
 		errs = append(errs, need("source", in.Src[0]))
 		if errs[0] == nil && (int(in.Dst.Parts) != in.Src[0].FreeElems() || in.Dst.FreeElems() != int(in.Src[0].Parts)) {
@@ -351,24 +340,10 @@ func (m *machine) checkShapes(i int, in *Instr) error {
 		}
 		errs = append(errs, column("operand 0", in.Src[1]), column("operand 1", in.Src[2]))
 	case OpTensorReduce:
-		src := in.Src[0]
-		if err := need("source", src); err != nil {
+		if err := need("source", in.Src[0]); err != nil {
 			return err
 		}
-		if in.ALU[0] != ALUAdd && in.ALU[0] != ALUMax {
-			return m.errAt(i, "reduce operation %s: allowed add, max", in.ALU[0])
-		}
-		if int(in.Axes) < 1 || int(in.Axes) > int(src.NFree) {
-			return m.errAt(i, "reduces %d axes of a source with %d free dimensions: allowed 1..%d", in.Axes, src.NFree, src.NFree)
-		}
-		outer := 1
-		for k := 0; k < int(src.NFree)-int(in.Axes); k++ {
-			outer *= int(src.Free[k].Count)
-		}
-		if in.Dst.Parts != src.Parts || in.Dst.FreeElems() != outer {
-			return m.errAt(i, "destination is [%d,%d], reducing the last %d axes of [%d,%d] gives [%d,%d]",
-				in.Dst.Parts, in.Dst.FreeElems(), in.Axes, src.Parts, src.FreeElems(), src.Parts, outer)
-		}
+		return m.reduceShape(i, in)
 	case OpTensorCopy, OpAffineSelect:
 		errs = append(errs, need("source", in.Src[0]))
 		if errs[0] == nil {
@@ -390,6 +365,48 @@ func (m *machine) checkShapes(i int, in *Instr) error {
 		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// matmulShape checks that nc_matmul's operands contract: stationary [K,M]
+// and moving [K,N] (each [K,2,·] in double-row mode) give the destination
+// [M,N].
+func (m *machine) matmulShape(i int, in *Instr) error {
+	st, mv := in.Src[0], in.Src[1]
+	r := 1
+	if in.DoubleRow {
+		r = 2
+	}
+	if st.Parts != mv.Parts {
+		return m.errAt(i, "stationary has %d partitions (K), moving %d: they must match", st.Parts, mv.Parts)
+	}
+	if st.FreeElems()%r != 0 || mv.FreeElems()%r != 0 {
+		return m.errAt(i, "double-row operands need an even number of free elements, have %d and %d", st.FreeElems(), mv.FreeElems())
+	}
+	if M, N := st.FreeElems()/r, mv.FreeElems()/r; int(in.Dst.Parts) != M || in.Dst.FreeElems() != N {
+		return m.errAt(i, "destination is [%d,%d], stationary and moving give [%d,%d]", in.Dst.Parts, in.Dst.FreeElems(), M, N)
+	}
+	return nil
+}
+
+// reduceShape checks tensor_reduce: add or max over the last Axes free
+// dimensions of the source, the destination keeping the others.
+func (m *machine) reduceShape(i int, in *Instr) error {
+	src := in.Src[0]
+	if in.ALU[0] != ALUAdd && in.ALU[0] != ALUMax {
+		return m.errAt(i, "reduce operation %s: allowed add, max", in.ALU[0])
+	}
+	if int(in.Axes) < 1 || int(in.Axes) > int(src.NFree) {
+		return m.errAt(i, "reduces %d axes of a source with %d free dimensions: allowed 1..%d", in.Axes, src.NFree, src.NFree)
+	}
+	outer := 1
+	for k := 0; k < int(src.NFree)-int(in.Axes); k++ {
+		outer *= int(src.Free[k].Count)
+	}
+	if in.Dst.Parts != src.Parts || in.Dst.FreeElems() != outer {
+		return m.errAt(i, "destination is [%d,%d], reducing the last %d axes of [%d,%d] gives [%d,%d]",
+			in.Dst.Parts, in.Dst.FreeElems(), in.Axes, src.Parts, src.FreeElems(), src.Parts, outer)
 	}
 	return nil
 }

@@ -141,11 +141,20 @@ func (p *Program) SiteOf(i int) Site {
 	}
 	s := p.Sites[idx]
 	if s.File == "" && s.PC != 0 {
-		frames := runtime.CallersFrames([]uintptr{s.PC})
-		f, _ := frames.Next()
-		s.Func, s.File, s.Line = f.Function, f.File, f.Line
+		return siteOfPC(s.PC)
 	}
 	return s
+}
+
+// siteOfPC resolves a program counter recorded by a Builder to its source
+// location; the zero Site for 0.
+func siteOfPC(pc uintptr) Site {
+	if pc == 0 {
+		return Site{}
+	}
+	frames := runtime.CallersFrames([]uintptr{pc})
+	f, _ := frames.Next()
+	return Site{PC: pc, Func: f.Function, File: f.File, Line: f.Line}
 }
 
 // TensorIndex returns the index of the tensor named name, or -1.

@@ -202,6 +202,11 @@ func (p *Program) Validator(a Arch) (Validator, error) {
 			return Validator{}, e
 		}
 	}
+	return Validator{c: newInstrChecker(p, a)}, nil
+}
+
+// newInstrChecker unpacks a for checking p's instructions.
+func newInstrChecker(p *Program, a Arch) instrChecker {
 	c := instrChecker{p: p, a: a, nSites: len(p.Sites), nTensors: len(p.Tensors),
 		sbufCap: a.SBUFPartitionBytes, psumCap: a.PSUMPartitionBytes()}
 	for _, d := range a.DTypes {
@@ -209,7 +214,7 @@ func (p *Program) Validator(a Arch) (Validator, error) {
 			c.dtypes |= 1 << d
 		}
 	}
-	return Validator{c: c}, nil
+	return c
 }
 
 // Check checks instruction i (0 ≤ i < len(p.Instrs)) and returns its first
@@ -281,6 +286,34 @@ type instrChecker struct {
 	dtypes           uint64 // bit d set when a supports dtype d
 	nSites, nTensors int
 	sbufCap, psumCap int // bytes per partition
+
+	// seen remembers SBUF and PSUM operands already found valid, with
+	// whether their instruction ran on a DMA queue (the one thing beyond
+	// the pattern checkAP reads): kernels reuse a few tiles, so most
+	// operands were checked before.
+	seen [seenSets]seenAP
+}
+
+// seenAP is one entry of instrChecker.seen.
+type seenAP struct {
+	ap       AP
+	dma, set bool
+}
+
+const seenSets = 64
+
+// sameTile reports whether two SBUF or PSUM patterns are identical, field
+// by field (the compiler compares a padded struct with a call).
+func sameTile(a, b *AP) bool {
+	return a.Offset == b.Offset && a.Start == b.Start && a.Parts == b.Parts && a.NFree == b.NFree &&
+		a.Mem == b.Mem && a.DType == b.DType && a.Tensor == b.Tensor && a.PStride == b.PStride && a.Free == b.Free
+}
+
+// seenSet hashes where a tile starts and how large it is.
+func seenSet(a *AP) int {
+	h := (uint64(a.Offset) ^ uint64(uint32(a.Start))<<32 ^ uint64(a.Mem)<<56) * 0x9E3779B97F4A7C15
+	h = (h ^ uint64(uint32(a.Parts)) ^ uint64(uint32(a.Free[0].Count))<<16 ^ uint64(uint32(a.Free[1].Count))<<40) * 0xBF58476D1CE4E5B9
+	return int(h>>40) & (seenSets - 1)
 }
 
 func (c *instrChecker) checkAt(i int) *ValidationError {
@@ -292,7 +325,14 @@ func (c *instrChecker) checkAt(i int) *ValidationError {
 func (c *instrChecker) supports(d DType) bool { return d < 64 && c.dtypes&(1<<d) != 0 }
 
 func (c *instrChecker) fail(rule, format string, args ...any) *ValidationError {
-	return &ValidationError{Index: c.i, Site: c.p.SiteOf(c.i), Op: c.in.Op, Rule: rule, Msg: fmt.Sprintf(format, args...)}
+	var site Site
+	if k := c.in.Site; k >= 0 && int(k) < len(c.p.Sites) {
+		site = c.p.Sites[k]
+		if site.File == "" {
+			site = siteOfPC(site.PC)
+		}
+	}
+	return &ValidationError{Index: c.i, Site: site, Op: c.in.Op, Rule: rule, Msg: fmt.Sprintf(format, args...)}
 }
 
 // Operand slots: 0 Dst, 1..3 Src[0..2], 4 Red.
@@ -489,7 +529,19 @@ func (c *instrChecker) checkSlot(k int, ap *AP, use uint8) *ValidationError {
 	if use == slotForbidden {
 		return c.fail(ruleOperands, "%s has no %s operand; the slot must be empty", in.Op, slotName(in.Op, k))
 	}
-	return c.checkAP(k, ap)
+	if ap.Mem != SBUF && ap.Mem != PSUM {
+		return c.checkAP(k, ap)
+	}
+	dma := in.Engine == DMA
+	e := &c.seen[seenSet(ap)]
+	if e.set && e.dma == dma && sameTile(&e.ap, ap) {
+		return nil
+	}
+	if err := c.checkAP(k, ap); err != nil {
+		return err
+	}
+	e.ap, e.dma, e.set = *ap, dma, true
+	return nil
 }
 
 func (c *instrChecker) checkEnums() *ValidationError {

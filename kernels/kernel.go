@@ -144,13 +144,25 @@ type Tolerance struct {
 }
 
 // BuildNeuron builds p's NeuronCore program for arch into a new Builder and
-// returns it validated.
+// returns it validated. It stores at most MaxStoredInstrs instructions
+// (more is an *isa.StoredCapError), pre-sized from the kernel's estimate.
 func BuildNeuron(arch isa.Arch, p Params) (*isa.Program, error) {
 	k := p.Kernel
 	if k.Neuron == nil {
 		return nil, fmt.Errorf("kernel %s has no NeuronCore version", k.Name)
 	}
+	est := 0.0
+	if k.Instrs != nil {
+		est = k.Instrs(p)
+	}
+	if est > 2*MaxStoredInstrs {
+		// Estimates are within a factor of two: refuse before storing
+		// millions of instructions only to hit the cap.
+		return nil, &isa.StoredCapError{Program: p.String(), Cap: MaxStoredInstrs}
+	}
 	b := isa.NewBuilder(arch, p.String())
+	b.LimitStored(MaxStoredInstrs)
+	b.Reserve(int(min(est, MaxStoredInstrs)))
 	if err := k.Neuron(b, p); err != nil {
 		return nil, err
 	}

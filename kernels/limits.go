@@ -3,13 +3,21 @@ package kernels
 import "fmt"
 
 // MaxInstrs bounds the estimated instruction count of one workload's
-// NeuronCore program. A simulated instruction costs about 1 KB of memory
-// (the instruction, its span in the report, dependency state) and 0.1 µs
-// of time, so this keeps a run within a few GB and a few seconds, and turns
-// a typo such as M=999999999999 into an error instead of a hang. The
-// largest shapes the suites use (matmul 16384³, attention 16k × 32 heads,
-// decode 64 × 32k) are well below it.
-const MaxInstrs = 1 << 22
+// NeuronCore program, checked when a spec is parsed. It bounds time, not
+// memory: a timing-only run streams its instructions through the timing
+// model without storing them (memory independent of length), at a few
+// million instructions per second, so this keeps one run to minutes and
+// turns a typo such as M=999999999999 into an error instead of a hang.
+// attention at seqlen 131072 × 64 heads (3.4e8) and a 70B layer prefill at
+// 32k tokens are below it.
+const MaxInstrs = 1 << 30
+
+// MaxStoredInstrs bounds the instructions kept when a program is stored:
+// for a trace, a profile, assembly or a functional check, which keep every
+// instruction (a few hundred bytes each, plus a span per instruction).
+// isa.Builder enforces it as it stores (isa.StoredCapError), so a run that
+// streams is never held to it.
+const MaxStoredInstrs = 1 << 22
 
 // tiles returns ⌈x / t⌉ as a float64, with x counted as at least 1: the
 // number of work tiles of size t a loop over x elements visits. The

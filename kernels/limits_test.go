@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -11,10 +12,9 @@ func TestSizeLimit(t *testing.T) {
 	ks := Builtin()
 	tooBig := []string{
 		"matmul:M=999999999999",
-		"matmul:M=65536,N=65536,K=65536",
-		"attention:seqlen=131072,heads=64",
-		"softmax:rows=1000000000",
-		"layer:model=llama3-70b,tokens=1000000",
+		"matmul:M=1048576,N=1048576,K=65536",
+		"attention:seqlen=131072,heads=128,batch=64",
+		"softmax:rows=100000000000",
 	}
 	for _, s := range tooBig {
 		_, err := ks.Parse(s)
@@ -28,6 +28,11 @@ func TestSizeLimit(t *testing.T) {
 		"decode_attention:batch=64,seqlen=131072",
 		"layer:model=llama3-70b,phase=prefill,tokens=8192",
 		"layer:model=llama3-70b,phase=decode,batch=256,context=8192",
+		// Timing streams the program: these are above the stored cap.
+		"attention:seqlen=131072",
+		"attention:seqlen=131072,heads=64",
+		"matmul:M=65536,N=65536,K=65536",
+		"layer:model=llama3-70b,phase=prefill,tokens=32768",
 	}
 	for _, s := range fine {
 		if _, err := ks.Parse(s); err != nil {
@@ -61,5 +66,19 @@ func TestEstimateInstrs(t *testing.T) {
 		if est < got/2 || est > got*2 {
 			t.Errorf("%s: estimate %.0f, program has %.0f instructions", s, est, got)
 		}
+	}
+}
+
+// A program far above the stored cap is refused before it is built; timing
+// it streams instead (bench.RunTiming).
+func TestBuildNeuronRefusesOverStoredCap(t *testing.T) {
+	p, err := Builtin().Parse("attention:seqlen=131072")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = BuildNeuron(isa.Trn2(), p)
+	var ce *isa.StoredCapError
+	if !errors.As(err, &ce) || ce.Cap != MaxStoredInstrs {
+		t.Fatalf("BuildNeuron: got %v, want a *isa.StoredCapError with cap %d", err, MaxStoredInstrs)
 	}
 }

@@ -60,7 +60,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			return usagef("%v", err)
 		}
 		title, kernel = p.String(), p.Kernel.Name
-		runOn = func(t bench.Target) (bench.Result, error) { return bench.RunDetailed(p, t) }
+		runOn = func(t bench.Target) (bench.Result, error) {
+			if *profile == "" && *trace == "" {
+				return bench.RunTiming(p, t) // streamed: memory independent of program length
+			}
+			return bench.RunDetailed(p, t)
+		}
 	}
 	ts, err := tf.resolve()
 	if err != nil {

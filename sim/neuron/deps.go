@@ -72,19 +72,19 @@ const (
 	hbmCell  = 32   // tensor rows per grid cell
 )
 
-func newTracker(p *isa.Program) tracker {
-	t := tracker{table: make([]int32, 1024), grid: map[int64][]int32{}}
-	t.rowLen = make([]int64, len(p.Tensors))
-	t.tracked = make([]bool, len(p.Tensors))
-	t.coarse = make([]dep, len(p.Tensors))
-	for i, d := range p.Tensors {
-		t.rowLen[i] = 1
-		if n := len(d.Shape); n > 0 && d.Shape[n-1] > 0 {
-			t.rowLen[i] = int64(d.Shape[n-1])
-		}
-		t.coarse[i] = dep{t: math.Inf(-1), lane: -1}
+func newTracker() tracker {
+	return tracker{table: make([]int32, 1024), grid: map[int64][]int32{}}
+}
+
+// addTensor declares the next HBM tensor.
+func (t *tracker) addTensor(d isa.TensorDecl) {
+	rl := int64(1)
+	if n := len(d.Shape); n > 0 && d.Shape[n-1] > 0 {
+		rl = int64(d.Shape[n-1])
 	}
-	return t
+	t.rowLen = append(t.rowLen, rl)
+	t.tracked = append(t.tracked, false)
+	t.coarse = append(t.coarse, dep{t: math.Inf(-1), lane: -1})
 }
 
 // maxRuns bounds how many separate runs one access pattern is tracked as.

@@ -50,6 +50,9 @@
 // (= GB/s). Run allocates no tensor data: its cost is linear in the
 // number of instructions. It validates an instruction just before timing
 // it, or not at all for a program isa.Builder has already validated for
-// the same architecture (isa.Program.ValidatedFor). BenchmarkRun tracks
-// the speed in simulated instructions per wall second.
+// the same architecture (isa.Program.ValidatedFor). Stream is the same
+// model fed instruction by instruction by a streaming isa.Builder: the
+// same figures, no spans, memory independent of program length.
+// BenchmarkRun and BenchmarkSimulate track the speed in simulated
+// instructions per wall second.
 package neuron

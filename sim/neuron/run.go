@@ -24,11 +24,12 @@ var computeLaneNames = [laneDMA0]string{"tensor", "vector", "scalar", "gpsimd"}
 
 // runner is the state of one replay.
 type runner struct {
-	p  *isa.Program
-	c  Config
-	tr tracker
-	th throttle
-	dm dmaState
+	p        *isa.Program // the stored program replayed; nil when streaming
+	nTensors int          // HBM tensors declared so far
+	c        Config
+	tr       tracker
+	th       throttle
+	dm       dmaState
 
 	ns      [laneDMA0]float64 // ns per cycle of each compute engine
 	free    [laneDMA0]float64 // when each compute engine may issue its next instruction
@@ -57,7 +58,7 @@ type runner struct {
 
 	lanes     []string
 	waitNames []string
-	spans     []sim.Span
+	spans     []sim.Span // one per instruction when replaying; nil when streaming
 	memo      [memoSets]memoSet
 	o         operands // the current instruction's, reused
 }
@@ -107,8 +108,21 @@ func replay(p *isa.Program, cfg Config) (*sim.Report, error) {
 	return r.report(), nil
 }
 
+// newRunner starts a replay of the stored program p, keeping one span per
+// instruction.
 func newRunner(p *isa.Program, c Config) *runner {
-	r := &runner{p: p, c: c, tr: newTracker(p), th: newThrottle(c), actTable: -1, parts: c.Arch().Partitions}
+	r := newTimer(c)
+	r.p = p
+	for i, d := range p.Tensors {
+		r.addTensor(i, d)
+	}
+	r.spans = make([]sim.Span, len(p.Instrs))
+	return r
+}
+
+// newTimer starts a run with no tensors declared and no spans kept.
+func newTimer(c Config) *runner {
+	r := &runner{c: c, tr: newTracker(), th: newThrottle(c), actTable: -1, parts: c.Arch().Partitions}
 	r.dm = newDMA(&r.c)
 	r.ns = [laneDMA0]float64{1 / c.TensorGHz, 1 / c.VectorGHz, 1 / c.ScalarGHz, 1 / c.GpSimdGHz}
 	nl := int(laneDMA0) + c.DMAQueues
@@ -122,7 +136,6 @@ func newRunner(p *isa.Program, c Config) *runner {
 		}
 		r.waitNames[i] = "sem:" + r.lanes[i]
 	}
-	r.spans = make([]sim.Span, len(p.Instrs))
 	for i := range r.memo {
 		r.memo[i].way[0].n, r.memo[i].way[1].n = -1, -1
 	}
@@ -193,7 +206,7 @@ func (r *runner) memoOf(a *isa.AP) (*apMemo, error) {
 // tracker entries of the regions it touches. It returns the operand's
 // bytes.
 func (r *runner) addOperand(o *operands, a *isa.AP, write bool) (int64, error) {
-	if a.Mem == isa.HBM && a.Tensor >= 0 && int(a.Tensor) < len(r.p.Tensors) {
+	if a.Mem == isa.HBM && a.Tensor >= 0 && int(a.Tensor) < r.nTensors {
 		t := a.Tensor
 		if write {
 			// Tensors are tracked by region from their first write on
@@ -251,8 +264,8 @@ func (r *runner) fillMemo(m *apMemo, a *isa.AP) error {
 			l = sim.LevelPSUM
 		}
 	case isa.HBM:
-		if a.Tensor < 0 || int(a.Tensor) >= len(r.p.Tensors) {
-			return fmt.Errorf("HBM operand names tensor %d; the program declares %d", a.Tensor, len(r.p.Tensors))
+		if a.Tensor < 0 || int(a.Tensor) >= r.nTensors {
+			return fmt.Errorf("HBM operand names tensor %d; the program declares %d", a.Tensor, r.nTensors)
 		}
 		l = sim.LevelHBM
 	default:
@@ -286,9 +299,37 @@ func sameAP(a, b *isa.AP) bool {
 	return true
 }
 
+// addTensor declares HBM tensor i (the next one) to the dependency
+// tracker.
+func (r *runner) addTensor(i int, d isa.TensorDecl) {
+	r.tr.addTensor(d)
+	r.nTensors = i + 1
+}
+
+// step times stored instruction i and fills its span.
 func (r *runner) step(i int) error {
 	in := &r.p.Instrs[i]
-	var lane int8
+	moved := r.traffic // what this instruction moves is the difference
+	lane, start, end, waited, err := r.time(i, in)
+	if err != nil {
+		return err
+	}
+	sp := &r.spans[i]
+	sp.Lane, sp.Instr, sp.Start, sp.End = int32(lane), int32(i), start, end
+	sp.Op, sp.Waited = in.Op.String(), waited
+	sp.Site = sim.NoSite
+	if in.Site >= 0 && int(in.Site) < len(r.p.Sites) {
+		sp.Site = in.Site
+	}
+	for l := range sp.Bytes {
+		sp.Bytes[l] = sim.SpanTraffic{Read: float64(r.traffic[l].Read - moved[l].Read), Write: float64(r.traffic[l].Write - moved[l].Write)}
+	}
+	return nil
+}
+
+// time times instruction i, in, and returns the lane it ran on, when it
+// started and ended (ns) and what it waited for.
+func (r *runner) time(i int, in *isa.Instr) (lane int8, start, end float64, waited string, err error) {
 	switch {
 	case in.Engine < isa.DMA:
 		lane = int8(in.Engine)
@@ -299,18 +340,16 @@ func (r *runner) step(i int) error {
 		}
 		lane = laneDMA0 + int8(q)
 	default:
-		return fmt.Errorf("instruction %d (%s): unknown engine %d", i, in.Op, in.Engine)
+		return 0, 0, 0, "", fmt.Errorf("instruction %d (%s): unknown engine %d", i, in.Op, in.Engine)
 	}
 
 	// Operands: reads first, then writes. The entry lists are not cleared:
 	// only their first nrd and nwr entries are read.
 	o := &r.o
-	moved := r.traffic // what this instruction moves is the difference
 	o.nrd, o.nwr, o.nStat, o.srcBytes, o.dstBytes = 0, 0, 0, 0, 0
 	o.extra, o.coarseRead = dep{t: math.Inf(-1), lane: -1}, -1
 	// Unused slots are skipped here rather than in addOperand: most
 	// instructions leave two or three of the five empty.
-	var err error
 	if used(&in.Src[0]) {
 		n, e := r.addOperand(o, &in.Src[0], false)
 		o.srcBytes = n
@@ -363,7 +402,7 @@ func (r *runner) step(i int) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("instruction %d (%s): %w", i, in.Op, err)
+		return 0, 0, 0, "", fmt.Errorf("instruction %d (%s): %w", i, in.Op, err)
 	}
 
 	// Data dependencies: all of them, and those of the stationary alone.
@@ -381,8 +420,7 @@ func (r *runner) step(i int) error {
 	}
 	all.raise(o.extra.t, o.extra.lane)
 
-	var start, end, done float64
-	waited := ""
+	var done float64
 	switch {
 	case lane == laneTensor:
 		start, end, done, waited = r.tensor(in, o.rd[:o.nStat], statDep, all)
@@ -409,17 +447,7 @@ func (r *runner) step(i int) error {
 		r.tr.coarse[t].raise(done, lane)
 	}
 	r.end = max(r.end, done)
-	sp := &r.spans[i]
-	sp.Lane, sp.Instr, sp.Start, sp.End = int32(lane), int32(i), start, end
-	sp.Op, sp.Waited = in.Op.String(), waited
-	sp.Site = sim.NoSite
-	if in.Site >= 0 && int(in.Site) < len(r.p.Sites) {
-		sp.Site = in.Site
-	}
-	for l := range sp.Bytes {
-		sp.Bytes[l] = sim.SpanTraffic{Read: float64(r.traffic[l].Read - moved[l].Read), Write: float64(r.traffic[l].Write - moved[l].Write)}
-	}
-	return nil
+	return lane, start, end, waited, nil
 }
 
 // addBusy accumulates the union of an engine's busy segments, which arrive
@@ -615,7 +643,10 @@ func (r *runner) report() *sim.Report {
 	rep := &sim.Report{
 		Target: c.Name, TimeNs: T, Cycles: int64(math.Round(T * c.TensorGHz)), Clock: "tensor", ClockGHz: c.TensorGHz,
 		FLOPs: r.mmFL, Traffic: r.traffic, Lanes: r.lanes, Spans: r.spans,
-		LaneGroups: r.laneGroups(), Program: r.p.Name, Sources: Sources(r.p),
+		LaneGroups: r.laneGroups(),
+	}
+	if r.p != nil { // a stored program; a Stream has no spans to resolve
+		rep.Program, rep.Sources = r.p.Name, Sources(r.p)
 	}
 	if r.havePeak {
 		rep.PeakFLOP = c.PeakFLOPs(r.peakDType)

@@ -1,0 +1,145 @@
+package neuron
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/sim"
+)
+
+// pipeChunk is how many instructions a Pipe hands over at once, and
+// pipeDepth how many chunks may wait: about 1 MB in flight, whatever the
+// program's length.
+const (
+	pipeChunk = 512
+	pipeDepth = 4
+)
+
+// pipeMsg is one hand-over: a tensor declaration, or a run of consecutive
+// instructions starting at index first.
+type pipeMsg struct {
+	tensor bool
+	ti     int
+	decl   isa.TensorDecl
+	first  int
+	instrs []isa.Instr
+}
+
+// Pipe is a Stream that times on a goroutine of its own, so that building
+// and validating a program (the kernel's loops and the Builder, on the
+// caller's goroutine) overlaps timing it: the isa.Sink of a streaming
+// Builder when a second core is free. Instructions travel in chunks of a
+// few hundred, in order, so the figures are Stream's bit for bit and memory
+// stays bounded. Close must be called once the Builder is done.
+type Pipe struct {
+	s      *Stream
+	cur    []isa.Instr
+	first  int
+	ch     chan pipeMsg
+	free   chan []isa.Instr
+	done   chan struct{}
+	err    error       // the timing goroutine's first error; read after done
+	failed atomic.Bool // err is set: the Builder should stop
+	closed bool
+}
+
+// NewPipe starts a Pipe timing on one NeuronCore configured by cfg.
+func NewPipe(cfg Config) (*Pipe, error) {
+	s, err := NewStream(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pipe{s: s, ch: make(chan pipeMsg, pipeDepth), free: make(chan []isa.Instr, pipeDepth+2), done: make(chan struct{})}
+	p.cur = make([]isa.Instr, 0, pipeChunk)
+	go p.time()
+	return p, nil
+}
+
+// time is the timing goroutine: it replays the messages in order and,
+// after an error, only drains them.
+func (p *Pipe) time() {
+	defer close(p.done)
+	for m := range p.ch {
+		if p.err == nil {
+			if m.tensor {
+				p.s.Tensor(m.ti, m.decl)
+			} else {
+				for k := range m.instrs {
+					if err := p.s.Instr(m.first+k, &m.instrs[k]); err != nil {
+						p.err = err
+						p.failed.Store(true)
+						break
+					}
+				}
+			}
+		}
+		if m.instrs != nil {
+			select {
+			case p.free <- m.instrs[:0]:
+			default:
+			}
+		}
+	}
+}
+
+// flush hands the current chunk over.
+func (p *Pipe) flush() {
+	if len(p.cur) == 0 {
+		return
+	}
+	p.ch <- pipeMsg{first: p.first, instrs: p.cur}
+	p.first += len(p.cur)
+	select {
+	case p.cur = <-p.free:
+	default:
+		p.cur = make([]isa.Instr, 0, pipeChunk)
+	}
+}
+
+// Tensor declares HBM tensor i, after the instructions emitted before it.
+func (p *Pipe) Tensor(i int, d isa.TensorDecl) {
+	p.flush()
+	p.ch <- pipeMsg{tensor: true, ti: i, decl: d}
+}
+
+// Instr queues instruction i for timing. It returns an error only once
+// timing has failed, so that the Builder stops; Close returns that error.
+func (p *Pipe) Instr(i int, in *isa.Instr) error {
+	if p.failed.Load() {
+		return errPipeFailed
+	}
+	if n := p.first + len(p.cur); i != n {
+		return fmt.Errorf("neuron.Pipe: instruction %d arrived after %d", i, n)
+	}
+	p.cur = append(p.cur, *in)
+	if len(p.cur) == pipeChunk {
+		p.flush()
+	}
+	return nil
+}
+
+// errPipeFailed stops a Builder whose Pipe failed; Close returns the cause.
+var errPipeFailed = pipeError{}
+
+type pipeError struct{}
+
+func (pipeError) Error() string { return "neuron.Pipe: timing failed" }
+
+// Close times what is still queued, stops the timing goroutine and returns
+// the report, or the first timing error. It may be called once.
+func (p *Pipe) Close() (*sim.Report, error) {
+	if !p.closed {
+		p.closed = true
+		p.flush()
+		close(p.ch)
+	}
+	<-p.done
+	if p.err != nil {
+		return nil, p.err
+	}
+	return p.s.Report(), nil
+}
+
+// Instrs returns the number of instructions timed; call it after Close.
+func (p *Pipe) Instrs() int { return p.s.Instrs() }

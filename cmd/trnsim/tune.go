@@ -166,15 +166,20 @@ func tuneNeuron(ctx context.Context, p kernels.Params, t bench.Target, opts tune
 		sbuf int
 	}
 	got := map[int]extra{}
+	nt, _ := t.(*bench.NeuronTarget)
 	eval := func(i int, q kernels.Params) (float64, error) {
-		r, err := bench.RunDetailed(q, t)
+		row, rep, err := bench.Run(q, t)
 		if err != nil {
 			return 0, err
 		}
+		sb := 0
+		if nt != nil {
+			sb = sbufUse(nt.Arch(), q)
+		}
 		mu.Lock()
-		got[i] = extra{r.Row, sbufUse(r.Program)}
+		got[i] = extra{row, sb}
 		mu.Unlock()
-		return r.Report.TimeNs, nil
+		return rep.TimeNs, nil
 	}
 	oc, err := tune.Search(ctx, tune.NewSpace(p), eval, opts)
 	if err != nil {
@@ -230,28 +235,37 @@ func tuneGPU(p kernels.Params, t *bench.GPUTarget) (tuneTarget, error) {
 	return o, nil
 }
 
-// sbufUse returns the SBUF bytes per partition prog's instructions touch
-// (the highest byte any access pattern reaches); 0 for a nil program.
-func sbufUse(prog *isa.Program) int {
-	if prog == nil {
-		return 0
-	}
-	hi := 0
+// sbufSink records the highest SBUF byte per partition any instruction's
+// access pattern reaches.
+type sbufSink struct{ hi int }
+
+func (s *sbufSink) Tensor(int, isa.TensorDecl) {}
+
+func (s *sbufSink) Instr(_ int, in *isa.Instr) error {
 	see := func(a isa.AP) {
 		if a.Mem == isa.SBUF {
 			_, h := a.Span()
-			hi = max(hi, h)
+			s.hi = max(s.hi, h)
 		}
 	}
-	for i := range prog.Instrs {
-		in := &prog.Instrs[i]
-		see(in.Dst)
-		for _, s := range in.Src {
-			see(s)
-		}
-		see(in.Red)
+	see(in.Dst)
+	for _, a := range in.Src {
+		see(a)
 	}
-	return hi
+	see(in.Red)
+	return nil
+}
+
+// sbufUse returns the SBUF bytes per partition p's NeuronCore program
+// touches on arch, building it again into a sink that keeps nothing but
+// that (0 when it does not build: the timing run reported why).
+func sbufUse(arch isa.Arch, p kernels.Params) int {
+	var s sbufSink
+	b := isa.NewStreamBuilder(arch, p.String(), &s)
+	if p.Kernel.Neuron(b, p) != nil || b.Err() != nil {
+		return 0
+	}
+	return s.hi
 }
 
 // emptyRow is the row of a configuration that was not timed: its workload

@@ -203,3 +203,44 @@ func TestTuneUsageErrors(t *testing.T) {
 		wantUsageError(t, tc.args, tc.want, out)
 	}
 }
+
+// TestServeTuned: serve -tuned times its NeuronCore kernels in the tuned
+// configurations (here the gate_up projection of llama3-8b at decode batch
+// 8 on one logical NeuronCore, which serve runs as two N=14336 halves):
+// TPOT drops; without the flag it is the plain figure.
+func TestServeTuned(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tuned.json")
+	file := strings.ReplaceAll(gateUpTuned, "N=28672", "N=14336")
+	if err := os.WriteFile(path, []byte(file), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"serve", "-model", "llama3-8b", "-systems", "trn2.48xlarge", "-tp", "1", "-batch", "8", "-format", "csv"}
+	tpot := func(extra ...string) float64 {
+		t.Helper()
+		stdout, stderr, code := runCLI(append(args, extra...)...)
+		if code != 0 {
+			t.Fatalf("serve %v: exit %d: %s", extra, code, stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(stdout), "\n")
+		head, row := strings.Split(lines[0], ","), strings.Split(lines[len(lines)-1], ",")
+		for i, h := range head {
+			if h == "tpot_ms" {
+				v, err := strconv.ParseFloat(row[i], 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return v
+			}
+		}
+		t.Fatalf("no tpot_ms column: %s", lines[0])
+		return 0
+	}
+	plain, tuned := tpot(), tpot("-tuned", path)
+	if !(tuned < plain) {
+		t.Errorf("TPOT %v ms with -tuned, %v without; want lower", tuned, plain)
+	}
+	if again := tpot(); again != plain {
+		t.Errorf("TPOT without -tuned changed: %v, %v", again, plain)
+	}
+	wantUsageError(t, append(args, "-tuned", filepath.Join(t.TempDir(), "none.json")), "-tuned", filepath.Join(t.TempDir(), "x"))
+}

@@ -5,7 +5,7 @@ GO      ?= go
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all test fmt-check vet staticcheck unit bench perf fuzz regress baseline loo
+.PHONY: all test fmt-check vet staticcheck unit bench perf fuzz regress baseline loo readme
 
 all: test
 
@@ -39,13 +39,16 @@ perf:
 	$(GO) test -run '^$$' -bench 'Simulate' -benchtime $(PERFTIME) ./sim/neuron ./bench
 	$(GO) test -run '^$$' -bench 'ExecMatmul/(exec-fp32|gonum)' -benchtime $(PERFTIME) ./isa
 
-# Each fuzz target for a short fixed time.
+# Each fuzz target for a short fixed time; FUZZTIMEOUT bounds each whole
+# go test run (seed corpus, baseline coverage and fuzzing), so a target
+# that hangs fails CI instead of stalling it.
+FUZZTIMEOUT ?= 3m
 fuzz:
 	@set -e; grep -rl --include='*_test.go' '^func Fuzz' . | sort | while read f; do \
 		pkg=./$$(dirname $${f#./}); \
 		for name in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do \
 			echo "fuzz $$pkg $$name"; \
-			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -timeout $(FUZZTIMEOUT) $$pkg; \
 		done; \
 	done
 
@@ -58,6 +61,12 @@ regress:
 	$(GO) build -o "$$tmp/trnsim" ./cmd/trnsim; \
 	"$$tmp/trnsim" sweep -suite baseline -o "$$tmp/baseline.csv"; \
 	"$$tmp/trnsim" compare results/baseline.csv "$$tmp/baseline.csv" -threshold $(THRESHOLD)
+
+# Every command of the README's set-up and command-line blocks at full
+# size (make test runs them with smaller shapes under -short), and the
+# README's bench excerpt against `trnsim bench -excerpt`.
+readme:
+	$(GO) test -count=1 -timeout 20m -run '^TestREADME' ./cmd/trnsim
 
 # Refresh results/baseline.csv on purpose (after an intended timing change);
 # commit it with the change that explains it.

@@ -22,16 +22,27 @@ type Shard struct {
 	I, N int
 }
 
-// ParseShard reads "i/n" with 0 ≤ i < n.
+// MaxShards bounds n in a shard i/n: far more machines than any suite has
+// workloads × targets, so a larger n is a typo.
+const MaxShards = 1 << 16
+
+// ParseShard reads "i/n" with 0 ≤ i < n ≤ MaxShards.
 func ParseShard(s string) (Shard, error) {
+	q := s
+	if len(q) > 64 {
+		q = q[:64] + "…"
+	}
 	is, ns, ok := strings.Cut(s, "/")
 	i, err1 := strconv.Atoi(is)
 	n, err2 := strconv.Atoi(ns)
 	if !ok || err1 != nil || err2 != nil {
-		return Shard{}, fmt.Errorf("shard %q: want i/n, e.g. 0/4", s)
+		return Shard{}, fmt.Errorf("shard %q: want i/n, e.g. 0/4", q)
 	}
 	if n < 1 || i < 0 || i >= n {
-		return Shard{}, fmt.Errorf("shard %q: want 0 ≤ i < n", s)
+		return Shard{}, fmt.Errorf("shard %q: want 0 ≤ i < n", q)
+	}
+	if n > MaxShards {
+		return Shard{}, fmt.Errorf("shard %q: at most %d shards", q, MaxShards)
 	}
 	return Shard{i, n}, nil
 }

@@ -34,6 +34,10 @@ func TestParseShard(t *testing.T) {
 		{"1", Shard{}, "want i/n"},
 		{"a/b", Shard{}, "want i/n"},
 		{"1/2/3", Shard{}, "want i/n"},
+		{"65535/65536", Shard{65535, 65536}, ""},
+		{"0/65537", Shard{}, "at most 65536 shards"},
+		{"0/16666666600", Shard{}, "at most 65536 shards"},
+		{strings.Repeat("9", 100) + "/1", Shard{}, "…"}, // a long input is quoted by a bounded prefix
 	}
 	for _, tt := range tests {
 		got, err := ParseShard(tt.in)
@@ -474,7 +478,7 @@ func TestSweepCSVMatchesSchemaDoc(t *testing.T) {
 }
 
 func FuzzParseShard(f *testing.F) {
-	for _, s := range []string{"0/1", "3/4", "4/4", "-1/2", "x", "1/2/3", " 1/2"} {
+	for _, s := range []string{"0/1", "3/4", "4/4", "-1/2", "x", "1/2/3", " 1/2", "0/16666666600", "65535/65536", "0/65537"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -485,13 +489,23 @@ func FuzzParseShard(f *testing.F) {
 			}
 			return
 		}
-		if sh.N < 1 || sh.I < 0 || sh.I >= sh.N {
+		if sh.N < 1 || sh.I < 0 || sh.I >= sh.N || sh.N > MaxShards {
 			t.Fatalf("ParseShard(%q) = %v: out of range", s, sh)
 		}
-		// Every item belongs to exactly this shard or another.
-		for k := 0; k < 3*sh.N; k++ {
-			if sh.Owns(k) != (k%sh.N == sh.I) {
-				t.Fatalf("shard %v owns %d: %v", sh, k, sh.Owns(k))
+		// Items around the shard's own and around multiples of n belong
+		// to it exactly when k mod n = i: a bounded sample, so the check
+		// costs the same for 0/1 and 0/65536 (a loop over 3n items hung
+		// the fuzzer on 0/16666666600).
+		for _, base := range []int{0, sh.N, 2 * sh.N, 7 * sh.N} {
+			for d := -3; d <= 3; d++ {
+				for _, k := range []int{base + d, base + sh.I + d} {
+					if k < 0 {
+						continue
+					}
+					if sh.Owns(k) != (k%sh.N == sh.I) {
+						t.Fatalf("shard %v owns %d: %v", sh, k, sh.Owns(k))
+					}
+				}
 			}
 		}
 	})

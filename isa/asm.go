@@ -208,8 +208,25 @@ func Print(w io.Writer, p *Program) error {
 	return bw.Flush()
 }
 
+// writeInstr writes instruction i of p as one line: the operation and its
+// operands, the attributes its opcode uses or that are set, and its source
+// site as a comment. It refuses values without a text form first, so
+// nothing is written for them.
 func writeInstr(sb *asmBuf, p *Program, sites []Site, i int) error {
 	in := &p.Instrs[i]
+	if err := checkPrintable(in, i); err != nil {
+		return err
+	}
+	writeOperation(sb, in, p)
+	writeAttrs(sb, in, p)
+	writeSiteComment(sb, in, sites)
+	return nil
+}
+
+// checkPrintable reports values of instruction i that have no assembly
+// form: an unknown opcode, engine or enum, an operand with an unknown
+// memory or dtype, or free dimensions beyond the operand's count.
+func checkPrintable(in *Instr, i int) error {
 	bad := func(what string, v uint8) error {
 		return fmt.Errorf("isa.Print: instr %d: %s %d has no assembly name", i, what, v)
 	}
@@ -242,7 +259,12 @@ func writeInstr(sb *asmBuf, p *Program, sites []Site, i int) error {
 			}
 		}
 	}
+	return nil
+}
 
+// writeOperation writes "opcode engine[.queue] dst <- src0, src1, ...":
+// the sources up to the last one used.
+func writeOperation(sb *asmBuf, in *Instr, p *Program) {
 	sb.str(in.Op.String())
 	sb.ch(' ')
 	sb.str(in.Engine.String())
@@ -266,7 +288,12 @@ func writeInstr(sb *asmBuf, p *Program, sites []Site, i int) error {
 		}
 		writeSlot(sb, &in.Src[k], p)
 	}
+}
 
+// writeAttrs writes the key=value attributes: each one the opcode uses
+// (so a reader sees it, even at its zero value) and any other that is
+// set (so nothing is lost in a round trip).
+func writeAttrs(sb *asmBuf, in *Instr, p *Program) {
 	op := in.Op
 	attr := func(key, val string) {
 		sb.ch(' ')
@@ -274,12 +301,7 @@ func writeInstr(sb *asmBuf, p *Program, sites []Site, i int) error {
 		sb.ch('=')
 		sb.str(val)
 	}
-	attrInt := func(key string, v int) {
-		sb.ch(' ')
-		sb.str(key)
-		sb.ch('=')
-		sb.num(v)
-	}
+	attrInt := func(key string, v int) { attr(key, strconv.Itoa(v)) }
 	flag := func(b bool) string {
 		if b {
 			return "1"
@@ -317,8 +339,18 @@ func writeInstr(sb *asmBuf, p *Program, sites []Site, i int) error {
 	if in.Negate {
 		attr("negate", "1")
 	}
+	writeAffine(sb, in, attr, attrInt)
+	if in.Red != (AP{}) {
+		sb.str(" red=")
+		writeAP(sb, &in.Red, p)
+	}
+}
+
+// writeAffine writes the affine attributes (base, pmul, fmul, cmp) that
+// iota and affine_select use or that are set.
+func writeAffine(sb *asmBuf, in *Instr, attr func(key, val string), attrInt func(key string, v int)) {
 	af := &in.Affine
-	usesAffine := op == OpIota || op == OpAffineSelect
+	usesAffine := in.Op == OpIota || in.Op == OpAffineSelect
 	if usesAffine || af.Base != 0 {
 		attrInt("base", af.Base)
 	}
@@ -336,26 +368,27 @@ func writeInstr(sb *asmBuf, p *Program, sites []Site, i int) error {
 		}
 		attr("fmul", strings.Join(fs, ","))
 	}
-	if op == OpAffineSelect || af.Cmp != 0 {
+	if in.Op == OpAffineSelect || af.Cmp != 0 {
 		attr("cmp", af.Cmp.String())
 	}
-	if in.Red != (AP{}) {
-		sb.str(" red=")
-		writeAP(sb, &in.Red, p)
+}
+
+// writeSiteComment writes "; site N file:line" for an instruction with a
+// source site (the file and line when the site is resolved).
+func writeSiteComment(sb *asmBuf, in *Instr, sites []Site) {
+	if in.Site == -1 {
+		return
 	}
-	if in.Site != -1 {
-		sb.str(" ; site ")
-		sb.num(int(in.Site))
-		if in.Site >= 0 && int(in.Site) < len(sites) {
-			if s := sites[in.Site]; s.File != "" {
-				sb.ch(' ')
-				sb.str(asmQuote(path.Base(s.File)))
-				sb.ch(':')
-				sb.num(s.Line)
-			}
+	sb.str(" ; site ")
+	sb.num(int(in.Site))
+	if in.Site >= 0 && int(in.Site) < len(sites) {
+		if s := sites[in.Site]; s.File != "" {
+			sb.ch(' ')
+			sb.str(asmQuote(path.Base(s.File)))
+			sb.ch(':')
+			sb.num(s.Line)
 		}
 	}
-	return nil
 }
 
 // resolvedSites returns sites with every site recorded by PC resolved to
@@ -390,10 +423,13 @@ func writeSlot(sb *asmBuf, a *AP, p *Program) {
 // Parse reads text assembly written by Print (or by hand) into a Program.
 // It checks syntax only; run Validate for the architecture's rules. Errors
 // are *SyntaxError naming the line, except errors reading r.
-func Parse(r io.Reader) (*Program, error) {
+func Parse(r io.Reader) (*Program, error) { return parse(r, MaxAsmInstrs) }
+
+// parse is Parse with a bound on the instructions read.
+func parse(r io.Reader, maxInstrs int) (*Program, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), asmMaxLine)
-	ps := &asmParser{prog: &Program{}}
+	ps := &asmParser{prog: &Program{}, maxInstrs: maxInstrs}
 	n := 0
 	for sc.Scan() {
 		n++
@@ -412,11 +448,12 @@ func Parse(r io.Reader) (*Program, error) {
 }
 
 type asmParser struct {
-	prog    *Program
-	named   bool // a .program directive was read
-	s       string
-	pos     int
-	lineNum int
+	prog      *Program
+	maxInstrs int  // more instructions are an error
+	named     bool // a .program directive was read
+	s         string
+	pos       int
+	lineNum   int
 }
 
 // errAt is a syntax error at byte offset pos of the current line.
@@ -686,7 +723,21 @@ func (ps *asmParser) site() error {
 	return nil
 }
 
+// MaxAsmInstrs bounds the instructions of a program Parse reads: 4 Mi,
+// the bound kernels.MaxInstrs puts on a built-in workload. A stored
+// instruction with its timing state costs about 1 KB, so this keeps a
+// hand-written or generated file within a few GB instead of running out of
+// memory.
+const MaxAsmInstrs = 1 << 22
+
+// instr parses an instruction line in its states: the operation (opcode,
+// engine, queue), the operands, the attributes, then a "; site N"
+// comment. Operand and attribute values are decoded by slot, operand and
+// attr.
 func (ps *asmParser) instr() error {
+	if len(ps.prog.Instrs) >= ps.maxInstrs {
+		return ps.errAt(0, "more than %d instructions, the most a program may hold; split the program", ps.maxInstrs)
+	}
 	op, err := ps.enum("opcode", opNames[:], "")
 	if err != nil {
 		return err
@@ -695,6 +746,20 @@ func (ps *asmParser) instr() error {
 	// copying it dominates parsing. On error Parse returns no program.
 	ps.prog.Instrs = append(ps.prog.Instrs, Instr{Op: Opcode(op), Site: -1})
 	in := &ps.prog.Instrs[len(ps.prog.Instrs)-1]
+	if err := ps.engineQueue(in); err != nil {
+		return err
+	}
+	if err := ps.operands(in); err != nil {
+		return err
+	}
+	if err := ps.attrs(in); err != nil {
+		return err
+	}
+	return ps.siteComment(in)
+}
+
+// engineQueue reads "engine" or "engine.queue".
+func (ps *asmParser) engineQueue(in *Instr) error {
 	ps.skipSpace()
 	eng, err := ps.enum("engine", engineNames[:], ".")
 	if err != nil {
@@ -709,28 +774,40 @@ func (ps *asmParser) instr() error {
 		}
 		in.Queue = uint8(q)
 	}
+	return nil
+}
+
+// operands reads "dst" and, after "<-", up to len(in.Src) sources.
+func (ps *asmParser) operands(in *Instr) error {
+	var err error
 	ps.skipSpace()
 	if in.Dst, err = ps.slot(); err != nil {
 		return err
 	}
 	ps.skipSpace()
-	if strings.HasPrefix(ps.s[ps.pos:], "<-") {
-		ps.pos += 2
-		for k := 0; ; k++ {
-			ps.skipSpace()
-			if k == len(in.Src) {
-				return ps.errAt(ps.pos, "more than %d sources", len(in.Src))
-			}
-			if in.Src[k], err = ps.slot(); err != nil {
-				return err
-			}
-			ps.skipSpace()
-			if ps.peek() != ',' {
-				break
-			}
-			ps.pos++
-		}
+	if !strings.HasPrefix(ps.s[ps.pos:], "<-") {
+		return nil
 	}
+	ps.pos += 2
+	for k := 0; ; k++ {
+		ps.skipSpace()
+		if k == len(in.Src) {
+			return ps.errAt(ps.pos, "more than %d sources", len(in.Src))
+		}
+		if in.Src[k], err = ps.slot(); err != nil {
+			return err
+		}
+		ps.skipSpace()
+		if ps.peek() != ',' {
+			return nil
+		}
+		ps.pos++
+	}
+}
+
+// attrs reads key=value attributes up to the end of the line or a
+// comment; each key at most once.
+func (ps *asmParser) attrs(in *Instr) error {
 	var seen uint32 // attributes given, by index in asmAttrList
 	for !ps.atEnd() {
 		start := ps.pos
@@ -749,20 +826,27 @@ func (ps *asmParser) instr() error {
 			return err
 		}
 	}
-	if ps.pos < len(ps.s) { // a comment: "; site N ..." binds the site
-		ps.pos++
-		ps.skipSpace()
-		if rest := ps.s[ps.pos:]; rest == "site" || strings.HasPrefix(rest, "site ") || strings.HasPrefix(rest, "site\t") {
-			ps.pos += len("site")
-			ps.skipSpace()
-			v, err := ps.intIn("site", math.MinInt32, math.MaxInt32)
-			if err != nil {
-				return err
-			}
-			in.Site = int32(v)
-		}
-		ps.pos = len(ps.s)
+	return nil
+}
+
+// siteComment reads the rest of the line: a comment "; site N ..." binds
+// the instruction to source site N; any other comment is ignored.
+func (ps *asmParser) siteComment(in *Instr) error {
+	if ps.pos >= len(ps.s) {
+		return nil
 	}
+	ps.pos++
+	ps.skipSpace()
+	if rest := ps.s[ps.pos:]; rest == "site" || strings.HasPrefix(rest, "site ") || strings.HasPrefix(rest, "site\t") {
+		ps.pos += len("site")
+		ps.skipSpace()
+		v, err := ps.intIn("site", math.MinInt32, math.MaxInt32)
+		if err != nil {
+			return err
+		}
+		in.Site = int32(v)
+	}
+	ps.pos = len(ps.s)
 	return nil
 }
 
@@ -853,64 +937,19 @@ func (ps *asmParser) slot() (AP, error) {
 
 var asmMemNames = []string{"none", "hbm", "sbuf", "psum"}
 
+// operand decodes "mem[:tensor][start:end[:stride]]@offset dtype{stride x count, ...}".
 func (ps *asmParser) operand() (AP, error) {
 	var a AP
-	m, err := ps.enum("memory", asmMemNames, ":[")
-	if err != nil {
+	if err := ps.operandTensor(&a); err != nil {
 		return a, err
 	}
-	a.Mem = Memory(m)
-	if ps.peek() == ':' {
-		ps.pos++
-		start := ps.pos
-		if ps.peek() == '#' {
-			ps.pos++
-			t, err := ps.intIn("tensor index", math.MinInt32, math.MaxInt32)
-			if err != nil {
-				return a, err
-			}
-			a.Tensor = int32(t)
-		} else {
-			name := ps.word("[")
-			t := ps.prog.TensorIndex(name)
-			a.Tensor = int32(t)
-			if t < 0 {
-				return a, ps.errAt(start, "unknown tensor %q (declare it with .tensor first, or write #INDEX)", name)
-			}
-		}
-	}
-	if err := ps.expect('['); err != nil {
-		return a, err
-	}
-	startAt := ps.pos
-	first, err := ps.intIn("start partition", math.MinInt32, math.MaxInt32)
-	if err != nil {
-		return a, err
-	}
-	a.Start = int32(first)
-	if err := ps.expect(':'); err != nil {
-		return a, err
-	}
-	end, err := ps.integer("end partition")
-	if err != nil {
-		return a, err
-	}
-	if end < first+math.MinInt32 || end > first+math.MaxInt32 {
-		return a, ps.errAt(startAt, "partition range [%d:%d) out of range: at most %d partitions either way", first, end, math.MaxInt32)
-	}
-	a.Parts = int32(end - first)
-	if ps.peek() == ':' {
-		ps.pos++
-		if a.PStride, err = ps.integer("row stride"); err != nil {
-			return a, err
-		}
-	}
-	if err := ps.expect(']'); err != nil {
+	if err := ps.partitions(&a); err != nil {
 		return a, err
 	}
 	if err := ps.expect('@'); err != nil {
 		return a, err
 	}
+	var err error
 	if a.Offset, err = ps.integer("offset"); err != nil {
 		return a, err
 	}
@@ -919,34 +958,100 @@ func (ps *asmParser) operand() (AP, error) {
 		return a, err
 	}
 	ps.skipSpace()
+	return a, ps.freeDims(&a)
+}
+
+// operandTensor decodes the memory and, for HBM, ":name" or ":#index".
+func (ps *asmParser) operandTensor(a *AP) error {
+	m, err := ps.enum("memory", asmMemNames, ":[")
+	if err != nil {
+		return err
+	}
+	a.Mem = Memory(m)
+	if ps.peek() != ':' {
+		return nil
+	}
+	ps.pos++
+	start := ps.pos
+	if ps.peek() == '#' {
+		ps.pos++
+		t, err := ps.intIn("tensor index", math.MinInt32, math.MaxInt32)
+		if err != nil {
+			return err
+		}
+		a.Tensor = int32(t)
+		return nil
+	}
+	name := ps.word("[")
+	t := ps.prog.TensorIndex(name)
+	a.Tensor = int32(t)
+	if t < 0 {
+		return ps.errAt(start, "unknown tensor %q (declare it with .tensor first, or write #INDEX)", name)
+	}
+	return nil
+}
+
+// partitions decodes "[start:end]" or "[start:end:row_stride]".
+func (ps *asmParser) partitions(a *AP) error {
+	if err := ps.expect('['); err != nil {
+		return err
+	}
+	startAt := ps.pos
+	first, err := ps.intIn("start partition", math.MinInt32, math.MaxInt32)
+	if err != nil {
+		return err
+	}
+	a.Start = int32(first)
+	if err := ps.expect(':'); err != nil {
+		return err
+	}
+	end, err := ps.integer("end partition")
+	if err != nil {
+		return err
+	}
+	if end < first+math.MinInt32 || end > first+math.MaxInt32 {
+		return ps.errAt(startAt, "partition range [%d:%d) out of range: at most %d partitions either way", first, end, math.MaxInt32)
+	}
+	a.Parts = int32(end - first)
+	if ps.peek() == ':' {
+		ps.pos++
+		if a.PStride, err = ps.integer("row stride"); err != nil {
+			return err
+		}
+	}
+	return ps.expect(']')
+}
+
+// freeDims decodes "{stride x count, ...}", at most MaxFreeDims of them.
+func (ps *asmParser) freeDims(a *AP) error {
 	if err := ps.expect('{'); err != nil {
-		return a, err
+		return err
 	}
 	for ps.peek() != '}' {
 		if a.NFree > 0 {
 			if err := ps.expect(','); err != nil {
-				return a, err
+				return err
 			}
 		}
 		if a.NFree == MaxFreeDims {
-			return a, ps.errAt(ps.pos, "more than %d free dimensions", MaxFreeDims)
+			return ps.errAt(ps.pos, "more than %d free dimensions", MaxFreeDims)
 		}
 		d := &a.Free[a.NFree]
 		stride, err := ps.intIn("stride", math.MinInt32, math.MaxInt32)
 		if err != nil {
-			return a, err
+			return err
 		}
 		d.Stride = int32(stride)
 		if err := ps.expect('x'); err != nil {
-			return a, err
+			return err
 		}
 		count, err := ps.intIn("count", math.MinInt32, math.MaxInt32)
 		if err != nil {
-			return a, err
+			return err
 		}
 		d.Count = int32(count)
 		a.NFree++
 	}
 	ps.pos++
-	return a, nil
+	return nil
 }

@@ -3,6 +3,7 @@ package isa
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -457,5 +458,33 @@ func TestPrintResolvesSites(t *testing.T) {
 	p.valid = nil // Builder's validated mark is not part of the text
 	if !reflect.DeepEqual(p, q) {
 		t.Errorf("round trip differs:\nwant %+v\ngot  %+v", p, q)
+	}
+}
+
+// TestParseInstrLimit: Parse stops at MaxAsmInstrs instructions with a
+// syntax error on the first line over it, instead of storing any number
+// (a 5 M-instruction file used to take 6 GB).
+func TestParseInstrLimit(t *testing.T) {
+	const head = ".program p\n.tensor X input fp32 [4]\n"
+	instr := "memset gpsimd sbuf[0:1]@0 fp32{1x4} imm0=0\n"
+	for _, tt := range []struct {
+		n, limit int
+		wantErr  bool
+	}{{3, 3, false}, {4, 3, true}, {1, 1, false}, {0, 1, false}} {
+		src := head + strings.Repeat(instr, tt.n)
+		p, err := parse(strings.NewReader(src), tt.limit)
+		if !tt.wantErr {
+			if err != nil || len(p.Instrs) != tt.n {
+				t.Errorf("%d instructions, limit %d: %v", tt.n, tt.limit, err)
+			}
+			continue
+		}
+		var se *SyntaxError
+		if !errors.As(err, &se) || se.Line != 3+tt.limit || !strings.Contains(err.Error(), fmt.Sprintf("more than %d instructions", tt.limit)) {
+			t.Errorf("%d instructions, limit %d: err = %v, want a syntax error on line %d", tt.n, tt.limit, err, 3+tt.limit)
+		}
+	}
+	if MaxAsmInstrs != 1<<22 {
+		t.Errorf("MaxAsmInstrs = %d, want 4 Mi (kernels.MaxInstrs)", MaxAsmInstrs)
 	}
 }

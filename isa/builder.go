@@ -121,6 +121,12 @@ func (b *Builder) Fail(err error) {
 	}
 }
 
+// Tensors returns the HBM tensors declared so far, also after an error
+// (declarations are recorded regardless), so a caller can size a run from
+// the declarations alone: fail the builder first and instructions are not
+// stored.
+func (b *Builder) Tensors() []TensorDecl { return append([]TensorDecl(nil), b.prog.Tensors...) }
+
 // Len returns the number of instructions emitted so far.
 func (b *Builder) Len() int { return b.n }
 

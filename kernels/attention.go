@@ -38,7 +38,7 @@ func attentionKernel() *Kernel {
 			{Name: "seqlen", Kind: IntParam, Default: "4096", Max: 131072, Doc: "sequence length (queries and keys)"},
 			{Name: "headdim", Kind: IntParam, Default: "128", Doc: "head dimension: 64, 128 or 256"},
 			{Name: "causal", Kind: BoolParam, Default: "false", Doc: "mask keys after each query"},
-			{Name: "dtype", Kind: DTypeParam, Default: "bf16", Allowed: []string{"bf16", "fp16", "fp8e4m3"}, Doc: "Q, K, V dtype (fp8 produces a bf16 output)"},
+			{Name: "dtype", Kind: DTypeParam, Default: "bf16", Allowed: []string{"bf16", "fp16", "fp8e4m3", "fp32"}, Doc: "Q, K, V dtype (fp8 produces a bf16 output)"},
 			{Name: "variant", Kind: EnumParam, Default: "best", Allowed: []string{"best", "tiled", "optimized", "fa2", "fa3"},
 				Doc: "best; NeuronCore: tiled (straightforward) or optimized; GPU: fa2, fa3",
 				// The NeuronCore variants; a GPU's fa2 and fa3 are among its

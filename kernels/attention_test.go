@@ -78,7 +78,8 @@ func TestAttentionErrors(t *testing.T) {
 		{"attention:headdim=96", "headdim=96"},
 		{"attention:heads=8,kv_heads=3", "kv_heads=3"},
 		{"attention:heads=2,kv_heads=4", "kv_heads=4"},
-		{"attention:dtype=fp32", "dtype"},
+		{"attention:dtype=fp8e5m2", "dtype"},
+		{"decode_attention:dtype=int32", "dtype"},
 	} {
 		_, err := ks.Parse(tc.spec)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

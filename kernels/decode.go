@@ -39,7 +39,7 @@ func decodeAttentionKernel() *Kernel {
 			{Name: "kv_heads", Kind: CountParam, Default: "8", Doc: "key/value heads; 0 = heads"},
 			{Name: "seqlen", Kind: IntParam, Default: "32768", Max: 131072, Doc: "KV-cache length"},
 			{Name: "headdim", Kind: IntParam, Default: "128", Doc: "head dimension: 64, 128 or 256"},
-			{Name: "dtype", Kind: DTypeParam, Default: "bf16", Allowed: []string{"bf16", "fp16", "fp8e4m3"}, Doc: "Q and KV-cache dtype (fp8 produces a bf16 output)"},
+			{Name: "dtype", Kind: DTypeParam, Default: "bf16", Allowed: []string{"bf16", "fp16", "fp8e4m3", "fp32"}, Doc: "Q and KV-cache dtype (fp8 produces a bf16 output)"},
 			{Name: "variant", Kind: EnumParam, Default: "best", Allowed: []string{"best", "splitkv", "nosplit"}, Doc: "splitkv (partials + combine), nosplit, or best (NeuronCore: nosplit unless splits is set)",
 				Tune: []string{"splitkv", "nosplit"}},
 			{Name: "splits", Kind: CountParam, Default: "0", Doc: "KV splits per sequence (0 = automatic for splitkv; a positive value makes best split too)",

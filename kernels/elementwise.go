@@ -118,10 +118,11 @@ func elementwiseKernel(name string, ins []string, body func(b *isa.Builder, dst 
 
 func siluMulKernel() *Kernel {
 	return &Kernel{
-		Name:   "silu_mul",
-		Doc:    "out = x·silu(g), the gated-MLP elementwise step (x the up projection, g the gate)",
-		Params: tokensHiddenParams(layerDTypes),
-		FLOPs:  elemFLOPs(5), // sigmoid (exp, add, reciprocal), ·g, ·x
+		Name:         "silu_mul",
+		Doc:          "out = x·silu(g), the gated-MLP elementwise step (x the up projection, g the gate)",
+		Params:       tokensHiddenParams(layerDTypes),
+		FromMeasured: rowsFromMeasured("tokens", "hidden"),
+		FLOPs:        elemFLOPs(5), // sigmoid (exp, add, reciprocal), ·g, ·x
 		// silu on ScalarE (its activation table), the product on VectorE:
 		// the two engines stream in parallel, each about one element per
 		// cycle per lane (HARDWARE.md A §3.2 activation, tensor_tensor).
@@ -157,12 +158,13 @@ func siluMulKernel() *Kernel {
 
 func geluKernel() *Kernel {
 	return &Kernel{
-		Name:   "gelu",
-		Doc:    "out = gelu(x), tanh approximation",
-		Params: tokensHiddenParams(layerDTypes),
-		FLOPs:  elemFLOPs(8), // x³ (2), ·c, +x, ·√(2/π), tanh, +1, ·x/2
-		Instrs: tokensHiddenInstrs,
-		GPU:    elementwiseGPU("gelu", 1, 7, 1), // tanh on MUFU
+		Name:         "gelu",
+		Doc:          "out = gelu(x), tanh approximation",
+		Params:       tokensHiddenParams(layerDTypes),
+		FromMeasured: rowsFromMeasured("tokens", "hidden"),
+		FLOPs:        elemFLOPs(8), // x³ (2), ·c, +x, ·√(2/π), tanh, +1, ·x/2
+		Instrs:       tokensHiddenInstrs,
+		GPU:          elementwiseGPU("gelu", 1, 7, 1), // tanh on MUFU
 		Neuron: elementwiseKernel("gelu", []string{"x"}, func(b *isa.Builder, dst isa.AP, s []isa.AP, _ func(isa.DType) isa.AP) {
 			b.Activation(dst, s[0], isa.ActGelu)
 		}),
@@ -192,10 +194,11 @@ func geluTanh(x float64) float64 {
 
 func addKernel() *Kernel {
 	return &Kernel{
-		Name:   "add",
-		Doc:    "out = x + residual, the residual add",
-		Params: tokensHiddenParams(layerDTypes),
-		FLOPs:  elemFLOPs(1),
+		Name:         "add",
+		Doc:          "out = x + residual, the residual add",
+		Params:       tokensHiddenParams(layerDTypes),
+		FromMeasured: rowsFromMeasured("tokens", "hidden"),
+		FLOPs:        elemFLOPs(1),
 		// One VectorE tensor_tensor per tile; the kernel is DMA-bound
 		// (three bytes moved per byte computed on).
 		Instrs: tokensHiddenInstrs,

@@ -130,6 +130,33 @@ func setInts(names []string, vals ...int) []Arg {
 	return args
 }
 
+// rowsFromMeasured returns the FromMeasured facet of a row-wise kernel
+// whose row count is the parameter rows and row length the parameter cols
+// (results/measured/README.md): rows = M (times batch where batch > 1),
+// cols = N.
+func rowsFromMeasured(rows, cols string) func(Measurement) []Arg {
+	return func(m Measurement) []Arg {
+		r := m.M
+		if m.Batch > 1 {
+			r *= m.Batch
+		}
+		return setInts([]string{rows, cols}, r, m.N)
+	}
+}
+
+// ropeFromMeasured maps a measured rope row: tokens = M (times batch where
+// batch > 1; seqlen where M is empty), heads and headdim as given.
+func ropeFromMeasured(m Measurement) []Arg {
+	t := m.M
+	if t == 0 {
+		t = m.Seqlen
+	}
+	if m.Batch > 1 {
+		t *= m.Batch
+	}
+	return setInts([]string{"tokens", "heads", "headdim"}, t, m.Heads, m.Headdim)
+}
+
 // Part is one sub-workload of a composite workload.
 type Part struct {
 	Label  string // "attention", "mlp_up", ...

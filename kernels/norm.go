@@ -32,12 +32,13 @@ func rowChunks(cols int) []rowChunk {
 
 func rmsnormKernel() *Kernel {
 	return &Kernel{
-		Name:   "rmsnorm",
-		Doc:    "out = x / sqrt(mean(x²) + 1e-5) · w over the hidden dimension (Llama's RMSNorm)",
-		Params: tokensHiddenParams(layerDTypes),
-		FLOPs:  elemFLOPs(4), // square, sum, ·rstd, ·w
-		Instrs: tokensHiddenInstrs,
-		Neuron: func(b *isa.Builder, p Params) error { return normNeuron(b, p, false) },
+		Name:         "rmsnorm",
+		Doc:          "out = x / sqrt(mean(x²) + 1e-5) · w over the hidden dimension (Llama's RMSNorm)",
+		Params:       tokensHiddenParams(layerDTypes),
+		FLOPs:        elemFLOPs(4), // square, sum, ·rstd, ·w
+		Instrs:       tokensHiddenInstrs,
+		Neuron:       func(b *isa.Builder, p Params) error { return normNeuron(b, p, false) },
+		FromMeasured: rowsFromMeasured("tokens", "hidden"),
 		GPU: func(_ plan.Device, p Params) ([]GPUPlan, error) {
 			e := p.DType("dtype").Size()
 			return memoryBoundPlan(p, GPURowKernel("rmsnorm", p.Int("tokens"), p.Int("hidden"), e, 1, 4, 0, 1)), nil
@@ -74,12 +75,13 @@ func rmsnormKernel() *Kernel {
 
 func layernormKernel() *Kernel {
 	return &Kernel{
-		Name:   "layernorm",
-		Doc:    "out = (x − mean)/sqrt(var + 1e-5)·gamma + beta over the hidden dimension",
-		Params: tokensHiddenParams(layerDTypes),
-		FLOPs:  elemFLOPs(7), // sum, square, sum of squares, −mean, ·rstd, ·gamma, +beta
-		Instrs: tokensHiddenInstrs,
-		Neuron: func(b *isa.Builder, p Params) error { return normNeuron(b, p, true) },
+		Name:         "layernorm",
+		Doc:          "out = (x − mean)/sqrt(var + 1e-5)·gamma + beta over the hidden dimension",
+		Params:       tokensHiddenParams(layerDTypes),
+		FLOPs:        elemFLOPs(7), // sum, square, sum of squares, −mean, ·rstd, ·gamma, +beta
+		Instrs:       tokensHiddenInstrs,
+		Neuron:       func(b *isa.Builder, p Params) error { return normNeuron(b, p, true) },
+		FromMeasured: rowsFromMeasured("tokens", "hidden"),
 		GPU: func(_ plan.Device, p Params) ([]GPUPlan, error) {
 			e := p.DType("dtype").Size()
 			return memoryBoundPlan(p, GPURowKernel("layernorm", p.Int("tokens"), p.Int("hidden"), e, 2, 7, 0, 1)), nil

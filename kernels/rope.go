@@ -30,7 +30,8 @@ func ropeKernel() *Kernel {
 		Instrs: func(p Params) float64 {
 			return 1.5 * tiles(p.Int("tokens"), 128) * tiles(p.Int("heads")*p.Int("headdim"), 512)
 		},
-		Neuron: ropeNeuron,
+		Neuron:       ropeNeuron,
+		FromMeasured: ropeFromMeasured,
 		GPU: func(_ plan.Device, p Params) ([]GPUPlan, error) {
 			return memoryBoundPlan(p, gpuRope(p.Int("tokens"), p.Int("heads"), p.Int("headdim"), p.DType("dtype").Size())), nil
 		},

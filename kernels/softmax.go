@@ -19,8 +19,9 @@ func softmaxKernel() *Kernel {
 		},
 		FLOPs: func(p Params) float64 { return 5 * float64(p.Int("rows")) * float64(p.Int("cols")) }, // max, −max, exp, sum, ÷
 		// ≈ 1.3 instructions per [128 × 512] tile (`trnsim asm`).
-		Instrs: func(p Params) float64 { return 1.5 * tiles(p.Int("rows"), 128) * tiles(p.Int("cols"), 512) },
-		Neuron: softmaxNeuron,
+		Instrs:       func(p Params) float64 { return 1.5 * tiles(p.Int("rows"), 128) * tiles(p.Int("cols"), 512) },
+		Neuron:       softmaxNeuron,
+		FromMeasured: rowsFromMeasured("rows", "cols"),
 		GPU: func(_ plan.Device, p Params) ([]GPUPlan, error) {
 			e := p.DType("dtype").Size()
 			return memoryBoundPlan(p, GPURowKernel("softmax", p.Int("rows"), p.Int("cols"), e, 0, 4, 1, 1)), nil

@@ -199,14 +199,91 @@ func ReadCSVFile(path string) ([]Row, error) {
 // path only when write succeeds. On any error (or a panic in write) the
 // temporary file is removed and path is left as it was, so readers never
 // see a half-written file. A process killed mid-write can leave the
-// temporary file ("." + base + ".tmp-*") behind, never a partial path.
-func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+// temporary file ("." + base + ".tmp-*") behind, never a partial path;
+// WriteFileAtomicTracked lets a signal handler remove it. When path is a
+// symbolic link, the file it points to is written (the link stays); when
+// it is a device or a pipe (/dev/stdout, /dev/null), it is written in
+// place.
+func WriteFileAtomic(path string, write func(io.Writer) error) error {
+	return WriteFileAtomicTracked(path, nil, write)
+}
+
+// TempTracker learns of the temporary files WriteFileAtomicTracked
+// creates, so that a signal handler can remove them: Add is called when
+// one is created, Remove when it is renamed or removed.
+type TempTracker interface {
+	Add(tmp string)
+	Remove(tmp string)
+}
+
+// ResolveOutput returns the file path names: path itself, or, when path
+// is a symbolic link (dangling or not), the file the link points to,
+// followed through every link; a path that names a device or pipe
+// (/dev/stdout) is returned as is.
+func ResolveOutput(path string) (string, error) {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		return path, nil // a device or pipe, e.g. /dev/stdout: written in place
+	}
+	for range 64 {
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			return path, nil
+		}
+		dst, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(dst) {
+			dst = filepath.Join(filepath.Dir(path), dst)
+		}
+		path = dst
+	}
+	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
+}
+
+// writeInPlace writes to the existing non-regular file target (named
+// path in errors).
+func writeInPlace(target, path string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(target, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	bw := bufio.NewWriter(f)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteFileAtomicTracked is WriteFileAtomic telling t (if not nil) about
+// its temporary file.
+func WriteFileAtomicTracked(path string, t TempTracker, write func(io.Writer) error) (err error) {
+	target, err := ResolveOutput(path)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if fi, err := os.Stat(target); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		// A device or pipe (/dev/stdout, /dev/null, a FIFO): written in
+		// place; renaming a file over it would replace the device.
+		return writeInPlace(target, path, write)
+	}
+	dir := filepath.Dir(target)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(target)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	tmp := f.Name()
+	if t != nil {
+		t.Add(tmp)
+		defer t.Remove(tmp)
+	}
 	done := false
 	defer func() {
 		if !done {
@@ -231,7 +308,7 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := os.Rename(tmp, target); err != nil {
 		os.Remove(tmp)
 		done = true
 		return fmt.Errorf("writing %s: %w", path, err)

@@ -495,3 +495,50 @@ func FuzzReadCSV(f *testing.F) {
 		}
 	})
 }
+
+// tracker records the temporary files WriteFileAtomicTracked reports.
+type tracker struct{ added, removed []string }
+
+func (t *tracker) Add(p string)    { t.added = append(t.added, p) }
+func (t *tracker) Remove(p string) { t.removed = append(t.removed, p) }
+
+// TestWriteFileAtomicSymlink: an output path that is a symbolic link is
+// written through (the link stays a link, its target gets the data; it
+// used to be replaced by a plain file), also a dangling link and a chain.
+func TestWriteFileAtomicSymlink(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	real := filepath.Join(sub, "real.csv")
+	os.WriteFile(real, []byte("old"), 0o644)
+	link := filepath.Join(dir, "link.csv")
+	chain := filepath.Join(dir, "chain.csv")
+	dangling := filepath.Join(dir, "dangling.csv")
+	os.Symlink("sub/real.csv", link)
+	os.Symlink("link.csv", chain)
+	os.Symlink("sub/new.csv", dangling)
+	for _, tt := range []struct{ path, target, data string }{
+		{link, real, "via link"}, {chain, real, "via chain"}, {dangling, filepath.Join(sub, "new.csv"), "via dangling"},
+	} {
+		var tr tracker
+		if err := WriteFileAtomicTracked(tt.path, &tr, func(w io.Writer) error { _, err := io.WriteString(w, tt.data); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Lstat(tt.path); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s is no longer a symbolic link", tt.path)
+		}
+		if b, _ := os.ReadFile(tt.target); string(b) != tt.data {
+			t.Errorf("%s holds %q, want %q", tt.target, b, tt.data)
+		}
+		if len(tr.added) != 1 || len(tr.removed) != 1 || tr.added[0] != tr.removed[0] || filepath.Dir(tr.added[0]) != sub {
+			t.Errorf("tracker saw added %v removed %v, want one temporary file in %s", tr.added, tr.removed, sub)
+		}
+	}
+	loop := filepath.Join(dir, "loop.csv")
+	os.Symlink("loop.csv", loop)
+	if err := WriteFileAtomic(loop, func(io.Writer) error { return nil }); err == nil || !strings.Contains(err.Error(), "too many levels") {
+		t.Errorf("symlink loop: %v", err)
+	}
+}

@@ -23,6 +23,10 @@ type Measured struct {
 	Causal                         string
 	MeasuredUs, HostOverheadUs     float64
 	Confidence, Source             string
+	// Workload, when set, is a full workload spec ("kernel:param=value,…")
+	// that overrides the shape columns (the dtype and variant columns
+	// still apply unless the spec names them).
+	Workload string
 
 	// Header and Cells are the file's columns and this row's cells as
 	// read, extra columns included, so that output can repeat them.
@@ -34,7 +38,7 @@ type Measured struct {
 var measuredColumns = []string{
 	"target", "kernel", "measured_us",
 	"variant", "dtype", "batch", "heads", "kv_heads", "M", "N", "K", "seqlen", "headdim", "causal",
-	"host_overhead_us", "confidence", "source",
+	"host_overhead_us", "confidence", "source", "workload",
 }
 
 // ReadMeasured reads a measured-data CSV. name labels errors. Columns may
@@ -109,6 +113,7 @@ func (m *Measured) fill(idx map[string]int, rec []string, col func(int) int) err
 	text("dtype", &m.DType)
 	text("confidence", &m.Confidence)
 	text("source", &m.Source)
+	text("workload", &m.Workload)
 	for _, c := range []string{"target", "kernel"} {
 		if v, i := cell(c); v == "" {
 			return bad(c, i, "empty; want a name")
@@ -173,8 +178,12 @@ func (m *Measured) Group() string {
 // Shape returns the row's workload shape as "name=value" pairs, e.g.
 // "M=64 N=12288 K=12288 batch=1 fp16": the GEMM dimensions, then batch,
 // then the attention dimensions, each only where set. The order is the
-// same for every kernel, so a new kernel needs nothing here.
+// same for every kernel, so a new kernel needs nothing here. A row with a
+// workload spec shows the spec.
 func (m *Measured) Shape() string {
+	if m.Workload != "" {
+		return m.Workload
+	}
 	var parts []string
 	add := func(name string, v int) {
 		if v > 0 {

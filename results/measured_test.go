@@ -102,6 +102,7 @@ func FuzzReadMeasured(f *testing.F) {
 	f.Add(string(data[:2000]))
 	f.Add("target,kernel,measured_us\nh100,matmul,1e3\n")
 	f.Add("target,kernel,measured_us,causal\nh100,attention,\"5\",true\n")
+	f.Add("target,kernel,measured_us,confidence,workload\nh100,rmsnorm,5,upper-bound,\"rmsnorm:tokens=8,hidden=64\"\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		ms, err := ReadMeasured(strings.NewReader(s), "fuzz.csv")
 		if err != nil {
@@ -125,6 +126,7 @@ func TestMeasuredShape(t *testing.T) {
 		{Measured{Kernel: "attention", Batch: 2, Heads: 8, Seqlen: 512, Headdim: 64, Causal: "true", DType: "bf16"}, "batch=2 heads=8 seqlen=512 headdim=64 causal bf16"},
 		{Measured{Kernel: "decode_attention", Batch: 1, Heads: 16, KVHeads: 2, Seqlen: 4096, Headdim: 128, Causal: "false"}, "batch=1 heads=16 kv_heads=2 seqlen=4096 headdim=128"},
 		{Measured{Kernel: "rmsnorm"}, ""},
+		{Measured{Kernel: "rmsnorm", M: 5, Workload: "rmsnorm:tokens=8"}, "rmsnorm:tokens=8"},
 	}
 	for _, tc := range tests {
 		if got := tc.m.Shape(); got != tc.want {

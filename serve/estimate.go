@@ -41,7 +41,7 @@ type Options struct {
 // TPOT minus this model's decode device time over the batch-stated rows.
 const (
 	DefaultOverheadTrainiumUs = 860
-	DefaultOverheadNVIDIAUs   = 2750
+	DefaultOverheadNVIDIAUs   = 2390
 )
 
 // DefaultOverheadUs returns the calibrated per-step overhead for a vendor.

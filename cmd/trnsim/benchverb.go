@@ -17,10 +17,11 @@ import (
 // side by side, printed as tables and written to a results CSV.
 func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench")
-	suite := fs.String("suite", "representative", "suite to run ("+strings.Join(bench.SuiteNames(), ", ")+")")
-	targets := fs.String("targets", strings.Join(bench.DefaultTargets(), ","), "comma-separated targets")
-	out := fs.String("o", "results/bench.csv", "results CSV to write (atomically); empty: none")
-	jobs := fs.Int("j", 0, "runs in parallel (0: one per core)")
+	suite := fs.String("suite", "representative", "`SUITE` to run, allowed: "+strings.Join(bench.SuiteNames(), ", "))
+	targets := fs.String("targets", strings.Join(bench.DefaultTargets(), ","), "comma-separated `TARGETS`, allowed: "+strings.Join(bench.AllTargets(), ", "))
+	out := fs.String("o", "results/bench.csv", "results CSV `FILE` to write (atomically); empty: none")
+	jobs := fs.Int("j", 0, "`N` runs in parallel (0: one per CPU)")
+	excerpt := fs.Bool("excerpt", false, "print only the simulated-time table (µs), the README's excerpt, and write no CSV")
 	var tuned tunedFlag
 	tuned.register(fs)
 	pos, err := parseFlags(fs, args)
@@ -56,13 +57,25 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if resolved, err = tuned.apply(resolved); err != nil {
 		return err
 	}
+	if *excerpt {
+		*out = ""
+	}
+	if *out != "" {
+		if err := checkOutput("-o", *out); err != nil {
+			return err
+		}
+	}
 	rows, err := bench.SweepTargets(context.Background(), ws, resolved, bench.Options{Jobs: *jobs, Unsupported: noteUnsupported(stderr, "bench")})
 	if err != nil {
 		return err
 	}
-	printSideBySide(stdout, rows, ts)
+	if *excerpt {
+		printSideBySide(stdout, rows, ts, 1)
+		return nil
+	}
+	printSideBySide(stdout, rows, ts, -1)
 	if *out != "" {
-		if err := results.WriteFileAtomic(*out, func(w io.Writer) error { return results.WriteCSV(w, rows) }); err != nil {
+		if err := writeOutput(*out, stdout, func(w io.Writer) error { return results.WriteCSV(w, rows) }); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "\nwrote %d rows to %s\n", len(rows), *out)
@@ -70,9 +83,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// printSideBySide prints, for each figure, one line per workload and one
-// column per target.
-func printSideBySide(w io.Writer, rows []results.Row, targets []string) {
+// printSideBySide prints, for each figure (the first nfig, or all when
+// nfig < 0), one line per workload and one column per target.
+func printSideBySide(w io.Writer, rows []results.Row, targets []string, nfig int) {
 	type key struct{ spec, target string }
 	byKey := map[key]results.Row{}
 	var specs []string
@@ -92,6 +105,9 @@ func printSideBySide(w io.Writer, rows []results.Row, targets []string) {
 		}},
 		{"bound", func(r results.Row) string { return r.Bound }},
 		{"cost per call (USD; - where no price is set)", func(r results.Row) string { return num(r.CostPerCallUSD, -3) }},
+	}
+	if nfig >= 0 {
+		figures = figures[:min(nfig, len(figures))]
 	}
 	for fi, f := range figures {
 		if fi > 0 {

@@ -32,7 +32,7 @@ const (
 
 func cmdCalibrate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("calibrate")
-	target := fs.String("target", "", "the NeuronCore target to fit: trn1, trn2 or trn3")
+	target := fs.String("target", "", "the target to fit: a NeuronCore (trn1, trn2, trn3) or a GPU (a100, h100, h100-pcie, h200, b200)")
 	out := fs.String("o", "", "write the fitted hardware parameters to this -hw JSON file")
 	params := fs.String("params", "", "comma-separated parameters to fit (default "+defaultFitParams+" on a NeuronCore, "+defaultGPUFitParams+" on a GPU)")
 	folds := fs.Int("folds", 5, "k of the k-fold cross-validation (at most the number of rows)")

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,10 +14,12 @@ import (
 
 // cmdCompare is the regression gate: it compares the simulated times of
 // two results files (CSV or go test -bench output) and fails with exit
-// status 1 when a workload got slower beyond the threshold.
+// status 1 when a workload got slower beyond the threshold or a workload of
+// BASE is missing from NEW.
 func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("compare")
-	thresholdFlag := fs.String("threshold", "1%", "slowdown beyond which a workload fails the gate, in percent")
+	thresholdFlag := fs.String("threshold", "1%", "slowdown beyond which a workload fails the gate, a `PERCENT` ≥ 0 (1%, 0.5 or 2% — the % is optional)")
+	format := fs.String("format", "text", "report `FORMAT`, allowed: "+strings.Join(results.CompareFormats(), ", "))
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -27,6 +30,9 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	threshold, err := parseThreshold(*thresholdFlag)
 	if err != nil {
 		return err
+	}
+	if !slices.Contains(results.CompareFormats(), *format) {
+		return usagef("compare: -format %q: allowed: %s", *format, strings.Join(results.CompareFormats(), ", "))
 	}
 	var sides [2][]results.Timing
 	for i, name := range pos {
@@ -41,11 +47,12 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	c := results.Compare(sides[0], sides[1], threshold)
-	if err := c.Write(stdout, pos[0], pos[1]); err != nil {
+	if err := c.WriteFormat(stdout, *format, pos[0], pos[1]); err != nil {
 		return err
 	}
-	if reg := c.Regressions(); len(reg) > 0 {
-		fmt.Fprintf(stderr, "trnsim compare: %d workloads slower beyond %s\n", len(reg), *thresholdFlag)
+	if c.Failed() {
+		fmt.Fprintf(stderr, "trnsim compare: FAIL: %d workloads slower beyond %s, %d missing from %s\n",
+			len(c.Regressions()), *thresholdFlag, len(c.OnlyBase), pos[1])
 		return &exitError{1}
 	}
 	return nil

@@ -48,7 +48,7 @@ func cmdList(args []string, stdout, stderr io.Writer) error {
 // NeuronCore-only verbs.
 func workloadAndArch(name string, args []string) (kernels.Params, isa.Arch, error) {
 	fs := newFlags(name)
-	target := fs.String("target", "trn2", "NeuronCore generation")
+	target := fs.String("target", "trn2", "NeuronCore generation, allowed: trn1, trn2, trn3")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return kernels.Params{}, isa.Arch{}, err
@@ -96,19 +96,22 @@ func printCheck(w io.Writer, p kernels.Params, arch isa.Arch) error {
 	if p.Kernel.Neuron == nil {
 		return usagef("check: kernel %s is composite; check its parts", p.Kernel.Name)
 	}
+	if err := checkMemory(arch, p); err != nil {
+		return err
+	}
 	res, err := kernels.Check(arch, p, 1)
 	if err != nil {
 		return usagef("%v", err)
 	}
 	fail := false
-	fmt.Fprintf(w, "check %s on %s\n", p, arch.Name)
+	fmt.Fprintf(w, "check %s on %s (an element passes when |err| ≤ abs + rel·|ref|)\n", p, arch.Name)
 	for _, r := range res {
 		verdict := "pass"
 		if !r.Pass {
 			verdict, fail = "FAIL", true
 		}
-		fmt.Fprintf(w, "  %-8s max_abs_err=%.3g max_rel_err=%.3g tol(abs=%.3g rel=%.3g) %s\n",
-			r.Tensor, r.MaxAbsErr, r.MaxRelErr, r.Tol.Abs, r.Tol.Rel, verdict)
+		fmt.Fprintf(w, "  %-8s max_abs_err=%.3g max_rel_err=%.3g  bound |err| ≤ %s  %s\n",
+			r.Tensor, r.MaxAbsErr, r.MaxRelErr, boundText(r.Tol), verdict)
 	}
 	if fail {
 		fmt.Fprintln(w, "FAIL")
@@ -116,4 +119,10 @@ func printCheck(w io.Writer, p kernels.Params, arch isa.Arch) error {
 	}
 	fmt.Fprintln(w, "PASS")
 	return nil
+}
+
+// boundText is the bound an element's error is held to, as applied:
+// "abs + rel·|ref|" with the numbers, e.g. "0.0044 + 0.0078·|ref|".
+func boundText(t kernels.Tolerance) string {
+	return fmt.Sprintf("%.3g + %.3g·|ref|", t.Abs, t.Rel)
 }

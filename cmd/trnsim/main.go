@@ -11,6 +11,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"syscall"
+	"unicode/utf8"
 )
 
 // verb is one subcommand.
@@ -57,40 +59,119 @@ type exitError struct{ code int }
 
 func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
+// internalError is a failure that is not the user's input: a bug (a
+// recovered panic), a full disk, an I/O error. Exit status 3.
+type internalError struct{ err error }
+
+func (e *internalError) Error() string { return "internal error: " + e.err.Error() }
+
+func (e *internalError) Unwrap() error { return e.err }
+
 func main() {
-	err := run(os.Args[1:], os.Stdout, os.Stderr)
-	os.Exit(exitCode(err, os.Stderr))
+	watchSignals(os.Stderr)
+	os.Exit(exitCode(runRecovered(os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
 }
 
-// exitCode maps run's error to an exit status, printing the message:
-// 0 success, 1 a failed check or regression, 2 bad input.
+// runRecovered is run with a panic turned into an internal error (exit
+// status 3) instead of a Go crash.
+func runRecovered(args []string, stdout, stderr io.Writer) error {
+	return recovered(func() error { return run(args, stdout, stderr) })
+}
+
+// recovered calls f and turns a panic in it into an internalError.
+func recovered(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &internalError{fmt.Errorf("%v (a bug in trnsim; please report it with the command line)", r)}
+		}
+	}()
+	return f()
+}
+
+// exitCode maps run's error to an exit status (see exitStatusDoc),
+// printing the message: 0 success, 1 a failed check or regression, 2 bad
+// input, 3 an internal error.
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
-		return 0
+		return exitOK
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	fmt.Fprintln(stderr, "trnsim:", err)
-	var ue *usageError
-	if errors.As(err, &ue) {
-		return 2
+	if isInternal(err) {
+		var ie *internalError
+		if !errors.As(err, &ie) {
+			err = &internalError{err}
+		}
+		fmt.Fprintln(stderr, "trnsim:", boundedMessage(err))
+		return exitInternal
 	}
+	fmt.Fprintln(stderr, "trnsim:", boundedMessage(err))
 	// Everything a user can type or load is bad input unless a verb says
 	// otherwise.
-	return 2
+	return exitBadInput
 }
 
-// run is the whole command, testable: it never calls os.Exit.
+// maxMessage bounds the bytes of an error line: an error quoting a
+// 100 KB workload spec stays one readable line.
+const maxMessage = 1024
+
+// boundedMessage is err's message on one line of at most about
+// maxMessage bytes, cut at a rune boundary with the count of bytes left
+// out.
+func boundedMessage(err error) string {
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	if len(msg) <= maxMessage {
+		return msg
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d more bytes)", msg[:cut], len(msg)-cut)
+}
+
+// isInternal reports whether err is an internal error: an internalError,
+// or a system failure no input could fix (a full disk or quota, an I/O
+// error, memory exhausted).
+func isInternal(err error) bool {
+	var ie *internalError
+	return errors.As(err, &ie) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) ||
+		errors.Is(err, syscall.EIO) || errors.Is(err, syscall.ENOMEM)
+}
+
+// isHelpFlag reports whether arg asks for help.
+func isHelpFlag(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
+// run is the whole command, testable: it never calls os.Exit. `trnsim
+// VERB -h` and `trnsim help VERB` print the verb's usage.
 func run(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || (args[0] == "help" && len(args) == 1) {
 		printHelp(stdout)
 		return nil
 	}
+	if args[0] == "help" {
+		if len(args) > 2 {
+			return usagef("help: want one VERB, got %q", strings.Join(args[1:], " "))
+		}
+		args = []string{args[1], "-h"}
+	}
 	for _, v := range verbs() {
 		if v.name == args[0] {
-			return v.run(args[1:], stdout, stderr)
+			err := v.run(args[1:], stdout, stderr)
+			var hr *helpRequested
+			if errors.As(err, &hr) {
+				printVerbHelp(stdout, v, hr.fs)
+				return nil
+			}
+			if err != nil && len(args) == 2 && isHelpFlag(args[1]) {
+				// A verb with subcommands (hw show) parses its flags after
+				// the subcommand: its help without the flags.
+				printVerbHelp(stdout, v, nil)
+				return nil
+			}
+			return err
 		}
 	}
 	var names []string
@@ -108,5 +189,6 @@ func printHelp(w io.Writer) {
 		fmt.Fprintf(w, "\n  %s\n      %s\n", strings.TrimSpace("trnsim "+v.name+" "+v.args), v.doc)
 	}
 	fmt.Fprintln(w, "\nA WORKLOAD is kernel:param=value,..., e.g. matmul:M=512,N=1024,K=384,dtype=bf16;")
-	fmt.Fprintln(w, "trnsim list shows every kernel's parameters. Bad input exits with status 2.")
+	fmt.Fprintln(w, "trnsim list shows every kernel's parameters; trnsim help VERB (or trnsim VERB -h) explains a verb.")
+	fmt.Fprintln(w, "\n"+exitStatusDoc)
 }

@@ -14,7 +14,7 @@ import (
 // atomically.
 func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	flags := newFlags("merge")
-	out := flags.String("o", "", "output CSV file (- for standard output)")
+	out := flags.String("o", "", "output results CSV `FILE` (required; - for standard output)")
 	pos, err := parseFlags(flags, args)
 	if err != nil {
 		return err
@@ -24,6 +24,9 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(pos) == 0 {
 		return usagef("merge: want one or more shard files")
+	}
+	if err := checkOutput("-o", *out); err != nil {
+		return err
 	}
 	srcs := make([]results.Source, len(pos))
 	for i, name := range pos {
@@ -41,7 +44,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	if *out == "-" {
 		return write(stdout)
 	}
-	if err := results.WriteFileAtomic(*out, write); err != nil {
+	if err := writeOutput(*out, stdout, write); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %d rows from %d files to %s\n", len(rows), len(pos), *out)

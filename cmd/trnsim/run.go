@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -23,18 +24,18 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	tf.register(fs, "trn2")
 	var tuned tunedFlag
 	tuned.register(fs)
-	format := fs.String("format", "text", "output format: text or csv")
-	out := fs.String("o", "", "write the output to this file (atomically) instead of stdout")
-	check := fs.Bool("check", false, "also run NeuronCore programs functionally against the float64 reference")
-	profile := fs.String("profile", "", "write a pprof profile of simulated time (one target)")
-	trace := fs.String("trace", "", "write a Chrome/Perfetto trace (one target)")
-	asmFile := fs.String("asm", "", "time this text-assembly program (trnsim asm's format) instead of a WORKLOAD; NeuronCore targets")
+	format := fs.String("format", "text", "output format, allowed: text (tables), csv (results CSV rows; a composite workload's per-part rows), results (results CSV rows, always)")
+	out := fs.String("o", "", "write the output to `FILE` (atomically; through a symlink) instead of standard output; - is standard output")
+	check := fs.Bool("check", false, "also run the workload functionally on the NeuronCore targets and compare with the float64 reference (exit 1 on failure)")
+	profile := fs.String("profile", "", "write a pprof profile of simulated time (gzipped protobuf; sample values in ns) to `FILE`; needs one target")
+	trace := fs.String("trace", "", "write a Chrome/Perfetto trace (JSON, timestamps in µs) to `FILE`; needs one target")
+	asmFile := fs.String("asm", "", "time the text-assembly program in `FILE` (trnsim asm's format) instead of a WORKLOAD; NeuronCore targets only")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	if *format != "text" && *format != "csv" {
-		return usagef("-format %q: allowed: text, csv", *format)
+	if *format != "text" && *format != "csv" && *format != "results" {
+		return usagef("-format %q: allowed: text, csv, results", *format)
 	}
 	// what runs on each target: a workload, or a program read from -asm.
 	var (
@@ -80,6 +81,23 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if *check && *asmFile != "" {
 		return usagef("-check needs a WORKLOAD (its float64 reference); -asm programs have none")
 	}
+	for _, o := range []struct{ flag, path string }{{"-o", *out}, {"-profile", *profile}, {"-trace", *trace}} {
+		if o.path != "" {
+			if err := checkOutput(o.flag, o.path, *asmFile); err != nil {
+				return err
+			}
+		}
+	}
+	if *check && p.Kernel.Neuron != nil {
+		// Refuse a check too large for memory before any timing runs.
+		for _, t := range ts {
+			if nt, ok := t.(*bench.NeuronTarget); ok {
+				if err := checkMemory(nt.Arch(), p); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	var res []bench.Result
 	var firstUnsupported error
 	for _, t := range ts {
@@ -109,7 +127,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		if r.Report == nil {
 			return usagef("-profile: %s is composite; profile one of its parts", kernel)
 		}
-		if err := results.WriteFileAtomic(*profile, func(w io.Writer) error {
+		if err := writeOutput(*profile, stdout, func(w io.Writer) error {
 			return results.WriteProfile(w, r.Report, kernel)
 		}); err != nil {
 			return err
@@ -120,14 +138,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		if r.Report == nil {
 			return usagef("-trace: %s is composite; trace one of its parts", kernel)
 		}
-		if err := results.WriteFileAtomic(*trace, func(w io.Writer) error {
+		if err := writeOutput(*trace, stdout, func(w io.Writer) error {
 			return results.WriteTrace(w, r.Report)
 		}); err != nil {
 			return err
 		}
 	}
 	write := func(w io.Writer) error {
-		if *format == "csv" {
+		switch {
+		case *format == "csv" && composite(res):
+			return writePartsCSV(w, res)
+		case *format == "csv" || *format == "results":
 			rows := make([]results.Row, len(res))
 			for i, r := range res {
 				rows[i] = r.Row
@@ -138,7 +159,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	if *out != "" {
-		return results.WriteFileAtomic(*out, write)
+		return writeOutput(*out, stdout, write)
 	}
 	return write(stdout)
 }
@@ -162,10 +183,10 @@ func checkAll(w io.Writer, p kernels.Params, ts []bench.Target) error {
 func printRun(w io.Writer, title string, res []bench.Result) {
 	fmt.Fprintln(w, title)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\ttime_us\tTFLOPS\tpct_peak\tHBM_GB/s\t%HBM\tbound\tUSD/call\tUSD/TFLOP\tengines (active %)\t")
+	fmt.Fprintln(tw, "target\ttime_us\tTFLOPS\tpct_peak\tHBM_GB/s\t%HBM\tbound\tUSD/call\tUSD/TFLOP\t  engines (active %)")
 	for _, r := range res {
 		row := r.Row
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", row.Target, num(row.TimeUs, 2), num(row.TFLOPS, 1),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t  %s\n", row.Target, num(row.TimeUs, 2), num(row.TFLOPS, 1),
 			num(row.PctPeak, 1), num(row.HBMGBps, 0), num(row.PctHBM, 1), row.Bound, num(row.CostPerCallUSD, -3),
 			num(row.CostPerTFLOPUSD, -3), engines(row))
 	}
@@ -174,18 +195,84 @@ func printRun(w io.Writer, title string, res []bench.Result) {
 		if len(r.Parts) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\n%s breakdown:\n", r.Row.Target)
+		fmt.Fprintf(w, "\n%s breakdown (-format csv gives every part's full workload):\n", r.Row.Target)
+		// Numbers align right; the last column (the workload, left
+		// aligned, no padding) keeps the table within 120 columns.
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "part\tcount\tus_each\tus_total\tshare_%\tbound\tworkload\t")
+		fmt.Fprintln(tw, "part\tcount\tus_each\tus_total\tshare_%\tbound\t  workload")
 		for _, pr := range r.Parts {
 			each := pr.Result.Row.TimeUs
 			tot := each * float64(pr.Part.Count)
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", pr.Part.Label, pr.Part.Count, num(each, 2), num(tot, 1),
-				num(tot/r.Row.TimeUs*100, 1), pr.Result.Row.Bound, pr.Part.Params)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t  %s\n", pr.Part.Label, pr.Part.Count, num(each, 2), num(tot, 1),
+				num(tot/r.Row.TimeUs*100, 1), pr.Result.Row.Bound, clip(partSpec(pr.Part.Params), maxWorkloadCell))
 		}
-		fmt.Fprintf(tw, "total\t\t\t%s\t100.0\t%s\t\t\n", num(r.Row.TimeUs, 1), r.Row.Bound)
+		fmt.Fprintf(tw, "total\t\t\t%s\t100.0\t%s\t\n", num(r.Row.TimeUs, 1), r.Row.Bound)
 		tw.Flush()
 	}
+}
+
+// maxWorkloadCell bounds the workload column of the breakdown table so a
+// line stays within 120 columns.
+const maxWorkloadCell = 50
+
+// clip shortens s to at most n runes, marking the cut with "…".
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// partSpec is a part's workload without the knobs left at their defaults
+// (batch, dtype, variant, tile sizes): the shape stays, so the breakdown
+// says what each part computes.
+func partSpec(p kernels.Params) string {
+	var kept []string
+	for i, v := range p.Values() {
+		switch v[0] {
+		case "batch", "dtype", "variant", "tiles_m", "tiles_n", "tiles_k":
+			if v[1] == p.Kernel.Params[i].Default {
+				continue
+			}
+		}
+		kept = append(kept, v[0]+"="+v[1])
+	}
+	return p.Kernel.Name + ":" + strings.Join(kept, ",")
+}
+
+// composite reports whether any result has a per-part breakdown.
+func composite(res []bench.Result) bool {
+	for _, r := range res {
+		if len(r.Parts) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// partsColumns is the header of the per-part CSV of a composite workload.
+var partsColumns = []string{"target", "part", "count", "us_each", "us_total", "share_pct", "bound", "spec"}
+
+// writePartsCSV writes one row per (target, part) of composite results:
+// the part name in its own column, its count, the simulated µs of one run
+// and of all count runs, its share of the target's total in percent, its
+// bound and its full workload spec; then a "total" row per target.
+func writePartsCSV(w io.Writer, res []bench.Result) error {
+	cw := csv.NewWriter(w)
+	cw.Write(partsColumns)
+	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	for _, r := range res {
+		for _, pr := range r.Parts {
+			each := pr.Result.Row.TimeUs
+			tot := each * float64(pr.Part.Count)
+			cw.Write([]string{r.Row.Target, pr.Part.Label, strconv.Itoa(pr.Part.Count), g(each), g(tot),
+				g(tot / r.Row.TimeUs * 100), pr.Result.Row.Bound, pr.Part.Params.String()})
+		}
+		cw.Write([]string{r.Row.Target, "total", "", "", g(r.Row.TimeUs), "100", r.Row.Bound, r.Row.Spec})
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // engines summarises per-engine activity of a row.
@@ -229,6 +316,9 @@ func readProgram(path string) (*isa.Program, error) {
 	prog, err := isa.Parse(f)
 	if err != nil {
 		return nil, usagef("-asm %s: %v", path, err)
+	}
+	if len(prog.Instrs) == 0 {
+		return nil, usagef("-asm %s: the program has no instructions (want trnsim asm's format: .program, .tensor lines, then instructions)", path)
 	}
 	return prog, nil
 }

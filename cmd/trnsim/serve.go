@@ -32,7 +32,7 @@ flags:
   -weights DT          weight storage: bf16, fp8, int8, mxfp4 (MoE experts on trainium3/b200 only)
   -kv DT               KV-cache dtype: bf16, fp8
   -overhead-us US      serving overhead per step in µs, reported apart from device time
-                       (default: calibrated per vendor on results/measured/e2e*.csv: Trainium 860, NVIDIA 2750)
+                       (default: calibrated per vendor on results/measured/e2e*.csv: Trainium 860, NVIDIA 2390)
   -price S=USD/UNIT,.. price of a system: UNIT is chip-hour or instance-hour (e.g. trn2.48xlarge=2.235/chip-hour);
                        default: the system's first row in serve/data/prices.csv, basis shown beside every cost
   -basis B             pick built-in prices on one basis: on-demand, capacity-block, spot, reserved-1yr

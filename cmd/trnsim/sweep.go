@@ -20,17 +20,17 @@ import (
 // existing one untouched).
 func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sweep")
-	suiteName := fs.String("suite", "", "suite to run: "+strings.Join(bench.SuiteNames(), ", "))
+	suiteName := fs.String("suite", "", "`SUITE` to run (required), allowed: "+strings.Join(bench.SuiteNames(), ", "))
 	var tf targetFlags
 	tf.register(fs, strings.Join(bench.DefaultTargets(), ","))
 	fs.StringVar(&tf.targets, "targets", tf.targets, "same as -target")
 	var tuned tunedFlag
 	tuned.register(fs)
-	shardFlag := fs.String("shard", "", "run only shard i/n of the sweep (item k belongs to shard k mod n); "+
+	shardFlag := fs.String("shard", "", "run only shard `i/n` of the sweep, 0 ≤ i < n (item k belongs to shard k mod n); empty: all; "+
 		"auto: i and n from the batch system's environment (Kubernetes Indexed Jobs, Slurm arrays, TRNSIM_SHARD_INDEX/COUNT)")
-	shardCount := fs.Int("shard-count", 0, "with -shard auto: the number of shards, where the environment does not give it (Kubernetes)")
-	jobs := fs.Int("j", 0, "runs in parallel (0: one per CPU)")
-	out := fs.String("o", "", "output CSV file (- for standard output)")
+	shardCount := fs.Int("shard-count", 0, "with -shard auto: the number of shards `N`, where the environment does not give it (Kubernetes)")
+	jobs := fs.Int("j", 0, "`N` runs in parallel (0: one per CPU); the output does not depend on it")
+	out := fs.String("o", "", "output results CSV `FILE` (required; - for standard output)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -72,6 +72,9 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	if targets, err = tuned.apply(targets); err != nil {
 		return err
 	}
+	if err := checkOutput("-o", *out); err != nil {
+		return err
+	}
 	ws, pending, err := suite.Workloads(kernels.Builtin())
 	if err != nil {
 		return err
@@ -84,7 +87,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	// second one kills the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	go func() { <-ctx.Done(); stop() }()
+	graceful := procInterrupts.stopsOnItsOwn()
 	// The item index of every row, for the shard sidecar: the shard's
 	// items less those the target does not support.
 	unsupported := map[int]bool{}
@@ -100,6 +103,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	rows, err := bench.SweepTargets(ctx, ws, targets, opts)
+	graceful()
 	if tty {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
@@ -114,7 +118,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	if *out == "-" {
 		return write(stdout)
 	}
-	if err := results.WriteFileAtomic(*out, write); err != nil {
+	if err := writeOutput(*out, stdout, write); err != nil {
 		return err
 	}
 	if shard.N > 0 {

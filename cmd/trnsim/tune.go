@@ -50,12 +50,12 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("tune")
 	var tf targetFlags
 	tf.register(fs, "trn2")
-	jobs := fs.Int("j", 0, "configurations timed in parallel (0: one per CPU); the output is the same for any -j")
-	budget := fs.Int("budget", 0, "most configurations timed per target, the default plan included (0: no limit)")
+	jobs := fs.Int("j", 0, "`N` configurations timed in parallel (0: one per CPU); the output is the same for any -j")
+	budget := fs.Int("budget", 0, "most configurations `N` timed per target, the default plan included (0: no limit)")
 	seed := fs.Uint64("seed", 1, "seed of coordinate descent's restarts (spaces larger than "+strconv.Itoa(tune.ExhaustiveMax)+")")
-	top := fs.Int("top", 10, "rows of the top-k table per target")
-	csvOut := fs.String("csv", "", "write every configuration tried to this CSV (the results schema plus tune_* columns)")
-	out := fs.String("o", "", "write the best NeuronCore configurations to this tuned file (JSON) for -tuned; "+
+	top := fs.Int("top", 10, "rows `K` of the top-k table per target")
+	csvOut := fs.String("csv", "", "write every configuration tried to this CSV `FILE` (the results schema plus tune_* columns)")
+	out := fs.String("o", "", "write the best NeuronCore configurations to this tuned `FILE` (JSON) for -tuned; "+
 		"an existing tuned file keeps its other entries (one file can hold every shape of a layer)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {

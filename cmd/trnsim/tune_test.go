@@ -131,7 +131,7 @@ const gateUpTuned = `{
 
 func runRows(t *testing.T, args ...string) []results.Row {
 	t.Helper()
-	stdout, stderr, code := runCLI(append([]string{"run", "-format", "csv"}, args...)...)
+	stdout, stderr, code := runCLI(append([]string{"run", "-format", "results"}, args...)...)
 	if code != 0 {
 		t.Fatalf("run %v: exit %d: %s", args, code, stderr)
 	}

@@ -17,7 +17,7 @@ import (
 type tunedFlag struct{ file string }
 
 func (tf *tunedFlag) register(fs *flag.FlagSet) {
-	fs.StringVar(&tf.file, "tuned", "", "tuned file written by trnsim tune -o: workloads at variant=best (and layer parts) "+
+	fs.StringVar(&tf.file, "tuned", "", "tuned `FILE` written by trnsim tune -o: workloads at variant=best (and layer parts) "+
 		"run the tuned configuration on the NeuronCore targets and shapes it holds; without it nothing changes")
 }
 

@@ -327,19 +327,25 @@ func (m *model) memNs(pi int, active int) float64 {
 }
 
 // ctaNs returns the phase durations of one CTA that shares its SM with k-1
-// others and the GPU's memory with active-1 others.
-func (m *model) ctaNs(k, active int) (pro, iter, epi float64) {
+// others and the GPU's memory with active-1 others. steady: the CTA is in
+// a wave after the first, started as an earlier CTA on its SM finished,
+// so the other CTAs on the SM are mid-flight rather than starting with it.
+func (m *model) ctaNs(k, active int, steady bool) (pro, iter, epi float64) {
 	kk := float64(k)
 	hidden := m.k.PrefetchesTiles()
 	lat := m.latNs
 	// Prologue: its loads and the main loop's first loads are issued
-	// together. The CTAs of a wave start together, so their latency is
-	// exposed, unless the CTA is persistent and warp-specialised: its
-	// producer warps load the next tile while the consumers finish this one.
+	// together. The CTAs of the first wave start together, so their
+	// latency is exposed, unless the CTA is persistent and warp-specialised:
+	// its producer warps load the next tile while the consumers finish
+	// this one.
 	pp := &m.k.Prologue
 	var exposed float64
 	if !hidden && (pp.LoadBytes() > 0 || m.k.Loop.LoadBytes() > 0) {
 		exposed = lat
+		if steady {
+			exposed = lat * m.latencyUncovered(k)
+		}
 	}
 	pro = exposed + after(m.memNs(0, active), math.Max(kk*m.computeNs(pp), kk*m.smemNs(pp)), k)
 
@@ -372,6 +378,26 @@ func (m *model) ctaNs(k, active int) (pro, iter, epi float64) {
 	ep := &m.k.Epilogue
 	epi = after(math.Max(kk*m.computeNs(ep), kk*m.smemNs(ep)), m.memNs(2, active), k)
 	return pro, iter, epi
+}
+
+// latencyUncovered returns the fraction of a later-wave CTA's prologue
+// latency that stays exposed with k CTAs on its SM. Once the first wave
+// has drifted apart, a CTA starts when another on its SM finishes, and its
+// load latency overlaps the k-1 others' transfers. By Little's law (B §1.2
+// latencies) an SM keeps its share of the HBM bandwidth busy through one
+// latency when the bytes in flight cover share × latency; the k-1 others'
+// prologue loads cover that fraction of the wait, the rest is exposed. A
+// lone CTA per SM (k = 1) hides nothing.
+func (m *model) latencyUncovered(k int) float64 {
+	if k < 2 || m.latNs <= 0 {
+		return 1
+	}
+	var inflight float64
+	for li, l := range m.k.Prologue.Loads {
+		inflight += l.Bytes * m.hbmFrac[0][li]
+	}
+	need := m.bwHBM / float64(m.cfg.SMs) * m.latNs // bytes per SM per latency
+	return math.Max(0, 1-float64(k-1)*inflight/need)
 }
 
 // loopInFlight returns the bytes of main-loop loads one CTA keeps in
@@ -489,9 +515,9 @@ func timeAt(cfg Config, k *Kernel, f float64) kernelResult {
 // SMs and co-residency it actually has (CTAs are spread over SMs first).
 func (m *model) scheduleWaves(r *kernelResult, iters int) (span, ctaNs float64) {
 	full, tail := m.n/m.slots, m.n%m.slots
-	add := func(ctas int, count int) {
+	add := func(ctas int, count int, steady bool) {
 		k := (ctas + m.cfg.SMs - 1) / m.cfg.SMs
-		pro, it, epi := m.ctaNs(k, ctas)
+		pro, it, epi := m.ctaNs(k, ctas, steady)
 		d := pro + float64(iters)*it + epi
 		// One span per wave up to maxWaveSpans; the rest are drawn as one.
 		each := min(count, max(0, maxWaveSpans-1-len(r.waves)))
@@ -506,11 +532,16 @@ func (m *model) scheduleWaves(r *kernelResult, iters int) (span, ctaNs float64) 
 		}
 		ctaNs += float64(ctas) * float64(count) * d
 	}
+	// The first wave starts together; later waves (the tail included)
+	// start as CTAs of the wave before finish (see latencyUncovered).
 	if full > 0 {
-		add(m.slots, full)
+		add(m.slots, 1, false)
+	}
+	if full > 1 {
+		add(m.slots, full-1, true)
 	}
 	if tail > 0 {
-		add(tail, 1)
+		add(tail, 1, full > 0)
 	}
 	return span, ctaNs
 }
@@ -521,7 +552,7 @@ func (m *model) scheduleWaves(r *kernelResult, iters int) (span, ctaNs float64) 
 func (m *model) scheduleList(r *kernelResult) (span, ctaNs float64) {
 	active := min(m.n, m.slots)
 	k := (active + m.cfg.SMs - 1) / m.cfg.SMs
-	pro, it, epi := m.ctaNs(k, active)
+	pro, it, epi := m.ctaNs(k, active, false)
 	if m.n > maxListCTAs {
 		// Too many CTAs to place one by one: the work spread evenly over
 		// the slots plus half the longest CTA for the ragged end (between

@@ -497,3 +497,45 @@ func TestHugeNonUniformGrid(t *testing.T) {
 		t.Errorf("%v ns, want %v", got, want)
 	}
 }
+
+// A memory-bound kernel of three waves (load a row, store it): the first
+// wave starts together and exposes the 100-cycle latency; later CTAs start
+// as others on their SM finish, and the k−1 others' bytes in flight cover
+// the latency by Little's law: per SM the share of HBM is 250 B/ns, so
+// 25 000 B in flight hide one latency. A lone CTA per SM hides nothing.
+func TestLaterWavesHideLatency(t *testing.T) {
+	cfg := unit()
+	cfg.HBMLatencyCycles = 100
+	tests := []struct {
+		name       string
+		perSM      int     // CTAs resident per SM (set through smem)
+		bytes      float64 // row bytes loaded and stored per CTA
+		want       float64
+		uncoveredK float64 // latencyUncovered(perSM)
+	}{
+		// 4 CTAs: load and store 100 ns each, one after the other, plus
+		// the latency, every wave: 3·300.
+		{"one per SM", 1, 25000, 900, 1},
+		// 8 CTAs: load and store 100 ns each, overlapped with the other
+		// CTA's (max); the first wave exposes 100, later waves half of it
+		// (12 500 of 25 000 B covered): 300 + 2·250.
+		{"half covered", 2, 12500, 800, 0.5},
+		// Fully covered: 500 + 2·400.
+		{"covered", 2, 25000, 1300, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			k := Kernel{Name: "row", Threads: 128, Stages: 1, SmemBytes: 100000 / tc.perSM,
+				Prologue: Phase{Loads: []Load{{Bytes: tc.bytes}}},
+				Epilogue: Phase{StoreBytes: tc.bytes},
+				Grid:     []Group{{Count: 3 * 4 * tc.perSM}}}
+			if got := runNs(t, cfg, k); !near(got, tc.want) {
+				t.Errorf("%v ns, want %v", got, tc.want)
+			}
+			m := newModel(cfg, &k, 1)
+			if got := m.latencyUncovered(tc.perSM); !near(got, tc.uncoveredK) {
+				t.Errorf("latencyUncovered(%d) = %v, want %v", tc.perSM, got, tc.uncoveredK)
+			}
+		})
+	}
+}

@@ -37,6 +37,7 @@ type tuneTrial struct {
 
 // tuneTarget is the outcome of tuning one workload on one target.
 type tuneTarget struct {
+	work     kernels.Params
 	target   bench.Target
 	strategy string
 	space    int
@@ -77,8 +78,32 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	// A composite workload (layer) tunes each distinct part that has
+	// tunables, in part order; one tuned file then serves the whole layer.
+	works := []kernels.Params{p}
 	if p.Kernel.Parts != nil {
-		return usagef("tune: %s is composite: tune its parts (trnsim run %s -format csv lists them) and pass the file with -tuned", p.Kernel.Name, pos[0])
+		parts, err := p.Kernel.Parts(p)
+		if err != nil {
+			return usagef("tune: %v", err)
+		}
+		works = nil
+		seen := map[string]bool{}
+		for _, pt := range parts {
+			if len(pt.Params.Kernel.Tunables()) > 0 && !seen[pt.Params.String()] {
+				seen[pt.Params.String()] = true
+				works = append(works, pt.Params)
+			}
+		}
+	}
+	for _, f := range []struct{ flag, path string }{{"-csv", *csvOut}, {"-o", *out}} {
+		if f.path != "" {
+			if f.path == "-" {
+				return usagef("tune: %s -: want a file (standard output holds the table)", f.flag)
+			}
+			if err := checkOutput(f.flag, f.path); err != nil {
+				return err
+			}
+		}
 	}
 	ts, err := tf.resolve()
 	if err != nil {
@@ -100,46 +125,51 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	tty := isTerminal(stderr)
 	var outs []tuneTarget
-	for _, t := range ts {
-		var o tuneTarget
-		var err error
-		opts := tune.Options{Jobs: *jobs, Budget: *budget, Seed: *seed}
-		if tty {
-			name := t.Name()
-			opts.Progress = func(done int) { fmt.Fprintf(stderr, "\r\033[K%s: %d configurations timed", name, done) }
+	for _, w := range works {
+		for _, t := range ts {
+			var o tuneTarget
+			var err error
+			opts := tune.Options{Jobs: *jobs, Budget: *budget, Seed: *seed}
+			if tty {
+				name := t.Name()
+				opts.Progress = func(done int) { fmt.Fprintf(stderr, "\r\033[K%s: %d configurations timed", name, done) }
+			}
+			if gt, ok := t.(*bench.GPUTarget); ok {
+				o, err = tuneGPU(w, gt)
+			} else {
+				o, err = tuneNeuron(ctx, w, t, opts)
+			}
+			if tty {
+				fmt.Fprint(stderr, "\r\033[K")
+			}
+			if errors.Is(err, kernels.ErrUnsupported) && len(ts) > 1 {
+				fmt.Fprintf(stderr, "trnsim tune: %s: not supported: %v\n", t.Name(), err)
+				continue
+			}
+			if errors.Is(err, context.Canceled) {
+				fmt.Fprintf(stderr, "trnsim tune: interrupted; nothing written\n")
+				return &exitError{130}
+			}
+			if err != nil {
+				return fmt.Errorf("tune %s on %s: %w", w, t.Name(), err)
+			}
+			o.work = w
+			outs = append(outs, o)
 		}
-		if gt, ok := t.(*bench.GPUTarget); ok {
-			o, err = tuneGPU(p, gt)
-		} else {
-			o, err = tuneNeuron(ctx, p, t, opts)
-		}
-		if tty {
-			fmt.Fprint(stderr, "\r\033[K")
-		}
-		if errors.Is(err, kernels.ErrUnsupported) && len(ts) > 1 {
-			fmt.Fprintf(stderr, "trnsim tune: %s: not supported: %v\n", t.Name(), err)
-			continue
-		}
-		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "trnsim tune: interrupted; nothing written\n")
-			return &exitError{130}
-		}
-		if err != nil {
-			return fmt.Errorf("tune %s on %s: %w", p, t.Name(), err)
-		}
-		outs = append(outs, o)
 	}
 
 	// Write the files first (atomically), then print: a failed write
 	// leaves nothing half-done.
 	if *csvOut != "" {
-		if err := results.WriteFileAtomic(*csvOut, func(w io.Writer) error { return writeTuneCSV(w, p, outs) }); err != nil {
+		if err := writeOutput(*csvOut, stdout, func(w io.Writer) error { return writeTuneCSV(w, outs) }); err != nil {
 			return err
 		}
 	}
 	if *out != "" {
 		for _, o := range outs {
-			if _, ok := o.target.(*bench.NeuronTarget); !ok || o.best < 0 {
+			// Only plans faster than the default are written: the default
+			// needs no entry.
+			if _, ok := o.target.(*bench.NeuronTarget); !ok || o.best < 0 || o.best == o.def {
 				continue
 			}
 			b, d := o.trials[o.best], o.trials[o.def]
@@ -147,12 +177,12 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 		}
-		if err := results.WriteFileAtomic(*out, tab.Write); err != nil {
+		if err := writeOutput(*out, stdout, tab.Write); err != nil {
 			return err
 		}
 	}
 	for _, o := range outs {
-		printTune(stdout, p, o, *top)
+		printTune(stdout, o.work, o, *top)
 	}
 	return nil
 }
@@ -361,10 +391,18 @@ func printTune(w io.Writer, p kernels.Params, o tuneTarget, top int) {
 // writeTuneCSV writes every trial: the results schema, then tune_status
 // (timed, infeasible, failed), tune_default, tune_sbuf_bytes, tune_detail
 // (the GPU plan) and one tune_<param> column per tunable parameter.
-func writeTuneCSV(w io.Writer, p kernels.Params, outs []tuneTarget) error {
+func writeTuneCSV(w io.Writer, outs []tuneTarget) error {
 	var rows []results.Row
 	var extra [][]string
-	tun := p.Kernel.Tunables()
+	// The tunables of every workload tuned, each once, in first-seen order.
+	var tun []kernels.Param
+	for _, o := range outs {
+		for _, d := range o.work.Kernel.Tunables() {
+			if !slices.ContainsFunc(tun, func(x kernels.Param) bool { return x.Name == d.Name }) {
+				tun = append(tun, d)
+			}
+		}
+	}
 	for _, o := range outs {
 		for _, t := range o.trials {
 			rows = append(rows, t.row)
@@ -381,7 +419,7 @@ func writeTuneCSV(w io.Writer, p kernels.Params, outs []tuneTarget) error {
 			}
 			e := []string{status, strconv.FormatBool(t.trial.Default), sb, t.detail}
 			for _, d := range tun {
-				if t.detail != "" {
+				if t.detail != "" || !t.trial.Params.Has(d.Name) {
 					e = append(e, "")
 				} else {
 					e = append(e, t.trial.Params.Str(d.Name))

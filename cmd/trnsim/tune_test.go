@@ -193,7 +193,8 @@ func TestTuneUsageErrors(t *testing.T) {
 		{[]string{"tune", tuneSmall, "-budget", "-1"}, "-budget -1"},
 		{[]string{"tune", tuneSmall, "-j", "-2"}, "-j -2"},
 		{[]string{"tune", tuneSmall, "-top", "0"}, "-top 0"},
-		{[]string{"tune", "layer", "-csv", out}, "composite"},
+		{[]string{"tune", tuneSmall, "-csv", "-"}, "-csv -: want a file"},
+		{[]string{"tune", tuneSmall, "-o", dir}, "-o"},
 		{[]string{"tune", tuneSmall, "-target", "trn9", "-csv", out}, "trn9"},
 		{[]string{"run", tuneSmall, "-tuned", filepath.Join(dir, "missing.json"), "-o", out}, "-tuned"},
 		{[]string{"run", tuneSmall, "-tuned", bad, "-o", out}, `target "trn9" is not a preset`},
@@ -243,4 +244,25 @@ func TestServeTuned(t *testing.T) {
 		t.Errorf("TPOT without -tuned changed: %v, %v", again, plain)
 	}
 	wantUsageError(t, append(args, "-tuned", filepath.Join(t.TempDir(), "none.json")), "-tuned", filepath.Join(t.TempDir(), "x"))
+}
+
+// TestTuneLayer: tuning a layer tunes its distinct parts with tunables,
+// and the file it writes makes the layer faster under -tuned.
+func TestTuneLayer(t *testing.T) {
+	const layer = "layer:model=llama3-8b,phase=decode,batch=8,context=1024"
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tuned.json")
+	stdout, stderr, code := runCLI("tune", layer, "-target", "trn2", "-budget", "30", "-top", "1", "-o", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	// qkv, o, gate_up and down projections, and the decode attention.
+	if n := strings.Count(stdout, " on trn2: "); n != 5 {
+		t.Errorf("%d workloads tuned, want 5:\n%s", n, stdout)
+	}
+	plain := runRows(t, layer, "-target", "trn2")
+	tuned := runRows(t, layer, "-target", "trn2", "-tuned", path)
+	if !(tuned[0].TimeUs < plain[0].TimeUs) {
+		t.Errorf("layer with its own tuned file: %v us, plain %v us", tuned[0].TimeUs, plain[0].TimeUs)
+	}
 }

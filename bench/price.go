@@ -6,7 +6,9 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
+	"github.com/trnsim/trnsim/prices"
 	"github.com/trnsim/trnsim/sim/neuron"
 )
 
@@ -19,11 +21,11 @@ type Price struct {
 	// Per is the unit USDPerHour buys: "chip" (a Trainium chip, shared by
 	// its NeuronCores), "core" (one NeuronCore) or "gpu".
 	Per string
-	// Basis says how it is bought: "on-demand", "capacity block", or
-	// "user" for a -price override.
+	// Basis says how it is bought: "on-demand", "capacity-block", "spot",
+	// "reserved-1yr" (prices/prices.csv), or "user" for a -price override.
 	Basis string
-	// Date is when the price was seen; Source is where (a HARDWARE.md
-	// Part C row, or "-price").
+	// Date is when the price was seen; Source is where (the instance row
+	// of prices/prices.csv and its SYSTEMS.md D4 row, or "-price").
 	Date, Source string
 }
 
@@ -51,28 +53,57 @@ func (p Price) Validate() error {
 // has no price: its cost columns stay empty.
 type PriceTable map[string]Price
 
-// DefaultPrices returns the built-in price table (HARDWARE.md Part C,
-// public list prices seen in 2025–2026, US East unless said). Targets
-// without a published price for the exact part have no row rather than a
-// guess: trn2 and trn3 (SYSTEMS.md §D4.3 lists trn2 capacity-block rates,
-// not adopted here: a cost model of whole instances will choose among
-// them), a100 (Part C lists only p4d's 40 GB A100, not this 80 GB part),
-// h100-pcie and b200.
+// defaultInstance says which instance a target's default price is read
+// from: the instance type, how many chips (GPUs) it holds, and the basis
+// used (each chosen so that Trainium and GPU targets can be compared on
+// the same basis where the file has one: capacity blocks for trn2, h100
+// and h200; on-demand where that is the only basis listed for the part).
+type defaultInstance struct {
+	instance string
+	chips    int
+	basis    string
+}
+
+// defaultInstances maps core targets to their instance. Targets without a
+// published price for the exact part have no entry rather than a guess:
+// trn3 (no instance SKU, SYSTEMS.md D2.1 "Trn3 availability") and
+// h100-pcie (no AWS instance).
+var defaultInstances = map[string]defaultInstance{
+	"trn1": {"trn1.32xlarge", 16, "on-demand"},      // SYSTEMS.md D4.1: 16 Trainium1
+	"trn2": {"trn2.48xlarge", 16, "capacity-block"}, // D4.1: 16 Trainium2; D4.3: no on-demand SKU
+	"a100": {"p4de.24xlarge", 8, "on-demand"},       // D4.1: 8 × A100 80 GB, the a100 preset's part
+	"h100": {"p5.48xlarge", 8, "capacity-block"},    // D4.1: 8 × H100 80 GB
+	"h200": {"p5e.48xlarge", 8, "capacity-block"},   // D4.1: 8 × H200 141 GB
+	"b200": {"p6-b200.48xlarge", 8, "on-demand"},    // D4.1: 8 × B200
+}
+
+// DefaultInstance returns the instance type a core target's default price
+// is read from and how many chips (GPUs) it holds; ok is false when the
+// target has none.
+func DefaultInstance(target string) (instance string, chips int, ok bool) {
+	d, ok := defaultInstances[target]
+	return d.instance, d.chips, ok
+}
+
+// DefaultPrices returns the price of one chip (or GPU) per hour for each
+// core target that has one, derived from the one price file
+// (prices/prices.csv, SYSTEMS.md D4): the instance row's price over its
+// chips.
 func DefaultPrices() PriceTable {
-	return PriceTable{
-		// C trn1.32xlarge: $21.50/hr for 16 Trainium1 = 1.34 per chip
-		// (usage.ai "AWS Trainium vs GPU Instances", 2026-06).
-		"trn1": {USDPerHour: 21.50 / 16.0, Per: PerChip, Basis: "on-demand", Date: "2026-06",
-			Source: "HARDWARE.md C trn1.32xlarge, $21.50/hr / 16 Trainium1"},
-		// C p5.48xlarge Capacity Block rate, 39.33 $/hr / 8 H100 = 4.92
-		// (AWS EC2 Capacity Blocks pricing page, US East); the older
-		// on-demand list price (12.29) predates the mid-2025 cut.
-		"h100": {USDPerHour: 4.92, Per: PerGPU, Basis: "capacity block", Date: "2025-2026",
-			Source: "HARDWARE.md C p5.48xlarge Capacity Block, $39.33/hr / 8 H100"},
-		// C p5e/p5en Capacity Block rate (Ohio), 43.26 $/hr / 8 H200 = 5.41.
-		"h200": {USDPerHour: 5.41, Per: PerGPU, Basis: "capacity block", Date: "2025-2026",
-			Source: "HARDWARE.md C p5e/p5en Capacity Block (Ohio), $43.26/hr / 8 H200"},
+	pt := PriceTable{}
+	for name, d := range defaultInstances {
+		row, ok := prices.Find(d.instance, d.basis)
+		if !ok {
+			continue // checked by a test: every entry has its row
+		}
+		per := PerGPU
+		if _, err := neuron.Preset(name); err == nil {
+			per = PerChip
+		}
+		pt[name] = Price{USDPerHour: row.USDPerHour / float64(d.chips), Per: per, Basis: row.Basis, Date: row.Date,
+			Source: fmt.Sprintf("%s %s %.2f USD/h / %d (%s)", d.instance, row.Basis, row.USDPerHour, d.chips, row.Source)}
 	}
+	return pt
 }
 
 // With returns a copy of the table with target's row replaced by p.
@@ -122,17 +153,56 @@ func (pt PriceTable) unitPrice(target, unit string, coresPerChip int) UnitPrice 
 	return UnitPrice{PerUnitHour: usd, Unit: unit, From: p}
 }
 
-// ParsePriceOverride reads the value of -price T=USD for target: USD per
-// hour of one unit the target times (one NeuronCore, one GPU), a positive
-// finite number of at most 1e6.
+// chipPrice is the price of one chip-hour of the Trainium generation
+// target (a core preset name) with cores physical cores: a chip row as it
+// is, a core row times the cores.
+func (pt PriceTable) chipPrice(target string, cores int) UnitPrice {
+	p, ok := pt[target]
+	if !ok {
+		return noPrice("chip")
+	}
+	usd := p.USDPerHour
+	if p.Per == PerCore {
+		usd *= float64(cores)
+	}
+	return UnitPrice{PerUnitHour: usd, Unit: "chip", From: p}
+}
+
+// PriceUnits states what -price means, for -h and errors.
+const PriceUnits = "USD per chip-hour (a Trainium chip: its NeuronCores share it; a GPU) or per instance-hour: " +
+	"target=USD, target=USD/chip-hour or target=USD/instance-hour (the target's instance: trn1.32xlarge, trn2.48xlarge 16 chips; p4de, p5, p5e, p6-b200 8 GPUs)"
+
+// ParsePriceOverride reads the value of -price for target: "USD" or
+// "USD/chip-hour" (one chip-hour; a GPU is a chip), or
+// "USD/instance-hour" (one hour of the target's default instance,
+// DefaultInstance, shared by its chips). The price of one chip-hour must be
+// a positive finite number of at most 1e6.
 func ParsePriceOverride(target, usd string) (Price, error) {
-	v, err := strconv.ParseFloat(usd, 64)
+	num, unit, hasUnit := strings.Cut(usd, "/")
+	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
 	if err != nil {
-		return Price{}, fmt.Errorf("-price %s=%s: not a number (want USD per hour of one NeuronCore or GPU)", target, usd)
+		return Price{}, fmt.Errorf("-price %s=%s: not a number (want %s)", target, usd, PriceUnits)
+	}
+	core := target
+	if c, _, _, ok := parseChipName(target); ok {
+		core = c
+	}
+	if hasUnit {
+		switch strings.TrimSpace(unit) {
+		case "chip-hour", "chip", "gpu-hour", "gpu":
+		case "instance-hour", "instance":
+			_, chips, ok := DefaultInstance(core)
+			if !ok {
+				return Price{}, fmt.Errorf("-price %s=%s: %s has no instance type to divide by; give USD/chip-hour", target, usd, target)
+			}
+			v /= float64(chips)
+		default:
+			return Price{}, fmt.Errorf("-price %s=%s: unit %q: allowed chip-hour, instance-hour", target, usd, unit)
+		}
 	}
 	per := PerGPU
-	if slices.Contains(neuron.PresetNames(), target) {
-		per = PerCore
+	if slices.Contains(neuron.PresetNames(), core) {
+		per = PerChip
 	}
 	p := Price{USDPerHour: v, Per: per, Basis: "user", Source: "-price"}
 	if err := p.Validate(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/trnsim/trnsim/isa"
@@ -76,6 +77,8 @@ func run(p kernels.Params, t Target, mode int) (Result, error) {
 	var err error
 	if nt, ok := t.(*NeuronTarget); ok && mode != runStored {
 		tm, err = nt.timeStreamed(p, mode == runPiped)
+	} else if ct, ok := t.(*ChipTarget); ok && mode != runStored {
+		tm, err = ct.timeStreamed(p, mode == runPiped)
 	} else {
 		tm, err = t.Time(p)
 	}
@@ -156,7 +159,7 @@ func streamNeuron(p kernels.Params, cfg neuron.Config, arch isa.Arch, pipe bool)
 }
 
 func rowOf(p kernels.Params, t Target, rep *sim.Report, hbmPeak float64) results.Row {
-	r := results.Row{Kernel: p.Kernel.Name, Target: t.Name(), Spec: p.String()}
+	r := results.Row{Kernel: p.Kernel.Name, Target: t.Name(), Unit: RowUnit(t), Spec: p.String()}
 	for _, v := range p.Values() {
 		n := p.Int(v[0]) // the typed value; 0 for a parameter that is not an integer
 		switch v[0] {
@@ -186,6 +189,19 @@ func rowOf(p kernels.Params, t Target, rep *sim.Report, hbmPeak float64) results
 	}
 	setFigures(&r, t, rep, hbmPeak)
 	return r
+}
+
+// RowUnit is the results unit of a target's rows: "core" for a
+// NeuronCore, "chip", "gpu".
+func RowUnit(t Target) string {
+	switch u := t.Unit(); u {
+	case "NeuronCore":
+		return results.UnitCore
+	case "GPU":
+		return results.UnitGPU
+	default:
+		return strings.ToLower(u)
+	}
 }
 
 // setFigures fills a row's simulated columns from a report: time, FLOPs,
@@ -234,7 +250,7 @@ func setFigures(r *results.Row, t Target, rep *sim.Report, hbmPeak float64) {
 	r.TensorPipePct = metric("tensor_pipe_percent")
 	r.MUFUPct = metric("mufu_percent")
 	r.Bound = rep.Bound
-	setCost(r, t.Price().PerUnitHour)
+	setCost(r, t.Price())
 }
 
 // RunProgram times a NeuronCore program given as it is (for instance read
@@ -249,19 +265,22 @@ func RunProgram(prog *isa.Program, t Target) (Result, error) {
 	}
 	rep := tm.Report
 	rep.Target = t.Name()
-	r := results.Row{Kernel: "asm", Target: t.Name(), Spec: prog.Name}
+	r := results.Row{Kernel: "asm", Target: t.Name(), Unit: RowUnit(t), Spec: prog.Name}
 	setFigures(&r, t, rep, t.HBMBytesPerSec())
 	return Result{Row: r, Report: rep, Program: prog}, nil
 }
 
 // setCost fills the cost columns from the price per hour of one target unit
-// (NaN: no price set, the columns stay empty).
-func setCost(r *results.Row, pricePerHour float64) {
+// and its basis (no price set: the columns stay empty).
+func setCost(r *results.Row, price UnitPrice) {
+	pricePerHour := price.PerUnitHour
 	r.PricePerHourUSD, r.CostPerCallUSD, r.CostPerTFLOPUSD = math.NaN(), math.NaN(), math.NaN()
+	r.PriceBasis = ""
 	if math.IsNaN(pricePerHour) || pricePerHour <= 0 {
 		return
 	}
 	r.PricePerHourUSD = pricePerHour
+	r.PriceBasis = price.From.Basis
 	r.CostPerCallUSD = pricePerHour / 3600 * r.TimeUs * 1e-6
 	if r.FLOPs > 0 {
 		r.CostPerTFLOPUSD = r.CostPerCallUSD / (r.FLOPs / 1e12)
@@ -296,7 +315,7 @@ func runComposite(p kernels.Params, t Target) (Result, error) {
 	}
 	wg.Wait()
 	res := Result{}
-	tot := results.Row{Kernel: p.Kernel.Name, Target: t.Name(), Spec: p.String()}
+	tot := results.Row{Kernel: p.Kernel.Name, Target: t.Name(), Unit: RowUnit(t), Spec: p.String()}
 	if p.Has("dtype") {
 		tot.DType = p.Str("dtype")
 	}
@@ -336,7 +355,7 @@ func runComposite(p kernels.Params, t Target) (Result, error) {
 	tot.PctPeak /= tot.TimeUs
 	tot.TFLOPS = tot.FLOPs / (tot.TimeUs * 1e-6) / 1e12
 	tot.HBMGBps = float64(tot.HBMReadBytes+tot.HBMWriteBytes) / (tot.TimeUs * 1e-6) / 1e9
-	setCost(&tot, t.Price().PerUnitHour)
+	setCost(&tot, t.Price())
 	res.Row = tot
 	return res, nil
 }

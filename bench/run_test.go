@@ -73,9 +73,11 @@ func TestRowFigures(t *testing.T) {
 	if math.Abs(row.PctPeak/(tflops*1e12/peak*100)-1) > 1e-12 {
 		t.Errorf("pct_peak %v, want %v", row.PctPeak, tflops*1e12/peak*100)
 	}
-	// trn2 has no published price: the cost columns stay empty.
-	if !math.IsNaN(row.CostPerCallUSD) || !math.IsNaN(row.PricePerHourUSD) {
-		t.Errorf("cost %v / price %v on trn2, want NaN (no price set)", row.CostPerCallUSD, row.PricePerHourUSD)
+	// trn2's price: a trn2.48xlarge capacity block over 16 chips of 8
+	// cores, with its basis beside the cost.
+	if want := 35.76 / 16 / 8; math.Abs(row.PricePerHourUSD-want) > 1e-12 || row.PriceBasis != "capacity-block" ||
+		math.Abs(row.CostPerCallUSD-want/3600*row.TimeUs*1e-6) > 1e-18 {
+		t.Errorf("cost %v / price %v (%s) on trn2, want %v per core-hour, capacity-block", row.CostPerCallUSD, row.PricePerHourUSD, row.PriceBasis, want)
 	}
 	if math.IsNaN(row.TensorActivePct) || !math.IsNaN(row.SMOccupancyPct) {
 		t.Errorf("NeuronCore row: tensor active %v, sm occupancy %v", row.TensorActivePct, row.SMOccupancyPct)

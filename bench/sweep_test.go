@@ -136,7 +136,7 @@ func fakeRun(it Item) (results.Row, error) {
 	}
 	nan := math.NaN()
 	return results.Row{
-		Kernel: it.Workload.Kernel.Name, Target: it.Target.Name(), Spec: it.Workload.String(), M: it.Workload.Int("M"),
+		Kernel: it.Workload.Kernel.Name, Target: it.Target.Name(), Unit: results.UnitCore, Spec: it.Workload.String(), M: it.Workload.Int("M"),
 		TimeUs: float64(v%100000) / 7, Cycles: int64(v % 1000), FLOPs: it.Workload.Kernel.FLOPs(it.Workload),
 		TFLOPS: nan, PctPeak: nan, ClockGHz: nan, HBMGBps: nan, PctHBM: nan,
 		TensorActivePct: nan, VectorActivePct: nan, ScalarActivePct: nan, GpSimdActivePct: nan, DMAActivePct: nan,

@@ -174,7 +174,11 @@ func (t *GPUTarget) Describe() string {
 func describe(what string, peak, hbm float64, p UnitPrice) string {
 	s := fmt.Sprintf("%s; bf16 %.0f TFLOPS, HBM %.0f GB/s", what, peak/1e12, hbm/1e9)
 	if p.Known() {
-		s += fmt.Sprintf("; %.2f USD/h", p.PerUnitHour)
+		unit := map[string]string{"NeuronCore": "core", "GPU": "GPU", "chip": "chip"}[p.Unit]
+		if unit == "" {
+			unit = p.Unit
+		}
+		s += fmt.Sprintf("; %.2f USD per %s-hour (%s)", p.PerUnitHour, unit, p.From.Basis)
 	} else {
 		s += "; no price set (-price)"
 	}
@@ -186,7 +190,7 @@ func DefaultTargets() []string { return []string{"trn1", "trn2", "trn3", "a100",
 
 // AllTargets lists every target name ResolveTarget accepts.
 func AllTargets() []string {
-	return append(neuron.PresetNames(), gpu.Presets()...)
+	return append(append(neuron.PresetNames(), ChipTargetNames()...), gpu.Presets()...)
 }
 
 // TargetByName resolves the preset target name with its default price
@@ -205,7 +209,22 @@ var ErrUnknownTarget = errors.New("unknown target")
 // see neuron.LoadConfig and gpu.LoadConfig; the file cannot rename the
 // target), its architecture, and its price from prices (none when the
 // table has no row for name).
+//
+// A chip-level name ("trn2-chip", "trn2-chip-lnc1": ChipTargetNames) is
+// resolved over its core preset, hwFile applying to each core, and priced
+// per chip-hour from the core preset's row.
 func ResolveTarget(name, hwFile string, prices PriceTable) (Target, error) {
+	if core, c, lnc, ok := parseChipName(name); ok {
+		t, err := ResolveTarget(core, hwFile, prices)
+		if err != nil {
+			return nil, err
+		}
+		price := prices.chipPrice(core, c.PhysicalCores)
+		if _, ok := prices[name]; ok { // a -price set on the chip target itself
+			price = prices.chipPrice(name, c.PhysicalCores)
+		}
+		return newChipTarget(name, t.(*NeuronTarget), c, lnc, price)
+	}
 	for _, n := range neuron.PresetNames() {
 		if n != name {
 			continue

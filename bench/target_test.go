@@ -31,6 +31,10 @@ func TestResolveTargetIdentity(t *testing.T) {
 			if tg.Unit() != "GPU" || tg.Config().Name != name {
 				t.Errorf("%s: unit %s, config %s", name, tg.Unit(), tg.Config().Name)
 			}
+		case *ChipTarget:
+			if tg.Unit() != "chip" || RowUnit(tg) != results.UnitChip || tg.Core().Config().CoresPerChip != tg.Chip().PhysicalCores {
+				t.Errorf("%s: unit %s, core %s", name, tg.Unit(), tg.Core().Name())
+			}
 		default:
 			t.Errorf("%s: %T", name, tg)
 		}
@@ -92,11 +96,16 @@ func TestHWCannotRelabel(t *testing.T) {
 	}
 }
 
-// TestPrices: the table's prices per unit are the ones rows used before
-// prices left the configurations (trn1: the chip's price over its two
-// cores), and targets without a published price have none.
+// TestPrices: every target's price per unit is its instance row of the one
+// price file over the instance's chips (a NeuronCore: the chip's price over
+// its cores), with basis, date and source; targets without a published
+// price for their part have none.
 func TestPrices(t *testing.T) {
-	want := map[string]float64{"trn1": 21.50 / 16.0 / 2, "h100": 4.92, "h200": 5.41}
+	want := map[string]float64{
+		"trn1": 21.50 / 16 / 2, "trn1-chip": 21.50 / 16, // trn1.32xlarge on-demand
+		"trn2": 35.76 / 16 / 8, "trn2-chip": 35.76 / 16, "trn2-chip-lnc1": 35.76 / 16, // trn2.48xlarge capacity block
+		"a100": 27.44705 / 8, "h100": 39.33 / 8, "h200": 43.26 / 8, "b200": 113.9328 / 8,
+	}
 	for _, name := range AllTargets() {
 		tg, err := TargetByName(name, "")
 		if err != nil {
@@ -110,8 +119,13 @@ func TestPrices(t *testing.T) {
 			}
 			continue
 		}
-		if p.PerUnitHour != w || p.From.Source == "" || p.From.Basis == "" || p.From.Date == "" {
+		if math.Abs(p.PerUnitHour-w) > 1e-12 || p.From.Source == "" || p.From.Basis == "" || p.From.Date == "" {
 			t.Errorf("%s: price %+v, want %v per unit with its source", name, p, w)
+		}
+	}
+	for name := range defaultInstances {
+		if _, ok := DefaultPrices()[name]; !ok {
+			t.Errorf("%s: its instance row is missing from prices/prices.csv", name)
 		}
 	}
 	for name, row := range DefaultPrices() {
@@ -119,18 +133,36 @@ func TestPrices(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	for _, bad := range []string{"NaN", "Inf", "-Inf", "-1", "0", "1e7", "x", ""} {
+	for _, bad := range []string{"NaN", "Inf", "-Inf", "-1", "0", "1e7", "x", "", "4/hour", "4/core-hour"} {
 		if _, err := ParsePriceOverride("h100", bad); err == nil {
 			t.Errorf("-price h100=%s accepted", bad)
 		}
 	}
-	p, err := ParsePriceOverride("trn2", "0.5")
-	if err != nil || p.Per != PerCore {
-		t.Fatalf("-price trn2=0.5: %+v, %v", p, err)
+	if _, err := ParsePriceOverride("trn3", "40/instance-hour"); err == nil {
+		t.Error("-price trn3=40/instance-hour accepted: trn3 has no instance type")
 	}
-	tg, err := ResolveTarget("trn2", "", DefaultPrices().With("trn2", p))
-	if err != nil || tg.Price().PerUnitHour != 0.5 {
-		t.Errorf("trn2 with -price 0.5 per core: %+v, %v", tg.Price(), err)
+	// -price is per chip-hour (or instance-hour): a NeuronCore's share is
+	// the chip's over its cores, a chip target's the chip's.
+	for _, tt := range []struct {
+		target, val string
+		want        float64
+	}{
+		{"trn2", "4", 0.5},
+		{"trn2", "4/chip-hour", 0.5},
+		{"trn2", "64/instance-hour", 0.5},
+		{"trn2-chip", "64/instance-hour", 4},
+		{"trn2-chip", "4", 4},
+		{"h100", "80/instance-hour", 10},
+		{"h100", "10/chip-hour", 10},
+	} {
+		p, err := ParsePriceOverride(tt.target, tt.val)
+		if err != nil {
+			t.Fatalf("-price %s=%s: %v", tt.target, tt.val, err)
+		}
+		tg, err := ResolveTarget(tt.target, "", DefaultPrices().With(tt.target, p))
+		if err != nil || math.Abs(tg.Price().PerUnitHour-tt.want) > 1e-12 || tg.Price().From.Basis != "user" {
+			t.Errorf("-price %s=%s: %+v, %v; want %v per unit", tt.target, tt.val, tg.Price(), err, tt.want)
+		}
 	}
 }
 

@@ -15,16 +15,29 @@ import (
 // automatic tiles) in the configuration tab holds for that target and
 // shape; composite workloads (layer) get it part by part. Shapes tab does
 // not hold, and workloads that name a variant or tiles, run as before.
-// GPU targets are returned as they are: a GPU's best is already the
+// A chip target (trn2-chip) runs its busiest core's shard in the
+// configuration the file holds for the core's preset and the shard's
+// shape. GPU targets are returned as they are: a GPU's best is already the
 // fastest of its candidate plans (tune.GPU), so there is nothing to reuse.
 // A nil or empty tab returns ts unchanged.
 func WithTuned(ts []Target, tab *tune.Table) []Target {
 	out := make([]Target, len(ts))
 	for i, t := range ts {
 		out[i] = t
-		if nt, ok := t.(*NeuronTarget); ok && tab.Len() > 0 {
-			c := *nt
+		if tab.Len() == 0 {
+			continue
+		}
+		switch t := t.(type) {
+		case *NeuronTarget:
+			c := *t
 			c.tuned = tab
+			out[i] = &c
+		case *ChipTarget:
+			// The busiest core's shard is looked up under the core's
+			// preset (trn2 for trn2-chip): tuned per core, not per chip.
+			c, core := *t, *t.core
+			core.tuned = tab
+			c.core = &core
 			out[i] = &c
 		}
 	}

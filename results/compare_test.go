@@ -15,7 +15,7 @@ import (
 func timingRows(ts ...Timing) []Row {
 	rows := make([]Row, len(ts))
 	for i, t := range ts {
-		rows[i] = Row{Kernel: "matmul", Target: t.Target, Spec: t.Spec, TimeUs: t.TimeUs}
+		rows[i] = Row{Kernel: "matmul", Target: t.Target, Unit: UnitCore, Spec: t.Spec, TimeUs: t.TimeUs}
 	}
 	return rows
 }

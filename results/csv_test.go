@@ -33,6 +33,10 @@ func randomRow(rng *rand.Rand) Row {
 			switch name {
 			case "Causal":
 				f.SetString([]string{"", "true", "false"}[rng.IntN(3)])
+			case "PriceBasis":
+				f.SetString([]string{"", "on-demand", "capacity-block", "user"}[rng.IntN(4)])
+			case "Unit":
+				f.SetString([]string{UnitCore, UnitChip, UnitGPU, UnitInstance}[rng.IntN(4)])
 			case "Kernel", "Target", "Spec":
 				f.SetString(texts[rng.IntN(len(texts))] + strconv.Itoa(rng.IntN(100)))
 			default:
@@ -128,7 +132,7 @@ func TestCSVRoundTrip(t *testing.T) {
 func TestCSVCells(t *testing.T) {
 	nan := math.NaN()
 	r := Row{
-		Kernel: "matmul", Variant: "tiled", Target: "trn2", DType: "bf16", Batch: 1, M: 512, N: 1024, K: 384,
+		Kernel: "matmul", Variant: "tiled", Target: "trn2", Unit: UnitCore, DType: "bf16", Batch: 1, M: 512, N: 1024, K: 384,
 		Spec:   "matmul:M=512,N=1024,K=384,batch=1,dtype=bf16,variant=tiled",
 		TimeUs: 12.5, Cycles: 17500, ClockGHz: 1.4, FLOPs: 2 * 512 * 1024 * 384, TFLOPS: 0.0322122547, PctPeak: 3.5,
 		HBMReadBytes: 1 << 20, HBMWriteBytes: 0, HBMGBps: 1e-7, PctHBM: 1e21,
@@ -142,7 +146,7 @@ func TestCSVCells(t *testing.T) {
 		"time_us": "12.5", "cycles": "17500", "flops": "402653184", "tflops": "0.0322122547",
 		"pct_peak": "3.5", "mfu_estimated_percent": "3.5", "hbm_read_bytes": "1048576", "hbm_write_bytes": "0",
 		"hbm_gbps": "1e-07", "mbu_estimated_percent": "1e+21", "vector_active_time_percent": "",
-		"dma_active_time_percent": "99.93", "price_per_hour_usd": "", "schema_version": "1",
+		"dma_active_time_percent": "99.93", "price_per_hour_usd": "", "schema_version": "2", "unit": "core", "price_basis": "",
 	}
 	var buf bytes.Buffer
 	if err := WriteCSV(&buf, []Row{r}); err != nil {
@@ -163,7 +167,7 @@ func TestCSVCells(t *testing.T) {
 }
 
 func TestWriteCSVRejects(t *testing.T) {
-	ok := Row{Kernel: "matmul", Target: "trn2", Spec: "matmul:M=1"}
+	ok := Row{Kernel: "matmul", Target: "trn2", Unit: UnitCore, Spec: "matmul:M=1"}
 	tests := []struct {
 		name string
 		edit func(*Row)
@@ -196,7 +200,7 @@ func TestWriteCSVRejects(t *testing.T) {
 func validCSV(t *testing.T) [][]string {
 	t.Helper()
 	var buf bytes.Buffer
-	r := Row{Kernel: "matmul", Target: "trn2", Spec: "matmul:M=1", M: 1, TimeUs: 2, PctPeak: 3, TFLOPS: math.NaN()}
+	r := Row{Kernel: "matmul", Target: "trn2", Unit: UnitCore, Spec: "matmul:M=1", M: 1, TimeUs: 2, PctPeak: 3, TFLOPS: math.NaN()}
 	if err := WriteCSV(&buf, []Row{r}); err != nil {
 		t.Fatal(err)
 	}
@@ -231,21 +235,21 @@ func TestReadCSVErrors(t *testing.T) {
 		edit func(recs [][]string) [][]string
 		want string
 	}{
-		{"empty file", func([][]string) [][]string { return nil }, "in.csv:1: empty file; want a header with the schema version 1 columns: kernel, variant,"},
-		{"unknown column", func(r [][]string) [][]string { r[0][1] = "varaint"; return r }, `in.csv:1:8: unknown column "varaint" (schema version 1 columns: kernel,`},
+		{"empty file", func([][]string) [][]string { return nil }, "in.csv:1: empty file; want a header with the schema version 2 columns: kernel, variant,"},
+		{"unknown column", func(r [][]string) [][]string { r[0][1] = "varaint"; return r }, `in.csv:1:8: unknown column "varaint" (schema version 2 columns: kernel,`},
 		{"missing column", func(r [][]string) [][]string {
 			i := col(r, "tflops")
 			r[0] = append(r[0][:i:i], r[0][i+1:]...)
 			r[1] = append(r[1][:i:i], r[1][i+1:]...)
 			return r
-		}, "in.csv:1: missing columns tflops (schema version 1 columns:"},
+		}, "in.csv:1: missing columns tflops (schema version 2 columns:"},
 		{"repeated column", func(r [][]string) [][]string { r[0][1] = "kernel"; return r }, `in.csv:1:8: column "kernel" appears twice`},
 		{"not a number", func(r [][]string) [][]string { r[1][col(r, "time_us")] = "12 us"; return r }, `column time_us: "12 us" is not a finite number`},
 		{"NaN spelled out", func(r [][]string) [][]string { r[1][col(r, "tflops")] = "NaN"; return r }, `column tflops: "NaN" is not a finite number`},
 		{"thousands separator", func(r [][]string) [][]string { r[1][col(r, "cycles")] = "1,000"; return r }, `column cycles: "1,000" is not an integer ≥ 0`},
 		{"zero shape", func(r [][]string) [][]string { r[1][col(r, "M")] = "0"; return r }, `column M: "0" is not a positive integer`},
 		{"empty kernel", func(r [][]string) [][]string { r[1][0] = ""; return r }, "in.csv:2:1: column kernel: empty"},
-		{"other version", func(r [][]string) [][]string { r[1][col(r, "schema_version")] = "2"; return r }, "column schema_version: schema_version 2: this trnsim reads version 1 only"},
+		{"other version", func(r [][]string) [][]string { r[1][col(r, "schema_version")] = "1"; return r }, "column schema_version: schema_version 1: this trnsim reads version 2 only"},
 		{"alias differs", func(r [][]string) [][]string { r[1][col(r, "mfu_estimated_percent")] = "4"; return r }, `column mfu_estimated_percent: "4" differs from pct_peak "3"`},
 		{"short line", func(r [][]string) [][]string { r[1] = r[1][:3]; return r }, "in.csv:2:1: wrong number of fields"},
 	}

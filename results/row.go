@@ -1,5 +1,13 @@
 package results
 
+// Row units: what one row times and one price unit buys.
+const (
+	UnitCore     = "core"
+	UnitChip     = "chip"
+	UnitGPU      = "gpu"
+	UnitInstance = "instance"
+)
+
 // Row is one (workload, target) result. Empty cells in CSV mean "not
 // applicable"; a numeric field that does not apply is NaN in memory.
 // The CSV schema (column names, units, order, version) is defined in one
@@ -9,6 +17,9 @@ type Row struct {
 	Kernel  string
 	Variant string // the variant that ran (resolved when the workload asked for "best")
 	Target  string
+	// Unit is what the row times and its price buys: "core", "chip",
+	// "gpu" or "instance" (UnitCore, ...).
+	Unit    string
 	DType   string
 	Batch   int
 	Heads   int
@@ -50,4 +61,7 @@ type Row struct {
 	PricePerHourUSD float64
 	CostPerCallUSD  float64
 	CostPerTFLOPUSD float64 // USD per 10^12 FLOPs of work
+	// PriceBasis is how the price is bought (on-demand, capacity-block,
+	// spot, reserved-1yr, user); "" when no price is set.
+	PriceBasis string
 }

@@ -11,7 +11,7 @@ import (
 // SchemaVersion is the version of the CSV schema Columns describes. It
 // changes whenever a column is added, removed, renamed, reordered or
 // changes meaning or unit; ReadCSV reads only this version.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Kind is how a column's cells are written and read.
 type Kind uint8
@@ -88,7 +88,8 @@ func Columns() []Column {
 		// Workload.
 		required(txt("kernel", "kernel name (`trnsim list`)", func(r *Row) *string { return &r.Kernel })),
 		txt("variant", "the kernel variant that ran (resolved when the workload asked for `best`)", func(r *Row) *string { return &r.Variant }),
-		required(txt("target", "the simulated target: trn1, trn2, trn3 (one NeuronCore) or a100, h100, h200, ... (one GPU)", func(r *Row) *string { return &r.Target })),
+		required(txt("target", "the simulated target: trn1, trn2, trn3 (one NeuronCore), trn2-chip, trn2-chip-lnc1, ... (one Trainium chip) or a100, h100, h200, ... (one GPU)", func(r *Row) *string { return &r.Target })),
+		allowed(required(txt("unit", "what one row times and one price buys: `core` (one NeuronCore), `chip` (one Trainium chip, the workload split over its cores), `gpu` (one GPU) or `instance`", func(r *Row) *string { return &r.Unit })), "core", "chip", "gpu", "instance"),
 		txt("dtype", "input dtype: fp32, bf16, fp16, fp8e4m3, fp8e5m2", func(r *Row) *string { return &r.DType }),
 		shp("batch", "independent problems (matmul batch, sequences)", func(r *Row) *int { return &r.Batch }),
 		shp("heads", "attention query heads", func(r *Row) *int { return &r.Heads }),
@@ -131,9 +132,10 @@ func Columns() []Column {
 		txt("bound", "the resource that bounds the run: an engine (tensor, vector, scalar, gpsimd), dma, hbm, or on trn1 a shared access port (psum_port, sbuf_port); on GPUs tensor_pipe, mufu, smem, l2, hbm, launch or latency", func(r *Row) *string { return &r.Bound }),
 
 		// Cost.
-		flt("price_per_hour_usd", "USD/h", "price of one accelerator-hour of the target (HARDWARE.md Part C or `-price target=USD`); empty when no price is set, never guessed", func(r *Row) *float64 { return &r.PricePerHourUSD }),
+		flt("price_per_hour_usd", "USD/h", "price of one hour of the row's unit: a NeuronCore's share of a chip-hour, a chip-hour or a GPU-hour, from an instance row of prices/prices.csv over its chips or from `-price` (per chip-hour or instance-hour); empty when no price is set, never guessed", func(r *Row) *float64 { return &r.PricePerHourUSD }),
 		flt("cost_per_call_usd", "USD", "price_per_hour_usd × time of one call", func(r *Row) *float64 { return &r.CostPerCallUSD }),
 		flt("cost_per_tflop_usd", "USD/TFLOP", "cost of 10¹² FLOPs of this workload's work at its achieved rate", func(r *Row) *float64 { return &r.CostPerTFLOPUSD }),
+		allowed(txt("price_basis", "how the price is bought (prices/prices.csv): `on-demand`, `capacity-block`, `spot`, `reserved-1yr`, or `user` for `-price`; empty when no price is set", func(r *Row) *string { return &r.PriceBasis }), "", "on-demand", "capacity-block", "spot", "reserved-1yr", "user"),
 
 		{Name: "schema_version", Kind: Version, Doc: fmt.Sprintf("the version of this schema: %d", SchemaVersion)},
 	}

@@ -19,14 +19,14 @@ import (
 type kernelTimer struct {
 	registry *kernels.Registry
 	targets  map[string]bench.Target
-	cache    map[string]float64 // "target|spec" → µs
-	tuned    *tune.Table        // nil: kernels run as given (see Estimator.WithTuned)
+	cache    map[string]kernelTime // "target|spec" → time and HBM bytes
+	tuned    *tune.Table           // nil: kernels run as given (see Estimator.WithTuned)
 	// Sims counts the kernel simulations actually run (cache misses).
 	Sims int
 }
 
 func newKernelTimer() *kernelTimer {
-	return &kernelTimer{registry: kernels.Builtin(), targets: map[string]bench.Target{}, cache: map[string]float64{}}
+	return &kernelTimer{registry: kernels.Builtin(), targets: map[string]bench.Target{}, cache: map[string]kernelTime{}}
 }
 
 // target returns the bench target of a chip's core: its preset, with the HBM
@@ -53,26 +53,33 @@ func (kt *kernelTimer) target(c Chip) (bench.Target, error) {
 	return t, nil
 }
 
+// kernelTime is one kernel timed on one core: its time in µs and the HBM
+// bytes it moved (read + written).
+type kernelTime struct {
+	us, hbmBytes float64
+}
+
 // timeUs returns the simulated time in µs of the workload spec (a kernel
-// spec as `trnsim run` takes it) on one core of chip c.
-func (kt *kernelTimer) timeUs(c Chip, spec string) (float64, error) {
+// spec as `trnsim run` takes it) on one core of chip c, and its HBM bytes.
+func (kt *kernelTimer) timeUs(c Chip, spec string) (kernelTime, error) {
 	key := c.Name + "|" + spec
 	if v, ok := kt.cache[key]; ok {
 		return v, nil
 	}
 	t, err := kt.target(c)
 	if err != nil {
-		return 0, err
+		return kernelTime{}, err
 	}
 	p, err := kt.registry.Parse(spec)
 	if err != nil {
-		return 0, err
+		return kernelTime{}, err
 	}
 	row, _, err := bench.Run(p, t)
 	if err != nil {
-		return 0, fmt.Errorf("%s on %s: %w", spec, c.CoreTarget, err)
+		return kernelTime{}, fmt.Errorf("%s on %s: %w", spec, c.CoreTarget, err)
 	}
 	kt.Sims++
-	kt.cache[key] = row.TimeUs
-	return row.TimeUs, nil
+	v := kernelTime{us: row.TimeUs, hbmBytes: float64(row.HBMReadBytes + row.HBMWriteBytes)}
+	kt.cache[key] = v
+	return v, nil
 }

@@ -10,7 +10,7 @@ import (
 // SchemaVersion is the version of the serve CSV schema (serve/SCHEMA.md).
 // It changes whenever a column is added, removed, renamed or changes
 // meaning.
-const SchemaVersion = "serve-1"
+const SchemaVersion = "serve-2"
 
 // Row is one line of the serve CSV: an estimate (or a configuration that
 // does not fit), its cost and, for Trainium rows in a run with a GPU
@@ -104,9 +104,13 @@ func columns() []column {
 		{"max_batch", func(r Row) string { return i(r.Est.Fit.MaxBatch) }},
 		{"prefill_kernel_ms", met(func(e Estimate) float64 { return e.Prefill.KernelUs / 1e3 })},
 		{"prefill_collective_ms", met(func(e Estimate) float64 { return e.Prefill.CollectiveUs / 1e3 })},
+		{"prefill_exposed_collective_ms", met(func(e Estimate) float64 { return e.Prefill.ExposedCollectiveUs / 1e3 })},
+		{"prefill_dma_contention_ms", met(func(e Estimate) float64 { return e.Prefill.ContentionUs / 1e3 })},
 		{"decode_context", met(func(e Estimate) float64 { return float64(e.DecodeCtx) })},
 		{"decode_kernel_ms", met(func(e Estimate) float64 { return e.Decode.KernelUs / 1e3 })},
 		{"decode_collective_ms", met(func(e Estimate) float64 { return e.Decode.CollectiveUs / 1e3 })},
+		{"decode_exposed_collective_ms", met(func(e Estimate) float64 { return e.Decode.ExposedCollectiveUs / 1e3 })},
+		{"decode_dma_contention_ms", met(func(e Estimate) float64 { return e.Decode.ContentionUs / 1e3 })},
 		{"overhead_ms_per_step", func(r Row) string { return fnum(r.Est.OverheadUs / 1e3) }},
 		{"ttft_ms", met(func(e Estimate) float64 { return e.TTFTms })},
 		{"tpot_ms", met(func(e Estimate) float64 { return e.TPOTms })},

@@ -18,10 +18,13 @@
 //     how) with the preset's per-core share of the chip's HBM bandwidth.
 //   - Shapes above a cap are simulated at the cap and scaled (linear in
 //     rows and decode batch, quadratic in causal attention length).
-//   - Collectives are α–β per platform algorithm (collective.go) and add to
-//     the step: TP collectives sit on the critical path. The overlap of
-//     Trainium collectives with compute and their DMA contention are not
-//     modelled.
+//   - Collectives are α–β per platform algorithm (collective.go). On
+//     NVIDIA they add to the step (on the critical path). On Trainium each
+//     is fused with the GEMM that follows it and run in chunks of whole
+//     rows that hide under that GEMM, and the hidden chunks' traffic slows
+//     the GEMM on the DMA engines they share (SYSTEMS.md D2.2; see
+//     overlapCollectives): the step adds the exposed part and the
+//     contention.
 //   - MoE: uniform routing (expected active experts per device), or a
 //     skew: the busiest device gets skew × its share of routed tokens.
 //     Sliding-window prefill attention is the causal kernel scaled by the

@@ -130,9 +130,22 @@ func contains(xs []string, x string) bool {
 
 // Step is the time of one forward step of the model on one device.
 type Step struct {
-	DeviceUs     float64 // kernels and collectives
-	KernelUs     float64
-	CollectiveUs float64
+	// DeviceUs is the step's device time: kernels, the collectives' exposed
+	// time and, on Trainium, the DMA contention of the hidden part.
+	DeviceUs float64
+	KernelUs float64
+	// CollectiveUs is the collectives' time alone (α–β), as if none
+	// overlapped compute; ExposedCollectiveUs is what the step waits for.
+	// On NVIDIA the two are equal (collectives on the critical path); on
+	// Trainium see overlapCollectives.
+	CollectiveUs        float64
+	ExposedCollectiveUs float64
+	// ContentionUs is the time compute loses to the hidden collectives'
+	// traffic on the DMA engines they share (Trainium; 0 on NVIDIA).
+	ContentionUs float64
+	// KernelHBMBytes is the HBM traffic of the step's kernels on the
+	// device, bytes.
+	KernelHBMBytes float64
 	// Collectives lists the distinct collectives of the step, with how many
 	// times each runs.
 	Collectives []CollectiveUse
@@ -142,6 +155,9 @@ type Step struct {
 type CollectiveUse struct {
 	Collective
 	Count int
+	// Next is the computation that follows each run and needs its result
+	// (the GEMM a Trainium collective is fused with); zero when none.
+	Next kernelTime
 }
 
 // Estimate is one configuration's serving estimate.
@@ -256,20 +272,23 @@ func (e *Estimator) step(o Options, prefill bool, ctx int) (Step, error) {
 	var st Step
 	var err error
 	itoa := strconv.Itoa
-	// add times one kernel on one device and adds it count times.
-	add := func(count float64, kind string, spec func(capped map[string]int) string, shape map[string]int) {
+	// add times one kernel on one device, adds it count times and returns
+	// one call's time and traffic.
+	add := func(count float64, kind string, spec func(capped map[string]int) string, shape map[string]int) kernelTime {
 		if err != nil || count == 0 {
-			return
+			return kernelTime{}
 		}
-		us, e2 := e.kernelUs(chip, kind, shape, split, spec)
+		kt, e2 := e.kernelUs(chip, kind, shape, split, spec)
 		if e2 != nil {
 			err = e2
-			return
+			return kernelTime{}
 		}
-		st.KernelUs += count * us
+		st.KernelUs += count * kt.us
+		st.KernelHBMBytes += count * kt.hbmBytes
+		return kt
 	}
-	mm := func(count float64, M, N, K int, dt string) {
-		add(count, "matmul", func(s map[string]int) string {
+	mm := func(count float64, M, N, K int, dt string) kernelTime {
+		return add(count, "matmul", func(s map[string]int) string {
 			return "matmul:M=" + itoa(s["M"]) + ",N=" + itoa(s["N"]) + ",K=" + itoa(K) + ",dtype=" + dt
 		}, map[string]int{"M": M, "N": N})
 	}
@@ -280,7 +299,10 @@ func (e *Estimator) step(o Options, prefill bool, ctx int) (Step, error) {
 	}
 	L := float64(m.Layers)
 	Ls := float64(m.slidingLayers())
-	coll := func(count float64, op Op, bytes float64, ranks int) {
+	// coll adds a collective run count times, each followed by the
+	// computation next, which a Trainium collective is fused with
+	// (overlapCollectives).
+	coll := func(count float64, op Op, bytes float64, ranks int, next kernelTime) {
 		if err != nil || ranks <= 1 {
 			return
 		}
@@ -290,12 +312,12 @@ func (e *Estimator) step(o Options, prefill bool, ctx int) (Step, error) {
 			return
 		}
 		st.CollectiveUs += count * c.TimeUs
-		st.Collectives = append(st.Collectives, CollectiveUse{c, int(count)})
+		st.Collectives = append(st.Collectives, CollectiveUse{Collective: c, Count: int(count), Next: next})
 	}
 
 	// Attention block, every layer.
 	rowwise(L, "rmsnorm", rows, H)
-	mm(L, rows, (hq+2*kvh)*hd, H, mmDT)
+	qkv := mm(L, rows, (hq+2*kvh)*hd, H, mmDT)
 	add(L, "rows", func(s map[string]int) string {
 		return "rope:tokens=" + itoa(s["tokens"]) + ",heads=" + itoa(hq+kvh) + ",headdim=" + itoa(hd) + ",dtype=bf16"
 	}, map[string]int{"tokens": rows})
@@ -335,11 +357,14 @@ func (e *Estimator) step(o Options, prefill bool, ctx int) (Step, error) {
 	actBytes := float64(rows * H * 2)
 
 	if m.MoE == nil {
-		coll(2*L, AllReduce, actBytes, tp)
 		ffn := (m.FFN + tp - 1) / tp
-		mm(L, rows, 2*ffn, H, mmDT)
+		gateUp := mm(L, rows, 2*ffn, H, mmDT)
 		rowwise(L, "silu_mul", rows, ffn)
 		mm(L, rows, H, ffn, mmDT)
+		// The attention output's all-reduce, then the MLP's gate and up
+		// projection; the MLP output's, then the next layer's QKV.
+		coll(L, AllReduce, actBytes, tp, gateUp)
+		coll(L, AllReduce, actBytes, tp, qkv)
 	} else {
 		x := m.MoE
 		E, k := float64(x.Experts), float64(x.TopK)
@@ -348,7 +373,7 @@ func (e *Estimator) step(o Options, prefill bool, ctx int) (Step, error) {
 		F := x.ExpertFFN / etp
 		// Router (replicated, bf16) and its top-k (a softmax over the
 		// experts as its proxy).
-		mm(L, rows, x.Experts, H, "bf16")
+		router := mm(L, rows, x.Experts, H, "bf16")
 		add(L, "softmax", func(s map[string]int) string {
 			return "softmax:rows=" + itoa(s["tokens"]) + ",cols=" + itoa(x.Experts) + ",dtype=bf16"
 		}, map[string]int{"tokens": rows})
@@ -361,28 +386,98 @@ func (e *Estimator) step(o Options, prefill bool, ctx int) (Step, error) {
 		pAct := 1 - math.Pow(1-k/E, float64(rows))
 		active := E / float64(ep) * pAct
 		tokPer := min(int(math.Ceil(float64(rows)*k/E/pAct*skew)), rows)
-		mm(L*active, tokPer, 2*F, H, mmDT)
+		expUp := mm(L*active, tokPer, 2*F, H, mmDT)
+		expUp.us *= active // the device's experts, one after another
+		expUp.hbmBytes *= active
 		rowwise(L, "silu_mul", min(int(math.Ceil(float64(rows)*k/float64(ep)*skew)), rows*x.TopK), F)
 		mm(L*active, tokPer, H, F, mmDT)
 		// Attention output: reduce-scatter over the TP ranks; tokens to
 		// their experts and back (all-to-all over the EP ranks); split
 		// experts sum over their etp ranks; all-gather back for attention.
-		coll(L, ReduceScatter, actBytes, tp)
+		coll(L, ReduceScatter, actBytes, tp, router)
 		disp := min(float64(rows)*k*float64(H)*2/float64(ep)*skew, float64(rows)*k*float64(H)*2)
-		coll(2*L, AllToAll, disp, ep)
-		coll(L, AllReduce, disp, etp)
-		coll(L, AllGather, actBytes, tp)
+		coll(L, AllToAll, disp, ep, expUp)        // dispatch, then the experts' gate and up projection
+		coll(L, AllToAll, disp, ep, kernelTime{}) // combine: the sum waits for it
+		coll(L, AllReduce, disp, etp, kernelTime{})
+		coll(L, AllGather, actBytes, tp, qkv)
 	}
 	// Final norm and vocabulary-parallel output projection on the last
 	// token of each sequence; logits gathered (bf16).
 	rowwise(1, "rmsnorm", B, H)
 	mm(1, B, (m.Vocab+tp-1)/tp, H, mmDT)
-	coll(1, AllGather, float64(B*m.Vocab*2), tp)
+	coll(1, AllGather, float64(B*m.Vocab*2), tp, kernelTime{}) // sampling waits for the logits
 	if err != nil {
 		return Step{}, err
 	}
-	st.DeviceUs = st.KernelUs + st.CollectiveUs
+	st.ExposedCollectiveUs = st.CollectiveUs
+	if chip.Vendor == Trainium {
+		if err := overlapCollectives(&st, rows, o.LNC, o.System); err != nil {
+			return Step{}, err
+		}
+	}
+	st.DeviceUs = st.KernelUs + st.ExposedCollectiveUs + st.ContentionUs
 	return st, nil
+}
+
+// ccPacketBytes is the DMA packet of collective copies, 64 KiB by default
+// (SYSTEMS.md D2.2 "Contention", NEURON_RT_DBG_CC_DMA_PACKET_SIZE): the
+// chunk a collective fused with the computation that follows it hands over.
+const ccPacketBytes = 64 * 1024
+
+// overlapCollectives sets a Trainium step's exposed collective time and DMA
+// contention. The mechanism (SYSTEMS.md D2.2):
+//   - Overlap: collectives run on their own engines (CC cores driving DMA
+//     rings) asynchronously from compute ("Overlap with compute"), and the
+//     compiler fuses each collective with the computation that follows it
+//     ("Compiler fusion": all-reduce with the next GEMM). The collective is
+//     then run as n chunks of whole token rows, each a collective of its
+//     own (paying its latency again), and the GEMM consumes chunk i while
+//     chunk i+1 moves. The first chunk is always waited for; the other n−1
+//     hide under the following GEMM (CollectiveUse.Next) and what does not
+//     fit under it is exposed: exposed(n) = c + max(0, (n−1)·c − GEMM), c
+//     the time of one chunk. n is the best of 1, 2, 4, ... up to the chunks
+//     of at least one row and one CC packet (ccPacketBytes, "Contention"),
+//     so latency-bound collectives stay whole. Collectives without a
+//     following GEMM (the MoE combine, the logits gather) are exposed
+//     whole; so is a one-row decode step.
+//   - Contention: the DMA engines are shared by compute's HBM↔SBUF
+//     traffic and the collectives ("Contention": round-robin at packet
+//     boundaries). The hidden chunks' DMA bytes (each byte a rank sends
+//     read and each it receives written: 2·halves·(r−1)/r of its buffer)
+//     take engine time from the GEMM in proportion to how busy the GEMM
+//     keeps the engines: delay = hidden bytes / R × min(1, GEMM's HBM rate
+//     / R), with R the device's DMA rate (LNC × 16 engines × 23 B/ns, D1).
+func overlapCollectives(st *Step, rows, lnc int, sys System) error {
+	dmaBytesPerUs := float64(lnc) * trnCoreDMAGBps * 1e3 // GB/s → bytes/µs
+	var exposed, contention float64
+	for _, c := range st.Collectives {
+		if c.TimeUs <= 0 {
+			continue
+		}
+		ex, hiddenFrac := c.TimeUs, 0.0
+		if c.Next.us > 0 {
+			rowBytes := c.Bytes / float64(max(rows, 1))
+			maxChunks := min(rows, int(math.Max(1, c.Bytes/max(rowBytes, ccPacketBytes))))
+			for n := 2; n <= maxChunks; n *= 2 {
+				one, err := sys.CollectiveTime(c.Op, c.Bytes/float64(n), c.Ranks, lnc, true)
+				if err != nil {
+					return err
+				}
+				if e := one.TimeUs + max(0, float64(n-1)*one.TimeUs-c.Next.us); e < ex {
+					ex, hiddenFrac = e, float64(n-1)/float64(n)
+				}
+			}
+		}
+		exposed += float64(c.Count) * ex
+		if hiddenFrac > 0 {
+			r := float64(c.Ranks)
+			dma := 2 * halves(c.Op) * (r - 1) / r * c.Bytes * hiddenFrac
+			util := min(1, c.Next.hbmBytes/c.Next.us/dmaBytesPerUs)
+			contention += float64(c.Count) * dma / dmaBytesPerUs * util
+		}
+	}
+	st.ExposedCollectiveUs, st.ContentionUs = exposed, contention
+	return nil
 }
 
 // kernelUs times one kernel of a device's share on chip c. On a logical
@@ -393,7 +488,7 @@ func (e *Estimator) step(o Options, prefill bool, ctx int) (Step, error) {
 // of the chip's HBM bandwidth (chip bandwidth over its 8 cores, HARDWARE.md
 // A §1.1), which is the share each gets when all cores of the chip stream
 // together. Shapes above the caps are simulated at the cap and scaled.
-func (e *Estimator) kernelUs(c Chip, kind string, sh map[string]int, split bool, spec func(map[string]int) string) (float64, error) {
+func (e *Estimator) kernelUs(c Chip, kind string, sh map[string]int, split bool, spec func(map[string]int) string) (kernelTime, error) {
 	s := map[string]int{}
 	for k, v := range sh {
 		s[k] = v
@@ -440,6 +535,11 @@ func (e *Estimator) kernelUs(c Chip, kind string, sh map[string]int, split bool,
 			capTo("batch", capDecodeB)
 		}
 	}
-	us, err := e.kt.timeUs(c, spec(s))
-	return us * scale, err
+	kt, err := e.kt.timeUs(c, spec(s))
+	// The device's traffic: both physical cores' when split.
+	cores := 1.0
+	if split {
+		cores = 2
+	}
+	return kernelTime{us: kt.us * scale, hbmBytes: kt.hbmBytes * scale * cores}, err
 }

@@ -1,56 +1,20 @@
 package serve
 
 import (
-	_ "embed"
-	"encoding/csv"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/trnsim/trnsim/prices"
 )
 
-// Price is what one instance-hour of a system costs on one purchase basis.
-// The first row of each instance in data/prices.csv is its default.
-type Price struct {
-	Instance   string
-	USDPerHour float64 // per instance-hour
-	Basis      string  // on-demand, capacity-block, spot, reserved-1yr, user
-	Date       string  // when the price was read
-	Region     string
-	Source     string // SYSTEMS.md row and its source key
-}
+// Price is what one instance-hour of a system costs on one purchase basis:
+// a row of the one price file, prices/prices.csv (package prices).
+type Price = prices.Row
 
-//go:embed data/prices.csv
-var pricesCSV string
-
-// builtinPrices parses the embedded price file; it is checked by a test,
-// so a parse error here is a programming error.
-func builtinPrices() []Price {
-	ps, err := parsePrices(pricesCSV)
-	if err != nil {
-		panic(err)
-	}
-	return ps
-}
-
-func parsePrices(text string) ([]Price, error) {
-	recs, err := csv.NewReader(strings.NewReader(text)).ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("prices.csv: %w", err)
-	}
-	if len(recs) == 0 || strings.Join(recs[0], ",") != "instance,basis,usd_per_instance_hour,date,region,source" {
-		return nil, fmt.Errorf("prices.csv: bad header")
-	}
-	var ps []Price
-	for i, r := range recs[1:] {
-		v, err := strconv.ParseFloat(r[2], 64)
-		if err != nil || !(v > 0) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("prices.csv:%d: usd_per_instance_hour %q: want a positive number", i+2, r[2])
-		}
-		ps = append(ps, Price{Instance: r[0], Basis: r[1], USDPerHour: v, Date: r[3], Region: r[4], Source: r[5]})
-	}
-	return ps, nil
-}
+// builtinPrices returns the price file's rows.
+func builtinPrices() []Price { return prices.All() }
 
 // PriceFor picks the system's price on basis ("" = the system's default,
 // the first row of its instance type). ok is false when none is known.

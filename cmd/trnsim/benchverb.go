@@ -22,6 +22,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("o", "results/bench.csv", "results CSV `FILE` to write (atomically); empty: none")
 	jobs := fs.Int("j", 0, "`N` runs in parallel (0: one per CPU)")
 	excerpt := fs.Bool("excerpt", false, "print only the simulated-time table (µs), the README's excerpt, and write no CSV")
+	headline := fs.Bool("headline", false, "print only the headline (trn2-chip vs h100; trn2.48xlarge vs p5.48xlarge serving llama3-70b), the README's first screen, and write no CSV")
 	var tuned tunedFlag
 	tuned.register(fs)
 	pos, err := parseFlags(fs, args)
@@ -30,6 +31,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(pos) != 0 {
 		return usagef("bench: unexpected argument %q", pos[0])
+	}
+	if *headline {
+		return printHeadline(stdout)
 	}
 	s, err := bench.SuiteByName(*suite)
 	if err != nil {
@@ -73,6 +77,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		printSideBySide(stdout, rows, ts, 1)
 		return nil
 	}
+	if err := printHeadline(stdout); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
 	printSideBySide(stdout, rows, ts, -1)
 	if *out != "" {
 		if err := writeOutput(*out, stdout, func(w io.Writer) error { return results.WriteCSV(w, rows) }); err != nil {
@@ -104,7 +112,7 @@ func printSideBySide(w io.Writer, rows []results.Row, targets []string, nfig int
 			return num(r.TFLOPS, 1) + " (" + num(r.PctPeak, 0) + "%)"
 		}},
 		{"bound", func(r results.Row) string { return r.Bound }},
-		{"cost per call (USD; - where no price is set)", func(r results.Row) string { return num(r.CostPerCallUSD, -3) }},
+		{"cost per call (USD at each target's price below; - where no price is set)", func(r results.Row) string { return num(r.CostPerCallUSD, -3) }},
 	}
 	if nfig >= 0 {
 		figures = figures[:min(nfig, len(figures))]
@@ -133,6 +141,27 @@ func printSideBySide(w io.Writer, rows []results.Row, targets []string, nfig int
 			fmt.Fprintln(tw)
 		}
 		tw.Flush()
+	}
+	if nfig < 0 {
+		printPrices(w, targets) // under the cost table
+	}
+}
+
+// printPrices states, under the cost table, each target's price per unit
+// hour with its basis, date and source (or that none is set).
+func printPrices(w io.Writer, targets []string) {
+	fmt.Fprintln(w, "\nprices (USD per hour of each row's unit, with basis, date and source; -price: per chip-hour or instance-hour, see -h)")
+	for _, n := range targets {
+		t, err := bench.TargetByName(n, "")
+		if err != nil {
+			continue
+		}
+		p := t.Price()
+		if !p.Known() {
+			fmt.Fprintf(w, "  %-15s no price set\n", n)
+			continue
+		}
+		fmt.Fprintf(w, "  %-15s %.4g per %s-hour, %s, %s: %s\n", n, p.PerUnitHour, bench.RowUnit(t), p.From.Basis, p.From.Date, p.From.Source)
 	}
 }
 

@@ -23,7 +23,7 @@ func writeRows(t *testing.T, path string, rows ...results.Row) {
 }
 
 func timingRow(spec, target string, us float64) results.Row {
-	return results.Row{Kernel: "matmul", Spec: spec, Target: target, TimeUs: us}
+	return results.Row{Kernel: "matmul", Spec: spec, Target: target, Unit: results.UnitCore, TimeUs: us}
 }
 
 func TestCompareExitCodes(t *testing.T) {

@@ -105,8 +105,7 @@ func (tf *targetFlags) register(fs *flag.FlagSet, def string) {
 	fs.StringVar(&tf.targets, "target", def, "comma-separated targets, each once ("+strings.Join(bench.AllTargets(), ",")+")")
 	fs.Var(&tf.hw, "hw", "hardware config override: FILE.json (one target) or target=FILE.json, repeatable; "+
 		"strict JSON of the fields `trnsim hw show TARGET` prints; it cannot rename the target")
-	fs.Var(tf.price, "price", "price of one NeuronCore or GPU per hour: target=USD (positive), repeatable; "+
-		"overrides the built-in table")
+	fs.Var(tf.price, "price", "price per hour, "+bench.PriceUnits+"; repeatable; overrides prices/prices.csv (a NeuronCore costs its chip's price over its cores)")
 }
 
 // resolve builds the named targets with their -hw overrides and -price

@@ -50,6 +50,8 @@ func hwJSON(t bench.Target) ([]byte, error) {
 		cfg = t.Config()
 	case *bench.GPUTarget:
 		cfg = t.Config()
+	case *bench.ChipTarget:
+		cfg = t.Core().Config() // -hw on a chip target overrides each of its cores
 	default:
 		return nil, fmt.Errorf("hw show: target %s has no JSON configuration", t.Name())
 	}

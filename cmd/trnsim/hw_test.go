@@ -36,7 +36,11 @@ func TestHWShowRoundTrip(t *testing.T) {
 				t.Errorf("round trip changed the configuration:\n got %+v\nwant %+v", configOf(loaded), configOf(preset))
 			}
 			// The edited copy applies: hw show -hw shows the override.
-			edited := strings.Replace(stdout, `"name": "`+name+`",`, `"name": "`+name+`", "launch_us": 7, "semaphore_cycles": 99,`, 1)
+			cfgName := name // a chip target shows its cores' configuration
+			if c, ok := preset.(*bench.ChipTarget); ok {
+				cfgName = c.Core().Name()
+			}
+			edited := strings.Replace(stdout, `"name": "`+cfgName+`",`, `"name": "`+cfgName+`", "launch_us": 7, "semaphore_cycles": 99,`, 1)
 			field := "semaphore_cycles"
 			if _, ok := preset.(*bench.GPUTarget); ok {
 				edited = strings.Replace(edited, `, "semaphore_cycles": 99`, ``, 1)
@@ -175,6 +179,8 @@ func configOf(t bench.Target) any {
 		return t.Config()
 	case *bench.GPUTarget:
 		return t.Config()
+	case *bench.ChipTarget:
+		return t.Core().Config()
 	}
 	return nil
 }

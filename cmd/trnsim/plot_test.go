@@ -27,7 +27,7 @@ func plotCSV(t *testing.T) string {
 		for i, target := range []string{"trn2", "h100"} {
 			f := 2 * float64(n) * float64(n) * float64(n)
 			tflops := 50.0 * float64(i+1)
-			r := results.Row{Kernel: "matmul", Variant: "tiled", Target: target, DType: "bf16", Batch: 1, M: n, N: n, K: n,
+			r := results.Row{Kernel: "matmul", Variant: "tiled", Target: target, Unit: results.UnitCore, DType: "bf16", Batch: 1, M: n, N: n, K: n,
 				Spec:   "matmul:M=" + strconv.Itoa(n) + ",N=" + strconv.Itoa(n) + ",K=" + strconv.Itoa(n),
 				TimeUs: f / tflops / 1e6, FLOPs: f, TFLOPS: tflops, PctPeak: 40,
 				HBMReadBytes: int64(4 * n * n), HBMWriteBytes: int64(2 * n * n), HBMGBps: 900, PctHBM: 30,
@@ -167,7 +167,7 @@ func TestPlotBadInput(t *testing.T) {
 	var rows []results.Row
 	for i := range 3000 {
 		for _, target := range []string{"trn1", "trn2", "trn3", "a100", "h100", "h200"} {
-			rows = append(rows, results.Row{Kernel: "matmul", Target: target, DType: "bf16", Batch: 1, M: i + 1, N: 64, K: 64,
+			rows = append(rows, results.Row{Kernel: "matmul", Target: target, Unit: results.UnitCore, DType: "bf16", Batch: 1, M: i + 1, N: 64, K: 64,
 				Spec: "matmul:M=" + strconv.Itoa(i+1) + ",N=64,K=64", TimeUs: float64(i + 1), PctPeak: 1, TFLOPS: 1, FLOPs: 1})
 		}
 	}

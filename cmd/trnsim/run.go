@@ -183,12 +183,16 @@ func checkAll(w io.Writer, p kernels.Params, ts []bench.Target) error {
 func printRun(w io.Writer, title string, res []bench.Result) {
 	fmt.Fprintln(w, title)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\ttime_us\tTFLOPS\tpct_peak\tHBM_GB/s\t%HBM\tbound\tUSD/call\tUSD/TFLOP\t  engines (active %)")
+	fmt.Fprintln(tw, "target\tunit\ttime_us\tTFLOPS\tpct_peak\tHBM_GB/s\t%HBM\tbound\tUSD/call\tUSD/TFLOP\tprice (USD/unit-h, basis)\t  engines (active %)")
 	for _, r := range res {
 		row := r.Row
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t  %s\n", row.Target, num(row.TimeUs, 2), num(row.TFLOPS, 1),
+		price := "-"
+		if row.PriceBasis != "" {
+			price = num(row.PricePerHourUSD, 4) + " " + row.PriceBasis
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t  %s\n", row.Target, row.Unit, num(row.TimeUs, 2), num(row.TFLOPS, 1),
 			num(row.PctPeak, 1), num(row.HBMGBps, 0), num(row.PctHBM, 1), row.Bound, num(row.CostPerCallUSD, -3),
-			num(row.CostPerTFLOPUSD, -3), engines(row))
+			num(row.CostPerTFLOPUSD, -3), price, engines(row))
 	}
 	tw.Flush()
 	for _, r := range res {

@@ -28,7 +28,7 @@ func TestRunSideBySide(t *testing.T) {
 func TestRunCSVParsesAndPriceOverride(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "r.csv")
-	_, stderr, code := runCLI("run", smallMatmul, "-target", "trn2", "-format", "csv", "-o", out, "-price", "trn2=2.5")
+	_, stderr, code := runCLI("run", smallMatmul, "-target", "trn2", "-format", "csv", "-o", out, "-price", "trn2=20/chip-hour")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -45,8 +45,9 @@ func TestRunCSVParsesAndPriceOverride(t *testing.T) {
 		t.Fatalf("rows = %+v", rows)
 	}
 	r := rows[0]
-	if r.PricePerHourUSD != 2.5 {
-		t.Errorf("price %v, want 2.5 from -price", r.PricePerHourUSD)
+	// 20 USD per chip-hour: 2.5 per NeuronCore-hour of trn2's 8 cores.
+	if r.PricePerHourUSD != 2.5 || r.Unit != "core" || r.PriceBasis != "user" {
+		t.Errorf("price %v per %s (%s), want 2.5 per core from -price, basis user", r.PricePerHourUSD, r.Unit, r.PriceBasis)
 	}
 	// cost per call = price per hour × time in hours.
 	want := 2.5 / 3600 * r.TimeUs * 1e-6

@@ -34,7 +34,7 @@ flags:
   -overhead-us US      serving overhead per step in µs, reported apart from device time
                        (default: calibrated per vendor on results/measured/e2e*.csv: Trainium 860, NVIDIA 2390)
   -price S=USD/UNIT,.. price of a system: UNIT is chip-hour or instance-hour (e.g. trn2.48xlarge=2.235/chip-hour);
-                       default: the system's first row in serve/data/prices.csv, basis shown beside every cost
+                       default: the system's first row in prices/prices.csv, basis shown beside every cost
   -basis B             pick built-in prices on one basis: on-demand, capacity-block, spot, reserved-1yr
   -skew X              MoE routing skew: the busiest expert device gets X times its uniform share of tokens (default 1)
   -prefill-chunk N     tokens whose activations are live at once, for the memory check (default 8192)

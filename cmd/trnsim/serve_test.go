@@ -34,7 +34,7 @@ func TestServeTableAndCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) != 5 || !strings.HasPrefix(lines[0], "schema_version,") || !strings.HasPrefix(lines[1], "serve-1,llama3-8b,trn2.48xlarge") {
+	if len(lines) != 5 || !strings.HasPrefix(lines[0], "schema_version,") || !strings.HasPrefix(lines[1], "serve-2,llama3-8b,trn2.48xlarge") {
 		t.Errorf("CSV:\n%s", b)
 	}
 }

@@ -110,7 +110,7 @@ func TestSweepPrice(t *testing.T) {
 		t.Fatal(err)
 	}
 	shard := fmt.Sprintf("0/%d", len(suite.Specs))
-	_, stderr, code := runCLI("sweep", "-suite", "baseline", "-targets", "trn2", "-shard", shard, "-price", "trn2=3.6", "-o", out)
+	_, stderr, code := runCLI("sweep", "-suite", "baseline", "-targets", "trn2", "-shard", shard, "-price", "trn2=28.8", "-o", out)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -119,7 +119,8 @@ func TestSweepPrice(t *testing.T) {
 		t.Fatalf("rows %v, err %v", rows, err)
 	}
 	r := rows[0]
-	// 3.6 USD per hour is 1e-6 USD per millisecond: 1e-9 USD per µs.
+	// 28.8 USD per chip-hour is 3.6 per core-hour of its 8 cores, 1e-6 USD
+	// per millisecond: 1e-9 USD per µs.
 	if r.PricePerHourUSD != 3.6 || math.Abs(r.CostPerCallUSD-r.TimeUs*1e-9) > 1e-12*r.CostPerCallUSD {
 		t.Errorf("price %v, cost per call %v for %v µs", r.PricePerHourUSD, r.CostPerCallUSD, r.TimeUs)
 	}

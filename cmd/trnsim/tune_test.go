@@ -266,3 +266,23 @@ func TestTuneLayer(t *testing.T) {
 		t.Errorf("layer with its own tuned file: %v us, plain %v us", tuned[0].TimeUs, plain[0].TimeUs)
 	}
 }
+
+// TestTunedChip: a chip target runs its busiest core's shard in the
+// configuration tuned for the core's preset (trn2-chip splits N=28672 over
+// 8 cores: shards of N=3584 timed on trn2).
+func TestTunedChip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tuned.json")
+	file := `{"trnsim_tuned": 1, "entries": [{"target": "trn2",
+  "shape": "matmul:M=64,N=3584,K=4096,batch=1,dtype=bf16,variant=best,tiles_m=0,tiles_n=0,tiles_k=0",
+  "tuned": "matmul:M=64,N=3584,K=4096,batch=1,dtype=bf16,variant=block_free,tiles_m=1,tiles_n=7,tiles_k=0",
+  "time_us": 99.82, "default_time_us": 108.15}]}`
+	if err := os.WriteFile(path, []byte(file), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const w = "matmul:M=64,N=28672,K=4096,dtype=bf16"
+	plain := runRows(t, w, "-target", "trn2-chip")
+	tuned := runRows(t, w, "-target", "trn2-chip", "-tuned", path)
+	if !(tuned[0].TimeUs < plain[0].TimeUs) || tuned[0].Variant != "block_free" {
+		t.Errorf("trn2-chip with -tuned: %v us (%s), plain %v us", tuned[0].TimeUs, tuned[0].Variant, plain[0].TimeUs)
+	}
+}

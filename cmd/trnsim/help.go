@@ -82,7 +82,8 @@ func helpFor(name string) verbHelp {
 			"A composite workload (layer) tunes each distinct part with tunables.",
 			[]string{"trnsim tune matmul:M=4096,N=4096,K=4096,dtype=bf16 -target trn2,h100",
 				"trnsim tune matmul:M=8,N=28672,K=4096 -target trn2 -csv all.csv -o tuned.json",
-				"trnsim tune layer:model=llama3-70b,phase=decode,batch=8 -target trn2 -o tuned.json"}}
+				"trnsim tune layer:model=llama3-70b,phase=decode,batch=8 -target trn2 -o tuned.json",
+				"trnsim tune -suite llm -target trn2 -o llm-trn2.json"}}
 	case "compare":
 		return verbHelp{"The regression gate. BASE and NEW are results CSVs or `go test -bench` output (told apart by content).\n" +
 			"It fails (exit 1) when a workload on both sides got slower than -threshold, or when BASE has a\n" +

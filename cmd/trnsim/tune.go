@@ -58,12 +58,13 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	csvOut := fs.String("csv", "", "write every configuration tried to this CSV `FILE` (the results schema plus tune_* columns)")
 	out := fs.String("o", "", "write the best NeuronCore configurations to this tuned `FILE` (JSON) for -tuned; "+
 		"an existing tuned file keeps its other entries (one file can hold every shape of a layer)")
+	suiteName := fs.String("suite", "", "tune every workload of this `SUITE` (and the parts of its layers) instead of one WORKLOAD: "+strings.Join(bench.SuiteNames(), ", "))
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("tune: want one WORKLOAD argument, got %d", len(pos))
+	if (len(pos) == 1) == (*suiteName != "") {
+		return usagef("tune: want one WORKLOAD argument or -suite NAME, got %d arguments and -suite %q", len(pos), *suiteName)
 	}
 	if *jobs < 0 {
 		return usagef("tune: -j %d: want 0 (one per CPU) or more", *jobs)
@@ -74,25 +75,51 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	if *top < 1 {
 		return usagef("tune: -top %d: want at least 1", *top)
 	}
-	p, err := kernels.Builtin().Parse(pos[0])
-	if err != nil {
-		return usagef("%v", err)
+	var given []kernels.Params
+	if *suiteName != "" {
+		suite, err := bench.SuiteByName(*suiteName)
+		if err != nil {
+			return usagef("tune: -suite: %v", err)
+		}
+		ws, pending, err := suite.Workloads(kernels.Builtin())
+		if err != nil {
+			return usagef("tune: -suite %s: %v", *suiteName, err)
+		}
+		for _, w := range pending {
+			fmt.Fprintf(stderr, "trnsim tune: skipping %s (kernel not available)\n", w)
+		}
+		given = ws
+	} else {
+		p, err := kernels.Builtin().Parse(pos[0])
+		if err != nil {
+			return usagef("%v", err)
+		}
+		given = []kernels.Params{p}
 	}
 	// A composite workload (layer) tunes each distinct part that has
 	// tunables, in part order; one tuned file then serves the whole layer.
-	works := []kernels.Params{p}
-	if p.Kernel.Parts != nil {
+	// Workloads without tunables are left out, except a single one given
+	// alone (its GPU plans are still worth listing).
+	var works []kernels.Params
+	seen := map[string]bool{}
+	single := len(given) == 1 && given[0].Kernel.Parts == nil
+	add := func(w kernels.Params) {
+		if !seen[w.String()] && (len(w.Kernel.Tunables()) > 0 || single) {
+			seen[w.String()] = true
+			works = append(works, w)
+		}
+	}
+	for _, p := range given {
+		if p.Kernel.Parts == nil {
+			add(p)
+			continue
+		}
 		parts, err := p.Kernel.Parts(p)
 		if err != nil {
 			return usagef("tune: %v", err)
 		}
-		works = nil
-		seen := map[string]bool{}
 		for _, pt := range parts {
-			if len(pt.Params.Kernel.Tunables()) > 0 && !seen[pt.Params.String()] {
-				seen[pt.Params.String()] = true
-				works = append(works, pt.Params)
-			}
+			add(pt.Params)
 		}
 	}
 	for _, f := range []struct{ flag, path string }{{"-csv", *csvOut}, {"-o", *out}} {

@@ -188,7 +188,9 @@ func TestTuneUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"tune"}, "want one WORKLOAD"},
+		{[]string{"tune"}, "want one WORKLOAD argument or -suite NAME"},
+		{[]string{"tune", tuneSmall, "-suite", "llm"}, "want one WORKLOAD argument or -suite NAME"},
+		{[]string{"tune", "-suite", "nosuch"}, "-suite"},
 		{[]string{"tune", "matmul:M=0"}, "positive integer"},
 		{[]string{"tune", tuneSmall, "-budget", "-1"}, "-budget -1"},
 		{[]string{"tune", tuneSmall, "-j", "-2"}, "-j -2"},
@@ -284,5 +286,21 @@ func TestTunedChip(t *testing.T) {
 	tuned := runRows(t, w, "-target", "trn2-chip", "-tuned", path)
 	if !(tuned[0].TimeUs < plain[0].TimeUs) || tuned[0].Variant != "block_free" {
 		t.Errorf("trn2-chip with -tuned: %v us (%s), plain %v us", tuned[0].TimeUs, tuned[0].Variant, plain[0].TimeUs)
+	}
+}
+
+// TestTuneSuite: -suite tunes every distinct workload with tunables of a
+// suite (layers by their parts) into one file.
+func TestTuneSuite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tuned.json")
+	stdout, stderr, code := runCLI("tune", "-suite", "representative", "-target", "trn2", "-budget", "8", "-top", "1", "-o", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if n := strings.Count(stdout, " on trn2: "); n < 2 {
+		t.Errorf("%d workloads tuned:\n%s", n, stdout)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
 	}
 }

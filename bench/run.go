@@ -101,6 +101,10 @@ func (t *NeuronTarget) timeStreamed(p kernels.Params, pipe bool) (Timing, error)
 	if p.Kernel.Neuron == nil {
 		return Timing{}, fmt.Errorf("%s: kernel %s has no NeuronCore version", p, p.Kernel.Name)
 	}
+	detail := ""
+	if q, ok := t.tuned.Lookup(t.Name(), p); ok {
+		p, detail = q, tunedDetail(q)
+	}
 	rep, err := streamNeuron(p, t.cfg, t.arch, pipe)
 	if err != nil {
 		return Timing{}, err
@@ -112,7 +116,7 @@ func (t *NeuronTarget) timeStreamed(p kernels.Params, pipe bool) (Timing, error)
 	if p.Kernel.NeuronVariant != nil {
 		variant = p.Kernel.NeuronVariant(p)
 	}
-	return Timing{Report: rep, Variant: variant}, nil
+	return Timing{Report: rep, Variant: variant, Detail: detail}, nil
 }
 
 // streamNeuron builds p's NeuronCore program for arch into a streaming

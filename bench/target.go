@@ -63,6 +63,7 @@ type NeuronTarget struct {
 	cfg   neuron.Config
 	arch  isa.Arch
 	price UnitPrice
+	tuned *tune.Table // nil: run workloads as given (see WithTuned)
 }
 
 // Config returns the target's micro-architecture.
@@ -84,6 +85,10 @@ func (t *NeuronTarget) Time(p kernels.Params) (Timing, error) {
 	if p.Kernel.Neuron == nil {
 		return Timing{}, fmt.Errorf("%s: kernel %s has no NeuronCore version", p, p.Kernel.Name)
 	}
+	detail := ""
+	if q, ok := t.tuned.Lookup(t.Name(), p); ok {
+		p, detail = q, tunedDetail(q)
+	}
 	prog, err := kernels.BuildNeuron(t.arch, p)
 	if err != nil {
 		return Timing{}, err
@@ -98,7 +103,7 @@ func (t *NeuronTarget) Time(p kernels.Params) (Timing, error) {
 	if p.Kernel.NeuronVariant != nil {
 		variant = p.Kernel.NeuronVariant(p)
 	}
-	return Timing{Report: rep, Program: prog, Variant: variant}, nil
+	return Timing{Report: rep, Program: prog, Variant: variant, Detail: detail}, nil
 }
 
 func (t *NeuronTarget) TimeProgram(prog *isa.Program) (Timing, error) {

@@ -40,7 +40,10 @@ func attentionKernel() *Kernel {
 			{Name: "causal", Kind: BoolParam, Default: "false", Doc: "mask keys after each query"},
 			{Name: "dtype", Kind: DTypeParam, Default: "bf16", Allowed: []string{"bf16", "fp16", "fp8e4m3", "fp32"}, Doc: "Q, K, V dtype (fp8 produces a bf16 output)"},
 			{Name: "variant", Kind: EnumParam, Default: "best", Allowed: []string{"best", "tiled", "optimized", "fa2", "fa3"},
-				Doc: "best; NeuronCore: tiled (straightforward) or optimized; GPU: fa2, fa3"},
+				Doc: "best; NeuronCore: tiled (straightforward) or optimized; GPU: fa2, fa3",
+				// The NeuronCore variants; a GPU's fa2 and fa3 are among its
+				// candidate plans, which tune times on GPU targets.
+				Tune: []string{"tiled", "optimized"}},
 		},
 		Check: attentionCheck,
 		FLOPs: func(p Params) float64 {

@@ -43,7 +43,7 @@ func decodeAttentionKernel() *Kernel {
 			{Name: "variant", Kind: EnumParam, Default: "best", Allowed: []string{"best", "splitkv", "nosplit"}, Doc: "splitkv (partials + combine), nosplit, or best (NeuronCore: nosplit unless splits is set)",
 				Tune: []string{"splitkv", "nosplit"}},
 			{Name: "splits", Kind: CountParam, Default: "0", Doc: "KV splits per sequence (0 = automatic for splitkv; a positive value makes best split too)",
-				Tune: []string{"0", "2", "4", "8", "16", "32", "64"}},
+				Tune: []string{"0", "2", "4", "8", "16", "32", "64"}, TuneVariants: []string{"splitkv"}},
 		},
 		Check: decodeCheck,
 		FLOPs: func(p Params) float64 {

@@ -44,13 +44,14 @@ func matmulKernel() *Kernel {
 			{Name: "batch", Kind: IntParam, Default: "1", Doc: "independent matmuls"},
 			{Name: "dtype", Kind: DTypeParam, Default: "bf16", Allowed: []string{"fp32", "bf16", "fp16", "fp8e4m3", "fp8e5m2"}, Doc: "input dtype"},
 			{Name: "variant", Kind: EnumParam, Default: "best", Allowed: []string{"best", "tiled", "hoist_load", "block_free", "fully_optimized"},
-				Doc: "NKI matmul tutorial step; best = fully_optimized (GPU: the library's best)"},
+				Doc:  "NKI matmul tutorial step; best = fully_optimized (GPU: the library's best)",
+				Tune: []string{"tiled", "hoist_load", "block_free", "fully_optimized"}},
 			{Name: "tiles_m", Kind: CountParam, Default: "0", Max: 64, Doc: "M tiles (128 rows) per block; 0 = automatic (block_free 2, fully_optimized 16)",
-				Tune: []string{"0", "1", "2", "4", "8", "16"}},
+				Tune: []string{"1", "2", "3", "4", "6", "8", "12", "16", "32"}, TuneVariants: []string{"block_free", "fully_optimized"}},
 			{Name: "tiles_n", Kind: CountParam, Default: "0", Max: 64, Doc: "N tiles (512 columns) per block; 0 = automatic (block_free 2, fully_optimized 2)",
-				Tune: []string{"0", "1", "2", "4"}},
+				Tune: []string{"1", "2", "3", "4", "7", "8"}, TuneVariants: []string{"block_free", "fully_optimized"}},
 			{Name: "tiles_k", Kind: CountParam, Default: "0", Max: 64, Doc: "K tiles (128 rows) per block, fully_optimized; 0 = automatic (8)",
-				Tune: []string{"0", "1", "2", "4", "8", "16"}},
+				Tune: []string{"1", "2", "4", "8", "16", "32"}, TuneVariants: []string{"fully_optimized"}},
 		},
 		FLOPs: func(p Params) float64 {
 			return 2 * float64(p.Int("batch")) * float64(p.Int("M")) * float64(p.Int("N")) * float64(p.Int("K"))
@@ -347,7 +348,10 @@ func (s *mmPlan) blockFree(tilesM, tilesN int) error {
 	tnB := autoTiles(tilesN, 2, ceilDiv(s.N, s.tn))
 	groups := tmB * tnB
 	if groups > arch.PSUMBanks {
-		return fmt.Errorf("block_free accumulates tiles_m × tiles_n = %d × %d groups at once; PSUM has %d banks", tmB, tnB, arch.PSUMBanks)
+		// A capacity refusal (isa.CapacityError), like an over-full pool:
+		// tune counts the configuration as infeasible.
+		return fmt.Errorf("block_free accumulates tiles_m × tiles_n = %d × %d groups at once; PSUM has %d banks: %w", tmB, tnB, arch.PSUMBanks,
+			&isa.CapacityError{Mem: isa.PSUM, Pool: "acc", Asked: groups * arch.PSUMBankBytes, Free: arch.PSUMPartitionBytes(), Capacity: arch.PSUMPartitionBytes()})
 	}
 	psBufs := groups
 	if 2*groups <= arch.PSUMBanks {

@@ -36,6 +36,11 @@ type Param struct {
 	// value of the parameter; Register checks them). A tunable parameter
 	// changes how the kernel runs, never what it computes.
 	Tune []string
+	// TuneVariants, for a tunable parameter of a kernel with a variant
+	// parameter, names the variants whose program the parameter changes
+	// (empty: every variant). A search holds the parameter at its default
+	// for the other variants instead of timing the same program again.
+	TuneVariants []string
 }
 
 // value is one parameter value, parsed once: the canonical text and the

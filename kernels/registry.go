@@ -116,6 +116,12 @@ func (r *Registry) Register(k *Kernel) error {
 				return bad("Params", "tune value: %v", err)
 			}
 		}
+		for _, v := range d.TuneVariants {
+			i := slices.IndexFunc(k.Params, func(q Param) bool { return q.Name == "variant" })
+			if i < 0 || !slices.Contains(k.Params[i].Allowed, v) {
+				return bad("Params", "parameter %s: TuneVariants value %q is not a variant of %s", d.Name, v, k.Name)
+			}
+		}
 	}
 	if k.FLOPs == nil {
 		return bad("FLOPs", "missing")

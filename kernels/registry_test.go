@@ -33,6 +33,7 @@ func TestRegisterRefusesMissingFacets(t *testing.T) {
 		{"no Tolerance", func(k *kernels.Kernel) { k.Tolerance = nil }, "Tolerance"},
 		{"bad default", func(k *kernels.Kernel) { k.Params[0].Default = "x" }, "Params"},
 		{"bad tune value", func(k *kernels.Kernel) { k.Params[0].Tune = []string{"0"} }, "Params"},
+		{"TuneVariants without a variant parameter", func(k *kernels.Kernel) { k.Params[0].TuneVariants = []string{"tiled"} }, "Params"},
 		{"parameter twice", func(k *kernels.Kernel) { k.Params = append(k.Params, k.Params[0]) }, "Params"},
 		{"parameter name with =", func(k *kernels.Kernel) { k.Params[0].Name = "a=b" }, "Params"},
 		{"estimate of 0", func(k *kernels.Kernel) { k.Instrs = func(kernels.Params) float64 { return 0 } }, "Instrs"},

@@ -5,6 +5,7 @@ import (
 
 	"github.com/trnsim/trnsim/bench"
 	"github.com/trnsim/trnsim/kernels"
+	"github.com/trnsim/trnsim/tune"
 )
 
 // This file is the only place serve calls into kernels and bench, so that the
@@ -19,6 +20,7 @@ type kernelTimer struct {
 	registry *kernels.Registry
 	targets  map[string]bench.Target
 	cache    map[string]kernelTime // "target|spec" → time and HBM bytes
+	tuned    *tune.Table           // nil: kernels run as given (see Estimator.WithTuned)
 	// Sims counts the kernel simulations actually run (cache misses).
 	Sims int
 }
@@ -46,6 +48,7 @@ func (kt *kernelTimer) target(c Chip) (bench.Target, error) {
 			return nil, fmt.Errorf("chip %s: %w", c.Name, err)
 		}
 	}
+	t = bench.WithTuned([]bench.Target{t}, kt.tuned)[0]
 	kt.targets[key] = t
 	return t, nil
 }

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"fmt"
+	"github.com/trnsim/trnsim/tune"
 	"math"
 	"strconv"
 )
@@ -183,6 +184,14 @@ type Estimator struct{ kt *kernelTimer }
 
 // NewEstimator returns an estimator with an empty cache.
 func NewEstimator() *Estimator { return &Estimator{kt: newKernelTimer()} }
+
+// WithTuned makes the estimator's NeuronCore kernels run the tuned
+// configurations tab holds for their shapes (see bench.WithTuned); call it
+// before the first estimate.
+func (e *Estimator) WithTuned(tab *tune.Table) *Estimator {
+	e.kt.tuned = tab
+	return e
+}
 
 // Caps on the shapes simulated: larger ones are simulated at the cap and
 // scaled linearly (matmul rows, tokens of row-wise kernels, decode batch),

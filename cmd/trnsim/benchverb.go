@@ -23,6 +23,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	jobs := fs.Int("j", 0, "`N` runs in parallel (0: one per CPU)")
 	excerpt := fs.Bool("excerpt", false, "print only the simulated-time table (µs), the README's excerpt, and write no CSV")
 	headline := fs.Bool("headline", false, "print only the headline (trn2-chip vs h100; trn2.48xlarge vs p5.48xlarge serving llama3-70b), the README's first screen, and write no CSV")
+	var tuned tunedFlag
+	tuned.register(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -48,10 +50,16 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if err := bench.CheckTargetNames(ts); err != nil {
 		return usagef("-targets: %v", err)
 	}
+	var resolved []bench.Target
 	for _, t := range ts {
-		if _, err := bench.TargetByName(t, ""); err != nil {
+		rt, err := bench.TargetByName(t, "")
+		if err != nil {
 			return usagef("-targets: %v", err)
 		}
+		resolved = append(resolved, rt)
+	}
+	if resolved, err = tuned.apply(resolved); err != nil {
+		return err
 	}
 	if *excerpt {
 		*out = ""
@@ -61,7 +69,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	rows, err := bench.Sweep(context.Background(), ws, ts, bench.Options{Jobs: *jobs, Unsupported: noteUnsupported(stderr, "bench")})
+	rows, err := bench.SweepTargets(context.Background(), ws, resolved, bench.Options{Jobs: *jobs, Unsupported: noteUnsupported(stderr, "bench")})
 	if err != nil {
 		return err
 	}

@@ -64,10 +64,26 @@ func helpFor(name string) verbHelp {
 	case "sweep":
 		return verbHelp{"Runs a suite on targets into a results CSV (results/SCHEMA.md), written atomically: an interrupted or\n" +
 			"failed sweep leaves no file. Byte-identical output whatever -j or GOMAXPROCS.",
-			[]string{"trnsim sweep -suite llm -o results/llm.csv", "trnsim sweep -suite baseline -shard 0/4 -j 2 -o shard0.csv"}}
+			[]string{"trnsim sweep -suite llm -o results/llm.csv", "trnsim sweep -suite baseline -shard 0/4 -j 2 -o shard0.csv",
+				"SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=4 trnsim sweep -suite baseline -shard auto -o shard1.csv"}}
 	case "merge":
-		return verbHelp{"Joins the shard CSVs of one sweep, in the order given; a row present twice is an error.",
+		return verbHelp{"Joins the shard CSVs of one sweep. Shards written by sweep -shard carry a sidecar (F.csv.shard.json):\n" +
+			"they merge into the unsharded sweep's row order whatever the argument order, and an incomplete set,\n" +
+			"a shard given twice or shards of different sweeps are errors naming them. Files without sidecars\n" +
+			"merge in the order given; a row present twice is an error.",
 			[]string{"trnsim merge -o all.csv shard0.csv shard1.csv shard2.csv shard3.csv"}}
+	case "tune":
+		return verbHelp{"Searches the workload's tunable parameters (the kernel's Param.Tune values: variants, tiles per block,\n" +
+			"splits) on each NeuronCore target, and times every candidate plan on each GPU. Spaces of at most 512\n" +
+			"configurations are timed completely, larger ones (or -budget) by seeded coordinate descent with restarts;\n" +
+			"configurations that do not fit SBUF/PSUM are counted infeasible, not timed. Prints the best\n" +
+			"configuration as a workload spec, its speed-up over the default plan and the top-k table; output is\n" +
+			"byte-identical for any -j. -o writes a tuned file that -tuned (run, sweep, bench, serve) reads.\n" +
+			"A composite workload (layer) tunes each distinct part with tunables.",
+			[]string{"trnsim tune matmul:M=4096,N=4096,K=4096,dtype=bf16 -target trn2,h100",
+				"trnsim tune matmul:M=8,N=28672,K=4096 -target trn2 -csv all.csv -o tuned.json",
+				"trnsim tune layer:model=llama3-70b,phase=decode,batch=8 -target trn2 -o tuned.json",
+				"trnsim tune -suite llm -target trn2 -o llm-trn2.json"}}
 	case "compare":
 		return verbHelp{"The regression gate. BASE and NEW are results CSVs or `go test -bench` output (told apart by content).\n" +
 			"It fails (exit 1) when a workload on both sides got slower than -threshold, or when BASE has a\n" +

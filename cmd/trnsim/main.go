@@ -34,6 +34,8 @@ func verbs() []verb {
 		{"bench", "[-suite representative] [-targets T1,T2] [-o results/bench.csv]",
 			"the main job: a suite on NeuronCores and GPUs side by side", cmdBench},
 		{"sweep", "-suite NAME -o FILE.csv [-targets T1,T2] [-shard i/n] [-j N]", "run a suite on targets into a results CSV", cmdSweep},
+		{"tune", "WORKLOAD|-suite NAME -target T1,T2 [-j N] [-budget N] [-top K] [-csv ALL.csv] [-o tuned.json]",
+			"search a kernel's tunable parameters (tiles, buffers, splits, variants; GPU plans) for the fastest configuration", cmdTune},
 		{"merge", "-o OUT.csv SHARD.csv ...", "join the shards of a sweep", cmdMerge},
 		{"compare", "BASE NEW [-threshold 1%]", "the regression gate: exit 1 when a simulated time got worse", cmdCompare},
 		{"validate", "FILE.csv [-o OUT.csv] [-hw HW.json]", "predict measured rows: error per row, MAPE per (target, kernel, variant)", cmdValidate},

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 
 	"github.com/trnsim/trnsim/results"
 )
@@ -10,9 +13,9 @@ import (
 // cmdMerge joins the shards of a sweep into one results CSV, written
 // atomically.
 func cmdMerge(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("merge")
-	out := fs.String("o", "", "output results CSV `FILE` (required; - for standard output)")
-	pos, err := parseFlags(fs, args)
+	flags := newFlags("merge")
+	out := flags.String("o", "", "output results CSV `FILE` (required; - for standard output)")
+	pos, err := parseFlags(flags, args)
 	if err != nil {
 		return err
 	}
@@ -33,7 +36,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 		}
 		srcs[i] = results.Source{Name: name, Rows: rows}
 	}
-	rows, err := results.Merge(srcs...)
+	rows, err := mergeSources(srcs)
 	if err != nil {
 		return usagef("merge: %v", err)
 	}
@@ -46,4 +49,37 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %d rows from %d files to %s\n", len(rows), len(pos), *out)
 	return nil
+}
+
+// mergeSources merges shard files: with their sidecars (written by sweep
+// -shard) into the unsharded sweep's row order, checking the set is one
+// sweep and complete; without any, in the order given (files from other
+// tools). Some with and some without is refused.
+func mergeSources(srcs []results.Source) ([]results.Row, error) {
+	var infos []results.ShardInfo
+	var without []string
+	for _, s := range srcs {
+		side := results.ShardSidecar(s.Name)
+		f, err := os.Open(side)
+		if errors.Is(err, fs.ErrNotExist) {
+			without = append(without, s.Name)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		info, err := results.ReadShardInfo(f, side)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		infos = append(infos, info)
+	}
+	switch {
+	case len(infos) == 0:
+		return results.Merge(srcs...)
+	case len(without) > 0:
+		return nil, fmt.Errorf("%s has no shard sidecar (%s) while other files do: merge the shards of one sweep", without[0], results.ShardSidecar(without[0]))
+	}
+	return results.MergeShards(srcs, infos)
 }

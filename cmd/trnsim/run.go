@@ -22,6 +22,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run")
 	var tf targetFlags
 	tf.register(fs, "trn2")
+	var tuned tunedFlag
+	tuned.register(fs)
 	format := fs.String("format", "text", "output format, allowed: text (tables), csv (results CSV rows; a composite workload's per-part rows), results (results CSV rows, always)")
 	out := fs.String("o", "", "write the output to `FILE` (atomically; through a symlink) instead of standard output; - is standard output")
 	check := fs.Bool("check", false, "also run the workload functionally on the NeuronCore targets and compare with the float64 reference (exit 1 on failure)")
@@ -68,6 +70,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	ts, err := tf.resolve()
 	if err != nil {
+		return err
+	}
+	if ts, err = tuned.apply(ts); err != nil {
 		return err
 	}
 	if (*profile != "" || *trace != "") && len(ts) != 1 {

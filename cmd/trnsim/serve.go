@@ -38,6 +38,8 @@ flags:
   -basis B             pick built-in prices on one basis: on-demand, capacity-block, spot, reserved-1yr
   -skew X              MoE routing skew: the busiest expert device gets X times its uniform share of tokens (default 1)
   -prefill-chunk N     tokens whose activations are live at once, for the memory check (default 8192)
+  -tuned FILE          tuned file (trnsim tune -o): NeuronCore kernels at variant=best run its
+                       configurations for the shapes it holds
   -format table|csv    output format (default table)
   -o FILE.csv          also write the CSV (schema serve/SCHEMA.md) to FILE.csv
   -plot FILE.svg|png   chart output tokens/s per chip against tokens/s per user (one point per batch),
@@ -71,6 +73,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		plotFile   = fs.String("plot", "", "")
 		help       = fs.Bool("h", false, "")
 	)
+	var tuned tunedFlag
+	tuned.register(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -154,6 +158,13 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	est := serve.NewEstimator()
+	if tuned.file != "" {
+		tab, err := loadTuned(tuned.file)
+		if err != nil {
+			return err
+		}
+		est.WithTuned(tab)
+	}
 	var rows []serve.Row
 	var notes []string
 	fitted := 0

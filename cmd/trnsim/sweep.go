@@ -24,7 +24,11 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	var tf targetFlags
 	tf.register(fs, strings.Join(bench.DefaultTargets(), ","))
 	fs.StringVar(&tf.targets, "targets", tf.targets, "same as -target")
-	shardFlag := fs.String("shard", "", "run only shard `i/n` of the sweep, 0 ≤ i < n (item k belongs to shard k mod n); empty: all")
+	var tuned tunedFlag
+	tuned.register(fs)
+	shardFlag := fs.String("shard", "", "run only shard `i/n` of the sweep, 0 ≤ i < n (item k belongs to shard k mod n); empty: all; "+
+		"auto: i and n from the batch system's environment (Kubernetes Indexed Jobs, Slurm arrays, TRNSIM_SHARD_INDEX/COUNT)")
+	shardCount := fs.Int("shard-count", 0, "with -shard auto: the number of shards `N`, where the environment does not give it (Kubernetes)")
 	jobs := fs.Int("j", 0, "`N` runs in parallel (0: one per CPU); the output does not depend on it")
 	out := fs.String("o", "", "output results CSV `FILE` (required; - for standard output)")
 	pos, err := parseFlags(fs, args)
@@ -48,13 +52,24 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 		return usagef("sweep: -suite: %v", err)
 	}
 	var shard bench.Shard
-	if *shardFlag != "" {
+	switch {
+	case *shardFlag == "auto":
+		if shard, err = bench.ShardFromEnv(os.Getenv, *shardCount); err != nil {
+			return usagef("sweep: %v", err)
+		}
+	case *shardFlag != "":
 		if shard, err = bench.ParseShard(*shardFlag); err != nil {
 			return usagef("sweep: -shard: %v", err)
 		}
 	}
+	if *shardCount != 0 && *shardFlag != "auto" {
+		return usagef("sweep: -shard-count %d goes with -shard auto", *shardCount)
+	}
 	targets, err := tf.resolve()
 	if err != nil {
+		return err
+	}
+	if targets, err = tuned.apply(targets); err != nil {
 		return err
 	}
 	if err := checkOutput("-o", *out); err != nil {
@@ -73,7 +88,14 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	graceful := procInterrupts.stopsOnItsOwn()
-	opts := bench.Options{Jobs: *jobs, Shard: shard, Unsupported: noteUnsupported(stderr, "sweep")}
+	// The item index of every row, for the shard sidecar: the shard's
+	// items less those the target does not support.
+	unsupported := map[int]bool{}
+	note := noteUnsupported(stderr, "sweep")
+	opts := bench.Options{Jobs: *jobs, Shard: shard, Unsupported: func(it bench.Item, err error) {
+		unsupported[it.Index] = true
+		note(it, err)
+	}}
 	tty := isTerminal(stderr)
 	if tty {
 		opts.Progress = func(p bench.Progress) {
@@ -99,6 +121,20 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	if err := writeOutput(*out, stdout, write); err != nil {
 		return err
 	}
+	if shard.N > 0 {
+		info := results.ShardInfo{Index: shard.I, Count: shard.N, Suite: suite.Name, Schema: results.SchemaVersion, Options: sweepOptions(&tf, &tuned)}
+		for _, t := range targets {
+			info.Targets = append(info.Targets, t.Name())
+		}
+		for _, it := range bench.Items(ws, targets, shard) {
+			if !unsupported[it.Index] {
+				info.Items = append(info.Items, it.Index)
+			}
+		}
+		if err := results.WriteFileAtomic(results.ShardSidecar(*out), func(w io.Writer) error { return results.WriteShardInfo(w, info) }); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(stdout, "wrote %d rows (suite %s, shard %s) to %s\n", len(rows), suite.Name, shard, *out)
 	return nil
 }
@@ -107,4 +143,23 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && fileIsTerminal(f)
+}
+
+// sweepOptions names the options of a sweep that change its numbers, for
+// the shard sidecar ("" when none is set).
+func sweepOptions(tf *targetFlags, tuned *tunedFlag) string {
+	var o []string
+	if tf.hw.file != "" {
+		o = append(o, "hw="+tf.hw.file)
+	}
+	for _, k := range sortedKeys(tf.hw.byTgt) {
+		o = append(o, "hw="+k+"="+tf.hw.byTgt[k])
+	}
+	for _, k := range sortedKeys(tf.price) {
+		o = append(o, "price="+k+"="+tf.price[k])
+	}
+	if tuned.file != "" {
+		o = append(o, "tuned="+tuned.file)
+	}
+	return strings.Join(o, " ")
 }

@@ -42,9 +42,10 @@ func TestSweepWritesCSV(t *testing.T) {
 			t.Errorf("row %s on %s in shard 0/6, want trn2 only", r.Spec, r.Target)
 		}
 	}
+	// The shard and its sidecar, no temporary files.
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("%d files in the output directory, want only s.csv", len(entries))
+	if len(entries) != 2 || entries[0].Name() != "s.csv" || entries[1].Name() != "s.csv.shard.json" {
+		t.Errorf("%v in the output directory, want only s.csv and s.csv.shard.json", entries)
 	}
 }
 

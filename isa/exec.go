@@ -268,7 +268,9 @@ func (m *machine) checkAP(i int, slot string, ap AP) error {
 	return nil
 }
 
-// checkShapes checks the operand slots an opcode uses and their shapes.
+// checkShapes checks the operand slots an opcode uses and their shapes:
+// every used operand against the storage rules (checkAP), a destination,
+// then the shape rule of the opcode's family.
 func (m *machine) checkShapes(i int, in *Instr) error {
 	for k, ap := range in.operands() {
 		if ap.Used() {
@@ -277,94 +279,162 @@ func (m *machine) checkShapes(i int, in *Instr) error {
 			}
 		}
 	}
-	need := func(slot string, ap AP) error {
-		if !ap.Used() {
-			return m.errAt(i, "%s operand missing", slot)
-		}
-		return nil
-	}
-	same := func(slot string, ap AP) error {
-		if ap.Parts != in.Dst.Parts || ap.FreeElems() != in.Dst.FreeElems() {
-			return m.errAt(i, "%s is [%d,%d], destination [%d,%d]: shapes must match", slot, ap.Parts, ap.FreeElems(), in.Dst.Parts, in.Dst.FreeElems())
-		}
-		return nil
-	}
-	column := func(slot string, ap AP) error {
-		if ap.Used() && (ap.Parts != in.Dst.Parts || ap.FreeElems() != 1) {
-			return m.errAt(i, "%s is [%d,%d], must be one value per destination partition [%d,1]", slot, ap.Parts, ap.FreeElems(), in.Dst.Parts)
-		}
-		return nil
-	}
-	aluOK := func(op ALUOp) error {
-		if op >= NumALUOps {
-			return m.errAt(i, "unknown ALU operation %d", op)
-		}
-		return nil
-	}
-	if err := need("destination", in.Dst); err != nil {
+	if err := m.need(i, "destination", in.Dst); err != nil {
 		return err
 	}
-	var errs []error
 	switch in.Op {
 	case OpMatmul:
-		if err := need("stationary", in.Src[0]); err != nil {
-			return err
-		}
-		if err := need("moving", in.Src[1]); err != nil {
-			return err
-		}
 		return m.matmulShape(i, in)
 	case OpTranspose:
-		errs = append(errs, need("source", in.Src[0]))
-		if errs[0] == nil && (int(in.Dst.Parts) != in.Src[0].FreeElems() || in.Dst.FreeElems() != int(in.Src[0].Parts)) {
-			return m.errAt(i, "source is [%d,%d], destination [%d,%d]: must be its transpose", in.Src[0].Parts, in.Src[0].FreeElems(), in.Dst.Parts, in.Dst.FreeElems())
-		}
+		return m.transposeShape(i, in)
 	case OpActivation:
-		if in.Act >= NumActFuncs {
-			return m.errAt(i, "unknown activation function %d", in.Act)
-		}
-		errs = append(errs, need("source", in.Src[0]))
-		if errs[0] == nil {
-			errs = append(errs, same("source", in.Src[0]))
-		}
-		errs = append(errs, column("bias", in.Src[1]), column("scale", in.Src[2]), column("reduce", in.Red))
+		return m.activationShape(i, in)
 	case OpTensorTensor:
-		errs = append(errs, aluOK(in.ALU[0]), need("source 0", in.Src[0]), need("source 1", in.Src[1]))
-		if errs[1] == nil && errs[2] == nil {
-			errs = append(errs, same("source 0", in.Src[0]), same("source 1", in.Src[1]))
-		}
+		return m.tensorTensorShape(i, in)
 	case OpTensorScalar:
-		errs = append(errs, aluOK(in.ALU[0]), aluOK(in.ALU[1]), need("source", in.Src[0]))
-		if errs[2] == nil {
-			errs = append(errs, same("source", in.Src[0]))
-		}
-		errs = append(errs, column("operand 0", in.Src[1]), column("operand 1", in.Src[2]))
+		return m.tensorScalarShape(i, in)
 	case OpTensorReduce:
-		if err := need("source", in.Src[0]); err != nil {
-			return err
-		}
 		return m.reduceShape(i, in)
 	case OpTensorCopy, OpAffineSelect:
-		errs = append(errs, need("source", in.Src[0]))
-		if errs[0] == nil {
-			errs = append(errs, same("source", in.Src[0]))
-		}
-		if in.Op == OpAffineSelect && in.Affine.Cmp >= NumCmpOps {
-			return m.errAt(i, "unknown comparison %d", in.Affine.Cmp)
-		}
+		return m.copyShape(i, in)
 	case OpMemset, OpIota:
+		return nil // the destination alone
 	case OpDMA:
-		errs = append(errs, need("source", in.Src[0]))
-		if errs[0] == nil && in.Src[0].Elems() != in.Dst.Elems() {
-			return m.errAt(i, "copies %d elements into %d", in.Src[0].Elems(), in.Dst.Elems())
-		}
-	default:
-		return m.errAt(i, "unknown opcode %d", in.Op)
+		return m.dmaShape(i, in)
 	}
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
+	return m.errAt(i, "unknown opcode %d", in.Op)
+}
+
+// need checks that operand slot is used.
+func (m *machine) need(i int, slot string, ap AP) error {
+	if !ap.Used() {
+		return m.errAt(i, "%s operand missing", slot)
+	}
+	return nil
+}
+
+// sameShape checks that operand slot has the destination's partitions and
+// free elements.
+func (m *machine) sameShape(i int, in *Instr, slot string, ap AP) error {
+	if ap.Parts != in.Dst.Parts || ap.FreeElems() != in.Dst.FreeElems() {
+		return m.errAt(i, "%s is [%d,%d], destination [%d,%d]: shapes must match", slot, ap.Parts, ap.FreeElems(), in.Dst.Parts, in.Dst.FreeElems())
+	}
+	return nil
+}
+
+// column checks that operand slot, if used, holds one value per
+// destination partition.
+func (m *machine) column(i int, in *Instr, slot string, ap AP) error {
+	if ap.Used() && (ap.Parts != in.Dst.Parts || ap.FreeElems() != 1) {
+		return m.errAt(i, "%s is [%d,%d], must be one value per destination partition [%d,1]", slot, ap.Parts, ap.FreeElems(), in.Dst.Parts)
+	}
+	return nil
+}
+
+// aluOK checks that op is a known ALU operation.
+func (m *machine) aluOK(i int, op ALUOp) error {
+	if op >= NumALUOps {
+		return m.errAt(i, "unknown ALU operation %d", op)
+	}
+	return nil
+}
+
+// elementwise checks a source that an elementwise instruction maps onto
+// the destination element by element: present and of the same shape.
+func (m *machine) elementwise(i int, in *Instr, slot string, ap AP) error {
+	if err := m.need(i, slot, ap); err != nil {
+		return err
+	}
+	return m.sameShape(i, in, slot, ap)
+}
+
+// transposeShape checks transpose: a source [P,F] gives the destination
+// [F,P].
+func (m *machine) transposeShape(i int, in *Instr) error {
+	src := in.Src[0]
+	if err := m.need(i, "source", src); err != nil {
+		return err
+	}
+	if int(in.Dst.Parts) != src.FreeElems() || in.Dst.FreeElems() != int(src.Parts) {
+		return m.errAt(i, "source is [%d,%d], destination [%d,%d]: must be its transpose", src.Parts, src.FreeElems(), in.Dst.Parts, in.Dst.FreeElems())
+	}
+	return nil
+}
+
+// activationShape checks activation: a known function, a source of the
+// destination's shape, and bias, scale and reduce operands (each
+// optional) of one value per partition.
+func (m *machine) activationShape(i int, in *Instr) error {
+	if in.Act >= NumActFuncs {
+		return m.errAt(i, "unknown activation function %d", in.Act)
+	}
+	if err := m.elementwise(i, in, "source", in.Src[0]); err != nil {
+		return err
+	}
+	if err := m.column(i, in, "bias", in.Src[1]); err != nil {
+		return err
+	}
+	if err := m.column(i, in, "scale", in.Src[2]); err != nil {
+		return err
+	}
+	return m.column(i, in, "reduce", in.Red)
+}
+
+// tensorTensorShape checks tensor_tensor: a known ALU operation and two
+// sources of the destination's shape (both checked present before either
+// shape).
+func (m *machine) tensorTensorShape(i int, in *Instr) error {
+	if err := m.aluOK(i, in.ALU[0]); err != nil {
+		return err
+	}
+	if err := m.need(i, "source 0", in.Src[0]); err != nil {
+		return err
+	}
+	if err := m.need(i, "source 1", in.Src[1]); err != nil {
+		return err
+	}
+	if err := m.sameShape(i, in, "source 0", in.Src[0]); err != nil {
+		return err
+	}
+	return m.sameShape(i, in, "source 1", in.Src[1])
+}
+
+// tensorScalarShape checks tensor_scalar: two known ALU operations, a
+// source of the destination's shape, and scalar operands (each optional)
+// of one value per partition.
+func (m *machine) tensorScalarShape(i int, in *Instr) error {
+	if err := m.aluOK(i, in.ALU[0]); err != nil {
+		return err
+	}
+	if err := m.aluOK(i, in.ALU[1]); err != nil {
+		return err
+	}
+	if err := m.elementwise(i, in, "source", in.Src[0]); err != nil {
+		return err
+	}
+	if err := m.column(i, in, "operand 0", in.Src[1]); err != nil {
+		return err
+	}
+	return m.column(i, in, "operand 1", in.Src[2])
+}
+
+// copyShape checks tensor_copy and affine_select: a known comparison
+// (affine_select), checked first, and a source of the destination's shape.
+func (m *machine) copyShape(i int, in *Instr) error {
+	if in.Op == OpAffineSelect && in.Affine.Cmp >= NumCmpOps {
+		return m.errAt(i, "unknown comparison %d", in.Affine.Cmp)
+	}
+	return m.elementwise(i, in, "source", in.Src[0])
+}
+
+// dmaShape checks dma: a source with as many elements as the destination
+// (the two may differ in layout).
+func (m *machine) dmaShape(i int, in *Instr) error {
+	if err := m.need(i, "source", in.Src[0]); err != nil {
+		return err
+	}
+	if in.Src[0].Elems() != in.Dst.Elems() {
+		return m.errAt(i, "copies %d elements into %d", in.Src[0].Elems(), in.Dst.Elems())
 	}
 	return nil
 }
@@ -374,6 +444,12 @@ func (m *machine) checkShapes(i int, in *Instr) error {
 // [M,N].
 func (m *machine) matmulShape(i int, in *Instr) error {
 	st, mv := in.Src[0], in.Src[1]
+	if err := m.need(i, "stationary", st); err != nil {
+		return err
+	}
+	if err := m.need(i, "moving", mv); err != nil {
+		return err
+	}
 	r := 1
 	if in.DoubleRow {
 		r = 2
@@ -390,10 +466,13 @@ func (m *machine) matmulShape(i int, in *Instr) error {
 	return nil
 }
 
-// reduceShape checks tensor_reduce: add or max over the last Axes free
-// dimensions of the source, the destination keeping the others.
+// reduceShape checks tensor_reduce: a source, reduced by add or max over
+// its last Axes free dimensions, the destination keeping the others.
 func (m *machine) reduceShape(i int, in *Instr) error {
 	src := in.Src[0]
+	if err := m.need(i, "source", src); err != nil {
+		return err
+	}
 	if in.ALU[0] != ALUAdd && in.ALU[0] != ALUMax {
 		return m.errAt(i, "reduce operation %s: allowed add, max", in.ALU[0])
 	}

@@ -61,93 +61,140 @@ func actTable(f isa.ActFunc) int {
 }
 
 // engineCycles returns the initiation interval, in cycles of its engine,
-// of a Vector, Scalar or GpSimd instruction.
+// of a Vector, Scalar or GpSimd instruction: the cost rule of its opcode
+// family applied to N, then the narrow-stride penalty (see stridePenalty).
 func (c *Config) engineCycles(in *isa.Instr) float64 {
-	src, dst := &in.Src[0], &in.Dst
-	n := float64(freeElems(dst))
-	if used(src) {
-		n = max(n, float64(freeElems(src)))
+	n := float64(freeElems(&in.Dst))
+	if used(&in.Src[0]) {
+		n = max(n, float64(freeElems(&in.Src[0])))
 	}
-	minII := float64(c.MinIICycles)
-	vecPerf := in.Engine == isa.Vector && c.VectorWidth16 > c.Lanes
 	var cyc float64
 	switch in.Op {
 	case isa.OpActivation:
-		// A §3.2 activation max(MIN_II, N); activation_reduce adds MIN_II.
-		cyc = max(minII, n)
-		if used(&in.Red) {
-			cyc += minII
-		}
+		cyc = c.activationCycles(in, n)
 	case isa.OpTensorTensor:
-		a, b := src, &in.Src[1]
-		onePSUM := (a.Mem == isa.PSUM) != (b.Mem == isa.PSUM)
-		all16 := is16(a.DType) && is16(b.DType) && is16(dst.DType)
-		allBF16 := a.DType == isa.BF16 && b.DType == isa.BF16 && dst.DType == isa.BF16
-		simpleOp := in.ALU[0] == isa.ALUAdd || in.ALU[0] == isa.ALUSub || in.ALU[0] == isa.ALUMul
-		contig := innerContiguous(a) && innerContiguous(b) && innerContiguous(dst)
-		// A §3.2 tensor_tensor: N if one input in PSUM and the other in
-		// SBUF, or all bf16 + add/mul/sub + contiguous; else 2N.
-		cyc = 2 * n
-		if onePSUM || (allBF16 && simpleOp && contig) {
-			cyc = n
-		}
-		// A §3.2 NC-v3 perf mode: tensor_tensor 2× when both inputs are in
-		// SBUF and all bf16/fp16.
-		if vecPerf && a.Mem == isa.SBUF && b.Mem == isa.SBUF && all16 {
-			cyc /= 2
-		}
-		if in.Engine == isa.Vector && in.ALU[0] == isa.ALUDiv {
-			// A §3.2 Vector reciprocal max(MIN_II, 8N); division is
-			// assumed to go through the same reciprocal datapath.
-			cyc = 8 * n
-		}
-		cyc = max(minII, cyc)
+		cyc = c.tensorTensorCycles(in, n)
 	case isa.OpTensorScalar, isa.OpTensorCopy:
-		// A §3.2 tensor_scalar / tensor_copy max(MIN_II, N).
-		cyc = n
-		both16 := is16(src.DType) && is16(dst.DType)
-		switch {
-		case in.Engine == isa.Vector && in.Op == isa.OpTensorScalar && (in.ALU[0] == isa.ALUDiv || in.ALU[1] == isa.ALUDiv):
-			cyc = 8 * n // A §3.2 Vector reciprocal 8N (division assumed alike)
-		case vecPerf && both16:
-			// A §3.2 NC-v3 Vector perf mode: 4× with in/out in SBUF and a
-			// contiguous innermost dimension, 2× otherwise.
-			if src.Mem == isa.SBUF && dst.Mem == isa.SBUF && innerContiguous(src) && innerContiguous(dst) {
-				cyc /= float64(c.VectorWidth16) / float64(c.Lanes)
-			} else {
-				cyc /= min(2, float64(c.VectorWidth16)/float64(c.Lanes))
-			}
-		case in.Engine == isa.Scalar && c.ScalarWidth16 > c.Lanes && both16:
-			// A §3.2 NC-v4 ScalarE perf mode: up to 2× for bf16/fp16.
-			cyc /= float64(c.ScalarWidth16) / float64(c.Lanes)
-		}
-		cyc = max(minII, cyc)
+		cyc = c.tensorScalarCycles(in, n)
 	case isa.OpTensorReduce:
-		// A §3.2 tensor_reduce N/2 (bf16 in/out, add or max) else N.
-		cyc = n
-		if src.DType == isa.BF16 && dst.DType == isa.BF16 && (in.ALU[0] == isa.ALUAdd || in.ALU[0] == isa.ALUMax) {
-			cyc = n / 2
-		}
-		cyc = max(minII, cyc)
+		cyc = c.tensorReduceCycles(in, n)
 	case isa.OpMemset:
-		// A §3.2 memset max(MIN_II, N/2) (zero, bf16/fp16) else max(MIN_II, N).
-		cyc = n
-		if in.Imm[0] == 0 && is16(dst.DType) {
-			cyc = n / 2
-		}
-		cyc = max(minII, cyc)
+		cyc = c.memsetCycles(in, n)
 	case isa.OpIota, isa.OpAffineSelect:
-		// A §3.2 iota 150 + N; affine_select GPSIMD_START + N.
+		// A §3.2 iota 150 + N; affine_select GPSIMD_START + N. Neither
+		// pays the narrow-stride penalty.
 		return float64(c.GpSimdStartCycles) + n
 	default:
-		cyc = max(minII, n)
+		cyc = max(float64(c.MinIICycles), n)
 	}
+	return c.stridePenalty(in, cyc)
+}
+
+// vectorPerfMode reports whether in runs on a VectorE with a bf16/fp16
+// perf mode (A §3.2 NC-v3: more 16-bit lanes than partitions).
+func (c *Config) vectorPerfMode(in *isa.Instr) bool {
+	return in.Engine == isa.Vector && c.VectorWidth16 > c.Lanes
+}
+
+// activationCycles is the ScalarE activation rule, in cycles, for N free
+// elements n.
+func (c *Config) activationCycles(in *isa.Instr, n float64) float64 {
+	minII := float64(c.MinIICycles)
+	// A §3.2 activation max(MIN_II, N); activation_reduce adds MIN_II.
+	cyc := max(minII, n)
+	if used(&in.Red) {
+		cyc += minII
+	}
+	return cyc
+}
+
+// tensorTensorCycles is the tensor_tensor rule, in cycles, for N free
+// elements n: 1 or 2 cycles per element by operand memories, dtypes, ALU
+// operation and layout, halved in VectorE perf mode, 8 per element for a
+// VectorE division.
+func (c *Config) tensorTensorCycles(in *isa.Instr, n float64) float64 {
+	a, b, dst := &in.Src[0], &in.Src[1], &in.Dst
+	onePSUM := (a.Mem == isa.PSUM) != (b.Mem == isa.PSUM)
+	all16 := is16(a.DType) && is16(b.DType) && is16(dst.DType)
+	allBF16 := a.DType == isa.BF16 && b.DType == isa.BF16 && dst.DType == isa.BF16
+	simpleOp := in.ALU[0] == isa.ALUAdd || in.ALU[0] == isa.ALUSub || in.ALU[0] == isa.ALUMul
+	contig := innerContiguous(a) && innerContiguous(b) && innerContiguous(dst)
+	// A §3.2 tensor_tensor: N if one input in PSUM and the other in
+	// SBUF, or all bf16 + add/mul/sub + contiguous; else 2N.
+	cyc := 2 * n
+	if onePSUM || (allBF16 && simpleOp && contig) {
+		cyc = n
+	}
+	// A §3.2 NC-v3 perf mode: tensor_tensor 2× when both inputs are in
+	// SBUF and all bf16/fp16.
+	if c.vectorPerfMode(in) && a.Mem == isa.SBUF && b.Mem == isa.SBUF && all16 {
+		cyc /= 2
+	}
+	if in.Engine == isa.Vector && in.ALU[0] == isa.ALUDiv {
+		// A §3.2 Vector reciprocal max(MIN_II, 8N); division is
+		// assumed to go through the same reciprocal datapath.
+		cyc = 8 * n
+	}
+	return max(float64(c.MinIICycles), cyc)
+}
+
+// tensorScalarCycles is the tensor_scalar / tensor_copy rule, in cycles,
+// for N free elements n: one cycle per element, 8 for a VectorE
+// division, divided by the VectorE or ScalarE bf16/fp16 perf-mode factor.
+func (c *Config) tensorScalarCycles(in *isa.Instr, n float64) float64 {
+	src, dst := &in.Src[0], &in.Dst
+	// A §3.2 tensor_scalar / tensor_copy max(MIN_II, N).
+	cyc := n
+	both16 := is16(src.DType) && is16(dst.DType)
+	switch {
+	case in.Engine == isa.Vector && in.Op == isa.OpTensorScalar && (in.ALU[0] == isa.ALUDiv || in.ALU[1] == isa.ALUDiv):
+		cyc = 8 * n // A §3.2 Vector reciprocal 8N (division assumed alike)
+	case c.vectorPerfMode(in) && both16:
+		// A §3.2 NC-v3 Vector perf mode: 4× with in/out in SBUF and a
+		// contiguous innermost dimension, 2× otherwise.
+		if src.Mem == isa.SBUF && dst.Mem == isa.SBUF && innerContiguous(src) && innerContiguous(dst) {
+			cyc /= float64(c.VectorWidth16) / float64(c.Lanes)
+		} else {
+			cyc /= min(2, float64(c.VectorWidth16)/float64(c.Lanes))
+		}
+	case in.Engine == isa.Scalar && c.ScalarWidth16 > c.Lanes && both16:
+		// A §3.2 NC-v4 ScalarE perf mode: up to 2× for bf16/fp16.
+		cyc /= float64(c.ScalarWidth16) / float64(c.Lanes)
+	}
+	return max(float64(c.MinIICycles), cyc)
+}
+
+// tensorReduceCycles is the tensor_reduce rule, in cycles, for N free
+// elements n.
+func (c *Config) tensorReduceCycles(in *isa.Instr, n float64) float64 {
+	// A §3.2 tensor_reduce N/2 (bf16 in/out, add or max) else N.
+	cyc := n
+	if in.Src[0].DType == isa.BF16 && in.Dst.DType == isa.BF16 && (in.ALU[0] == isa.ALUAdd || in.ALU[0] == isa.ALUMax) {
+		cyc = n / 2
+	}
+	return max(float64(c.MinIICycles), cyc)
+}
+
+// memsetCycles is the memset rule, in cycles, for N free elements n.
+func (c *Config) memsetCycles(in *isa.Instr, n float64) float64 {
+	// A §3.2 memset max(MIN_II, N/2) (zero, bf16/fp16) else max(MIN_II, N).
+	cyc := n
+	if in.Imm[0] == 0 && is16(in.Dst.DType) {
+		cyc = n / 2
+	}
+	return max(float64(c.MinIICycles), cyc)
+}
+
+// stridePenalty rounds cyc up to whole cycles and doubles it when any
+// source or the destination has an innermost stride wider than
+// NarrowStrideBytes (A §1.3: halves the access bandwidth).
+func (c *Config) stridePenalty(in *isa.Instr, cyc float64) float64 {
 	for i := range in.Src {
 		if wideStride(&in.Src[i], c.NarrowStrideBytes) {
 			return 2 * math.Ceil(cyc)
 		}
 	}
-	if wideStride(dst, c.NarrowStrideBytes) {
+	if wideStride(&in.Dst, c.NarrowStrideBytes) {
 		return 2 * math.Ceil(cyc)
 	}
 	return math.Ceil(cyc)

@@ -54,35 +54,9 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64, o *operands) (issue,
 	d.pruneIn--
 	if d.pruneIn <= 0 {
 		d.pruneIn = 256
-		h := math.Inf(1)
-		for i := 0; i < c.DMAQueues; i++ {
-			h = min(h, d.qIssue[i])
-		}
-		for i := range d.eng {
-			d.eng[i].prune(h)
-		}
-		d.hbm.prune(h)
-		for i := range d.dge {
-			d.dge[i].prune(h)
-		}
+		d.prune()
 	}
-
-	t := issue
-	if len(d.dge) > 0 {
-		// A §1.1 / §3.3: a hardware DGE spends ≈ 600 ns per DMA instruction.
-		best, bs := 0, math.Inf(1)
-		for k := range d.dge {
-			if s := d.dge[k].find(t, c.DGENs); s < bs {
-				best, bs = k, s
-				if s == t {
-					break // no instance can start earlier
-				}
-			}
-		}
-		d.dge[best].book(bs, c.DGENs)
-		t = bs + c.DGENs
-	}
-	t += c.DMAStartLatencyNs
+	t := d.startAt(issue)
 
 	// Split by partition of the SBUF side (A §3.3: 8 partitions per engine).
 	E, ppe := c.DMAEngines, c.DMAPartitionsPerEngine
@@ -158,6 +132,45 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64, o *operands) (issue,
 		}
 	}
 	return issue, d.finish(in, o, issue, sMin, eMax)
+}
+
+// prune drops the engine, HBM and DGE bookings that end before the
+// earliest queue's last issue: no later instruction can start before it.
+func (d *dmaState) prune() {
+	h := math.Inf(1)
+	for i := 0; i < d.c.DMAQueues; i++ {
+		h = min(h, d.qIssue[i])
+	}
+	for i := range d.eng {
+		d.eng[i].prune(h)
+	}
+	d.hbm.prune(h)
+	for i := range d.dge {
+		d.dge[i].prune(h)
+	}
+}
+
+// startAt returns when the engine transfers of an instruction issued at
+// issue (ns) may start: after descriptor generation on the first free DGE
+// instance, if the core has any, and the semaphore-to-start latency.
+func (d *dmaState) startAt(issue float64) float64 {
+	c := d.c
+	t := issue
+	if len(d.dge) > 0 {
+		// A §1.1 / §3.3: a hardware DGE spends ≈ 600 ns per DMA instruction.
+		best, bs := 0, math.Inf(1)
+		for k := range d.dge {
+			if s := d.dge[k].find(t, c.DGENs); s < bs {
+				best, bs = k, s
+				if s == t {
+					break // no instance can start earlier
+				}
+			}
+		}
+		d.dge[best].book(bs, c.DGENs)
+		t = bs + c.DGENs
+	}
+	return t + c.DMAStartLatencyNs
 }
 
 // finish books the transfer's HBM traffic, which starts with its first

@@ -346,10 +346,65 @@ func (r *runner) time(i int, in *isa.Instr) (lane int8, start, end float64, wait
 	default:
 		return 0, 0, 0, "", fmt.Errorf("instruction %d (%s): unknown engine %d", i, in.Op, in.Engine)
 	}
-
-	// Operands: reads first, then writes. The entry lists are not cleared:
-	// only their first nrd and nwr entries are read.
 	o := &r.o
+	if e := r.gather(in); e != nil {
+		return 0, 0, 0, "", fmt.Errorf("instruction %d (%s): %w", i, in.Op, e)
+	}
+
+	// Data dependencies: all of them, and those of the stationary alone.
+	all := dep{t: math.Inf(-1), lane: -1}
+	statDep := all
+	for k := 0; k < o.nrd; k++ {
+		if k < o.nStat {
+			r.tr.readDep(o.rd[k], lane, &statDep)
+			continue
+		}
+		r.tr.readDep(o.rd[k], lane, &all)
+	}
+	for k := 0; k < o.nwr; k++ {
+		r.tr.writeDep(o.wr[k], lane, &all)
+	}
+	all.raise(o.extra.t, o.extra.lane)
+
+	var done float64
+	switch {
+	case lane == laneTensor:
+		start, end, done, waited = r.tensor(in, o.rd[:o.nStat], statDep, all)
+	case lane < laneDMA0:
+		all.raise(statDep.t, statDep.lane)
+		start, end, done, waited = r.compute(in, lane, all)
+	default:
+		all.raise(statDep.t, statDep.lane)
+		q := int(lane - laneDMA0)
+		if all.t > r.dm.qIssue[q] {
+			waited = r.waitNames[all.lane]
+		}
+		start, done = r.dm.run(in, q, max(all.t, 0), o)
+		end = done
+	}
+
+	for k := 0; k < o.nrd; k++ {
+		r.tr.recordRead(o.rd[k], done, lane)
+	}
+	for k := 0; k < o.nwr; k++ {
+		r.tr.recordWrite(o.wr[k], done, lane)
+	}
+	if t := o.coarseRead; t >= 0 {
+		r.tr.coarse[t].raise(done, lane)
+	}
+	r.end = max(r.end, done)
+	return lane, start, end, waited, nil
+}
+
+// gather fills r.o with in's operands, reads first, then writes, and
+// counts the bytes each moves in r.traffic. A matmul's stationary entries
+// come first among the reads (o.nStat of them); an accumulating matmul
+// reads its destination as well as writing it. Every operand is gathered
+// even after one fails; the last failure is returned.
+func (r *runner) gather(in *isa.Instr) (err error) {
+	o := &r.o
+	// The entry lists are not cleared: only their first nrd and nwr
+	// entries are read.
 	o.nrd, o.nwr, o.nStat, o.srcBytes, o.dstBytes = 0, 0, 0, 0, 0
 	o.extra, o.coarseRead = dep{t: math.Inf(-1), lane: -1}, -1
 	// Unused slots are skipped here rather than in addOperand: most
@@ -405,53 +460,7 @@ func (r *runner) time(i int, in *isa.Instr) (lane int8, start, end float64, wait
 			err = e
 		}
 	}
-	if err != nil {
-		return 0, 0, 0, "", fmt.Errorf("instruction %d (%s): %w", i, in.Op, err)
-	}
-
-	// Data dependencies: all of them, and those of the stationary alone.
-	all := dep{t: math.Inf(-1), lane: -1}
-	statDep := all
-	for k := 0; k < o.nrd; k++ {
-		if k < o.nStat {
-			r.tr.readDep(o.rd[k], lane, &statDep)
-			continue
-		}
-		r.tr.readDep(o.rd[k], lane, &all)
-	}
-	for k := 0; k < o.nwr; k++ {
-		r.tr.writeDep(o.wr[k], lane, &all)
-	}
-	all.raise(o.extra.t, o.extra.lane)
-
-	var done float64
-	switch {
-	case lane == laneTensor:
-		start, end, done, waited = r.tensor(in, o.rd[:o.nStat], statDep, all)
-	case lane < laneDMA0:
-		all.raise(statDep.t, statDep.lane)
-		start, end, done, waited = r.compute(in, lane, all)
-	default:
-		all.raise(statDep.t, statDep.lane)
-		q := int(lane - laneDMA0)
-		if all.t > r.dm.qIssue[q] {
-			waited = r.waitNames[all.lane]
-		}
-		start, done = r.dm.run(in, q, max(all.t, 0), o)
-		end = done
-	}
-
-	for k := 0; k < o.nrd; k++ {
-		r.tr.recordRead(o.rd[k], done, lane)
-	}
-	for k := 0; k < o.nwr; k++ {
-		r.tr.recordWrite(o.wr[k], done, lane)
-	}
-	if t := o.coarseRead; t >= 0 {
-		r.tr.coarse[t].raise(done, lane)
-	}
-	r.end = max(r.end, done)
-	return lane, start, end, waited, nil
+	return err
 }
 
 // addBusy accumulates the union of an engine's busy segments, which arrive

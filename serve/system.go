@@ -254,6 +254,30 @@ func LoadSystem(r io.Reader, name string) (System, error) {
 	if f.InstanceChips < 1 || f.Chips%f.InstanceChips != 0 {
 		return bad("instance_chips", "%d: want a divisor of chips=%d", f.InstanceChips, f.Chips)
 	}
+	fb, err := f.fabric(name)
+	if err != nil {
+		return System{}, err
+	}
+	s := System{Name: f.Name, Chip: c, Chips: f.Chips, InstanceChips: f.InstanceChips, PriceInstance: f.Name, Fabric: fb,
+		Source: "user file " + name}
+	if f.Price != nil {
+		p, err := f.price(name)
+		if err != nil {
+			return System{}, err
+		}
+		s.Prices = []Price{p}
+	}
+	return s, nil
+}
+
+// fabric returns the file's fabric, checked against its chips: a torus's
+// sides multiply to instance_chips, a switch has one link per chip, every
+// bandwidth and latency is finite and in range, and a system of several
+// instances names the link between them. name labels errors.
+func (f *systemFile) fabric(name string) (Fabric, error) {
+	bad := func(field, format string, a ...any) (Fabric, error) {
+		return Fabric{}, &SystemError{File: name, Field: field, Msg: fmt.Sprintf(format, a...)}
+	}
 	if f.Fabric == nil {
 		return bad("fabric", "missing")
 	}
@@ -292,24 +316,29 @@ func LoadSystem(r io.Reader, name string) (System, error) {
 	if f.Chips > f.InstanceChips && fb.InterLinkGBps == 0 {
 		return bad("fabric.inter_link_gbps", "0: a system of several instances needs the link bandwidth between them")
 	}
-	s := System{Name: f.Name, Chip: c, Chips: f.Chips, InstanceChips: f.InstanceChips, PriceInstance: f.Name, Fabric: fb,
-		Source: "user file " + name}
-	if f.Price != nil {
-		p := Price{Instance: f.Name, USDPerHour: f.Price.USDPerHour, Basis: f.Price.Basis, Date: f.Price.Date, Source: f.Price.Source}
-		switch f.Price.Unit {
-		case "instance":
-		case "chip":
-			p.USDPerHour *= float64(f.InstanceChips)
-		default:
-			return bad("price.unit", "%q: allowed instance, chip (the price of one instance-hour or one chip-hour)", f.Price.Unit)
-		}
-		if !(p.USDPerHour > 0) || math.IsInf(p.USDPerHour, 0) {
-			return bad("price.usd_per_hour", "%v: want a positive finite price", f.Price.USDPerHour)
-		}
-		if p.Basis == "" {
-			p.Basis = "user"
-		}
-		s.Prices = []Price{p}
+	return fb, nil
+}
+
+// price returns the file's price as the price of one instance-hour (a
+// chip-hour price times instance_chips), basis "user" when none is given.
+// name labels errors.
+func (f *systemFile) price(name string) (Price, error) {
+	bad := func(field, format string, a ...any) (Price, error) {
+		return Price{}, &SystemError{File: name, Field: field, Msg: fmt.Sprintf(format, a...)}
 	}
-	return s, nil
+	p := Price{Instance: f.Name, USDPerHour: f.Price.USDPerHour, Basis: f.Price.Basis, Date: f.Price.Date, Source: f.Price.Source}
+	switch f.Price.Unit {
+	case "instance":
+	case "chip":
+		p.USDPerHour *= float64(f.InstanceChips)
+	default:
+		return bad("price.unit", "%q: allowed instance, chip (the price of one instance-hour or one chip-hour)", f.Price.Unit)
+	}
+	if !(p.USDPerHour > 0) || math.IsInf(p.USDPerHour, 0) {
+		return bad("price.usd_per_hour", "%v: want a positive finite price", f.Price.USDPerHour)
+	}
+	if p.Basis == "" {
+		p.Basis = "user"
+	}
+	return p, nil
 }

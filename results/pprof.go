@@ -98,6 +98,16 @@ func (b *profileBuilder) location(fn *profile.Function, line int64) *profile.Loc
 	return l
 }
 
+// laneGroup returns the group of rep's lane (its engine, "dma" for every
+// DMA queue): Report.LaneGroups, or the lane's own name when the report
+// has no groups.
+func laneGroup(rep *sim.Report, lane int32) string {
+	if rep.LaneGroups == nil {
+		return rep.Lanes[lane]
+	}
+	return rep.LaneGroups[lane]
+}
+
 // cyclesPerNs returns the clock that cycles count: ClockGHz, or the ratio
 // Cycles/TimeNs when the report leaves ClockGHz unset.
 func cyclesPerNs(rep *sim.Report) float64 {
@@ -204,11 +214,7 @@ func (b *profileBuilder) stack(rep *sim.Report, k profileKey) ([]*profile.Locati
 			}
 			b.siteLoc[k.site] = site
 		}
-		groups := rep.LaneGroups
-		if groups == nil {
-			groups = rep.Lanes
-		}
-		labels["engine"] = []string{groups[k.lane]}
+		labels["engine"] = []string{laneGroup(rep, k.lane)}
 		labels["opcode"] = []string{k.op}
 		return []*profile.Location{b.location(b.function(k.op, ""), 0), site, b.root}, labels
 	}

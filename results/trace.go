@@ -136,10 +136,6 @@ func (t *traceWriter) run(pid int, rep *sim.Report) {
 	t.meta(pid, 0, "process_name", "name", appendJSONString(nil, name))
 	t.meta(pid, 0, "process_sort_index", "sort_index", strconv.AppendInt(nil, int64(pid), 10))
 	lt := t.newLaneTracks(pid, rep.Lanes)
-	groups := rep.LaneGroups
-	if groups == nil {
-		groups = rep.Lanes
-	}
 
 	extent := rep.TimeNs
 	for _, s := range rep.Spans {
@@ -148,7 +144,7 @@ func (t *traceWriter) run(pid int, rep *sim.Report) {
 	bw := newBandwidth(extent)
 	sites := map[int32]string{}
 	for _, s := range rep.Spans {
-		t.span(pid, lt.place(s), groups[s.Lane], s, rep.Sources, sites)
+		t.span(pid, lt.place(s), laneGroup(rep, s.Lane), s, rep.Sources, sites)
 		hbm := s.Bytes[sim.LevelHBM]
 		bw.add(0, s.Start, s.End, hbm.Read)
 		bw.add(1, s.Start, s.End, hbm.Write)

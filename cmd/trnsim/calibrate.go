@@ -47,6 +47,9 @@ func cmdCalibrate(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return usagef("calibrate: -o: want the output -hw JSON file")
 	}
+	if err := checkOutput("-o", *out, pos[0]); err != nil {
+		return err
+	}
 	if *folds < 2 {
 		return usagef("calibrate: -folds %d: want at least 2", *folds)
 	}
@@ -68,7 +71,7 @@ func cmdCalibrate(args []string, stdout, stderr io.Writer) error {
 	if err := res.print(stdout, c, skipped); err != nil {
 		return err
 	}
-	return results.WriteFileAtomic(*out, func(w io.Writer) error { return model.writeHW(w, res.x) })
+	return writeOutput(*out, stdout, func(w io.Writer) error { return model.writeHW(w, res.x) })
 }
 
 // calParam is one fitted parameter as calibrate reports it.

@@ -11,7 +11,7 @@ import (
 // (targets × workloads, one panel per kernel) or a roofline, as SVG or PNG
 // by the extension of -o. The chart file is written atomically; on any error nothing is
 // written and the status is 2.
-func cmdPlot(args []string, _, _ io.Writer) error {
+func cmdPlot(args []string, stdout, _ io.Writer) error {
 	fs := newFlags("plot")
 	out := fs.String("o", "", "chart file: FILE.svg or FILE.png")
 	kind := fs.String("kind", "bars", "bars (side by side) or roofline")
@@ -33,6 +33,9 @@ func cmdPlot(args []string, _, _ io.Writer) error {
 	if *kind != "bars" && *kind != "roofline" {
 		return usagef("plot: -kind %q: allowed: bars, roofline", *kind)
 	}
+	if err := checkOutput("-o", *out, pos[0]); err != nil {
+		return err
+	}
 	rows, err := results.ReadCSVFile(pos[0])
 	if err != nil {
 		return usagef("plot: %v", err)
@@ -52,5 +55,5 @@ func cmdPlot(args []string, _, _ io.Writer) error {
 	if err != nil {
 		return usagef("plot: %s: %v", pos[0], err)
 	}
-	return results.WriteFileAtomic(*out, func(w io.Writer) error { return chart.Write(w, format) })
+	return writeOutput(*out, stdout, func(w io.Writer) error { return chart.Write(w, format) })
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"text/tabwriter"
 
-	"github.com/trnsim/trnsim/results"
 	"github.com/trnsim/trnsim/serve"
 )
 
@@ -58,7 +57,7 @@ func validateE2EFile(path, out string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "  %-5s %-10s %3d rows  %5.1f%%\n", g.Target, g.Family, g.N, g.MAPE)
 	}
 	if out != "" {
-		if err := results.WriteFileAtomic(out, func(w io.Writer) error { return serve.WriteE2ECSV(w, ps) }); err != nil {
+		if err := writeOutput(out, stdout, func(w io.Writer) error { return serve.WriteE2ECSV(w, ps) }); err != nil {
 			return err
 		}
 	}

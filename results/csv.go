@@ -79,31 +79,9 @@ func ReadCSV(r io.Reader, name string) ([]Row, error) {
 		return nil, csvError(name, err)
 	}
 	cols := Columns()
-	// Tolerate the byte-order mark spreadsheet programs put in front.
-	header[0] = strings.TrimPrefix(header[0], "\ufeff")
-	idx := make([]int, len(header)) // header position -> schema column
-	seen := make([]bool, len(cols))
-	for i, h := range header {
-		j := columnIndex(cols, h)
-		if j < 0 {
-			line, col := cr.FieldPos(i)
-			return nil, &ParseError{File: name, Line: line, Column: col, Err: fmt.Errorf("unknown column %q (%s)", h, schemaList())}
-		}
-		if seen[j] {
-			line, col := cr.FieldPos(i)
-			return nil, &ParseError{File: name, Line: line, Column: col, Err: fmt.Errorf("column %q appears twice", h)}
-		}
-		seen[j] = true
-		idx[i] = j
-	}
-	var missing []string
-	for j, ok := range seen {
-		if !ok {
-			missing = append(missing, cols[j].Name)
-		}
-	}
-	if missing != nil {
-		return nil, &ParseError{File: name, Line: 1, Err: fmt.Errorf("missing columns %s (%s)", strings.Join(missing, ", "), schemaList())}
+	idx, err := mapHeader(cr, name, header, cols)
+	if err != nil {
+		return nil, err
 	}
 
 	var rows []Row
@@ -149,6 +127,39 @@ func ReadCSV(r io.Reader, name string) ([]Row, error) {
 		}
 		rows = append(rows, row)
 	}
+}
+
+// mapHeader maps each header position to its schema column in cols,
+// dropping a leading byte-order mark (spreadsheet programs put one in
+// front). An unknown or repeated column is a ParseError at its position, a
+// missing one a ParseError on line 1; each lists the schema.
+func mapHeader(cr *csv.Reader, name string, header []string, cols []Column) ([]int, error) {
+	header[0] = strings.TrimPrefix(header[0], "\ufeff")
+	idx := make([]int, len(header)) // header position -> schema column
+	seen := make([]bool, len(cols))
+	for i, h := range header {
+		j := columnIndex(cols, h)
+		if j < 0 {
+			line, col := cr.FieldPos(i)
+			return nil, &ParseError{File: name, Line: line, Column: col, Err: fmt.Errorf("unknown column %q (%s)", h, schemaList())}
+		}
+		if seen[j] {
+			line, col := cr.FieldPos(i)
+			return nil, &ParseError{File: name, Line: line, Column: col, Err: fmt.Errorf("column %q appears twice", h)}
+		}
+		seen[j] = true
+		idx[i] = j
+	}
+	var missing []string
+	for j, ok := range seen {
+		if !ok {
+			missing = append(missing, cols[j].Name)
+		}
+	}
+	if missing != nil {
+		return nil, &ParseError{File: name, Line: 1, Err: fmt.Errorf("missing columns %s (%s)", strings.Join(missing, ", "), schemaList())}
+	}
+	return idx, nil
 }
 
 // csvError converts an encoding/csv error (a bare quote, a wrong number

@@ -423,93 +423,16 @@ func facets(ws []workload) []facet {
 	return out
 }
 
-// labelFacet sets f's title and labels.
+// labelFacet sets f's title and labels: the parameters every workload of the
+// facet shares go in the title, the ones that differ in each bar's label.
 func labelFacet(f *facet, ws []workload) {
 	kernel := f.title
-	// The parameter keys in order of first appearance, and whether each
-	// has one value in every workload of the facet.
-	var keys []string
-	value := map[string]string{}
-	count := map[string]int{}
-	same := map[string]bool{}
-	parsed := true
-	for _, i := range f.ws {
-		if ws[i].params == nil {
-			parsed = false
-		}
-		for _, kv := range ws[i].params {
-			if _, ok := value[kv[0]]; !ok {
-				keys = append(keys, kv[0])
-				value[kv[0]], same[kv[0]] = kv[1], true
-			}
-			same[kv[0]] = same[kv[0]] && value[kv[0]] == kv[1]
-			count[kv[0]]++
-		}
-	}
-	differs := func(k string) bool { return !same[k] || count[k] != len(f.ws) }
-	shape := 0
-	for _, k := range shapeKeys {
-		if count[k] == len(f.ws) {
-			shape++
-		}
-	}
-	// The shape is written M×N×K when all three are given and one differs.
-	asShape := shape == 3 && (differs("M") || differs("N") || differs("K"))
-	var shared []string
-	for _, k := range keys {
-		if !differs(k) && !(asShape && slices.Contains(shapeKeys[:], k)) {
-			shared = append(shared, k+"="+value[k])
-		}
-	}
-	title := kernel
-	if asShape {
-		title += " M×N×K"
-	}
-	if len(shared) > 0 {
-		title += " (" + strings.Join(shared, ", ") + ")"
-	}
-	f.title = title
+	fp := facetParamsOf(f, ws)
+	f.title = fp.title(kernel)
 	f.labels = make([]string, len(f.ws))
 	seen := map[string]int{}
 	for j, i := range f.ws {
-		var parts []string
-		if !parsed {
-			parts = []string{ws[i].spec}
-		}
-		p := map[string]string{}
-		for _, kv := range ws[i].params {
-			p[kv[0]] = kv[1]
-		}
-		for _, k := range keys {
-			if !parsed {
-				break
-			}
-			if asShape && slices.Contains(shapeKeys[:], k) {
-				if k == firstShapeKey(keys) {
-					parts = append(parts, p["M"]+"×"+p["N"]+"×"+p["K"])
-				}
-				continue
-			}
-			if !differs(k) {
-				continue
-			}
-			v, ok := p[k]
-			switch {
-			case !ok:
-				continue
-			case isWord(v):
-				parts = append(parts, v)
-			default:
-				parts = append(parts, k+"="+v)
-			}
-		}
-		if len(parts) == 0 {
-			parts = []string{kernel}
-		}
-		f.labels[j] = strings.Join(parts, " ")
-		if strings.TrimSpace(f.labels[j]) == "" {
-			f.labels[j] = specLabel(ws[i].spec)
-		}
+		f.labels[j] = fp.label(ws[i], kernel)
 		seen[f.labels[j]]++
 	}
 	// Two specs with the same differing values (parameters in another
@@ -519,6 +442,116 @@ func labelFacet(f *facet, ws []workload) {
 			f.labels[j] = specLabel(ws[i].spec)
 		}
 	}
+}
+
+// facetParams is what the workloads of one facet have in common: the
+// parameter keys in order of first appearance, each one's first value, in
+// how many workloads it appears and whether its value is the same in all.
+type facetParams struct {
+	n       int // workloads in the facet
+	keys    []string
+	value   map[string]string
+	count   map[string]int
+	same    map[string]bool
+	parsed  bool // every workload's spec parsed into parameters
+	asShape bool // the shape is written M×N×K: all three are given and one differs
+}
+
+func facetParamsOf(f *facet, ws []workload) *facetParams {
+	fp := &facetParams{n: len(f.ws), value: map[string]string{}, count: map[string]int{}, same: map[string]bool{}, parsed: true}
+	for _, i := range f.ws {
+		if ws[i].params == nil {
+			fp.parsed = false
+		}
+		for _, kv := range ws[i].params {
+			if _, ok := fp.value[kv[0]]; !ok {
+				fp.keys = append(fp.keys, kv[0])
+				fp.value[kv[0]], fp.same[kv[0]] = kv[1], true
+			}
+			fp.same[kv[0]] = fp.same[kv[0]] && fp.value[kv[0]] == kv[1]
+			fp.count[kv[0]]++
+		}
+	}
+	shape := 0
+	for _, k := range shapeKeys {
+		if fp.count[k] == fp.n {
+			shape++
+		}
+	}
+	fp.asShape = shape == 3 && (fp.differs("M") || fp.differs("N") || fp.differs("K"))
+	return fp
+}
+
+// differs reports whether parameter k is missing from a workload of the
+// facet or takes more than one value: it then belongs in the labels.
+func (fp *facetParams) differs(k string) bool { return !fp.same[k] || fp.count[k] != fp.n }
+
+// inShape reports whether k is written as part of the M×N×K shape.
+func (fp *facetParams) inShape(k string) bool { return fp.asShape && slices.Contains(shapeKeys[:], k) }
+
+// title is the facet's title: the kernel, M×N×K when the shape varies, and
+// the parameters every workload shares.
+func (fp *facetParams) title(kernel string) string {
+	var shared []string
+	for _, k := range fp.keys {
+		if !fp.differs(k) && !fp.inShape(k) {
+			shared = append(shared, k+"="+fp.value[k])
+		}
+	}
+	title := kernel
+	if fp.asShape {
+		title += " M×N×K"
+	}
+	if len(shared) > 0 {
+		title += " (" + strings.Join(shared, ", ") + ")"
+	}
+	return title
+}
+
+// label is w's bar label: its shape and the values of the parameters that
+// differ across the facet (a word value alone, others as key=value), its
+// whole spec when some spec of the facet did not parse, the kernel when
+// nothing differs.
+func (fp *facetParams) label(w workload, kernel string) string {
+	var parts []string
+	if !fp.parsed {
+		parts = []string{w.spec}
+	}
+	p := map[string]string{}
+	for _, kv := range w.params {
+		p[kv[0]] = kv[1]
+	}
+	for _, k := range fp.keys {
+		if !fp.parsed {
+			break
+		}
+		if fp.inShape(k) {
+			if k == firstShapeKey(fp.keys) {
+				parts = append(parts, p["M"]+"×"+p["N"]+"×"+p["K"])
+			}
+			continue
+		}
+		if !fp.differs(k) {
+			continue
+		}
+		v, ok := p[k]
+		switch {
+		case !ok:
+			continue
+		case isWord(v):
+			parts = append(parts, v)
+		default:
+			parts = append(parts, k+"="+v)
+		}
+	}
+	if len(parts) == 0 {
+		parts = []string{kernel}
+	}
+	label := strings.Join(parts, " ")
+	if strings.TrimSpace(label) == "" {
+		return specLabel(w.spec)
+	}
+	return label
 }
 
 // specLabel is a whole spec as a label, quoted when it is blank.
@@ -587,11 +620,72 @@ func BarChart(rows []Row, metric string) (*Chart, error) {
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("bar chart of %s: no rows", metric)
 	}
-	var ws []workload
-	var targets []string
+	ws, targets, bars, err := collectBars(rows, m)
+	if err != nil {
+		return nil, err
+	}
+	fs := facets(ws)
+	inFacet := make([]int, len(ws)) // workload → facet
+	slot := make([]int, len(ws))    // workload → place in its facet, from the top
+	for f := range fs {
+		for j, w := range fs[f].ws {
+			inFacet[w], slot[w] = f, j
+		}
+	}
+	byFacet := make([][]bar, len(fs))
+	for _, b := range bars {
+		byFacet[inFacet[b.w]] = append(byFacet[inFacet[b.w]], b)
+	}
+
+	thick := min(barMax, max(barMin, barsPerGroup/float64(len(targets))))
+	group := thick*float64(len(targets)) + groupGap
+	colors := make([]color.Color, len(targets))
+	keys := make([]legendKey, len(targets))
+	for t, name := range targets {
+		colors[t] = seriesColor(t)
+		keys[t] = legendKey{name, colors[t]}
+	}
+	c := &Chart{title: m.axis + " by workload and target", keys: keys}
+	var labelWidth vg.Length
+	for f, fc := range fs {
+		p := newChartPlot(fc.title, m.axis, "")
+		p.Title.TextStyle.Font = sansFont(10)
+		p.Title.Padding = vg.Points(4)
+		p.X.Label.TextStyle.Font = sansFont(9)
+		logX := setBarAxis(p, m.log, byFacet[f])
+		n := len(fc.ws)
+		ticks := make([]plot.Tick, n)
+		for j, l := range fc.labels {
+			ticks[j] = plot.Tick{Value: float64(n - 1 - j), Label: l}
+			labelWidth = max(labelWidth, p.Y.Tick.Label.Width(l))
+		}
+		p.Y.Tick.Marker = plot.ConstantTicks(ticks)
+		p.Y.Tick.Length = 0
+		p.Y.Min, p.Y.Max = -0.5, float64(n)-0.5
+		grid := plotter.NewGrid()
+		grid.Horizontal.Color = nil
+		grid.Vertical = draw.LineStyle{Color: color.Gray{Y: 225}, Width: vg.Points(0.5)}
+		p.Add(grid)
+		p.Add(&barsPlot{bars: byFacet[f], slot: slot, groups: n, targets: len(targets),
+			fill: thick * float64(len(targets)) / group, log: logX, base: p.X.Min, colors: colors,
+			annotate: thick >= annotateBar && len(bars) <= maxAnnotated, outline: len(bars) <= maxAnnotated})
+		c.panels = append(c.panels, panel{plot: p, height: vg.Length(panelFrame+group*float64(n)) * vg.Inch})
+	}
+	c.Width = min(max(labelWidth+vg.Length(6.9)*vg.Inch, 8*vg.Inch), 14*vg.Inch)
+	c.Height = 2*vg.Points(chartMargin) + titleStyle().Height(c.title) + vg.Points(6) + keysHeight(keys, c.Width-2*vg.Points(chartMargin)) + vg.Points(6)
+	for _, p := range c.panels {
+		c.Height += p.height
+	}
+	return c, nil
+}
+
+// collectBars returns the workloads and targets of rows in order of first
+// appearance and one bar per (workload, target) with a finite, non-negative
+// value of m. Two such rows for one pair, or no positive value at all, is an
+// error.
+func collectBars(rows []Row, m barMetric) (ws []workload, targets []string, bars []bar, err error) {
 	wIndex, tIndex := map[string]int{}, map[string]int{}
 	seen := map[[2]int]bool{}
-	var bars []bar
 	positive := false
 	for i := range rows {
 		r := &rows[i]
@@ -616,87 +710,43 @@ func BarChart(rows []Row, metric string) (*Chart, error) {
 			continue
 		}
 		if seen[[2]int{w, t}] {
-			return nil, fmt.Errorf("bar chart: two rows for workload %q on target %s", r.Spec, r.Target)
+			return nil, nil, nil, fmt.Errorf("bar chart: two rows for workload %q on target %s", r.Spec, r.Target)
 		}
 		seen[[2]int{w, t}] = true
 		bars = append(bars, bar{w, t, v})
 		positive = positive || v > 0
 	}
 	if !positive {
-		return nil, fmt.Errorf("bar chart: no row has a positive %s", metric)
+		return nil, nil, nil, fmt.Errorf("bar chart: no row has a positive %s", m.name)
 	}
+	return ws, targets, bars, nil
+}
 
-	fs := facets(ws)
-	inFacet := make([]int, len(ws)) // workload → facet
-	slot := make([]int, len(ws))    // workload → place in its facet, from the top
-	for f := range fs {
-		for j, w := range fs[f].ws {
-			inFacet[w], slot[w] = f, j
-		}
-	}
-	byFacet := make([][]bar, len(fs))
+// setBarAxis decides a panel's value axis from its bars and sets p's ticks
+// and range: logarithmic when the metric allows it (logOK) and the positive
+// values span more than two decades, 0..1 when every value is zero, else
+// linear from 0. It reports whether the axis is logarithmic.
+func setBarAxis(p *plot.Plot, logOK bool, bars []bar) bool {
+	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, b := range bars {
-		byFacet[inFacet[b.w]] = append(byFacet[inFacet[b.w]], b)
-	}
-
-	thick := min(barMax, max(barMin, barsPerGroup/float64(len(targets))))
-	group := thick*float64(len(targets)) + groupGap
-	annotate := thick >= annotateBar && len(bars) <= maxAnnotated
-	colors := make([]color.Color, len(targets))
-	keys := make([]legendKey, len(targets))
-	for t, name := range targets {
-		colors[t] = seriesColor(t)
-		keys[t] = legendKey{name, colors[t]}
-	}
-	c := &Chart{title: m.axis + " by workload and target", keys: keys}
-	var labelWidth vg.Length
-	for f, fc := range fs {
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for _, b := range byFacet[f] {
-			if b.v > 0 {
-				lo, hi = min(lo, b.v), max(hi, b.v)
-			}
+		if b.v > 0 {
+			lo, hi = min(lo, b.v), max(hi, b.v)
 		}
-		p := newChartPlot(fc.title, m.axis, "")
-		p.Title.TextStyle.Font = sansFont(10)
-		p.Title.Padding = vg.Points(4)
-		p.X.Label.TextStyle.Font = sansFont(9)
-		logX := m.log && hi/lo > 100
-		switch {
-		case math.IsInf(hi, -1): // only zeros
-			p.X.Tick.Marker, p.X.Min, p.X.Max = plainTicks{}, 0, 1
-		case logX:
-			p.X.Tick.Marker = log10Ticks{}
-			p.X.Label.Text += ", log scale"
-			// Room on the right for the values printed past the bars.
-			p.X.Min, p.X.Max = math.Floor(math.Log10(lo/1.5)), math.Ceil(math.Log10(hi*2.5))
-		default:
-			p.X.Tick.Marker = plainTicks{}
-			p.X.Min, p.X.Max = 0, hi*1.15
-		}
-		n := len(fc.ws)
-		ticks := make([]plot.Tick, n)
-		for j, l := range fc.labels {
-			ticks[j] = plot.Tick{Value: float64(n - 1 - j), Label: l}
-			labelWidth = max(labelWidth, p.Y.Tick.Label.Width(l))
-		}
-		p.Y.Tick.Marker = plot.ConstantTicks(ticks)
-		p.Y.Tick.Length = 0
-		p.Y.Min, p.Y.Max = -0.5, float64(n)-0.5
-		grid := plotter.NewGrid()
-		grid.Horizontal.Color = nil
-		grid.Vertical = draw.LineStyle{Color: color.Gray{Y: 225}, Width: vg.Points(0.5)}
-		p.Add(grid)
-		p.Add(&barsPlot{bars: byFacet[f], slot: slot, groups: n, targets: len(targets),
-			fill: thick * float64(len(targets)) / group, log: logX, base: p.X.Min, colors: colors, annotate: annotate, outline: len(bars) <= maxAnnotated})
-		c.panels = append(c.panels, panel{plot: p, height: vg.Length(panelFrame+group*float64(n)) * vg.Inch})
 	}
-	c.Width = min(max(labelWidth+vg.Length(6.9)*vg.Inch, 8*vg.Inch), 14*vg.Inch)
-	c.Height = 2*vg.Points(chartMargin) + titleStyle().Height(c.title) + vg.Points(6) + keysHeight(keys, c.Width-2*vg.Points(chartMargin)) + vg.Points(6)
-	for _, p := range c.panels {
-		c.Height += p.height
+	logX := logOK && hi/lo > 100
+	switch {
+	case math.IsInf(hi, -1): // only zeros
+		p.X.Tick.Marker, p.X.Min, p.X.Max = plainTicks{}, 0, 1
+	case logX:
+		p.X.Tick.Marker = log10Ticks{}
+		p.X.Label.Text += ", log scale"
+		// Room on the right for the values printed past the bars.
+		p.X.Min, p.X.Max = math.Floor(math.Log10(lo/1.5)), math.Ceil(math.Log10(hi*2.5))
+	default:
+		p.X.Tick.Marker = plainTicks{}
+		p.X.Min, p.X.Max = 0, hi*1.15
 	}
-	return c, nil
+	return logX
 }
 
 // barsPlot draws one panel's bars: horizontal, the groups from the top
@@ -822,39 +872,14 @@ func roofs(rows []Row, targets []string) []roof {
 // named in the legend beside the plot. Rows without
 // flops, HBM bytes or TFLOP/s are left out; with none left it is an error.
 func RooflineChart(rows []Row) (*Chart, error) {
-	type point struct{ x, y float64 }
 	targets := firstSeen(rows, func(r *Row) string { return r.Target })
 	kernels := firstSeen(rows, func(r *Row) string { return r.Kernel })
-	pts := map[[2]string][]point{}
-	xlo, xhi, ylo, yhi := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
-	n := 0
-	for i := range rows {
-		r := &rows[i]
-		bytes := float64(r.HBMReadBytes + r.HBMWriteBytes)
-		if !(r.FLOPs > 0 && bytes > 0 && r.TFLOPS > 0) || !finite(r.FLOPs) || !finite(r.TFLOPS) {
-			continue
-		}
-		x := r.FLOPs / bytes
-		k := [2]string{r.Target, r.Kernel}
-		pts[k] = append(pts[k], point{x, r.TFLOPS})
-		xlo, xhi, ylo, yhi = min(xlo, x), max(xhi, x), min(ylo, r.TFLOPS), max(yhi, r.TFLOPS)
-		n++
-	}
+	pts, ext, n := rooflinePoints(rows)
 	if n == 0 {
 		return nil, fmt.Errorf("roofline: no row has flops, hbm_read_bytes + hbm_write_bytes and tflops all positive")
 	}
 	rs := roofs(rows, targets)
-	for _, f := range rs {
-		if f.tflops > 0 {
-			yhi = max(yhi, f.tflops)
-			if f.gbps > 0 {
-				ridge := f.tflops * 1000 / f.gbps
-				xlo, xhi = min(xlo, ridge), max(xhi, ridge)
-			}
-		}
-	}
-	xlo, xhi = decadeBelow(xlo/1.5), decadeAbove(xhi*1.5)
-	ylo, yhi = decadeBelow(ylo/1.5), decadeAbove(yhi*1.5)
+	ext = ext.withRoofs(rs)
 
 	p := newChartPlot("Roofline: achieved TFLOP/s against arithmetic intensity",
 		"arithmetic intensity (FLOP per HBM byte)", "achieved TFLOP/s")
@@ -864,43 +889,9 @@ func RooflineChart(rows []Row) (*Chart, error) {
 	legend.TextStyle.Font = sansFont(9)
 	legend.Top, legend.Left = true, true
 	for t, target := range targets {
-		col := seriesColor(t)
-		line := draw.LineStyle{Color: col, Width: vg.Points(1.2)}
-		var thumbs []plot.Thumbnailer
-		var mine []roof
-		for _, f := range rs {
-			if f.target != target {
-				continue
-			}
-			mine = append(mine, f)
-			l, err := plotter.NewLine(log10XY(roofPoints(f, xlo, xhi, ylo)))
-			if err != nil {
-				return nil, fmt.Errorf("roofline of %s: %w", target, err)
-			}
-			l.LineStyle = line
-			p.Add(l)
-			if len(thumbs) == 0 {
-				thumbs = append(thumbs, l)
-			}
-		}
-		for k, kernel := range kernels {
-			ps := pts[[2]string{target, kernel}]
-			if len(ps) == 0 {
-				continue
-			}
-			xy := make(plotter.XYs, len(ps))
-			for i, q := range ps {
-				xy[i] = plotter.XY{X: q.x, Y: q.y}
-			}
-			sc, err := plotter.NewScatter(log10XY(xy))
-			if err != nil {
-				return nil, fmt.Errorf("roofline of %s: %w", target, err)
-			}
-			sc.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(3), Shape: kernelGlyph(k)}
-			p.Add(sc)
-			if len(thumbs) < 2 {
-				thumbs = append(thumbs, sc)
-			}
+		thumbs, mine, err := addRoofline(p, seriesColor(t), target, rs, kernels, pts, ext)
+		if err != nil {
+			return nil, err
 		}
 		legend.Add(roofText(target, mine), thumbs...)
 	}
@@ -909,8 +900,99 @@ func RooflineChart(rows []Row) (*Chart, error) {
 			legend.Add(kernel, glyphThumb{draw.GlyphStyle{Color: color.Gray{Y: 90}, Radius: vg.Points(3), Shape: kernelGlyph(k)}})
 		}
 	}
-	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = math.Log10(xlo), math.Log10(xhi), math.Log10(ylo), math.Log10(yhi)
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = math.Log10(ext.xlo), math.Log10(ext.xhi), math.Log10(ext.ylo), math.Log10(ext.yhi)
 	return &Chart{Width: 9.5 * vg.Inch, Height: 5 * vg.Inch, side: &legend, panels: []panel{{plot: p}}}, nil
+}
+
+// rooflinePoint is one row on the roofline: intensity (FLOP per HBM byte)
+// and achieved TFLOP/s.
+type rooflinePoint struct{ x, y float64 }
+
+// rooflineExtent is a roofline's axis range, intensity x and TFLOP/s y.
+type rooflineExtent struct{ xlo, xhi, ylo, yhi float64 }
+
+// rooflinePoints returns the rows that can be placed on a roofline (flops,
+// HBM bytes and TFLOP/s positive and finite) by (target, kernel), their
+// extent and how many there are.
+func rooflinePoints(rows []Row) (map[[2]string][]rooflinePoint, rooflineExtent, int) {
+	pts := map[[2]string][]rooflinePoint{}
+	e := rooflineExtent{math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)}
+	n := 0
+	for i := range rows {
+		r := &rows[i]
+		bytes := float64(r.HBMReadBytes + r.HBMWriteBytes)
+		if !(r.FLOPs > 0 && bytes > 0 && r.TFLOPS > 0) || !finite(r.FLOPs) || !finite(r.TFLOPS) {
+			continue
+		}
+		x := r.FLOPs / bytes
+		k := [2]string{r.Target, r.Kernel}
+		pts[k] = append(pts[k], rooflinePoint{x, r.TFLOPS})
+		e.xlo, e.xhi, e.ylo, e.yhi = min(e.xlo, x), max(e.xhi, x), min(e.ylo, r.TFLOPS), max(e.yhi, r.TFLOPS)
+		n++
+	}
+	return pts, e, n
+}
+
+// withRoofs widens e to show every roof's peak and ridge point, with margin,
+// and rounds it out to whole decades.
+func (e rooflineExtent) withRoofs(rs []roof) rooflineExtent {
+	for _, f := range rs {
+		if f.tflops > 0 {
+			e.yhi = max(e.yhi, f.tflops)
+			if f.gbps > 0 {
+				ridge := f.tflops * 1000 / f.gbps
+				e.xlo, e.xhi = min(e.xlo, ridge), max(e.xhi, ridge)
+			}
+		}
+	}
+	e.xlo, e.xhi = decadeBelow(e.xlo/1.5), decadeAbove(e.xhi*1.5)
+	e.ylo, e.yhi = decadeBelow(e.ylo/1.5), decadeAbove(e.yhi*1.5)
+	return e
+}
+
+// addRoofline draws one target in col: its roofs as lines and its points,
+// one marker per kernel. It returns the legend thumbnails (the first roof and
+// the first marker, at most two) and the target's roofs.
+func addRoofline(p *plot.Plot, col color.Color, target string, rs []roof, kernels []string,
+	pts map[[2]string][]rooflinePoint, ext rooflineExtent) ([]plot.Thumbnailer, []roof, error) {
+	line := draw.LineStyle{Color: col, Width: vg.Points(1.2)}
+	var thumbs []plot.Thumbnailer
+	var mine []roof
+	for _, f := range rs {
+		if f.target != target {
+			continue
+		}
+		mine = append(mine, f)
+		l, err := plotter.NewLine(log10XY(roofPoints(f, ext.xlo, ext.xhi, ext.ylo)))
+		if err != nil {
+			return nil, nil, fmt.Errorf("roofline of %s: %w", target, err)
+		}
+		l.LineStyle = line
+		p.Add(l)
+		if len(thumbs) == 0 {
+			thumbs = append(thumbs, l)
+		}
+	}
+	for k, kernel := range kernels {
+		ps := pts[[2]string{target, kernel}]
+		if len(ps) == 0 {
+			continue
+		}
+		xy := make(plotter.XYs, len(ps))
+		for i, q := range ps {
+			xy[i] = plotter.XY{X: q.x, Y: q.y}
+		}
+		sc, err := plotter.NewScatter(log10XY(xy))
+		if err != nil {
+			return nil, nil, fmt.Errorf("roofline of %s: %w", target, err)
+		}
+		sc.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(3), Shape: kernelGlyph(k)}
+		p.Add(sc)
+		if len(thumbs) < 2 {
+			thumbs = append(thumbs, sc)
+		}
+	}
+	return thumbs, mine, nil
 }
 
 // roofPoints returns the roof min(tflops, gbps·x/1000) across [xlo, xhi]

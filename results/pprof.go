@@ -66,6 +66,9 @@ type profileBuilder struct {
 	p     *profile.Profile
 	funcs map[profile.Function]*profile.Function
 	locs  map[locKey]*profile.Location
+	root  *profile.Location // the kernel's frame, under every sample
+	// siteLoc holds each source site's location, resolved once.
+	siteLoc map[int32]*profile.Location
 }
 
 type locKey struct {
@@ -95,6 +98,16 @@ func (b *profileBuilder) location(fn *profile.Function, line int64) *profile.Loc
 	return l
 }
 
+// laneGroup returns the group of rep's lane (its engine, "dma" for every
+// DMA queue): Report.LaneGroups, or the lane's own name when the report
+// has no groups.
+func laneGroup(rep *sim.Report, lane int32) string {
+	if rep.LaneGroups == nil {
+		return rep.Lanes[lane]
+	}
+	return rep.LaneGroups[lane]
+}
+
 // cyclesPerNs returns the clock that cycles count: ClockGHz, or the ratio
 // Cycles/TimeNs when the report leaves ClockGHz unset.
 func cyclesPerNs(rep *sim.Report) float64 {
@@ -117,6 +130,31 @@ func buildProfile(rep *sim.Report, kernel string) (*profile.Profile, error) {
 	if kernel == "" {
 		kernel = "kernel"
 	}
+	p := newSimProfile(rep, kernel)
+	b := &profileBuilder{p: p, funcs: map[profile.Function]*profile.Function{}, locs: map[locKey]*profile.Location{},
+		siteLoc: map[int32]*profile.Location{}}
+	b.root = b.location(b.function(kernel, ""), 0)
+	order, agg := aggregateSpans(rep)
+	ghz := cyclesPerNs(rep)
+	for _, k := range order {
+		ns := agg[k]
+		stack, labels := b.stack(rep, k)
+		p.Sample = append(p.Sample, &profile.Sample{
+			Location: stack,
+			Value:    []int64{int64(math.Round(ns)), int64(math.Round(ns * ghz))},
+			Label:    labels,
+		})
+	}
+	if err := p.CheckValid(); err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	return p, nil
+}
+
+// newSimProfile returns an empty profile of rep's simulated time: sample
+// types time (ns) and cycles of rep's clock, comments saying so, and one
+// mapping.
+func newSimProfile(rep *sim.Report, kernel string) *profile.Profile {
 	clock := rep.Clock
 	if clock == "" {
 		clock = "core"
@@ -139,19 +177,17 @@ func buildProfile(rep *sim.Report, kernel string) (*profile.Profile, error) {
 	// One mapping that says the functions and lines are already known, so
 	// pprof neither looks for a binary to symbolize nor warns about one.
 	p.Mapping = []*profile.Mapping{{ID: 1, File: "trnsim-" + rep.Target, HasFunctions: true, HasFilenames: true, HasLineNumbers: true}}
-	b := &profileBuilder{p: p, funcs: map[profile.Function]*profile.Function{}, locs: map[locKey]*profile.Location{}}
-	root := b.location(b.function(kernel, ""), 0)
+	return p
+}
 
-	src := rep.Sources
-	groups := rep.LaneGroups
-	if groups == nil {
-		groups = rep.Lanes
-	}
-	var order []profileKey
-	agg := map[profileKey]float64{}
+// aggregateSpans sums rep's span time (ns) per sample: per (source site,
+// op, lane) where the report has sources, else per (op, lane). order lists
+// the keys in order of first appearance.
+func aggregateSpans(rep *sim.Report) (order []profileKey, agg map[profileKey]float64) {
+	agg = map[profileKey]float64{}
 	for _, s := range rep.Spans {
 		k := profileKey{site: sim.NoSite, op: s.Op, lane: s.Lane}
-		if src != nil {
+		if rep.Sources != nil {
 			k.site = s.Site
 		}
 		if _, ok := agg[k]; !ok {
@@ -159,43 +195,34 @@ func buildProfile(rep *sim.Report, kernel string) (*profile.Profile, error) {
 		}
 		agg[k] += s.End - s.Start
 	}
+	return order, agg
+}
 
-	ghz := cyclesPerNs(rep)
-	// Sites are resolved once each; SiteOf resolves by PC on every call.
-	siteLoc := map[int32]*profile.Location{}
-	for _, k := range order {
-		ns := agg[k]
-		var stack []*profile.Location
-		labels := map[string][]string{"lane": {rep.Lanes[k.lane]}}
-		if src != nil {
-			site, ok := siteLoc[k.site]
-			if !ok {
-				site = b.location(b.function("<unknown source line>", ""), 0)
-				if loc := src.Location(k.site); loc.Func != "" {
-					site = b.location(b.function(loc.Func, loc.File), int64(loc.Line))
-				}
-				siteLoc[k.site] = site
+// stack returns the sample stack of k, leaf first, and its labels. With
+// sources: the opcode, its source site, the kernel (labels lane, engine,
+// opcode). Without (GPU phases "matmul/mainloop"): a frame per component of
+// the phase path, then the kernel (labels lane, phase).
+func (b *profileBuilder) stack(rep *sim.Report, k profileKey) ([]*profile.Location, map[string][]string) {
+	labels := map[string][]string{"lane": {rep.Lanes[k.lane]}}
+	if src := rep.Sources; src != nil {
+		// Sites are resolved once each; SiteOf resolves by PC on every call.
+		site, ok := b.siteLoc[k.site]
+		if !ok {
+			site = b.location(b.function("<unknown source line>", ""), 0)
+			if loc := src.Location(k.site); loc.Func != "" {
+				site = b.location(b.function(loc.Func, loc.File), int64(loc.Line))
 			}
-			stack = []*profile.Location{b.location(b.function(k.op, ""), 0), site, root}
-			labels["engine"] = []string{groups[k.lane]}
-			labels["opcode"] = []string{k.op}
-		} else {
-			// "matmul/mainloop": a frame per component, leaf first.
-			parts := strings.Split(k.op, "/")
-			for i := len(parts) - 1; i >= 0; i-- {
-				stack = append(stack, b.location(b.function(strings.Join(parts[:i+1], "/"), ""), 0))
-			}
-			stack = append(stack, root)
-			labels["phase"] = []string{k.op}
+			b.siteLoc[k.site] = site
 		}
-		p.Sample = append(p.Sample, &profile.Sample{
-			Location: stack,
-			Value:    []int64{int64(math.Round(ns)), int64(math.Round(ns * ghz))},
-			Label:    labels,
-		})
+		labels["engine"] = []string{laneGroup(rep, k.lane)}
+		labels["opcode"] = []string{k.op}
+		return []*profile.Location{b.location(b.function(k.op, ""), 0), site, b.root}, labels
 	}
-	if err := p.CheckValid(); err != nil {
-		return nil, fmt.Errorf("profile: %w", err)
+	var stack []*profile.Location
+	parts := strings.Split(k.op, "/")
+	for i := len(parts) - 1; i >= 0; i-- {
+		stack = append(stack, b.location(b.function(strings.Join(parts[:i+1], "/"), ""), 0))
 	}
-	return p, nil
+	labels["phase"] = []string{k.op}
+	return append(stack, b.root), labels
 }

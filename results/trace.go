@@ -135,97 +135,120 @@ func (t *traceWriter) run(pid int, rep *sim.Report) {
 	}
 	t.meta(pid, 0, "process_name", "name", appendJSONString(nil, name))
 	t.meta(pid, 0, "process_sort_index", "sort_index", strconv.AppendInt(nil, int64(pid), 10))
-	tracks := make([][]track, len(rep.Lanes))
-	for i, lane := range rep.Lanes {
-		t.meta(pid, i+1, "thread_name", "name", appendJSONString(nil, lane))
-		t.meta(pid, i+1, "thread_sort_index", "sort_index", strconv.AppendInt(nil, int64(i)*1000, 10))
-		tracks[i] = []track{{tid: i + 1, end: math.Inf(-1)}}
-	}
-	nextTid := len(rep.Lanes) + 1
-	groups := rep.LaneGroups
-	if groups == nil {
-		groups = rep.Lanes
-	}
+	lt := t.newLaneTracks(pid, rep.Lanes)
 
 	extent := rep.TimeNs
 	for _, s := range rep.Spans {
 		extent = max(extent, s.End)
 	}
 	bw := newBandwidth(extent)
-	src := rep.Sources
 	sites := map[int32]string{}
-
 	for _, s := range rep.Spans {
-		// The first track of the lane free at the span's start.
-		lane := tracks[s.Lane]
-		k := 0
-		for k < len(lane) && s.Start < lane[k].end {
-			k++
-		}
-		if k == len(lane) {
-			tid := nextTid
-			nextTid++
-			name := rep.Lanes[s.Lane] + " #" + strconv.Itoa(k+1)
-			t.meta(pid, tid, "thread_name", "name", appendJSONString(nil, name))
-			t.meta(pid, tid, "thread_sort_index", "sort_index", strconv.AppendInt(nil, int64(s.Lane)*1000+int64(k), 10))
-			lane = append(lane, track{tid: tid})
-			tracks[s.Lane] = lane
-		}
-		lane[k].end = s.End
-
-		b := t.event()
-		b = append(b, `{"name":`...)
-		b = appendJSONString(b, s.Op)
-		b = append(b, `,"cat":`...)
-		b = appendJSONString(b, groups[s.Lane])
-		b = append(b, `,"ph":"X","pid":`...)
-		b = strconv.AppendInt(b, int64(pid), 10)
-		b = append(b, `,"tid":`...)
-		b = strconv.AppendInt(b, int64(lane[k].tid), 10)
-		b = append(b, `,"ts":`...)
-		b = appendMicros(b, s.Start)
-		b = append(b, `,"dur":`...)
-		b = appendMicros(b, s.End-s.Start)
-		b = append(b, `,"args":{"op":`...)
-		b = appendJSONString(b, s.Op)
-		b = append(b, `,"instr":`...)
-		b = strconv.AppendInt(b, int64(s.Instr), 10)
-		b = append(b, `,"waited":`...)
-		b = appendJSONString(b, s.Waited)
-		if src != nil {
-			site, ok := sites[s.Site]
-			if !ok {
-				site = "?"
-				if loc := src.Location(s.Site); loc.File != "" {
-					site = filepath.Base(loc.File) + ":" + strconv.Itoa(loc.Line)
-				}
-				sites[s.Site] = site
-			}
-			b = append(b, `,"site":`...)
-			b = appendJSONString(b, site)
-			ops := src.Operands(s.Instr)
-			b = append(b, `,"dst":`...)
-			b = appendJSONString(b, ops.Dst)
-			b = append(b, `,"src":[`...)
-			for n, a := range ops.Src {
-				if n > 0 {
-					b = append(b, ',')
-				}
-				b = appendJSONString(b, a)
-			}
-			b = append(b, ']')
-			if ops.Red != "" {
-				b = append(b, `,"red":`...)
-				b = appendJSONString(b, ops.Red)
-			}
-		}
+		t.span(pid, lt.place(s), laneGroup(rep, s.Lane), s, rep.Sources, sites)
 		hbm := s.Bytes[sim.LevelHBM]
 		bw.add(0, s.Start, s.End, hbm.Read)
 		bw.add(1, s.Start, s.End, hbm.Write)
-		b = append(b, "}}"...)
-		t.end(b)
 	}
 	bw.emit(t, pid)
+}
+
+// laneTracks places the spans of one process on trace tracks: each lane
+// starts with one track and gains another ("lane #2", ...) whenever a span
+// starts before every track of the lane is free, so overlapping spans of a
+// lane (DMA queues in flight together) never nest wrongly.
+type laneTracks struct {
+	t       *traceWriter
+	pid     int
+	lanes   []string
+	tracks  [][]track // per lane
+	nextTid int
+}
+
+// newLaneTracks names each lane's first track (tid lane+1) and returns the
+// placement.
+func (t *traceWriter) newLaneTracks(pid int, lanes []string) *laneTracks {
+	lt := &laneTracks{t: t, pid: pid, lanes: lanes, tracks: make([][]track, len(lanes)), nextTid: len(lanes) + 1}
+	for i, lane := range lanes {
+		t.meta(pid, i+1, "thread_name", "name", appendJSONString(nil, lane))
+		t.meta(pid, i+1, "thread_sort_index", "sort_index", strconv.AppendInt(nil, int64(i)*1000, 10))
+		lt.tracks[i] = []track{{tid: i + 1, end: math.Inf(-1)}}
+	}
+	return lt
+}
+
+// place returns the tid of the first track of s's lane free at s's start,
+// naming a new track when none is, and marks it busy until s ends.
+func (lt *laneTracks) place(s sim.Span) int {
+	lane := lt.tracks[s.Lane]
+	k := 0
+	for k < len(lane) && s.Start < lane[k].end {
+		k++
+	}
+	if k == len(lane) {
+		tid := lt.nextTid
+		lt.nextTid++
+		name := lt.lanes[s.Lane] + " #" + strconv.Itoa(k+1)
+		lt.t.meta(lt.pid, tid, "thread_name", "name", appendJSONString(nil, name))
+		lt.t.meta(lt.pid, tid, "thread_sort_index", "sort_index", strconv.AppendInt(nil, int64(s.Lane)*1000+int64(k), 10))
+		lane = append(lane, track{tid: tid})
+		lt.tracks[s.Lane] = lane
+	}
+	lane[k].end = s.End
+	return lane[k].tid
+}
+
+// span writes s as a complete event on track tid, in category cat. Where src
+// is set its args also carry the source site (file:line, memoised in sites
+// by handle) and the instruction's operands.
+func (t *traceWriter) span(pid, tid int, cat string, s sim.Span, src sim.Sources, sites map[int32]string) {
+	b := t.event()
+	b = append(b, `{"name":`...)
+	b = appendJSONString(b, s.Op)
+	b = append(b, `,"cat":`...)
+	b = appendJSONString(b, cat)
+	b = append(b, `,"ph":"X","pid":`...)
+	b = strconv.AppendInt(b, int64(pid), 10)
+	b = append(b, `,"tid":`...)
+	b = strconv.AppendInt(b, int64(tid), 10)
+	b = append(b, `,"ts":`...)
+	b = appendMicros(b, s.Start)
+	b = append(b, `,"dur":`...)
+	b = appendMicros(b, s.End-s.Start)
+	b = append(b, `,"args":{"op":`...)
+	b = appendJSONString(b, s.Op)
+	b = append(b, `,"instr":`...)
+	b = strconv.AppendInt(b, int64(s.Instr), 10)
+	b = append(b, `,"waited":`...)
+	b = appendJSONString(b, s.Waited)
+	if src != nil {
+		site, ok := sites[s.Site]
+		if !ok {
+			site = "?"
+			if loc := src.Location(s.Site); loc.File != "" {
+				site = filepath.Base(loc.File) + ":" + strconv.Itoa(loc.Line)
+			}
+			sites[s.Site] = site
+		}
+		b = append(b, `,"site":`...)
+		b = appendJSONString(b, site)
+		ops := src.Operands(s.Instr)
+		b = append(b, `,"dst":`...)
+		b = appendJSONString(b, ops.Dst)
+		b = append(b, `,"src":[`...)
+		for n, a := range ops.Src {
+			if n > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, a)
+		}
+		b = append(b, ']')
+		if ops.Red != "" {
+			b = append(b, `,"red":`...)
+			b = appendJSONString(b, ops.Red)
+		}
+	}
+	b = append(b, "}}"...)
+	t.end(b)
 }
 
 // bandwidth bins bytes moved into equal intervals of [0, extent). Each

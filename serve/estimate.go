@@ -237,18 +237,60 @@ func (e *Estimator) Run(o Options) (Estimate, error) {
 
 // step times one forward pass on one device: prefill of InputLen tokens per
 // sequence, or one decode token per sequence against ctx cached tokens.
+// Kernels and collectives are added in the order the layer runs them; the
+// Trainium overlap of collectives with the kernels that follow is decided
+// last, over the whole step.
 func (e *Estimator) step(o Options, prefill bool, ctx int) (Step, error) {
-	m, tp := o.Model, o.TP
-	chip := o.System.Chip
-	B := o.Batch
-	rows := B
-	if prefill {
-		rows = B * o.InputLen
+	b := newStepBuilder(e, o, prefill, ctx)
+	qkv := b.attentionBlock()
+	if o.Model.MoE == nil {
+		b.denseMLP(qkv)
+	} else {
+		b.moeMLP(qkv)
 	}
-	hq := m.Heads / tp
-	kvh := kvHeadsPerDevice(m, tp)
-	hd, H := m.HeadDim, m.Hidden
-	mmDT := "bf16"
+	b.outputHead()
+	if b.err != nil {
+		return Step{}, b.err
+	}
+	return b.finish()
+}
+
+// stepBuilder accumulates one step's kernels and collectives on one device.
+// The first error stops every later addition and is kept in err.
+type stepBuilder struct {
+	e        *Estimator
+	o        Options
+	prefill  bool
+	ctx      int // cached tokens a decode step attends to
+	rows     int // tokens through the dense layers: batch, times InputLen in prefill
+	hq, kvh  int // query and KV heads per device
+	mmDT     string
+	kvDT     string
+	gpuFP8KV bool
+	split    bool // the kernel is split over the two cores of an lnc=2 logical NeuronCore
+	layers   float64
+	sliding  float64 // layers with sliding-window attention
+	st       Step
+	err      error
+}
+
+func newStepBuilder(e *Estimator, o Options, prefill bool, ctx int) *stepBuilder {
+	b := &stepBuilder{e: e, o: o, prefill: prefill, ctx: ctx, rows: o.Batch,
+		hq: o.Model.Heads / o.TP, kvh: kvHeadsPerDevice(o.Model, o.TP),
+		split:  o.System.Chip.Vendor == Trainium && o.LNC == 2,
+		layers: float64(o.Model.Layers), sliding: float64(o.Model.slidingLayers())}
+	if prefill {
+		b.rows = o.Batch * o.InputLen
+	}
+	b.mmDT, b.kvDT, b.gpuFP8KV = stepDTypes(o, prefill)
+	return b
+}
+
+// stepDTypes decides the dtypes a step's kernels are timed at: mmDT for the
+// weight matmuls, kvDT for attention, and gpuFP8KV when an fp8 KV cache on a
+// GPU is timed as a bf16 cache of half the length.
+func stepDTypes(o Options, prefill bool) (mmDT, kvDT string, gpuFP8KV bool) {
+	mmDT = "bf16"
 	switch o.WeightDType {
 	case "fp8", "mxfp4":
 		mmDT = "fp8e4m3"
@@ -259,165 +301,204 @@ func (e *Estimator) step(o Options, prefill bool, ctx int) (Step, error) {
 			mmDT = "fp8e4m3"
 		}
 	}
-	kvDT := "bf16"
+	kvDT = "bf16"
 	// The GPU attention kernels take bf16 or fp16 only: there an fp8 KV
 	// cache is timed in decode as a bf16 cache of half the length (the same
 	// bytes streamed: decode attention is bound by them), and prefill
 	// attention at bf16.
-	gpuFP8KV := o.KVDType == "fp8" && chip.Vendor == NVIDIA
-	if o.KVDType == "fp8" && chip.Vendor == Trainium {
+	vendor := o.System.Chip.Vendor
+	gpuFP8KV = o.KVDType == "fp8" && vendor == NVIDIA
+	if o.KVDType == "fp8" && vendor == Trainium {
 		kvDT = "fp8e4m3"
 	}
-	split := chip.Vendor == Trainium && o.LNC == 2
-	var st Step
-	var err error
-	itoa := strconv.Itoa
-	// add times one kernel on one device, adds it count times and returns
-	// one call's time and traffic.
-	add := func(count float64, kind string, spec func(capped map[string]int) string, shape map[string]int) kernelTime {
-		if err != nil || count == 0 {
-			return kernelTime{}
-		}
-		kt, e2 := e.kernelUs(chip, kind, shape, split, spec)
-		if e2 != nil {
-			err = e2
-			return kernelTime{}
-		}
-		st.KernelUs += count * kt.us
-		st.KernelHBMBytes += count * kt.hbmBytes
-		return kt
-	}
-	mm := func(count float64, M, N, K int, dt string) kernelTime {
-		return add(count, "matmul", func(s map[string]int) string {
-			return "matmul:M=" + itoa(s["M"]) + ",N=" + itoa(s["N"]) + ",K=" + itoa(K) + ",dtype=" + dt
-		}, map[string]int{"M": M, "N": N})
-	}
-	rowwise := func(count float64, kernel string, tokens, hidden int) {
-		add(count, "rows", func(s map[string]int) string {
-			return kernel + ":tokens=" + itoa(s["tokens"]) + ",hidden=" + itoa(hidden) + ",dtype=bf16"
-		}, map[string]int{"tokens": tokens})
-	}
-	L := float64(m.Layers)
-	Ls := float64(m.slidingLayers())
-	// coll adds a collective run count times, each followed by the
-	// computation next, which a Trainium collective is fused with
-	// (overlapCollectives).
-	coll := func(count float64, op Op, bytes float64, ranks int, next kernelTime) {
-		if err != nil || ranks <= 1 {
-			return
-		}
-		c, e2 := o.System.CollectiveTime(op, bytes, ranks, o.LNC, true)
-		if e2 != nil {
-			err = e2
-			return
-		}
-		st.CollectiveUs += count * c.TimeUs
-		st.Collectives = append(st.Collectives, CollectiveUse{Collective: c, Count: int(count), Next: next})
-	}
+	return mmDT, kvDT, gpuFP8KV
+}
 
-	// Attention block, every layer.
-	rowwise(L, "rmsnorm", rows, H)
-	qkv := mm(L, rows, (hq+2*kvh)*hd, H, mmDT)
-	add(L, "rows", func(s map[string]int) string {
-		return "rope:tokens=" + itoa(s["tokens"]) + ",heads=" + itoa(hq+kvh) + ",headdim=" + itoa(hd) + ",dtype=bf16"
-	}, map[string]int{"tokens": rows})
-	attn := func(count float64, window int) {
-		if prefill {
-			s := o.InputLen
-			scale := 1.0
-			if window > 0 && window < s {
-				// Pairs (query, key) inside the window over the causal
-				// triangle: the sliding layers' share of causal work.
-				w := float64(window)
-				scale = (w*float64(s) - w*w/2) / (float64(s) * float64(s) / 2)
-			}
-			add(count*scale, "attention", func(sh map[string]int) string {
-				return "attention:batch=" + itoa(sh["batch"]) + ",heads=" + itoa(sh["heads"]) + ",kv_heads=" + itoa(sh["kv_heads"]) +
-					",seqlen=" + itoa(sh["seqlen"]) + ",headdim=" + itoa(hd) + ",causal=true,dtype=" + kvDT
-			}, map[string]int{"batch": B, "heads": hq, "kv_heads": kvh, "seqlen": s})
-			return
-		}
-		c := ctx
-		if window > 0 {
-			c = min(ctx, window)
-		}
-		if gpuFP8KV {
-			c = (c + 1) / 2
-		}
-		add(count, "decode", func(sh map[string]int) string {
-			return "decode_attention:batch=" + itoa(sh["batch"]) + ",heads=" + itoa(sh["heads"]) + ",kv_heads=" + itoa(sh["kv_heads"]) +
-				",seqlen=" + itoa(c) + ",headdim=" + itoa(hd) + ",dtype=" + kvDT
-		}, map[string]int{"batch": B, "heads": hq, "kv_heads": kvh})
+// add times one kernel on one device, adds it count times and returns one
+// call's time and traffic.
+func (b *stepBuilder) add(count float64, kind string, spec func(capped map[string]int) string, shape map[string]int) kernelTime {
+	if b.err != nil || count == 0 {
+		return kernelTime{}
 	}
-	attn(L-Ls, 0)
-	attn(Ls, m.SlidingWindow)
-	mm(L, rows, H, hq*hd, mmDT)
-	rowwise(2*L, "add", rows, H) // the two residual adds
-	rowwise(L, "rmsnorm", rows, H)
-	actBytes := float64(rows * H * 2)
-
-	if m.MoE == nil {
-		ffn := (m.FFN + tp - 1) / tp
-		gateUp := mm(L, rows, 2*ffn, H, mmDT)
-		rowwise(L, "silu_mul", rows, ffn)
-		mm(L, rows, H, ffn, mmDT)
-		// The attention output's all-reduce, then the MLP's gate and up
-		// projection; the MLP output's, then the next layer's QKV.
-		coll(L, AllReduce, actBytes, tp, gateUp)
-		coll(L, AllReduce, actBytes, tp, qkv)
-	} else {
-		x := m.MoE
-		E, k := float64(x.Experts), float64(x.TopK)
-		ep := min(tp, x.Experts)
-		etp := tp / ep
-		F := x.ExpertFFN / etp
-		// Router (replicated, bf16) and its top-k (a softmax over the
-		// experts as its proxy).
-		router := mm(L, rows, x.Experts, H, "bf16")
-		add(L, "softmax", func(s map[string]int) string {
-			return "softmax:rows=" + itoa(s["tokens"]) + ",cols=" + itoa(x.Experts) + ",dtype=bf16"
-		}, map[string]int{"tokens": rows})
-		// Uniform routing: an expert is hit by at least one of the rows·k
-		// choices with probability pAct; the device's E/ep experts run a
-		// grouped matmul over the tokens routed to them.
-		// With skew, the busiest device's experts get skew × their share
-		// (at most every token), and its all-to-all buffer grows alike.
-		skew := max(o.RoutingSkew, 1)
-		pAct := 1 - math.Pow(1-k/E, float64(rows))
-		active := E / float64(ep) * pAct
-		tokPer := min(int(math.Ceil(float64(rows)*k/E/pAct*skew)), rows)
-		expUp := mm(L*active, tokPer, 2*F, H, mmDT)
-		expUp.us *= active // the device's experts, one after another
-		expUp.hbmBytes *= active
-		rowwise(L, "silu_mul", min(int(math.Ceil(float64(rows)*k/float64(ep)*skew)), rows*x.TopK), F)
-		mm(L*active, tokPer, H, F, mmDT)
-		// Attention output: reduce-scatter over the TP ranks; tokens to
-		// their experts and back (all-to-all over the EP ranks); split
-		// experts sum over their etp ranks; all-gather back for attention.
-		coll(L, ReduceScatter, actBytes, tp, router)
-		disp := min(float64(rows)*k*float64(H)*2/float64(ep)*skew, float64(rows)*k*float64(H)*2)
-		coll(L, AllToAll, disp, ep, expUp)        // dispatch, then the experts' gate and up projection
-		coll(L, AllToAll, disp, ep, kernelTime{}) // combine: the sum waits for it
-		coll(L, AllReduce, disp, etp, kernelTime{})
-		coll(L, AllGather, actBytes, tp, qkv)
-	}
-	// Final norm and vocabulary-parallel output projection on the last
-	// token of each sequence; logits gathered (bf16).
-	rowwise(1, "rmsnorm", B, H)
-	mm(1, B, (m.Vocab+tp-1)/tp, H, mmDT)
-	coll(1, AllGather, float64(B*m.Vocab*2), tp, kernelTime{}) // sampling waits for the logits
+	kt, err := b.e.kernelUs(b.o.System.Chip, kind, shape, b.split, spec)
 	if err != nil {
-		return Step{}, err
+		b.err = err
+		return kernelTime{}
 	}
+	b.st.KernelUs += count * kt.us
+	b.st.KernelHBMBytes += count * kt.hbmBytes
+	return kt
+}
+
+// mm adds count M×N×K matmuls at dtype dt.
+func (b *stepBuilder) mm(count float64, M, N, K int, dt string) kernelTime {
+	return b.add(count, "matmul", func(s map[string]int) string {
+		return "matmul:M=" + itoa(s["M"]) + ",N=" + itoa(s["N"]) + ",K=" + itoa(K) + ",dtype=" + dt
+	}, map[string]int{"M": M, "N": N})
+}
+
+// rowwise adds count runs of a row-wise bf16 kernel over tokens rows of hidden values.
+func (b *stepBuilder) rowwise(count float64, kernel string, tokens, hidden int) {
+	b.add(count, "rows", func(s map[string]int) string {
+		return kernel + ":tokens=" + itoa(s["tokens"]) + ",hidden=" + itoa(hidden) + ",dtype=bf16"
+	}, map[string]int{"tokens": tokens})
+}
+
+// coll adds a collective run count times, each followed by the computation
+// next, which a Trainium collective is fused with (overlapCollectives).
+func (b *stepBuilder) coll(count float64, op Op, bytes float64, ranks int, next kernelTime) {
+	if b.err != nil || ranks <= 1 {
+		return
+	}
+	c, err := b.o.System.CollectiveTime(op, bytes, ranks, b.o.LNC, true)
+	if err != nil {
+		b.err = err
+		return
+	}
+	b.st.CollectiveUs += count * c.TimeUs
+	b.st.Collectives = append(b.st.Collectives, CollectiveUse{Collective: c, Count: int(count), Next: next})
+}
+
+// attentionBlock adds every layer's attention half: norm, QKV projection,
+// RoPE, attention (full and sliding-window layers), output projection, the
+// two residual adds and the MLP's norm. It returns the QKV projection, the
+// computation the previous layer's last collective is fused with.
+func (b *stepBuilder) attentionBlock() (qkv kernelTime) {
+	m, L := b.o.Model, b.layers
+	hd, H := m.HeadDim, m.Hidden
+	b.rowwise(L, "rmsnorm", b.rows, H)
+	qkv = b.mm(L, b.rows, (b.hq+2*b.kvh)*hd, H, b.mmDT)
+	b.add(L, "rows", func(s map[string]int) string {
+		return "rope:tokens=" + itoa(s["tokens"]) + ",heads=" + itoa(b.hq+b.kvh) + ",headdim=" + itoa(hd) + ",dtype=bf16"
+	}, map[string]int{"tokens": b.rows})
+	b.attention(L-b.sliding, 0)
+	b.attention(b.sliding, m.SlidingWindow)
+	b.mm(L, b.rows, H, b.hq*hd, b.mmDT)
+	b.rowwise(2*L, "add", b.rows, H) // the two residual adds
+	b.rowwise(L, "rmsnorm", b.rows, H)
+	return qkv
+}
+
+// attention adds count layers of attention over a window of cached tokens
+// (0 = all of them): causal prefill attention scaled to the window's share of
+// the causal triangle, or decode attention over min(ctx, window) tokens.
+func (b *stepBuilder) attention(count float64, window int) {
+	o, hd := b.o, b.o.Model.HeadDim
+	if b.prefill {
+		s := o.InputLen
+		scale := 1.0
+		if window > 0 && window < s {
+			// Pairs (query, key) inside the window over the causal
+			// triangle: the sliding layers' share of causal work.
+			w := float64(window)
+			scale = (w*float64(s) - w*w/2) / (float64(s) * float64(s) / 2)
+		}
+		b.add(count*scale, "attention", func(sh map[string]int) string {
+			return "attention:batch=" + itoa(sh["batch"]) + ",heads=" + itoa(sh["heads"]) + ",kv_heads=" + itoa(sh["kv_heads"]) +
+				",seqlen=" + itoa(sh["seqlen"]) + ",headdim=" + itoa(hd) + ",causal=true,dtype=" + b.kvDT
+		}, map[string]int{"batch": o.Batch, "heads": b.hq, "kv_heads": b.kvh, "seqlen": s})
+		return
+	}
+	c := b.ctx
+	if window > 0 {
+		c = min(b.ctx, window)
+	}
+	if b.gpuFP8KV {
+		c = (c + 1) / 2
+	}
+	b.add(count, "decode", func(sh map[string]int) string {
+		return "decode_attention:batch=" + itoa(sh["batch"]) + ",heads=" + itoa(sh["heads"]) + ",kv_heads=" + itoa(sh["kv_heads"]) +
+			",seqlen=" + itoa(c) + ",headdim=" + itoa(hd) + ",dtype=" + b.kvDT
+	}, map[string]int{"batch": o.Batch, "heads": b.hq, "kv_heads": b.kvh})
+}
+
+// actBytes is the bf16 activation tensor the layer's collectives move, bytes.
+func (b *stepBuilder) actBytes() float64 { return float64(b.rows * b.o.Model.Hidden * 2) }
+
+// denseMLP adds every layer's dense MLP, its FFN split over the TP ranks, and
+// the layer's two all-reduces: the attention output's, fused with the MLP's
+// gate and up projection, and the MLP output's, fused with the next layer's QKV.
+func (b *stepBuilder) denseMLP(qkv kernelTime) {
+	m, tp, L := b.o.Model, b.o.TP, b.layers
+	H := m.Hidden
+	ffn := (m.FFN + tp - 1) / tp
+	gateUp := b.mm(L, b.rows, 2*ffn, H, b.mmDT)
+	b.rowwise(L, "silu_mul", b.rows, ffn)
+	b.mm(L, b.rows, H, ffn, b.mmDT)
+	b.coll(L, AllReduce, b.actBytes(), tp, gateUp)
+	b.coll(L, AllReduce, b.actBytes(), tp, qkv)
+}
+
+// moeMLP adds every layer's mixture of experts on the busiest device: the
+// router, the device's active experts one after another, and the collectives
+// that move tokens to their experts and back.
+func (b *stepBuilder) moeMLP(qkv kernelTime) {
+	o, L, rows := b.o, b.layers, b.rows
+	m, tp := o.Model, o.TP
+	H := m.Hidden
+	x := m.MoE
+	E, k := float64(x.Experts), float64(x.TopK)
+	ep := min(tp, x.Experts)
+	etp := tp / ep
+	F := x.ExpertFFN / etp
+	// Router (replicated, bf16) and its top-k (a softmax over the
+	// experts as its proxy).
+	router := b.mm(L, rows, x.Experts, H, "bf16")
+	b.add(L, "softmax", func(s map[string]int) string {
+		return "softmax:rows=" + itoa(s["tokens"]) + ",cols=" + itoa(x.Experts) + ",dtype=bf16"
+	}, map[string]int{"tokens": rows})
+	// Uniform routing: an expert is hit by at least one of the rows·k
+	// choices with probability pAct; the device's E/ep experts run a
+	// grouped matmul over the tokens routed to them.
+	// With skew, the busiest device's experts get skew × their share
+	// (at most every token), and its all-to-all buffer grows alike.
+	skew := max(o.RoutingSkew, 1)
+	pAct := 1 - math.Pow(1-k/E, float64(rows))
+	active := E / float64(ep) * pAct
+	tokPer := min(int(math.Ceil(float64(rows)*k/E/pAct*skew)), rows)
+	expUp := b.mm(L*active, tokPer, 2*F, H, b.mmDT)
+	expUp.us *= active // the device's experts, one after another
+	expUp.hbmBytes *= active
+	b.rowwise(L, "silu_mul", min(int(math.Ceil(float64(rows)*k/float64(ep)*skew)), rows*x.TopK), F)
+	b.mm(L*active, tokPer, H, F, b.mmDT)
+	// Attention output: reduce-scatter over the TP ranks; tokens to
+	// their experts and back (all-to-all over the EP ranks); split
+	// experts sum over their etp ranks; all-gather back for attention.
+	b.coll(L, ReduceScatter, b.actBytes(), tp, router)
+	disp := min(float64(rows)*k*float64(H)*2/float64(ep)*skew, float64(rows)*k*float64(H)*2)
+	b.coll(L, AllToAll, disp, ep, expUp)        // dispatch, then the experts' gate and up projection
+	b.coll(L, AllToAll, disp, ep, kernelTime{}) // combine: the sum waits for it
+	b.coll(L, AllReduce, disp, etp, kernelTime{})
+	b.coll(L, AllGather, b.actBytes(), tp, qkv)
+}
+
+// outputHead adds the final norm and the vocabulary-parallel output
+// projection on the last token of each sequence, and the gather of the bf16
+// logits, which sampling waits for.
+func (b *stepBuilder) outputHead() {
+	m, tp, B := b.o.Model, b.o.TP, b.o.Batch
+	b.rowwise(1, "rmsnorm", B, m.Hidden)
+	b.mm(1, B, (m.Vocab+tp-1)/tp, m.Hidden, b.mmDT)
+	b.coll(1, AllGather, float64(B*m.Vocab*2), tp, kernelTime{})
+}
+
+// finish aggregates the device's step time: kernels, plus the collective time
+// left exposed (on Trainium after overlap with the kernels they are fused
+// with, which adds DMA contention), µs.
+func (b *stepBuilder) finish() (Step, error) {
+	st := b.st
 	st.ExposedCollectiveUs = st.CollectiveUs
-	if chip.Vendor == Trainium {
-		if err := overlapCollectives(&st, rows, o.LNC, o.System); err != nil {
+	if b.o.System.Chip.Vendor == Trainium {
+		if err := overlapCollectives(&st, b.rows, b.o.LNC, b.o.System); err != nil {
 			return Step{}, err
 		}
 	}
 	st.DeviceUs = st.KernelUs + st.ExposedCollectiveUs + st.ContentionUs
 	return st, nil
 }
+
+// itoa formats a kernel-spec integer.
+func itoa(v int) string { return strconv.Itoa(v) }
 
 // ccPacketBytes is the DMA packet of collective copies, 64 KiB by default
 // (SYSTEMS.md D2.2 "Contention", NEURON_RT_DBG_CC_DMA_PACKET_SIZE): the

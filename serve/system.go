@@ -217,6 +217,11 @@ func (e *SystemError) Error() string {
 	return fmt.Sprintf("system file %s: %s: %s", e.File, e.Field, e.Msg)
 }
 
+// fieldError is the *SystemError for field of the system file name.
+func fieldError(name, field, format string, a ...any) error {
+	return &SystemError{File: name, Field: field, Msg: fmt.Sprintf(format, a...)}
+}
+
 // LoadSystem reads a user-defined system from JSON (unknown fields are
 // errors). name labels errors. Example:
 //
@@ -235,27 +240,45 @@ func LoadSystem(r io.Reader, name string) (System, error) {
 	if dec.More() {
 		return System{}, &SystemError{File: name, Msg: "trailing data after the JSON object"}
 	}
-	bad := func(field, format string, a ...any) (System, error) {
-		return System{}, &SystemError{File: name, Field: field, Msg: fmt.Sprintf(format, a...)}
-	}
 	if strings.TrimSpace(f.Name) == "" || strings.ContainsAny(f.Name, ",=\n") {
-		return bad("name", "%q: want a non-empty name without ',' '=' or newlines", f.Name)
+		return System{}, fieldError(name, "name", "%q: want a non-empty name without ',' '=' or newlines", f.Name)
 	}
 	c, err := ChipByName(f.Chip)
 	if err != nil {
-		return bad("chip", "%v", err)
+		return System{}, fieldError(name, "chip", "%v", err)
 	}
 	if f.Chips < 1 || f.Chips > 4096 {
-		return bad("chips", "%d: want 1..4096", f.Chips)
+		return System{}, fieldError(name, "chips", "%d: want 1..4096", f.Chips)
 	}
 	if f.InstanceChips == 0 {
 		f.InstanceChips = f.Chips
 	}
 	if f.InstanceChips < 1 || f.Chips%f.InstanceChips != 0 {
-		return bad("instance_chips", "%d: want a divisor of chips=%d", f.InstanceChips, f.Chips)
+		return System{}, fieldError(name, "instance_chips", "%d: want a divisor of chips=%d", f.InstanceChips, f.Chips)
 	}
+	fb, err := f.fabric(name)
+	if err != nil {
+		return System{}, err
+	}
+	s := System{Name: f.Name, Chip: c, Chips: f.Chips, InstanceChips: f.InstanceChips, PriceInstance: f.Name, Fabric: fb,
+		Source: "user file " + name}
+	if f.Price != nil {
+		p, err := f.price(name)
+		if err != nil {
+			return System{}, err
+		}
+		s.Prices = []Price{p}
+	}
+	return s, nil
+}
+
+// fabric returns the file's fabric, checked against its chips: a torus's
+// sides multiply to instance_chips, a switch has one link per chip, every
+// bandwidth and latency is finite and in range, and a system of several
+// instances names the link between them. name labels errors.
+func (f *systemFile) fabric(name string) (Fabric, error) {
 	if f.Fabric == nil {
-		return bad("fabric", "missing")
+		return Fabric{}, fieldError(name, "fabric", "missing")
 	}
 	fb := *f.Fabric
 	switch fb.Topology {
@@ -263,20 +286,20 @@ func LoadSystem(r io.Reader, name string) (System, error) {
 		n := 1
 		for _, d := range fb.TorusDims {
 			if d < 1 {
-				return bad("fabric.torus_dims", "%v: sides must be ≥ 1", fb.TorusDims)
+				return Fabric{}, fieldError(name, "fabric.torus_dims", "%v: sides must be ≥ 1", fb.TorusDims)
 			}
 			n *= d
 		}
 		if len(fb.TorusDims) == 0 || n != f.InstanceChips {
-			return bad("fabric.torus_dims", "%v: the sides must multiply to instance_chips=%d", fb.TorusDims, f.InstanceChips)
+			return Fabric{}, fieldError(name, "fabric.torus_dims", "%v: the sides must multiply to instance_chips=%d", fb.TorusDims, f.InstanceChips)
 		}
 		if fb.LinksPerChip < 1 {
-			return bad("fabric.links_per_chip", "%d: want ≥ 1", fb.LinksPerChip)
+			return Fabric{}, fieldError(name, "fabric.links_per_chip", "%d: want ≥ 1", fb.LinksPerChip)
 		}
 	case "switch":
 		fb.LinksPerChip = 1
 	default:
-		return bad("fabric.topology", "%q: allowed torus, switch", fb.Topology)
+		return Fabric{}, fieldError(name, "fabric.topology", "%q: allowed torus, switch", fb.Topology)
 	}
 	for _, v := range []struct {
 		field string
@@ -286,30 +309,32 @@ func LoadSystem(r io.Reader, name string) (System, error) {
 		{"fabric.inter_link_gbps", fb.InterLinkGBps, 0}, {"fabric.nvls_bus_gbps", fb.NVLSBusGBps, 0},
 		{"fabric.graph_ar_alpha_us", fb.GraphARAlphaUs, 0}, {"fabric.graph_ar_alg_gbps", fb.GraphARAlgGBps, 0}} {
 		if math.IsNaN(v.x) || math.IsInf(v.x, 0) || v.x < v.min || v.x > 1e6 {
-			return bad(v.field, "%v: want a finite value in [%g, 1e6]", v.x, v.min)
+			return Fabric{}, fieldError(name, v.field, "%v: want a finite value in [%g, 1e6]", v.x, v.min)
 		}
 	}
 	if f.Chips > f.InstanceChips && fb.InterLinkGBps == 0 {
-		return bad("fabric.inter_link_gbps", "0: a system of several instances needs the link bandwidth between them")
+		return Fabric{}, fieldError(name, "fabric.inter_link_gbps", "0: a system of several instances needs the link bandwidth between them")
 	}
-	s := System{Name: f.Name, Chip: c, Chips: f.Chips, InstanceChips: f.InstanceChips, PriceInstance: f.Name, Fabric: fb,
-		Source: "user file " + name}
-	if f.Price != nil {
-		p := Price{Instance: f.Name, USDPerHour: f.Price.USDPerHour, Basis: f.Price.Basis, Date: f.Price.Date, Source: f.Price.Source}
-		switch f.Price.Unit {
-		case "instance":
-		case "chip":
-			p.USDPerHour *= float64(f.InstanceChips)
-		default:
-			return bad("price.unit", "%q: allowed instance, chip (the price of one instance-hour or one chip-hour)", f.Price.Unit)
-		}
-		if !(p.USDPerHour > 0) || math.IsInf(p.USDPerHour, 0) {
-			return bad("price.usd_per_hour", "%v: want a positive finite price", f.Price.USDPerHour)
-		}
-		if p.Basis == "" {
-			p.Basis = "user"
-		}
-		s.Prices = []Price{p}
+	return fb, nil
+}
+
+// price returns the file's price as the price of one instance-hour (a
+// chip-hour price times instance_chips), basis "user" when none is given.
+// name labels errors.
+func (f *systemFile) price(name string) (Price, error) {
+	p := Price{Instance: f.Name, USDPerHour: f.Price.USDPerHour, Basis: f.Price.Basis, Date: f.Price.Date, Source: f.Price.Source}
+	switch f.Price.Unit {
+	case "instance":
+	case "chip":
+		p.USDPerHour *= float64(f.InstanceChips)
+	default:
+		return Price{}, fieldError(name, "price.unit", "%q: allowed instance, chip (the price of one instance-hour or one chip-hour)", f.Price.Unit)
 	}
-	return s, nil
+	if !(p.USDPerHour > 0) || math.IsInf(p.USDPerHour, 0) {
+		return Price{}, fieldError(name, "price.usd_per_hour", "%v: want a positive finite price", f.Price.USDPerHour)
+	}
+	if p.Basis == "" {
+		p.Basis = "user"
+	}
+	return p, nil
 }

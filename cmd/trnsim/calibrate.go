@@ -167,21 +167,34 @@ func newNeuronCalModel(arch isa.Arch, ms []results.Measured, names []string, ski
 		return nil, nil, nil, usagef("calibrate: -params: %v", err)
 	}
 	m := &neuronCalModel{preset: preset, ps: ps}
+	ok, skipped := usableRows(ms, skipped, func(p kernels.Params) error {
+		prog, err := kernels.BuildNeuron(arch, p)
+		if err == nil {
+			m.progs = append(m.progs, prog)
+		}
+		return err
+	})
+	return m, ok, skipped, nil
+}
+
+// usableRows keeps the measured rows that map onto a workload which use
+// accepts (it keeps what it needs of the workload), in order; every other
+// row is added to skipped with its line and the reason.
+func usableRows(ms []results.Measured, skipped []string, use func(kernels.Params) error) ([]results.Measured, []string) {
 	reg := kernels.Builtin()
 	var ok []results.Measured
 	for _, row := range ms {
 		p, err := measuredWorkload(reg, row)
 		if err == nil {
-			var prog *isa.Program
-			if prog, err = kernels.BuildNeuron(arch, p); err == nil {
-				m.progs = append(m.progs, prog)
-				ok = append(ok, row)
-				continue
-			}
+			err = use(p)
 		}
-		skipped = append(skipped, fmt.Sprintf("line %d: %v", row.Line, err))
+		if err != nil {
+			skipped = append(skipped, fmt.Sprintf("line %d: %v", row.Line, err))
+			continue
+		}
+		ok = append(ok, row)
 	}
-	return m, ok, skipped, nil
+	return ok, skipped
 }
 
 func (m *neuronCalModel) params() []calParam {

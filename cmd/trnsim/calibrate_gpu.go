@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"strings"
 
@@ -71,19 +70,13 @@ func newGPUCalModel(target string, ms []results.Measured, names []string, skippe
 		seen[n] = true
 	}
 	m := &gpuCalModel{name: target, base: t, preset: t.Config(), ps: ps}
-	reg := kernels.Builtin()
-	var ok []results.Measured
-	for _, row := range ms {
-		p, err := measuredWorkload(reg, row)
+	ok, skipped := usableRows(ms, skipped, func(p kernels.Params) error {
+		_, _, err := bench.Run(p, t)
 		if err == nil {
-			if _, _, err = bench.Run(p, t); err == nil {
-				m.work = append(m.work, p)
-				ok = append(ok, row)
-				continue
-			}
+			m.work = append(m.work, p)
 		}
-		skipped = append(skipped, fmt.Sprintf("line %d: %v", row.Line, err))
-	}
+		return err
+	})
 	return m, ok, skipped, nil
 }
 

@@ -18,7 +18,41 @@ import (
 	"github.com/trnsim/trnsim/results"
 )
 
+// runRequest is what trnsim run was asked for, resolved and checked: what runs (a workload or an -asm
+// program) on which targets, and where its outputs go.
+type runRequest struct {
+	title, kernel string
+	p             kernels.Params // the workload; zero for an -asm program
+	runOn         func(bench.Target) (bench.Result, error)
+	targets       []bench.Target
+	format        string // text, csv or results
+	out           string
+	check         bool
+	profile       string
+	trace         string
+}
+
 func cmdRun(args []string, stdout, stderr io.Writer) error {
+	req, err := parseRunFlags(args)
+	if err != nil {
+		return err
+	}
+	res, err := runTargets(req, stderr)
+	if err != nil {
+		return err
+	}
+	if req.check {
+		if err := checkAll(stdout, req.p, req.targets); err != nil {
+			return err
+		}
+	}
+	return writeRunOutputs(stdout, req, res)
+}
+
+// parseRunFlags parses trnsim run's flags and arguments and refuses, before anything is timed, what
+// cannot run: the input, the targets, the flag combinations, the output paths, and a -check too large for
+// memory.
+func parseRunFlags(args []string) (*runRequest, error) {
 	fs := newFlags("run")
 	var tf targetFlags
 	tf.register(fs, "trn2")
@@ -32,113 +66,124 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	asmFile := fs.String("asm", "", "time the text-assembly program in `FILE` (trnsim asm's format) instead of a WORKLOAD; NeuronCore targets only")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if *format != "text" && *format != "csv" && *format != "results" {
-		return usagef("-format %q: allowed: text, csv, results", *format)
+		return nil, usagef("-format %q: allowed: text, csv, results", *format)
 	}
-	// what runs on each target: a workload, or a program read from -asm.
-	var (
-		title, kernel string
-		p             kernels.Params
-		runOn         func(bench.Target) (bench.Result, error)
-	)
-	if *asmFile != "" {
-		if len(pos) != 0 {
-			return usagef("run: -asm %s takes no WORKLOAD argument, got %q", *asmFile, pos[0])
-		}
-		prog, err := readProgram(*asmFile)
-		if err != nil {
-			return err
-		}
-		title, kernel = *asmFile+" ("+prog.Name+")", "asm"
-		runOn = func(t bench.Target) (bench.Result, error) { return bench.RunProgram(prog, t) }
-	} else {
-		if len(pos) != 1 {
-			return usagef("run: want one WORKLOAD argument, got %d", len(pos))
-		}
-		if p, err = kernels.Builtin().Parse(pos[0]); err != nil {
-			return usagef("%v", err)
-		}
-		title, kernel = p.String(), p.Kernel.Name
-		runOn = func(t bench.Target) (bench.Result, error) {
-			if *profile == "" && *trace == "" {
-				return bench.RunTiming(p, t) // streamed: memory independent of program length
-			}
-			return bench.RunDetailed(p, t)
-		}
+	req := &runRequest{format: *format, out: *out, check: *check, profile: *profile, trace: *trace}
+	if err := req.resolveInput(*asmFile, pos); err != nil {
+		return nil, err
 	}
-	ts, err := tf.resolve()
-	if err != nil {
-		return err
+	if req.targets, err = tf.resolve(); err != nil {
+		return nil, err
 	}
-	if ts, err = tuned.apply(ts); err != nil {
-		return err
+	if req.targets, err = tuned.apply(req.targets); err != nil {
+		return nil, err
 	}
-	if (*profile != "" || *trace != "") && len(ts) != 1 {
-		return usagef("-profile and -trace need exactly one -target, got %d", len(ts))
+	if (*profile != "" || *trace != "") && len(req.targets) != 1 {
+		return nil, usagef("-profile and -trace need exactly one -target, got %d", len(req.targets))
 	}
 	if *check && *asmFile != "" {
-		return usagef("-check needs a WORKLOAD (its float64 reference); -asm programs have none")
+		return nil, usagef("-check needs a WORKLOAD (its float64 reference); -asm programs have none")
 	}
 	for _, o := range []struct{ flag, path string }{{"-o", *out}, {"-profile", *profile}, {"-trace", *trace}} {
 		if o.path != "" {
 			if err := checkOutput(o.flag, o.path, *asmFile); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
-	if *check && p.Kernel.Neuron != nil {
+	if *check && req.p.Kernel.Neuron != nil {
 		// Refuse a check too large for memory before any timing runs.
-		for _, t := range ts {
+		for _, t := range req.targets {
 			if nt, ok := t.(*bench.NeuronTarget); ok {
-				if err := checkMemory(nt.Arch(), p); err != nil {
-					return err
+				if err := checkMemory(nt.Arch(), req.p); err != nil {
+					return nil, err
 				}
 			}
 		}
 	}
+	return req, nil
+}
+
+// resolveInput decides what runs on each target: the program read from asmFile when it is set (no
+// WORKLOAD argument then), else the one WORKLOAD in pos, timed streamed unless a profile or trace
+// needs the detailed report.
+func (req *runRequest) resolveInput(asmFile string, pos []string) error {
+	if asmFile != "" {
+		if len(pos) != 0 {
+			return usagef("run: -asm %s takes no WORKLOAD argument, got %q", asmFile, pos[0])
+		}
+		prog, err := readProgram(asmFile)
+		if err != nil {
+			return err
+		}
+		req.title, req.kernel = asmFile+" ("+prog.Name+")", "asm"
+		req.runOn = func(t bench.Target) (bench.Result, error) { return bench.RunProgram(prog, t) }
+		return nil
+	}
+	if len(pos) != 1 {
+		return usagef("run: want one WORKLOAD argument, got %d", len(pos))
+	}
+	p, err := kernels.Builtin().Parse(pos[0])
+	if err != nil {
+		return usagef("%v", err)
+	}
+	req.p, req.title, req.kernel = p, p.String(), p.Kernel.Name
+	detailed := req.profile != "" || req.trace != ""
+	req.runOn = func(t bench.Target) (bench.Result, error) {
+		if !detailed {
+			return bench.RunTiming(p, t) // streamed: memory independent of program length
+		}
+		return bench.RunDetailed(p, t)
+	}
+	return nil
+}
+
+// runTargets times the request on each target in order. Side by side, a target the workload does not run
+// on is a note on stderr, not a failure of the others; it is an error only when no target ran.
+func runTargets(req *runRequest, stderr io.Writer) ([]bench.Result, error) {
 	var res []bench.Result
 	var firstUnsupported error
-	for _, t := range ts {
-		r, err := runOn(t)
-		if errors.Is(err, kernels.ErrUnsupported) && len(ts) > 1 {
-			// Side by side, a target the workload does not run on is a
-			// note, not a failure of the others.
+	for _, t := range req.targets {
+		r, err := req.runOn(t)
+		if errors.Is(err, kernels.ErrUnsupported) && len(req.targets) > 1 {
 			fmt.Fprintf(stderr, "trnsim run: %s: not supported: %v\n", t.Name(), err)
 			firstUnsupported = cmp.Or(firstUnsupported, err)
 			continue
 		}
 		if err != nil {
-			return usagef("%s on %s: %v", title, t.Name(), err)
+			return nil, usagef("%s on %s: %v", req.title, t.Name(), err)
 		}
 		res = append(res, r)
 	}
 	if len(res) == 0 {
-		return usagef("%s: %v", title, firstUnsupported)
+		return nil, usagef("%s: %v", req.title, firstUnsupported)
 	}
-	if *check {
-		if err := checkAll(stdout, p, ts); err != nil {
-			return err
-		}
-	}
-	if *profile != "" {
+	return res, nil
+}
+
+// writeRunOutputs writes the profile and trace of the first result when asked, then the results as a
+// table or CSV to -o or stdout.
+func writeRunOutputs(stdout io.Writer, req *runRequest, res []bench.Result) error {
+	if req.profile != "" {
 		r := res[0]
 		if r.Report == nil {
-			return usagef("-profile: %s is composite; profile one of its parts", kernel)
+			return usagef("-profile: %s is composite; profile one of its parts", req.kernel)
 		}
-		if err := writeOutput(*profile, stdout, func(w io.Writer) error {
-			return results.WriteProfile(w, r.Report, kernel)
+		if err := writeOutput(req.profile, stdout, func(w io.Writer) error {
+			return results.WriteProfile(w, r.Report, req.kernel)
 		}); err != nil {
 			return err
 		}
 	}
-	if *trace != "" {
+	if req.trace != "" {
 		r := res[0]
 		if r.Report == nil {
-			return usagef("-trace: %s is composite; trace one of its parts", kernel)
+			return usagef("-trace: %s is composite; trace one of its parts", req.kernel)
 		}
-		if err := writeOutput(*trace, stdout, func(w io.Writer) error {
+		if err := writeOutput(req.trace, stdout, func(w io.Writer) error {
 			return results.WriteTrace(w, r.Report)
 		}); err != nil {
 			return err
@@ -146,20 +191,20 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	write := func(w io.Writer) error {
 		switch {
-		case *format == "csv" && composite(res):
+		case req.format == "csv" && composite(res):
 			return writePartsCSV(w, res)
-		case *format == "csv" || *format == "results":
+		case req.format == "csv" || req.format == "results":
 			rows := make([]results.Row, len(res))
 			for i, r := range res {
 				rows[i] = r.Row
 			}
 			return results.WriteCSV(w, rows)
 		}
-		printRun(w, title, res)
+		printRun(w, req.title, res)
 		return nil
 	}
-	if *out != "" {
-		return writeOutput(*out, stdout, write)
+	if req.out != "" {
+		return writeOutput(req.out, stdout, write)
 	}
 	return write(stdout)
 }

@@ -49,7 +49,49 @@ Units: times in ms, throughput in output tokens/s (system and per chip), prices 
 costs in USD per million tokens. A configuration that does not fit in HBM is reported with its
 shortfall in GiB per device and the smallest TP that fits; when nothing requested fits, exit 2.`
 
+// serveRequest is what trnsim serve was asked for, parsed and validated: the model, the systems with
+// their prices resolved, the sweep axes and the outputs.
+type serveRequest struct {
+	model      serve.Model
+	systems    []serve.System
+	tps        []int // tensor-parallel degree per system; empty or 0 = one instance's devices
+	batches    []int
+	ins, outs  []int // input and output tokens per sequence, paired by index
+	lnc        int
+	weights    string
+	kv         string
+	overheadUs float64 // < 0: the vendor's calibrated default
+	chunk      int
+	skew       float64
+	format     string // table or csv
+	outFile    string
+	plotFile   string
+	plotFormat string
+	tunedFile  string // -tuned: tuned NeuronCore configurations for the estimator's kernels
+}
+
 func cmdServe(args []string, stdout, stderr io.Writer) error {
+	req, help, err := parseServeFlags(args)
+	if err != nil {
+		return err
+	}
+	if help {
+		fmt.Fprintln(stdout, serveUsage)
+		return nil
+	}
+	rows, notes, fitted, err := sweepServe(req)
+	if err != nil {
+		return err
+	}
+	if fitted == 0 {
+		return usagef("serve: nothing requested fits in HBM: %s", strings.Join(notes, "; "))
+	}
+	return writeServeOutputs(stdout, req, rows)
+}
+
+// parseServeFlags parses and validates trnsim serve's flags into a request; help reports -h, in which case
+// nothing past the flag syntax was checked. Every error is a usage error naming the flag.
+func parseServeFlags(args []string) (req *serveRequest, help bool, err error) {
 	fs := newFlags("serve")
 	var (
 		model      = fs.String("model", "llama3-8b", "")
@@ -71,66 +113,70 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		format     = fs.String("format", "table", "")
 		outFile    = fs.String("o", "", "")
 		plotFile   = fs.String("plot", "", "")
-		help       = fs.Bool("h", false, "")
+		helpFlag   = fs.Bool("h", false, "")
 	)
 	var tuned tunedFlag
 	tuned.register(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
-	if *help {
-		fmt.Fprintln(stdout, serveUsage)
-		return nil
+	if *helpFlag {
+		return nil, true, nil
 	}
 	if len(pos) > 0 {
-		return usagef("serve: unexpected argument %q (everything is a flag; trnsim serve -h)", pos[0])
+		return nil, false, usagef("serve: unexpected argument %q (everything is a flag; trnsim serve -h)", pos[0])
 	}
 	if *format != "table" && *format != "csv" {
-		return usagef("serve -format %q: allowed table, csv", *format)
+		return nil, false, usagef("serve -format %q: allowed table, csv", *format)
 	}
-	plotFormat := ""
+	r := &serveRequest{tunedFile: tuned.file, lnc: *lnc, weights: *weights, kv: *kv, overheadUs: *overhead, chunk: *chunk, skew: *skew,
+		format: *format, outFile: *outFile, plotFile: *plotFile}
 	if *plotFile != "" {
-		if plotFormat, err = results.PlotFormat(*plotFile); err != nil {
-			return usagef("serve -plot %v", err)
+		if r.plotFormat, err = results.PlotFormat(*plotFile); err != nil {
+			return nil, false, usagef("serve -plot %v", err)
 		}
 	}
-	m, err := loadServeModel(*model, *modelFile)
-	if err != nil {
-		return err
+	if r.model, err = loadServeModel(*model, *modelFile); err != nil {
+		return nil, false, err
 	}
-	syss, err := loadServeSystems(*systems, *systemFile)
-	if err != nil {
-		return err
+	if r.systems, err = loadServeSystems(*systems, *systemFile); err != nil {
+		return nil, false, err
 	}
-	tps, err := intList("-tp", *tpList, 0)
-	if err != nil {
-		return err
+	if r.tps, err = intList("-tp", *tpList, 0); err != nil {
+		return nil, false, err
 	}
-	if len(tps) > 0 && len(tps) != len(syss) {
-		return usagef("serve -tp %q: give one degree per system (%d systems)", *tpList, len(syss))
+	if len(r.tps) > 0 && len(r.tps) != len(r.systems) {
+		return nil, false, usagef("serve -tp %q: give one degree per system (%d systems)", *tpList, len(r.systems))
 	}
-	bs, err := intList("-batch", *batches, 1)
-	if err != nil {
-		return err
+	if r.batches, err = intList("-batch", *batches, 1); err != nil {
+		return nil, false, err
 	}
-	ins, err := intList("-in", *inList, 1)
-	if err != nil {
-		return err
+	if r.ins, err = intList("-in", *inList, 1); err != nil {
+		return nil, false, err
 	}
-	outs, err := intList("-out", *outList, 1)
-	if err != nil {
-		return err
+	if r.outs, err = intList("-out", *outList, 1); err != nil {
+		return nil, false, err
 	}
-	if len(bs) == 0 || len(ins) == 0 || len(ins) != len(outs) {
-		return usagef("serve -in %q -out %q: give as many input as output lengths (paired in order), and at least one batch", *inList, *outList)
+	if len(r.batches) == 0 || len(r.ins) == 0 || len(r.ins) != len(r.outs) {
+		return nil, false, usagef("serve -in %q -out %q: give as many input as output lengths (paired in order), and at least one batch", *inList, *outList)
 	}
 	if *lnc < 0 {
-		return usagef("serve -lnc %d: allowed 0 (default), 1, 2", *lnc)
+		return nil, false, usagef("serve -lnc %d: allowed 0 (default), 1, 2", *lnc)
 	}
-	if *basis != "" {
+	if err := resolveServePrices(r.systems, *basis, *prices); err != nil {
+		return nil, false, err
+	}
+	return r, false, nil
+}
+
+// resolveServePrices decides the one price each system is costed at: -basis keeps the system's first built-in
+// price on that basis (none if it has none), then each -price entry replaces the named system's price.
+// A -price entry naming a system outside syss is a usage error.
+func resolveServePrices(syss []serve.System, basis, prices string) error {
+	if basis != "" {
 		for i := range syss {
-			p, ok := syss[i].PriceFor(*basis)
+			p, ok := syss[i].PriceFor(basis)
 			if !ok {
 				syss[i].Prices = nil
 				continue
@@ -138,55 +184,48 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			syss[i].Prices = []serve.Price{p}
 		}
 	}
-	if *prices != "" {
-		for _, e := range strings.Split(*prices, ",") {
-			name, _, _ := strings.Cut(e, "=")
-			found := false
-			for i := range syss {
-				if syss[i].Name == strings.TrimSpace(name) {
-					p, err := serve.ParsePriceFlag(e, syss[i])
-					if err != nil {
-						return usagef("serve %v", err)
-					}
-					syss[i].Prices = []serve.Price{p}
-					found = true
+	if prices == "" {
+		return nil
+	}
+	for _, e := range strings.Split(prices, ",") {
+		name, _, _ := strings.Cut(e, "=")
+		found := false
+		for i := range syss {
+			if syss[i].Name == strings.TrimSpace(name) {
+				p, err := serve.ParsePriceFlag(e, syss[i])
+				if err != nil {
+					return usagef("serve %v", err)
 				}
-			}
-			if !found {
-				return usagef("serve -price %q: system %q is not in -systems", e, name)
+				syss[i].Prices = []serve.Price{p}
+				found = true
 			}
 		}
+		if !found {
+			return usagef("serve -price %q: system %q is not in -systems", e, name)
+		}
 	}
+	return nil
+}
+
+// sweepServe estimates every (lengths, batch, system) point of the request, in that nesting order, and
+// returns one row per point: the rows that do not fit carry their FitError (whose message is also in
+// notes), fitted counts the rows that do. Trainium rows get a break-even against every priced GPU row
+// of the same batch and lengths.
+func sweepServe(req *serveRequest) (rows []serve.Row, notes []string, fitted int, err error) {
 	est := serve.NewEstimator()
-	if tuned.file != "" {
-		tab, err := loadTuned(tuned.file)
+	if req.tunedFile != "" {
+		tab, err := loadTuned(req.tunedFile)
 		if err != nil {
-			return err
+			return nil, nil, 0, err
 		}
 		est.WithTuned(tab)
 	}
-	var rows []serve.Row
-	var notes []string
-	fitted := 0
-	for io := range ins {
-		for _, b := range bs {
+	for li := range req.ins {
+		for _, b := range req.batches {
 			var gpuRows []int
 			start := len(rows)
-			for si, s := range syss {
-				o := serve.Options{Model: m, System: s, LNC: *lnc, Batch: b, InputLen: ins[io], OutputLen: outs[io],
-					WeightDType: *weights, KVDType: *kv, OverheadUs: *overhead, PrefillChunk: *chunk, RoutingSkew: *skew}
-				if o.LNC == 0 {
-					o.LNC = s.Chip.DefaultLNC
-				}
-				if len(tps) > 0 && tps[si] > 0 {
-					o.TP = tps[si]
-				} else {
-					o.TP = s.InstanceChips * s.Chip.DevicesPerChip(o.LNC)
-				}
-				if o.OverheadUs < 0 {
-					o.OverheadUs = serve.DefaultOverheadUs(s.Chip.Vendor)
-				}
-				e, err := est.Run(o)
+			for si, s := range req.systems {
+				e, err := est.Run(req.options(si, b, li))
 				var fe *serve.FitError
 				if errors.As(err, &fe) {
 					rows = append(rows, serve.Row{Est: e, FitErr: fe})
@@ -194,7 +233,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 					continue
 				}
 				if err != nil {
-					return usagef("serve %s: %v", s.Name, err)
+					return nil, nil, 0, usagef("serve %s: %v", s.Name, err)
 				}
 				fitted++
 				r := serve.Row{Est: e}
@@ -207,47 +246,87 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 					gpuRows = append(gpuRows, len(rows)-1)
 				}
 			}
-			for _, gi := range gpuRows {
-				g := rows[gi]
-				for i := start; i < len(rows); i++ {
-					r := &rows[i]
-					if r.FitErr != nil || r.Est.System.Chip.Vendor != serve.Trainium {
-						continue
-					}
-					p, ok := r.Est.System.PriceFor("")
-					r.Evens = append(r.Evens, serve.BreakEvenOf(r.Est, g.Est, *g.Cost, p, ok))
-				}
+			addBreakEvens(rows[start:], rows, gpuRows)
+		}
+	}
+	return rows, notes, fitted, nil
+}
+
+// options is the estimator's input for system si at batch b and the li-th (input, output) length pair,
+// with the request's defaults resolved against the system: LNC 0 = the chip's default, TP 0 = one
+// instance's devices, a negative overhead = the vendor's calibrated overhead.
+func (req *serveRequest) options(si, b, li int) serve.Options {
+	s := req.systems[si]
+	o := serve.Options{Model: req.model, System: s, LNC: req.lnc, Batch: b, InputLen: req.ins[li], OutputLen: req.outs[li],
+		WeightDType: req.weights, KVDType: req.kv, OverheadUs: req.overheadUs, PrefillChunk: req.chunk, RoutingSkew: req.skew}
+	if o.LNC == 0 {
+		o.LNC = s.Chip.DefaultLNC
+	}
+	if len(req.tps) > 0 && req.tps[si] > 0 {
+		o.TP = req.tps[si]
+	} else {
+		o.TP = s.InstanceChips * s.Chip.DevicesPerChip(o.LNC)
+	}
+	if o.OverheadUs < 0 {
+		o.OverheadUs = serve.DefaultOverheadUs(s.Chip.Vendor)
+	}
+	return o
+}
+
+// addBreakEvens appends to every fitted Trainium row of group (the rows of one batch and length pair) its
+// break-even against each GPU row all[gi], in gpuRows' order.
+func addBreakEvens(group, all []serve.Row, gpuRows []int) {
+	for _, gi := range gpuRows {
+		g := all[gi]
+		for i := range group {
+			r := &group[i]
+			if r.FitErr != nil || r.Est.System.Chip.Vendor != serve.Trainium {
+				continue
 			}
+			p, ok := r.Est.System.PriceFor("")
+			r.Evens = append(r.Evens, serve.BreakEvenOf(r.Est, g.Est, *g.Cost, p, ok))
 		}
 	}
-	if fitted == 0 {
-		return usagef("serve: nothing requested fits in HBM: %s", strings.Join(notes, "; "))
-	}
-	if *outFile != "" {
-		if err := results.WriteFileAtomic(*outFile, func(w io.Writer) error { return serve.WriteCSV(w, rows) }); err != nil {
-			return fmt.Errorf("serve -o %s: %w", *outFile, err)
+}
+
+// writeServeOutputs writes the rows: the CSV file (-o) and the charts (-plot, plus FILE-cost beside it
+// when any row is priced) first, each written whole or not at all, then the table or CSV on stdout.
+func writeServeOutputs(stdout io.Writer, req *serveRequest, rows []serve.Row) error {
+	if req.outFile != "" {
+		if err := results.WriteFileAtomic(req.outFile, func(w io.Writer) error { return serve.WriteCSV(w, rows) }); err != nil {
+			return fmt.Errorf("serve -o %s: %w", req.outFile, err)
 		}
 	}
-	if *plotFile != "" {
-		tc, cc, err := serve.Charts(rows, m.Name)
-		if err != nil {
-			return usagef("serve -plot: %v", err)
-		}
-		if err := results.WriteFileAtomic(*plotFile, func(w io.Writer) error { return tc.Write(w, plotFormat) }); err != nil {
-			return fmt.Errorf("serve -plot %s: %w", *plotFile, err)
-		}
-		if cc != nil {
-			ext := filepath.Ext(*plotFile)
-			costFile := strings.TrimSuffix(*plotFile, ext) + "-cost" + ext
-			if err := results.WriteFileAtomic(costFile, func(w io.Writer) error { return cc.Write(w, plotFormat) }); err != nil {
-				return fmt.Errorf("serve -plot %s: %w", costFile, err)
-			}
+	if req.plotFile != "" {
+		if err := writeServeCharts(req.plotFile, req.plotFormat, req.model.Name, rows); err != nil {
+			return err
 		}
 	}
-	if *format == "csv" {
+	if req.format == "csv" {
 		return serve.WriteCSV(stdout, rows)
 	}
-	printServeTable(stdout, m, rows)
+	printServeTable(stdout, req.model, rows)
+	return nil
+}
+
+// writeServeCharts writes the throughput chart to file and, when there is a cost chart, FILE-cost.EXT
+// beside it, in the given plot format.
+func writeServeCharts(file, format, model string, rows []serve.Row) error {
+	tc, cc, err := serve.Charts(rows, model)
+	if err != nil {
+		return usagef("serve -plot: %v", err)
+	}
+	if err := results.WriteFileAtomic(file, func(w io.Writer) error { return tc.Write(w, format) }); err != nil {
+		return fmt.Errorf("serve -plot %s: %w", file, err)
+	}
+	if cc == nil {
+		return nil
+	}
+	ext := filepath.Ext(file)
+	costFile := strings.TrimSuffix(file, ext) + "-cost" + ext
+	if err := results.WriteFileAtomic(costFile, func(w io.Writer) error { return cc.Write(w, format) }); err != nil {
+		return fmt.Errorf("serve -plot %s: %w", costFile, err)
+	}
 	return nil
 }
 

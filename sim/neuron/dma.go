@@ -77,7 +77,11 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64, o *operands) (issue,
 	}
 	var counts [maxDMAEngines]int
 	if even {
-		counts[0] = ppe
+		// A full-width tile after the engines have diverged: every
+		// engine moves its 8 partitions (A §3.3).
+		for e := 0; e < E; e++ {
+			counts[e] = ppe
+		}
 	} else {
 		e0, e1 := 0, E-1
 		if side.Mem == isa.SBUF {

@@ -543,3 +543,24 @@ func TestSharedSBUFPort(t *testing.T) {
 		near(t, name+" iota start", r.Spans[1].Start, wantStart)
 	}
 }
+
+// TestDMAFullWidthAfterSplit: once a partial transfer has put the 16
+// engines at different times, a full-width tile is still moved by every
+// engine, 8 partitions each (A §3.3): its engine-15 share waits for the
+// partial transfer booked on engine 15. (It used to be booked on engine 0
+// alone, so it overlapped that transfer.)
+func TestDMAFullWidthAfterSplit(t *testing.T) {
+	const cols = 256 // fp32: 1 KiB per partition, 8 KiB per engine
+	b := isa.NewBuilder(isa.Trn2(), "dma")
+	x := b.Input("x", isa.FP32, 128, cols)
+	y := b.Input("y", isa.FP32, 128, cols)
+	sb := b.SBUFPool("sb", 2, cols*4)
+	part := sb.Tile(isa.FP32, 128, cols).Rows(120, 8) // engine 15 only
+	b.Load(part, x.Tile(120, 0, 8, cols))
+	b.Load(sb.Tile(isa.FP32, 128, cols), y.Tile(0, 0, 128, cols))
+	r := run(t, b, trn2NoThrottle(t))
+	share := dmaFixed2 + 8*cols*4/peakBpns
+	if min := dgeNs + startNs + 2*share; r.TimeNs < min-1e-6 {
+		t.Errorf("TimeNs = %.1f, want at least %.1f: the full-width load's engine-15 share must follow the partial load", r.TimeNs, min)
+	}
+}

@@ -12,7 +12,7 @@ import (
 )
 
 // ChipTarget is one whole Trainium chip: its physical NeuronCores grouped
-// into logical cores of LNC physical cores each (SYSTEMS.md D1), over the
+// into logical cores of LNC physical cores each (docs/systems.md D1), over the
 // chip's HBM banks. A single-kernel workload is split across the logical
 // cores along its natural parallel axis (splitAxis), and each logical
 // core's share is halved again SPMD over its two physical cores at LNC=2,
@@ -157,7 +157,7 @@ func (t *ChipTarget) Split(p kernels.Params) ChipSplit {
 	perCore := cfg.HBMBytesPerNs
 	phys, banks := t.chip.PhysicalCores, max(t.chip.HBMBanks, 1)
 	// Bank bandwidth: the preset's per-core share (chip bandwidth over all
-	// its cores, HARDWARE.md A §1.1) times the cores on one bank (D1 "HBM
+	// its cores, docs/hardware.md A §1.1) times the cores on one bank (D1 "HBM
 	// organisation, Trn2").
 	bank := perCore * float64(phys) / float64(banks)
 	axis, n, ok := splitAxis(p, phys)

@@ -23,7 +23,7 @@ func chipTarget(t *testing.T, name string) *ChipTarget {
 
 // TestChipSplit: each workload splits along its natural axis, shards are
 // spread over the banks, and a core alone on its bank gets the whole bank
-// (SYSTEMS.md D1: a Trn2 bank ≈ 725 GB/s shared by two cores).
+// (docs/systems.md D1: a Trn2 bank ≈ 725 GB/s shared by two cores).
 func TestChipSplit(t *testing.T) {
 	reg := kernels.Builtin()
 	for _, tt := range []struct {

@@ -9,7 +9,7 @@
 // implementation; a new preset of a known kind is a preset in its timing
 // package. Prices (price.go) are not micro-architecture: they live in a
 // PriceTable (USD per hour, the unit, the basis, the date and the
-// HARDWARE.md Part C row), which -price overrides.
+// docs/hardware.md Part C row), which -price overrides.
 //
 // Simulated figures are exact: the same workload on the same target gives
 // the same bits, whatever the machine, GOMAXPROCS or the order in which a

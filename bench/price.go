@@ -25,7 +25,7 @@ type Price struct {
 	// "reserved-1yr" (prices/prices.csv), or "user" for a -price override.
 	Basis string
 	// Date is when the price was seen; Source is where (the instance row
-	// of prices/prices.csv and its SYSTEMS.md D4 row, or "-price").
+	// of prices/prices.csv and its docs/systems.md D4 row, or "-price").
 	Date, Source string
 }
 
@@ -66,10 +66,10 @@ type defaultInstance struct {
 
 // defaultInstances maps core targets to their instance. Targets without a
 // published price for the exact part have no entry rather than a guess:
-// trn3 (no instance SKU, SYSTEMS.md D2.1 "Trn3 availability") and
+// trn3 (no instance SKU, docs/systems.md D2.1 "Trn3 availability") and
 // h100-pcie (no AWS instance).
 var defaultInstances = map[string]defaultInstance{
-	"trn1": {"trn1.32xlarge", 16, "on-demand"},      // SYSTEMS.md D4.1: 16 Trainium1
+	"trn1": {"trn1.32xlarge", 16, "on-demand"},      // docs/systems.md D4.1: 16 Trainium1
 	"trn2": {"trn2.48xlarge", 16, "capacity-block"}, // D4.1: 16 Trainium2; D4.3: no on-demand SKU
 	"a100": {"p4de.24xlarge", 8, "on-demand"},       // D4.1: 8 × A100 80 GB, the a100 preset's part
 	"h100": {"p5.48xlarge", 8, "capacity-block"},    // D4.1: 8 × H100 80 GB
@@ -87,7 +87,7 @@ func DefaultInstance(target string) (instance string, chips int, ok bool) {
 
 // DefaultPrices returns the price of one chip (or GPU) per hour for each
 // core target that has one, derived from the one price file
-// (prices/prices.csv, SYSTEMS.md D4): the instance row's price over its
+// (prices/prices.csv, docs/systems.md D4): the instance row's price over its
 // chips.
 func DefaultPrices() PriceTable {
 	pt := PriceTable{}

@@ -28,12 +28,12 @@ func (m Memory) String() string {
 }
 
 // MaxFreeDims is the number of free dimensions an access pattern may have
-// (HARDWARE.md A §1.4 "F access pattern up to 4-D per partition").
+// (docs/hardware.md A §1.4 "F access pattern up to 4-D per partition").
 const MaxFreeDims = 4
 
 // Dim is one free dimension of an access pattern, in elements. The fields
 // are 32-bit so that a Program streams through the cache quickly: SBUF and
-// PSUM patterns need 16 bits (HARDWARE.md A §1.4 "F access pattern": size
+// PSUM patterns need 16 bits (docs/hardware.md A §1.4 "F access pattern": size
 // uint16, stride int16), and an HBM pattern of a valid program addresses no
 // more elements than the SBUF tile at the other end of its DMA (at most
 // 128 partitions × 192 KiB).

@@ -53,7 +53,7 @@ type Arch struct {
 func Trn1() Arch {
 	return Arch{
 		Name: "trn1", Core: "NeuronCore-v2",
-		Partitions:         128,       // HARDWARE.md A §1.4 "Partition dim (P) max 128"
+		Partitions:         128,       // docs/hardware.md A §1.4 "Partition dim (P) max 128"
 		SBUFPartitionBytes: 192 << 10, // A §1.1 SBUF 24 MiB = 128 × 192 KiB
 		PSUMBanks:          8,         // A §1.1 PSUM 8 banks/partition
 		PSUMBankBytes:      2 << 10,   // A §1.1 PSUM bank 2 KiB (512 FP32)

@@ -6,7 +6,7 @@ import (
 )
 
 // NumDMAQueues is the number of DMA queues a Builder spreads transfers over
-// (HARDWARE.md A §3.3: 16 queues per DMA engine).
+// (docs/hardware.md A §3.3: 16 queues per DMA engine).
 const NumDMAQueues = 16
 
 // Builder appends instructions to a Program the way NKI kernels are
@@ -406,7 +406,7 @@ func (b *Builder) DMACopy(dst, src AP) {
 // Matmul appends nc_matmul: dst[M,N] = stationary[K,M]ᵀ · moving[K,N], added
 // to dst when accumulate is set.
 //
-// FP8 double-row mode (NC-v3/v4, HARDWARE.md A §2.2 perf_mode=double_row):
+// FP8 double-row mode (NC-v3/v4, docs/hardware.md A §2.2 perf_mode=double_row):
 // a stationary of shape [K, 2, M] and a moving of shape [K, 2, N] (two free
 // dimensions, the outer of count 2) contract over 2·K rows in the time of
 // K: dst[m,n] = Σ_k Σ_r stationary[k,r,m]·moving[k,r,n].

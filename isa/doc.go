@@ -7,7 +7,7 @@
 // Architecture facts (partition counts, SBUF/PSUM sizes, matmul limits,
 // supported dtypes) live here; micro-architecture (clocks, costs,
 // bandwidths) lives in sim/neuron. Every constant cites its row in
-// HARDWARE.md (Part A).
+// docs/hardware.md (Part A).
 //
 // Units: SBUF and PSUM addresses are byte offsets within a partition; HBM
 // access patterns count elements of the tensor they name; strides and counts

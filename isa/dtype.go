@@ -8,7 +8,7 @@ import (
 // DType is the element type of an access pattern or tensor.
 type DType uint8
 
-// The dtypes trnsim models (HARDWARE.md A §2.2 "Data types"). Int32 exists
+// The dtypes trnsim models (docs/hardware.md A §2.2 "Data types"). Int32 exists
 // for index-producing instructions (iota) and masks.
 const (
 	FP32 DType = iota

@@ -32,11 +32,11 @@ import (
 //     may read what an earlier row wrote; otherwise rows may run
 //     concurrently (exec_parallel.go), which changes no bit.
 //
-// Arithmetic: Vector, Scalar and GpSimd work in fp32 (HARDWARE.md A §2.2:
+// Arithmetic: Vector, Scalar and GpSimd work in fp32 (docs/hardware.md A §2.2:
 // "All Vector/Scalar arithmetic in FP32 with free input/output casting");
 // every write rounds to the destination's dtype with DType.Round. Matmul
 // multiplies in fp32 and accumulates each output element in fp32 over the
-// contraction in increasing row order (HARDWARE.md A §1.1: "FP32 in PSUM
+// contraction in increasing row order (docs/hardware.md A §1.1: "FP32 in PSUM
 // always"); see exec_matmul.go. ScalarE's transcendental functions are
 // piecewise polynomials on the hardware (A §2.2); Exec evaluates them in
 // float64 and rounds to fp32, so it does not model their approximation

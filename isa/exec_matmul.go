@@ -12,7 +12,7 @@ import (
 // for fp32 inputs), and each output element sums its K products in fp32 in
 // increasing contraction-row order starting from +0. With Accumulate the
 // sum is then added to the PSUM value, as the array adds a column's partial
-// sum into its accumulator (HARDWARE.md A §2.2 nc_matmul: "Accumulate: first
+// sum into its accumulator (docs/hardware.md A §2.2 nc_matmul: "Accumulate: first
 // write overwrites, later accumulate"); the result is rounded to the
 // destination dtype (fp32 PSUM; bf16 on NC-v4).
 //

@@ -126,7 +126,7 @@ func (m *machine) tensorScalar(in *Instr) {
 	})
 }
 
-// alu is one ALU operation on fp32 operands (HARDWARE.md A §2.2 "ALU
+// alu is one ALU operation on fp32 operands (docs/hardware.md A §2.2 "ALU
 // ops"); comparisons give 1 or 0.
 func alu(op ALUOp, a, b float32) float32 {
 	switch op {

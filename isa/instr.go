@@ -23,7 +23,7 @@ func (e Engine) String() string {
 	return fmt.Sprintf("engine(%d)", uint8(e))
 }
 
-// Opcode names an instruction (HARDWARE.md A §2.2).
+// Opcode names an instruction (docs/hardware.md A §2.2).
 type Opcode uint8
 
 const (
@@ -53,7 +53,7 @@ func (o Opcode) String() string {
 	return fmt.Sprintf("op(%d)", uint8(o))
 }
 
-// ActFunc is a ScalarE activation function (HARDWARE.md A §2.2,
+// ActFunc is a ScalarE activation function (docs/hardware.md A §2.2,
 // "ScalarE activation functions").
 type ActFunc uint8
 
@@ -81,7 +81,7 @@ func (f ActFunc) String() string {
 }
 
 // ALUOp is a Vector/Scalar/GpSimd arithmetic operation
-// (HARDWARE.md A §2.2 "ALU ops").
+// (docs/hardware.md A §2.2 "ALU ops").
 type ALUOp uint8
 
 const (

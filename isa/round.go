@@ -8,7 +8,7 @@ import (
 // through these functions, so they use only integer bit operations and one
 // exact float multiply: no math.Pow, no tables, no allocation.
 //
-// The formats (HARDWARE.md A §2.2 "Data types": fp8_e4m3, fp8_e5m2, fp16,
+// The formats (docs/hardware.md A §2.2 "Data types": fp8_e4m3, fp8_e5m2, fp16,
 // bf16, fp32, int32):
 //
 //	dtype    sign exp mant bias  max finite  min normal  min subnormal  Inf  NaN
@@ -28,7 +28,7 @@ import (
 //   - Overflow in bf16, fp16 and fp8e5m2 follows IEEE RNE: a value at or
 //     above max + ½ulp(max) becomes ±Inf, and ±Inf stays ±Inf.
 //   - Overflow in fp8e4m3 saturates: anything above 448 in magnitude,
-//     ±Inf included, becomes ±448. HARDWARE.md states no overflow rule for
+//     ±Inf included, becomes ±448. docs/hardware.md states no overflow rule for
 //     fp8 casts; saturation is a modelling choice that follows the
 //     saturating conversion fp8 inference kernels use (a format with no
 //     infinity would otherwise turn every overflow into NaN).

@@ -57,7 +57,7 @@ func shortFile(file string) string {
 type Rule struct {
 	ID     string // stable short id, as in ValidationError.Rule
 	Desc   string // one line: what must hold
-	Source string // the HARDWARE.md row (or design rule) it comes from
+	Source string // the docs/hardware.md row (or design rule) it comes from
 }
 
 // Rule ids. They are part of the error format users and tests match on:
@@ -403,7 +403,7 @@ func slotUse(op Opcode) [numSlots]uint8 {
 }
 
 // engineOK reports whether engine e implements op on arch a
-// (HARDWARE.md A §2.2, Engine column).
+// (docs/hardware.md A §2.2, Engine column).
 func engineOK(a *Arch, op Opcode, e Engine) bool {
 	switch op {
 	case OpMatmul, OpTranspose:
@@ -564,7 +564,7 @@ func (c *instrChecker) checkEnums() *ValidationError {
 	return nil
 }
 
-// F access-pattern field limits (HARDWARE.md A §1.4 "F access pattern":
+// F access-pattern field limits (docs/hardware.md A §1.4 "F access pattern":
 // size uint16, stride int16, in elements).
 const (
 	maxFreeCount  = math.MaxUint16
@@ -667,7 +667,7 @@ func dimBits(d Dim) uint64 { return uint64(uint32(d.Stride))<<32 | uint64(uint32
 // name is operand slot k's name in messages.
 func (c *instrChecker) name(k int) string { return slotName(c.in.Op, k) }
 
-// startOK is the start-partition rule (HARDWARE.md A §1.4): P∈(64,128]
+// startOK is the start-partition rule (docs/hardware.md A §1.4): P∈(64,128]
 // starts at 0; P∈(32,64] at 0 or 64; P∈(0,32] at 0, 32, 64 or 96.
 func startOK(start, parts int) bool {
 	switch {
@@ -819,7 +819,7 @@ func smallFree(ap *AP) (int, bool) {
 	return n, all < 1<<15-1
 }
 
-// checkMemories applies the engine–memory connectivity rules (HARDWARE.md
+// checkMemories applies the engine–memory connectivity rules (docs/hardware.md
 // A §1.3) and the per-instruction free-size limits of §1.4.
 func (c *instrChecker) checkMemories() *ValidationError {
 	in, a := c.in, &c.a

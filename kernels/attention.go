@@ -182,7 +182,7 @@ type attnBlocking struct {
 // has tensor_copy there (v3+), so VectorE keeps its time for the row max
 // and the PSUM-reading O update. On NeuronCore-v2 a ScalarE copy is
 // activation(copy), whose table is not exp's: alternating the two would
-// reload the activation table twice per tile (HARDWARE.md A §3.2
+// reload the activation table twice per tile (docs/hardware.md A §3.2
 // ACT_TABLE_LOAD ≈ 1.3 µs), so the copy goes to VectorE there.
 func copyPSUM(b *isa.Builder, dst, src isa.AP) {
 	if b.Arch().ScalarCopy {
@@ -204,7 +204,7 @@ func causalMask(q0, k0 int) isa.Affine {
 // dependency chain through TensorE → VectorE → ScalarE → TensorE →
 // VectorE, so the engines mostly wait for each other, and every
 // instruction works on 128 elements per lane, close to the fixed
-// per-instruction cost (HARDWARE.md A §3.2 MIN_II, static overhead). K and
+// per-instruction cost (docs/hardware.md A §3.2 MIN_II, static overhead). K and
 // V tiles are 256 B per partition, far below the 2 KiB at which DMA
 // becomes efficient (A §3.3).
 func attnTiled(b *isa.Builder, s attnShape, t attnTensors) {
@@ -328,7 +328,7 @@ const attnResidentBytes = 48 << 10
 //   - Fewer, larger instructions: S tiles of 512 keys (one PSUM bank) so
 //     the max, the exponential and the Pᵀ copy each process 512 elements
 //     per lane per instruction instead of 128, amortising the fixed cost
-//     of every instruction (HARDWARE.md A §3.2: MIN_II ≈ 64 cycles plus
+//     of every instruction (docs/hardware.md A §3.2: MIN_II ≈ 64 cycles plus
 //     ~100 static); the four Pᵀ transposes of a tile land in one PSUM bank
 //     and leave it with a single copy.
 //   - Loop fusion: the row sum comes from the exponential's own add-reduce

@@ -127,7 +127,7 @@ func TestAttentionFLOPs(t *testing.T) {
 // trn2, the shared PSUM port on trn1.
 //
 // On trn1 (NeuronCore-v2) VectorE and ScalarE share one PSUM port
-// (HARDWARE.md A §1.3): the row max, the Pᵀ evacuation and the O update
+// (docs/hardware.md A §1.3): the row max, the Pᵀ evacuation and the O update
 // on VectorE and the exponential on ScalarE all read PSUM, one at a time,
 // about 1.44 µs per 512-key tile against VectorE's 1.09 µs of work. The
 // port, not an engine, is then what the pipeline must keep busy.

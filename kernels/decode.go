@@ -12,7 +12,7 @@ import (
 // form the rows of S = QKᵀ, so K and V are read from HBM once per group:
 // FLOPs per byte stay at about group size, far below what TensorE needs,
 // and the kernel is bound by how fast it streams the cache. Everything
-// below serves that: 4 KiB-per-partition transfers (HARDWARE.md A §3.3:
+// below serves that: 4 KiB-per-partition transfers (docs/hardware.md A §3.3:
 // ≥ 2 KiB recommended, ≥ 4 KiB saturates), three rotating KV buffers so
 // DMA runs ahead of compute, and a software-pipelined compute loop (swPipe)
 // that stays below the DMA time per tile.
@@ -149,7 +149,7 @@ const decodeKTileMax = 1024
 
 // Lane packing. A GQA group has only heads/kv_heads rows (4 for Llama 3
 // 8B), and a Vector or Scalar instruction costs the same for 4 lanes as
-// for 128 (HARDWARE.md A §1.4 "Using < 128 partitions costs the same time
+// for 128 (docs/hardware.md A §1.4 "Using < 128 partitions costs the same time
 // as 128"): the row max and the exponential would use 3% of the engines.
 // So the kernel runs up to four groups in lockstep, their S rows at
 // partitions 0, 32, 64 and 96 — the only starts an operand of ≤ 32
@@ -202,7 +202,7 @@ func decodeNeuron(b *isa.Builder, p Params) error {
 	// The Pᵀ of a packed KV tile is one transpose per 128-key chunk of all
 	// rowsUsed rows (the rows between groups ride along: one [R,128]
 	// transpose costs max(R, 64) TensorE cycles where one per group costs
-	// 64 each, HARDWARE.md A §3.1), and the chunks share one PSUM bank of
+	// 64 each, docs/hardware.md A §3.1), and the chunks share one PSUM bank of
 	// 512 fp32 per partition: at most 512/rowsUsed chunks per tile.
 	tchunks := 1
 	for tchunks*2 <= min(decodeKTileMax/lanes, 512/rowsUsed) {

@@ -33,7 +33,7 @@
 //
 // Units: shape parameters (M, N, K, seqlen, headdim, tokens, hidden, ...)
 // count elements or tokens, never bytes; FLOPs count multiply and add
-// separately, by HARDWARE.md B §1.5's conventions (see Kernel.FLOPs); a
+// separately, by docs/hardware.md B §1.5's conventions (see Kernel.FLOPs); a
 // Tolerance is in the output's units (Abs) and relative to the reference
 // (Rel); Instrs counts NeuronCore instructions.
 //

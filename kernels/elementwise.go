@@ -50,7 +50,7 @@ func flatChunks(n, fmax int) []flatChunk {
 
 // elemFMax is the free size of one elementwise tile: 2048 elements is
 // 4 KiB per partition in bf16, the transfer size at which DMA saturates
-// (HARDWARE.md A §3.3 "≥ 4 KiB/partition saturates").
+// (docs/hardware.md A §3.3 "≥ 4 KiB/partition saturates").
 const elemFMax = 2048
 
 func tokensHiddenParams(dtypes []string) []Param {
@@ -125,7 +125,7 @@ func siluMulKernel() *Kernel {
 		FLOPs:        elemFLOPs(5), // sigmoid (exp, add, reciprocal), ·g, ·x
 		// silu on ScalarE (its activation table), the product on VectorE:
 		// the two engines stream in parallel, each about one element per
-		// cycle per lane (HARDWARE.md A §3.2 activation, tensor_tensor).
+		// cycle per lane (docs/hardware.md A §3.2 activation, tensor_tensor).
 		// silu(g) is kept in the I/O dtype so the product runs on VectorE's
 		// all-bf16 fast path (A §3.2 tensor_tensor "all bf16 + mul").
 		Instrs: tokensHiddenInstrs,

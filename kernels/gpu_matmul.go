@@ -32,7 +32,7 @@ type GPUGEMMTile struct {
 	// ClusterM, ClusterN: CTAs per thread-block cluster along M and N
 	// (Hopper and later; 0 or 1 = none). TMA multicasts each B tile to
 	// the ClusterM CTAs of a column and each A tile to the ClusterN CTAs
-	// of a row (HARDWARE.md B §1.2 "Cluster size").
+	// of a row (docs/hardware.md B §1.2 "Cluster size").
 	ClusterM, ClusterN int
 }
 
@@ -141,7 +141,7 @@ func GPUGEMMPlans(dev plan.Device, s GPUGEMMShape) ([]GPUPlan, error) {
 		return nil, fmt.Errorf("matmul %dx%dx%d batch %d: dimensions must be positive", s.M, s.N, s.K, s.Batch)
 	}
 	if s.DType != isa.FP32 && !dev.HasTensor(s.DType) {
-		return nil, unsupported("matmul dtype %s: %s has no %s tensor cores (HARDWARE.md B §1.1)", s.DType, dev.Name, s.DType)
+		return nil, unsupported("matmul dtype %s: %s has no %s tensor cores (docs/hardware.md B §1.1)", s.DType, dev.Name, s.DType)
 	}
 	var plans []GPUPlan
 	for _, t := range GPUGEMMTiling(dev, s.DType) {

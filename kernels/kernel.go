@@ -24,7 +24,7 @@ type Kernel struct {
 	Check func(p Params) error
 
 	// FLOPs returns the workload's useful FLOPs, by the conventions of
-	// HARDWARE.md B §1.5 (GEMM 2·M·N·K; attention 4·b·h·s²·d, halved when
+	// docs/hardware.md B §1.5 (GEMM 2·M·N·K; attention 4·b·h·s²·d, halved when
 	// causal; decode 4·b·s·d·h_q).
 	FLOPs func(p Params) float64
 

@@ -2,7 +2,7 @@ package kernels
 
 import "github.com/trnsim/trnsim/isa"
 
-// Partitions of SBUF/PSUM every generation has (HARDWARE.md A §1.4
+// Partitions of SBUF/PSUM every generation has (docs/hardware.md A §1.4
 // "Partition dim (P) max 128"); tiles put up to this many rows on lanes.
 const lanes = 128
 

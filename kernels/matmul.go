@@ -7,7 +7,7 @@ import (
 	"github.com/trnsim/trnsim/isa"
 )
 
-// The NeuronCore matmul is the NKI tutorial's ladder (HARDWARE.md A §4.1),
+// The NeuronCore matmul is the NKI tutorial's ladder (docs/hardware.md A §4.1),
 // C[M,N] = AT[K,M]ᵀ·B[K,N], each step a variant:
 //
 //   - tiled: for each 128-row tile of M and 512-column tile of N, loop K in
@@ -144,7 +144,7 @@ func (s *mmPlan) chunkBytes(w int) int {
 }
 
 // mmDMAPartitionBytes: DMA efficiency saturates at 4 KiB per partition
-// (HARDWARE.md A §3.3), so loads wider than that are issued as pieces of
+// (docs/hardware.md A §3.3), so loads wider than that are issued as pieces of
 // at most 4 KiB per partition: the same bandwidth, and each piece's
 // buffer can be refilled as soon as its own columns are consumed.
 const mmDMAPartitionBytes = 4096
@@ -215,7 +215,7 @@ func (s *mmPlan) store(stage *isa.Pool, eng isa.Engine, t isa.AP, bi, row0, col0
 	o := stage.Tile(s.out, rows, w)
 	if eng == isa.Scalar && !s.b.Arch().ScalarCopy {
 		// NC-v2 has no tensor_copy on ScalarE: activation(copy) is the
-		// same exact copy (HARDWARE.md A §2.2).
+		// same exact copy (docs/hardware.md A §2.2).
 		s.b.Activation(o, t, isa.ActCopy)
 	} else {
 		s.b.TensorCopy(eng, o, t)
@@ -530,7 +530,7 @@ func (s *mmPlan) fullyOptimizedSteps(bg foBudget) []foStep {
 //
 // Blocks left at 0 start from the tutorial's (16, 2, 8). Where M is small
 // (decode), the N block widens until rhs loads reach 4 KiB per partition
-// (where DMA efficiency saturates, HARDWARE.md A §3.3) as long as one pass
+// (where DMA efficiency saturates, docs/hardware.md A §3.3) as long as one pass
 // still covers M; blocks shrink (K, then M, then N) until one M block fits
 // SBUF. A pass covers as many M blocks as fit (all of M on the tutorial's
 // shape).

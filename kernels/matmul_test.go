@@ -138,7 +138,7 @@ type calibRow struct {
 }
 
 // The NKI matmul ladder at [4096,8192]·[8192,8192] fp32 on one Trn2
-// NeuronCore (HARDWARE.md A §4.1): each variant within 15% of the
+// NeuronCore (docs/hardware.md A §4.1): each variant within 15% of the
 // profiler's time, and bounded by the same resource (DMA for tiled,
 // TensorE for the rest).
 func TestMatmulCalibration(t *testing.T) {
@@ -202,7 +202,7 @@ func readTrainiumMeasured(t *testing.T) []calibRow {
 	return rows
 }
 
-// HARDWARE.md A §3.4: an NC-v2 bf16 matmul saturates TensorE from an
+// docs/hardware.md A §3.4: an NC-v2 bf16 matmul saturates TensorE from an
 // arithmetic intensity of 222 FLOP/byte, the roofline ridge of 91 TFLOPS
 // over 410 GB/s of HBM. The NeuronCore model's DMA engines deliver at most
 // the published 17 B/ns each at 4 KiB per partition (272 GB/s, A §1.1), so

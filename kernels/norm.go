@@ -14,7 +14,7 @@ const normEps = 1e-5
 
 // rowFMax is the free size of one Vector/Scalar instruction in the
 // row-resident kernels (norms, softmax): 4096 elements keeps the
-// instruction count low and its fixed cost (HARDWARE.md A §3.2 MIN_II ≈ 64
+// instruction count low and its fixed cost (docs/hardware.md A §3.2 MIN_II ≈ 64
 // cycles, +100 static) under 5%, and leaves room for four chunks of
 // scratch in SBUF.
 const rowFMax = 4096
@@ -136,7 +136,7 @@ func layernormTolerance(p Params) Tolerance {
 // (swPipe), so one tile's statistics never hold up the engines streaming
 // its neighbours:
 //  0. the sums, fused into ScalarE activations (activation with
-//     add-reduce, HARDWARE.md A §2.2): square for Σx²; for LayerNorm Σx
+//     add-reduce, docs/hardware.md A §2.2): square for Σx²; for LayerNorm Σx
 //     on VectorE (tensor_reduce) so both engines share the pass;
 //  1. the [P,1] statistics: rstd = rsqrt(Σx²/H + ε) — or of the variance
 //     Σx²/H − mean² — as one ScalarE activation with the 1/H scale and
@@ -196,7 +196,7 @@ func normNeuron(b *isa.Builder, p Params, layer bool) error {
 		b.Load(bt, hbmAP(beta, 0, lanes, 0, isa.Dim{Stride: 1, Count: isa.Narrow(H)}))
 	}
 	// ε as an activation bias: an immediate on v3+, a [P,1] tile on v2
-	// (HARDWARE.md A §2.2 activation bias).
+	// (docs/hardware.md A §2.2 activation bias).
 	eps := isa.ActArgs{Scale: float32(1 / float64(H))}
 	if arch.ConstBias {
 		eps.Bias = normEps

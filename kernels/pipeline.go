@@ -5,7 +5,7 @@ package kernels
 // on each other within an iteration.
 //
 // Each engine of a NeuronCore runs its instructions in program order; a
-// cross-engine dependency makes the consumer engine wait (HARDWARE.md A
+// cross-engine dependency makes the consumer engine wait (docs/hardware.md A
 // §1.3), and even a dependency on the same engine's previous instruction
 // costs its access latency plus a semaphore wait (A §3.2 "+100 engine
 // cycles ... back-to-back dependent instrs"). If an iteration's body is a

@@ -19,6 +19,6 @@ func unitRoundoff(dt isa.DType) float64 {
 }
 
 // fp32u is the unit roundoff of fp32, the precision of every Vector and
-// Scalar engine computation and of PSUM accumulation (HARDWARE.md A §2.2
+// Scalar engine computation and of PSUM accumulation (docs/hardware.md A §2.2
 // "All Vector/Scalar arithmetic in FP32").
 const fp32u = 1.0 / (1 << 24)

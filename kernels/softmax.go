@@ -62,7 +62,7 @@ func softmaxKernel() *Kernel {
 // softmaxNeuron: rows on lanes, each row resident in SBUF. Row max on
 // VectorE (tensor_reduce with negate gives −max directly, the bias the
 // exponential needs; a 16-bit result keeps the reduce in its N/2 form,
-// HARDWARE.md A §3.2, and the max of 16-bit values is exact in 16 bits);
+// docs/hardware.md A §3.2, and the max of 16-bit values is exact in 16 bits);
 // exp(x − max) on ScalarE with the bias folded into the activation and the
 // row sum taken by its add-reduce in the same pass (A §2.2 activation
 // reduce); the normalisation on VectorE (one reciprocal per row, then a

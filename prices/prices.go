@@ -1,6 +1,6 @@
 // Package prices is trnsim's one source of prices: what an instance-hour
 // of each instance type costs, on each purchase basis, with the date it was
-// read, the region and the source (a SYSTEMS.md D4 row). bench derives the
+// read, the region and the source (a docs/systems.md D4 row). bench derives the
 // price of one chip or GPU from it and serve prices whole systems with it.
 //
 // Units: USD per instance-hour. A price is market data, not hardware: it is
@@ -25,7 +25,7 @@ type Row struct {
 	Basis      string  // on-demand, capacity-block, spot, reserved-1yr, user
 	Date       string  // when the price was read
 	Region     string
-	Source     string // SYSTEMS.md row and its source key
+	Source     string // docs/systems.md row and its source key
 }
 
 // Header is the first line of prices.csv.

@@ -6,7 +6,7 @@ import (
 )
 
 // TestBuiltin: the embedded file parses, every row has its basis, date and
-// a SYSTEMS.md source, and no (instance, basis) pair repeats.
+// a docs/systems.md source, and no (instance, basis) pair repeats.
 func TestBuiltin(t *testing.T) {
 	rows, err := Parse(pricesCSV)
 	if err != nil {
@@ -17,8 +17,8 @@ func TestBuiltin(t *testing.T) {
 	}
 	seen := map[[2]string]bool{}
 	for _, r := range rows {
-		if !strings.HasPrefix(r.Source, "SYSTEMS.md D4") {
-			t.Errorf("%s %s: source %q does not cite SYSTEMS.md D4", r.Instance, r.Basis, r.Source)
+		if !strings.HasPrefix(r.Source, "docs/systems.md D4") {
+			t.Errorf("%s %s: source %q does not cite docs/systems.md D4", r.Instance, r.Basis, r.Source)
 		}
 		k := [2]string{r.Instance, r.Basis}
 		if seen[k] {

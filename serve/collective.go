@@ -21,20 +21,20 @@ type Collective struct {
 	Bytes float64 // the full buffer per rank: all-reduce input, all-gather output, reduce-scatter input, all-to-all send buffer
 	Ranks int
 	// Algorithm is what the platform runs at this size: Trainium mesh,
-	// rdh, kangaring (SYSTEMS.md D2.2); NVIDIA ring_ll, ring_ll128,
+	// rdh, kangaring (docs/systems.md D2.2); NVIDIA ring_ll, ring_ll128,
 	// ring_simple, nvls, oneshot_graph (D3.2–D3.4).
 	Algorithm string
 	TimeUs    float64
 }
 
-// Size thresholds of the Trainium intra-node algorithms (SYSTEMS.md D2.2):
+// Size thresholds of the Trainium intra-node algorithms (docs/systems.md D2.2):
 // Mesh below 1 MB, recursive doubling/halving 1–56 MB, KangaRing above.
 const (
 	meshMaxBytes = 1 * mib
 	rdhMaxBytes  = 56 * mib
 )
 
-// NCCL's latency constants (SYSTEMS.md D3.2, NCCL tuning.cc, µs): base
+// NCCL's latency constants (docs/systems.md D3.2, NCCL tuning.cc, µs): base
 // latency and per-step NVLink latency of Ring for the LL, LL128 and Simple
 // protocols; NVLS's intra-node latency; its bandwidth derates (LL half the
 // bus bandwidth, LL128 0.92).
@@ -46,7 +46,7 @@ const (
 )
 
 // trnCoreDMAGBps is one physical NeuronCore's sustained DMA rate, 16
-// engines × 23 B/ns (SYSTEMS.md D1 "Can one physical core use a whole
+// engines × 23 B/ns (docs/systems.md D1 "Can one physical core use a whole
 // stack?"), the bandwidth of the intra-chip phase between logical cores.
 const trnCoreDMAGBps = 16 * 23
 

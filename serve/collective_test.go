@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// ncclAnchor is one measured 8-GPU all-reduce (SYSTEMS.md D3.3, NVIDIA's
+// ncclAnchor is one measured 8-GPU all-reduce (docs/systems.md D3.3, NVIDIA's
 // aiconfigurator nccl-tests tables: no CUDA graph, fp16, out-of-place).
 type ncclAnchor struct {
 	system string
@@ -17,7 +17,7 @@ type ncclAnchor struct {
 
 // Tolerances by size band, stated from where an α–β model can hold: small
 // messages are latency (NCCL's own constants), 1–16 MiB is the region
-// SYSTEMS.md D3.4 warns sits far below peak, large messages are bandwidth.
+// docs/systems.md D3.4 warns sits far below peak, large messages are bandwidth.
 const (
 	// ≤ 64 KiB: NCCL's Ring LL constants give 15 µs on 8 GPUs; A100 and
 	// B200 measure 22–29 µs there (the model is 31–47 % fast).
@@ -68,12 +68,12 @@ func TestNCCLAllReduceAnchors(t *testing.T) {
 }
 
 // TestTrainiumAllReduceAnchors checks the Trainium model against the one
-// published trn2 all-reduce table with algorithm names (SYSTEMS.md D2.3,
+// published trn2 all-reduce table with algorithm names (docs/systems.md D2.3,
 // 16 ranks, nccom-test, added in Neuron 2.28). The doc does not state LNC
 // or launch mode; its 4 B–8 KiB rows all take ≈ 300 µs, a per-call launch
 // cost that compiled-graph collectives do not pay, so the model is
 // compared as launchUs + model. The 16 ranks are taken as 4 chips at LNC=2
-// [I]. SYSTEMS.md warns the examples are order-of-magnitude anchors.
+// [I]. docs/systems.md warns the examples are order-of-magnitude anchors.
 func TestTrainiumAllReduceAnchors(t *testing.T) {
 	const launchUs = 300 // D2.3: 4 B–8 KiB ≈ 300 µs
 	s, err := SystemByName("trn2.48xlarge")
@@ -103,7 +103,7 @@ func TestTrainiumAllReduceAnchors(t *testing.T) {
 			t.Errorf("trn2 all-reduce %.0f B: model %.1f µs, measured %.1f: error %+.0f%% beyond ±%.0f%%", a.bytes, got, a.us, 100*e, 100*a.tol)
 		}
 		if c.Algorithm != a.alg {
-			t.Errorf("trn2 all-reduce %.0f B: algorithm %s, want %s (SYSTEMS.md D2.2 thresholds)", a.bytes, c.Algorithm, a.alg)
+			t.Errorf("trn2 all-reduce %.0f B: algorithm %s, want %s (docs/systems.md D2.2 thresholds)", a.bytes, c.Algorithm, a.alg)
 		}
 	}
 }

@@ -27,7 +27,7 @@ func CostOf(e Estimate, p Price) Cost {
 // BreakEven compares a Trainium estimate with a GPU one at the GPU's cost:
 // the Trainium price (per chip-hour) at which its cost per million output
 // tokens equals the GPU's, and the prices at which it is 30 % and 40 %
-// cheaper (the AWS claim, SYSTEMS.md D4.4).
+// cheaper (the AWS claim, docs/systems.md D4.4).
 type BreakEven struct {
 	Trn, GPU                string
 	GPUUSDPerMOut           float64

@@ -7,8 +7,8 @@
 //
 // Units: times in µs inside the package (ms in Estimate's metrics and the
 // CSV), bytes, GB/s = 1e9 B/s, prices in USD per instance-hour (per chip-
-// hour where named). Every hardware constant cites its SYSTEMS.md (or
-// HARDWARE.md) row.
+// hour where named). Every hardware constant cites its docs/systems.md (or
+// docs/hardware.md) row.
 //
 // The model, and what is partial:
 //   - A device is a tensor-parallel rank: a logical NeuronCore (LNC
@@ -22,7 +22,7 @@
 //     NVIDIA they add to the step (on the critical path). On Trainium each
 //     is fused with the GEMM that follows it and run in chunks of whole
 //     rows that hide under that GEMM, and the hidden chunks' traffic slows
-//     the GEMM on the DMA engines they share (SYSTEMS.md D2.2; see
+//     the GEMM on the DMA engines they share (docs/systems.md D2.2; see
 //     overlapCollectives): the step adds the exposed part and the
 //     contention.
 //   - MoE: uniform routing (expected active experts per device), or a

@@ -99,7 +99,7 @@ func (o Options) Validate() error {
 		return fmt.Errorf("kv dtype %q: allowed %v", o.KVDType, kvDTypes)
 	}
 	if o.WeightDType == "mxfp4" && (o.Model.MoE == nil || !o.System.Chip.MXFP4) {
-		return fmt.Errorf("weights mxfp4: needs a MoE model (experts only, SYSTEMS.md D5) on a chip with MXFP4 (trainium3, b200)")
+		return fmt.Errorf("weights mxfp4: needs a MoE model (experts only, docs/systems.md D5) on a chip with MXFP4 (trainium3, b200)")
 	}
 	if o.Model.MoE != nil && o.TP > o.Model.MoE.Experts && o.TP%o.Model.MoE.Experts != 0 {
 		return fmt.Errorf("tp=%d: a multiple of the %d experts is needed above them", o.TP, o.Model.MoE.Experts)
@@ -501,12 +501,12 @@ func (b *stepBuilder) finish() (Step, error) {
 func itoa(v int) string { return strconv.Itoa(v) }
 
 // ccPacketBytes is the DMA packet of collective copies, 64 KiB by default
-// (SYSTEMS.md D2.2 "Contention", NEURON_RT_DBG_CC_DMA_PACKET_SIZE): the
+// (docs/systems.md D2.2 "Contention", NEURON_RT_DBG_CC_DMA_PACKET_SIZE): the
 // chunk a collective fused with the computation that follows it hands over.
 const ccPacketBytes = 64 * 1024
 
 // overlapCollectives sets a Trainium step's exposed collective time and DMA
-// contention. The mechanism (SYSTEMS.md D2.2):
+// contention. The mechanism (docs/systems.md D2.2):
 //   - Overlap: collectives run on their own engines (CC cores driving DMA
 //     rings) asynchronously from compute ("Overlap with compute"), and the
 //     compiler fuses each collective with the computation that follows it
@@ -566,7 +566,7 @@ func overlapCollectives(st *Step, rows, lnc int, sys System) error {
 // a kernel[2] launch — matmul by columns, attention by KV heads (or batch,
 // else query heads), row-wise kernels by rows — and the time is one
 // physical core's: both run at once, each with the preset's per-core share
-// of the chip's HBM bandwidth (chip bandwidth over its 8 cores, HARDWARE.md
+// of the chip's HBM bandwidth (chip bandwidth over its 8 cores, docs/hardware.md
 // A §1.1), which is the share each gets when all cores of the chip stream
 // together. Shapes above the caps are simulated at the cap and scaled.
 func (e *Estimator) kernelUs(c Chip, kind string, sh map[string]int, split bool, spec func(map[string]int) string) (kernelTime, error) {

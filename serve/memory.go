@@ -44,7 +44,7 @@ func (e *FitError) Error() string {
 // weightBytes returns the bytes per element of the linear-layer weights and
 // of the MoE experts for a weight dtype: bf16 2, fp8/int8 1, mxfp4 4.25
 // bits for the experts only (blocks of 32 FP4 values + one E8M0 scale,
-// SYSTEMS.md D5 "MXFP4 format"), the other tensors kept bf16 (D5 "Tensors
+// docs/systems.md D5 "MXFP4 format"), the other tensors kept bf16 (D5 "Tensors
 // kept BF16").
 func weightBytes(dt string) (linear, experts float64) {
 	switch dt {

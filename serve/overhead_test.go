@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// e2eRow is one row of results/measured/e2e*.csv (SYSTEMS.md D6).
+// e2eRow is one row of results/measured/e2e*.csv (docs/systems.md D6).
 type e2eRow struct {
 	target, model, metric string
 	batch, in, out, tp    int

@@ -9,7 +9,7 @@ import (
 // of a 4096-token prefill over 64 logical cores of a trn2.48xlarge: with no
 // following GEMM it is exposed whole; under a long GEMM only its first
 // chunk is exposed; the DMA contention grows with the GEMM's HBM rate up to
-// the device's DMA rate and no further (SYSTEMS.md D2.2).
+// the device's DMA rate and no further (docs/systems.md D2.2).
 func TestOverlapMechanism(t *testing.T) {
 	sys, err := SystemByName("trn2.48xlarge")
 	if err != nil {

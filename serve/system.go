@@ -71,7 +71,7 @@ func (s System) Devices(lnc int) int { return s.Chips * s.Chip.DevicesPerChip(ln
 // their prices from the embedded price file.
 func Systems() []System {
 	trn2Fabric := Fabric{
-		Topology: "torus", TorusDims: []int{4, 4}, // SYSTEMS.md D2.1 trn2.48xlarge 4×4 2D torus
+		Topology: "torus", TorusDims: []int{4, 4}, // docs/systems.md D2.1 trn2.48xlarge 4×4 2D torus
 		LinkGBps:     256, // D2.1 NeuronLink-v3 per link: 1,024 GB/s per chip ÷ 4 [I]
 		LinksPerChip: 4,   // D2.1 NeuronLink-v3 links per chip
 		HopUs:        1.5, // D2.2 intra-node per-hop latency "about 1-2 us"
@@ -90,12 +90,12 @@ func Systems() []System {
 				// D2.3 2-rank all-reduce 1 GiB: 52.83 GiB/s busbw
 				BusGBps: 52.83 * gib / gb,
 			},
-			Source: "SYSTEMS.md D4.1 trn1.32xlarge: 16 Trainium (32 NC-v2)",
+			Source: "docs/systems.md D4.1 trn1.32xlarge: 16 Trainium (32 NC-v2)",
 		},
 		{
 			Name: "trn2.48xlarge", Chip: mustChip("trainium2"), Chips: 16, InstanceChips: 16, PriceInstance: "trn2.48xlarge",
 			Fabric: trn2Fabric,
-			Source: "SYSTEMS.md D4.1 trn2.48xlarge: 16 Trainium2 (128 NC-v3; 64 logical at LNC=2)",
+			Source: "docs/systems.md D4.1 trn2.48xlarge: 16 Trainium2 (128 NC-v3; 64 logical at LNC=2)",
 		},
 		{
 			Name: "trn2-ultraserver", Chip: mustChip("trainium2"), Chips: 64, InstanceChips: 16, PriceInstance: "trn2u.48xlarge",
@@ -104,7 +104,7 @@ func Systems() []System {
 				f.InterLinkGBps = 128 // D2.1 Trn2 UltraServer: Z links 256 ÷ 2 = 128 GB/s [I]
 				return f
 			}(),
-			Source: "SYSTEMS.md D2.1/D4.1 Trn2 UltraServer: 4 × trn2u.48xlarge = 64 chips, 3D torus",
+			Source: "docs/systems.md D2.1/D4.1 Trn2 UltraServer: 4 × trn2u.48xlarge = 64 chips, 3D torus",
 		},
 		{
 			Name: "trn3-ultraserver", Chip: mustChip("trainium3"), Chips: 64, InstanceChips: 16, PriceInstance: "trn3-ultraserver-gen1-server",
@@ -117,36 +117,36 @@ func Systems() []System {
 				// fraction of nominal (111.6 of 512 GB/s) applied to 704 [I].
 				BusGBps: 704 * (103.9 * gib / gb) / 512,
 			},
-			Source: "SYSTEMS.md D4.1 Trn3 Gen1 UltraServer: 64 chips (4 servers × 16); no instance type or price published",
+			Source: "docs/systems.md D4.1 Trn3 Gen1 UltraServer: 64 chips (4 servers × 16); no instance type or price published",
 		},
 		nvidiaSystem("p4d.24xlarge", "a100-40gb", Fabric{
 			LinkGBps: 240, // D3.2 NCCL per-link SM80 20.0 GB/s × 12 links
 			// D3.3 8×A100 NCCL 512 MiB: 222 GB/s busbw
 			BusGBps:        222,
 			GraphARAlphaUs: 4.6, GraphARAlgGBps: 130, // D3.4 two-point fit, TRT-LLM custom AR, A100
-		}, "SYSTEMS.md D4.1 p4d.24xlarge: 8 × A100 40 GB, NVSwitch gen2"),
+		}, "docs/systems.md D4.1 p4d.24xlarge: 8 × A100 40 GB, NVSwitch gen2"),
 		nvidiaSystem("p4de.24xlarge", "a100-80gb", Fabric{
 			LinkGBps: 240, BusGBps: 222, // as p4d: same NVSwitch gen2 (D3.2, D3.3)
 			GraphARAlphaUs: 4.6, GraphARAlgGBps: 130,
-		}, "SYSTEMS.md D4.1 p4de.24xlarge: 8 × A100 80 GB"),
+		}, "docs/systems.md D4.1 p4de.24xlarge: 8 × A100 80 GB"),
 		nvidiaSystem("p5.48xlarge", "h100", Fabric{
 			LinkGBps:       371,                      // D3.2 18 × 20.6 GB/s
 			BusGBps:        370,                      // D3.1 maintainer: effective ring NVLink 370 GB/s
 			NVLSBusGBps:    480,                      // D3.1 maintainer: NVLS peak busBw ~480 GB/s on 8 GPUs
 			GraphARAlphaUs: 3.2, GraphARAlgGBps: 268, // D3.4 TRT-LLM custom AR fit, H100
-		}, "SYSTEMS.md D4.1 p5.48xlarge: 8 × H100 80 GB, NVSwitch gen3"),
+		}, "docs/systems.md D4.1 p5.48xlarge: 8 × H100 80 GB, NVSwitch gen3"),
 		nvidiaSystem("p5en.48xlarge", "h200", Fabric{
 			LinkGBps:       371,                      // D3.2 18 × 20.6 GB/s (H200 = Hopper NVLink4)
 			BusGBps:        370,                      // D3.1 (as H100)
 			NVLSBusGBps:    480,                      // D3.3 Azure H200 NVLS 8 GiB: 480.0 GB/s
 			GraphARAlphaUs: 3.2, GraphARAlgGBps: 268, // D3.4 TRT-LLM custom AR fit, H200
-		}, "SYSTEMS.md D4.1 p5en.48xlarge: 8 × H200 141 GB"),
+		}, "docs/systems.md D4.1 p5en.48xlarge: 8 × H200 141 GB"),
 		nvidiaSystem("p6-b200.48xlarge", "b200", Fabric{
 			LinkGBps:       722,                      // D3.2 18 × 40.1 GB/s
 			BusGBps:        722,                      // D3.2 NCCL's own per-link figure (no ring-only measurement) [I]
 			NVLSBusGBps:    704,                      // D3.3 8×B200 NCCL 512 MiB: 704 GB/s busbw (16 GiB reaches 845.7, MLE)
 			GraphARAlphaUs: 5.4, GraphARAlgGBps: 417, // D3.4 TRT-LLM custom AR fit, B200
-		}, "SYSTEMS.md D4.1 p6-b200.48xlarge: 8 × B200 179 GB"),
+		}, "docs/systems.md D4.1 p6-b200.48xlarge: 8 × B200 179 GB"),
 	})
 }
 

@@ -12,7 +12,7 @@ import (
 )
 
 // E2EColumns is the header of the end-to-end calibration schema
-// (results/measured/e2e*.csv, SYSTEMS.md D6).
+// (results/measured/e2e*.csv, docs/systems.md D6).
 var E2EColumns = []string{"target", "chips", "model", "phase", "batch", "input_len", "output_len", "tp", "metric", "value", "unit", "source", "notes"}
 
 // E2ERow is one published end-to-end measurement.
@@ -135,7 +135,7 @@ func family(metric string) string {
 // e2eOptions maps a measured row to the configuration that reproduces it:
 // the system whose chips the target names (a100: the 80 GB part of the
 // calibration sources, p4de), one replica's TP, the dtypes
-// the source states (SYSTEMS.md D6: trn1 int8 weights; TensorRT-LLM
+// the source states (docs/systems.md D6: trn1 int8 weights; TensorRT-LLM
 // H100/H200 FP8 weights and KV, A100 FP16), and the batch: as stated,
 // 1 for online rows at QPS 2 (D6: the closest analogue of batch-1
 // latency), the largest that fits for saturated offline-throughput rows.

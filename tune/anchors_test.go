@@ -15,7 +15,7 @@ import (
 // calibration data, and the model is not tuned to any of them.
 type gpuAnchor struct {
 	name      string
-	source    string // HARDWARE.md row
+	source    string // docs/hardware.md row
 	unit      string
 	published float64
 	tol       float64
@@ -134,7 +134,7 @@ func hbmGBps(t *testing.T, dev gpu.Config, ks []gpu.Kernel) float64 {
 }
 
 // TestGPUPublishedAnchors compares the model with published figures of
-// HARDWARE.md Part B; `go test -v` prints the table.
+// docs/hardware.md Part B; `go test -v` prints the table.
 func TestGPUPublishedAnchors(t *testing.T) {
 	for _, a := range gpuAnchors() {
 		t.Run(a.name, func(t *testing.T) {

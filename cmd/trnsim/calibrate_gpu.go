@@ -11,7 +11,7 @@ import (
 )
 
 // gpuFitParam is a GPU hardware parameter calibrate may move, with the
-// range HARDWARE.md Part B allows it.
+// range docs/hardware.md Part B allows it.
 type gpuFitParam struct {
 	calParam
 	set func(c *gpu.Config, v float64)

@@ -32,7 +32,7 @@ func Kernel() *kernels.Kernel {
 			{Name: "intermediate", Kind: kernels.IntParam, Default: "5632", Max: 1 << 17, Doc: "MLP dimension"},
 			{Name: "dtype", Kind: kernels.DTypeParam, Default: "bf16", Allowed: []string{"bf16", "fp16"}, Doc: "x, weights, h and out"},
 		},
-		// Matmul FLOPs only (HARDWARE.md B §1.5): the fused gate and up
+		// Matmul FLOPs only (docs/hardware.md B §1.5): the fused gate and up
 		// projections, 2·T·2I·H, and the down projection, 2·T·H·I.
 		FLOPs: func(p kernels.Params) float64 {
 			return 6 * float64(p.Int("tokens")) * float64(p.Int("hidden")) * float64(p.Int("intermediate"))
@@ -50,7 +50,7 @@ func Register(reg *kernels.Registry) error { return reg.Register(Kernel()) }
 
 // tile sizes of the NeuronCore program: every generation's matmul takes
 // K ≤ 128 contraction rows, M ≤ 128 stationary columns and N ≤ 512 moving
-// columns (HARDWARE.md A §2.2 nc_matmul).
+// columns (docs/hardware.md A §2.2 nc_matmul).
 const (
 	tk = 128 // contraction rows per matmul
 	tm = 128 // tokens per tile (the down projection's stationary columns)

@@ -74,7 +74,7 @@ func Chips() []Chip {
 	return []Chip{
 		{
 			Name: "trainium1", Vendor: Trainium, CoreTarget: "trn1",
-			PhysicalCores: 2,                       // SYSTEMS.md D1 "Trainium1": 2 NC-v2 per chip
+			PhysicalCores: 2,                       // docs/systems.md D1 "Trainium1": 2 NC-v2 per chip
 			DefaultLNC:    1, AllowedLNC: []int{1}, // D1 "LNC values allowed": trn1 LNC=1 only
 			HBMBytes:             32 * gib, // D1 "Trn1 HBM": 2 stacks, 32 GiB
 			HBMBanks:             2,        // D1 "Trn1 HBM"
@@ -102,7 +102,7 @@ func Chips() []Chip {
 			PhysicalCores: 1, DefaultLNC: 1, AllowedLNC: []int{1},
 			HBMBytes:   40 * gb, // D4.1 p4d: 8 × A100 40 GB
 			HBMBanks:   1,
-			GPUHBMGBps: 1555, // HARDWARE.md B §1.1 HBM: A100-40GB 1,555 GB/s
+			GPUHBMGBps: 1555, // docs/hardware.md B §1.1 HBM: A100-40GB 1,555 GB/s
 		},
 		{
 			Name: "a100-80gb", Vendor: NVIDIA, CoreTarget: "a100", // the a100 preset is the 80 GB part (2,039 GB/s)
@@ -151,7 +151,7 @@ func (c Chip) CheckLNC(lnc int) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("lnc=%d on %s: allowed %v (SYSTEMS.md D1: LNC applies only to Trn2 and Trn3)", lnc, c.Name, c.AllowedLNC)
+	return fmt.Errorf("lnc=%d on %s: allowed %v (docs/systems.md D1: LNC applies only to Trn2 and Trn3)", lnc, c.Name, c.AllowedLNC)
 }
 
 // DevicesPerChip is the number of tensor-parallel devices on one chip: logical

@@ -2,7 +2,7 @@ package chip
 
 import "testing"
 
-// TestChips: devices and HBM per device follow SYSTEMS.md D1 (Trn2 at
+// TestChips: devices and HBM per device follow docs/systems.md D1 (Trn2 at
 // LNC=2: 4 logical cores of one 24 GiB bank each, less 2 × 96 MiB of
 // firmware; at LNC=1 two cores share a bank), and LNC is checked per chip.
 func TestChips(t *testing.T) {

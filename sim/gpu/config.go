@@ -19,7 +19,7 @@ type TensorRates struct {
 	TF32 float64 `json:"tf32"`
 }
 
-// Config is one GPU's micro-architecture. Presets cite HARDWARE.md Part B;
+// Config is one GPU's micro-architecture. Presets cite docs/hardware.md Part B;
 // every field may be overridden with LoadConfig.
 type Config struct {
 	Name string `json:"name"`
@@ -203,8 +203,8 @@ func a100() Config {
 	c.L2LatencyCycles = 261.5  // B §1.2 latencies: L2 261.5 (A100 PCIe) [LUO]
 	c.HBMLatencyCycles = 466.3 // B §1.2 latencies: global 466.3 (A100 PCIe) [LUO]
 	// Achieved HBM bandwidth: no A100 streaming measurement is published in
-	// HARDWARE.md (B §1.5's 89.6% is Hopper's HBM3); NVIDIA's own
-	// simulator scales the A100's memory bandwidth by 0.8 (SYSTEMS.md
+	// docs/hardware.md (B §1.5's 89.6% is Hopper's HBM3); NVIDIA's own
+	// simulator scales the A100's memory bandwidth by 0.8 (docs/systems.md
 	// §D3.4, AIC systems/a100_sxm.yaml mem_bw_empirical_scaling_factor),
 	// 1631 GB/s. Liger-Kernel's A100 row kernels stream at 1.54-1.74 TB/s
 	// at their largest sizes (results/measured/gpu_membound_measured.csv).
@@ -268,7 +268,7 @@ func (e *ConfigError) Error() string {
 }
 
 // bounds lists every numeric field with the range the model accepts:
-// generous around every published GPU (HARDWARE.md Part B), tight enough
+// generous around every published GPU (docs/hardware.md Part B), tight enough
 // to refuse values that overflow the arithmetic or make a run endless.
 // SMs and CTA slots are also capped to keep a run's bookkeeping (a lane
 // per 16 SMs, CTA slots) small.

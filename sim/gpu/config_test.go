@@ -32,7 +32,7 @@ func TestPresets(t *testing.T) {
 	}
 }
 
-// The published peaks of HARDWARE.md B §1.1, reproduced from per-SM rates
+// The published peaks of docs/hardware.md B §1.1, reproduced from per-SM rates
 // × SMs × clock (the cross-check arithmetic under the table).
 func TestPeakFLOPs(t *testing.T) {
 	tests := []struct {

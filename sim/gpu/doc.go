@@ -15,7 +15,7 @@
 // 16k×16k GEMM or a 16k-token attention is timed in well under a
 // millisecond of host time.
 //
-// What the model contains, each from HARDWARE.md Part B:
+// What the model contains, each from docs/hardware.md Part B:
 //   - occupancy: CTAs per SM limited by threads, warps, registers, shared
 //     memory and the CTA limit (B §1.2); waves = ⌈CTAs / (SMs·CTAs per SM)⌉,
 //     the last (tail) wave re-timed with what it actually occupies;

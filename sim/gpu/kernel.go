@@ -24,7 +24,7 @@ type (
 	Kernel = plan.Kernel
 )
 
-// MMA instruction families (HARDWARE.md B §1.2 "MMA instruction shape").
+// MMA instruction families (docs/hardware.md B §1.2 "MMA instruction shape").
 const (
 	MMASync = plan.MMASync
 	WGMMA   = plan.WGMMA

@@ -10,7 +10,7 @@ import (
 	"github.com/trnsim/trnsim/sim"
 )
 
-// The published micro-level figures of HARDWARE.md Part A that the matmul
+// The published micro-level figures of docs/hardware.md Part A that the matmul
 // ladder (A §4.1, TestMatmulCalibration in kernels) does not cover, each
 // checked against the model. A figure's expectation is derived by hand from
 // the cost rules the model implements; the test then compares it with the
@@ -483,7 +483,7 @@ func TestAnchorSharedPSUMPort(t *testing.T) {
 // That figure is the ridge of the paper roofline, peak FLOP/s over the
 // core's HBM bandwidth, not a measured knee: 222 FLOP/B × 410 GB/s (the
 // HBM share, A §1.1) is 91.0 TFLOPS, the bf16 peak (91.75) to 0.8%, and
-// HARDWARE.md's own reading is "⇒ ≈ 413 GB/s effective HBM" [I]. No
+// docs/hardware.md's own reading is "⇒ ≈ 413 GB/s effective HBM" [I]. No
 // kernel can show it on Trn1: every load goes through the 16 DMA engines,
 // which reach "~70% DMA throughput utilization" with sufficiently large
 // transfers (A §3.3 [P Perf Opt #9]), 16 × 19.04 = 305 GB/s, so the

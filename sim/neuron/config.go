@@ -14,7 +14,7 @@ import (
 // datapath widths, instruction cost parameters, DMA and HBM figures, the
 // TensorE power throttle, and the chip's core count. Prices are not
 // micro-architecture: bench keeps them in its price table.
-// Every preset value cites its row in HARDWARE.md Part A.
+// Every preset value cites its row in docs/hardware.md Part A.
 //
 // Units are in the field names: GHz, cycles (of the engine the field
 // belongs to), ns, bytes per ns (= GB/s).
@@ -309,7 +309,7 @@ func (e *ConfigError) Error() string {
 }
 
 // bounds lists every numeric field with the range the model accepts. The
-// ranges are generous around every published NeuronCore (HARDWARE.md Part
+// ranges are generous around every published NeuronCore (docs/hardware.md Part
 // A) and exist to refuse values that would overflow the arithmetic or make
 // a run endless (a 1e-300 B/ns DMA, cycle counts near MaxInt64).
 func (c Config) bounds() []sim.Bound {

@@ -6,7 +6,7 @@ import (
 	"github.com/trnsim/trnsim/isa"
 )
 
-// The published Vector/Scalar/GpSimd cost rules (HARDWARE.md A §3.2) count
+// The published Vector/Scalar/GpSimd cost rules (docs/hardware.md A §3.2) count
 // engine cycles from N, the free elements per partition of the
 // instruction's largest operand; partitions (≤ 128) cost nothing.
 

@@ -6,7 +6,7 @@ import (
 	"github.com/trnsim/trnsim/isa"
 )
 
-// dmaState models the core's DMA (HARDWARE.md A §3.3): every dma_copy is
+// dmaState models the core's DMA (docs/hardware.md A §3.3): every dma_copy is
 // split over the DMA engines by partition (8 partitions per engine), each
 // engine's share is one transfer that occupies the engine for a fixed cost
 // plus bytes at the engine's peak rate, transfers of one queue run in order

@@ -1,7 +1,7 @@
 // Package neuron is the timing model of one Trainium NeuronCore: it replays
 // an isa.Program and says how long it takes and why.
 //
-// The model (HARDWARE.md Part A §3 and §5):
+// The model (docs/hardware.md Part A §3 and §5):
 //
 //   - The four compute engines (Tensor, Vector, Scalar, GpSimd) are in-order
 //     queues, each at its own clock. An instruction issues when its engine
@@ -29,7 +29,7 @@
 //     VectorE and ScalarE one PSUM port (A §1.3): instructions that need
 //     the same port run one after the other.
 //   - anchors_test.go checks the model against the published micro-level
-//     figures of HARDWARE.md Part A that the matmul ladder does not cover,
+//     figures of docs/hardware.md Part A that the matmul ladder does not cover,
 //     each with its tolerance; where a figure was first read as a miss,
 //     the test shows what the source measured (the 222 FLOP/B knee is the
 //     paper ridge peak/HBM; the ~140 ns Tensor floor is a dependent

@@ -7,14 +7,14 @@ import (
 )
 
 // FitParam is one hardware parameter a calibration may move, with the
-// physical range HARDWARE.md allows it. Get and Set read and write it in
+// physical range docs/hardware.md allows it. Get and Set read and write it in
 // a Config in the parameter's own unit (Unit); integer fields are rounded
 // on Set.
 type FitParam struct {
 	Name   string  // the -hw JSON field it writes, or a derived name (dma_fixed_ns)
 	Unit   string  // ns, B/ns, cycles
 	Lo, Hi float64 // bounds, in Unit
-	Source string  // the HARDWARE.md rows the bounds come from
+	Source string  // the docs/hardware.md rows the bounds come from
 	Get    func(Config) float64
 	Set    func(*Config, float64)
 }

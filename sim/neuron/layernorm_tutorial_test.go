@@ -9,7 +9,7 @@ import (
 	"github.com/trnsim/trnsim/sim/neuron"
 )
 
-// The NKI LayerNorm tutorial (HARDWARE.md A §4.2 [P SDK226
+// The NKI LayerNorm tutorial (docs/hardware.md A §4.2 [P SDK226
 // general/nki/tutorials/layernorm.rst]): trn1, input (300, 1000) fp32,
 // v1 p50 2311 µs, v2 (bn_stats/bn_aggr + tensor_scalar) p50 1969 µs.
 //
@@ -102,7 +102,7 @@ func tutorialLayerNorm(t *testing.T, v2 bool) *isa.Program {
 // ≤ 2 µs on the engines). Three row tiles make about 50 instructions and
 // 8 DMAs: tens of µs, whatever the order. To reach 2311 µs each would
 // need to cost about 40 µs, thirty times the largest per-instruction or
-// per-DMA fixed cost HARDWARE.md publishes (ACT_TABLE_LOAD 1.28 µs, DMA
+// per-DMA fixed cost docs/hardware.md publishes (ACT_TABLE_LOAD 1.28 µs, DMA
 // semaphore-to-start 1.3 µs; A §3.2, §3.3) and three times the third-party
 // 13.1 µs start-up of a whole instruction stream (A §3.3 [3P]). The
 // published p50s are not NeuronCore time the model leaves out per
@@ -112,7 +112,7 @@ func tutorialLayerNorm(t *testing.T, v2 bool) *isa.Program {
 // the few µs its instructions save, not 342 µs. What the model does
 // reproduce is the ratio: v2 takes 0.822 of v1's time in the model and
 // 0.852 in the tutorial (−3.6%). Both observations fit the same work done
-// about 65 times over (a larger input than the (300, 1000) HARDWARE.md
+// about 65 times over (a larger input than the (300, 1000) docs/hardware.md
 // records, or many kernel calls per timed iteration), not a fixed cost;
 // the shape recorded for the point should be checked against the source.
 //

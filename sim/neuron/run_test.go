@@ -11,7 +11,7 @@ import (
 	"github.com/trnsim/trnsim/sim"
 )
 
-// Published figures the expectations below are derived from (HARDWARE.md
+// Published figures the expectations below are derived from (docs/hardware.md
 // Part A), restated so each test reads as a hand calculation.
 const (
 	tensorGHz2 = 2.4  // trn2 TensorE clock

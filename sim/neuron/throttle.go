@@ -2,7 +2,7 @@ package neuron
 
 import "math"
 
-// throttle is the Trn2/Trn3 TensorE power limit (HARDWARE.md A §3.1): when
+// throttle is the Trn2/Trn3 TensorE power limit (docs/hardware.md A §3.1): when
 // work begins after idle, the array runs at rate r0 of full speed and ramps
 // linearly to full speed over ramp ns; the limit re-engages when the
 // engine's utilisation over the last window ns falls below util.

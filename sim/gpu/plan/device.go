@@ -16,7 +16,7 @@ type Device struct {
 	MMAFamily string
 	MMASync   bool
 	// TensorFP16 and TensorFP8: the tensor cores take fp16/bf16 and fp8
-	// inputs (HARDWARE.md B §1.1, §1.2).
+	// inputs (docs/hardware.md B §1.1, §1.2).
 	TensorFP16, TensorFP8 bool
 
 	SmemPerSM     int // bytes

@@ -2,7 +2,7 @@ package plan
 
 import "github.com/trnsim/trnsim/isa"
 
-// MMA instruction families (HARDWARE.md B §1.2 "MMA instruction shape").
+// MMA instruction families (docs/hardware.md B §1.2 "MMA instruction shape").
 const (
 	MMASync = "mma.sync" // warp-level, register operands (Ampere; legacy on Hopper)
 	WGMMA   = "wgmma"    // warpgroup-level, shared-memory operands (Hopper)

@@ -46,8 +46,51 @@ type tuneTarget struct {
 	def      int // index of the default plan
 }
 
+// tuneRequest is what `trnsim tune` was asked for, checked before any
+// timing: the workloads with tunables, the resolved targets, the search
+// options and the outputs.
+type tuneRequest struct {
+	works    []kernels.Params
+	targets  []bench.Target
+	jobs     int
+	budget   int
+	seed     uint64
+	top      int
+	csvOut   string
+	out      string
+	tab      *tune.Table // the tuned file to add to (-o), empty when new
+	warnings []string    // suite workloads skipped
+}
+
 // cmdTune searches the tunable parameters of a workload on each target.
 func cmdTune(args []string, stdout, stderr io.Writer) error {
+	req, err := parseTuneFlags(args)
+	if err != nil {
+		return err
+	}
+	for _, w := range req.warnings {
+		fmt.Fprintln(stderr, w)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	outs, err := runTune(ctx, req, stderr)
+	if err != nil {
+		return err
+	}
+	// Write the files first (atomically), then print: a failed write
+	// leaves nothing half-done.
+	if err := writeTuneOutputs(req, outs, stdout); err != nil {
+		return err
+	}
+	for _, o := range outs {
+		printTune(stdout, o.work, o, req.top)
+	}
+	return nil
+}
+
+// parseTuneFlags reads and checks tune's flags and arguments, resolves the
+// workloads and targets, and checks the outputs, all before any timing.
+func parseTuneFlags(args []string) (*tuneRequest, error) {
 	fs := newFlags("tune")
 	var tf targetFlags
 	tf.register(fs, "trn2")
@@ -61,45 +104,85 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 	suiteName := fs.String("suite", "", "tune every workload of this `SUITE` (and the parts of its layers) instead of one WORKLOAD: "+strings.Join(bench.SuiteNames(), ", "))
 	pos, err := parseFlags(fs, args)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if (len(pos) == 1) == (*suiteName != "") {
-		return usagef("tune: want one WORKLOAD argument or -suite NAME, got %d arguments and -suite %q", len(pos), *suiteName)
+		return nil, usagef("tune: want one WORKLOAD argument or -suite NAME, got %d arguments and -suite %q", len(pos), *suiteName)
 	}
 	if *jobs < 0 {
-		return usagef("tune: -j %d: want 0 (one per CPU) or more", *jobs)
+		return nil, usagef("tune: -j %d: want 0 (one per CPU) or more", *jobs)
 	}
 	if *budget < 0 {
-		return usagef("tune: -budget %d: want 0 (no limit) or more", *budget)
+		return nil, usagef("tune: -budget %d: want 0 (no limit) or more", *budget)
 	}
 	if *top < 1 {
-		return usagef("tune: -top %d: want at least 1", *top)
+		return nil, usagef("tune: -top %d: want at least 1", *top)
 	}
-	var given []kernels.Params
-	if *suiteName != "" {
-		suite, err := bench.SuiteByName(*suiteName)
-		if err != nil {
-			return usagef("tune: -suite: %v", err)
+	req := &tuneRequest{jobs: *jobs, budget: *budget, seed: *seed, top: *top, csvOut: *csvOut, out: *out, tab: &tune.Table{}}
+	given, err := req.givenWorkloads(*suiteName, pos)
+	if err != nil {
+		return nil, err
+	}
+	if req.works, err = tunableWorkloads(given); err != nil {
+		return nil, err
+	}
+	for _, f := range []struct{ flag, path string }{{"-csv", *csvOut}, {"-o", *out}} {
+		if f.path != "" {
+			if f.path == "-" {
+				return nil, usagef("tune: %s -: want a file (standard output holds the table)", f.flag)
+			}
+			if err := checkOutput(f.flag, f.path); err != nil {
+				return nil, err
+			}
 		}
-		ws, pending, err := suite.Workloads(kernels.Builtin())
-		if err != nil {
-			return usagef("tune: -suite %s: %v", *suiteName, err)
+	}
+	if req.targets, err = tf.resolve(); err != nil {
+		return nil, err
+	}
+	if *out != "" {
+		if _, err := os.Stat(*out); err == nil {
+			if req.tab, err = loadTuned(*out); err != nil {
+				return nil, usagef("tune: -o %s exists and is not a tuned file to add to: %v", *out, err)
+			}
 		}
-		for _, w := range pending {
-			fmt.Fprintf(stderr, "trnsim tune: skipping %s (kernel not available)\n", w)
-		}
-		given = ws
-	} else {
+	}
+	if req.jobs == 0 {
+		req.jobs = runtime.GOMAXPROCS(0)
+	}
+	return req, nil
+}
+
+// givenWorkloads returns the workloads named on the command line: every
+// workload of suiteName (those whose kernel is not available become
+// warnings), or the one WORKLOAD of pos.
+func (req *tuneRequest) givenWorkloads(suiteName string, pos []string) ([]kernels.Params, error) {
+	if suiteName == "" {
 		p, err := kernels.Builtin().Parse(pos[0])
 		if err != nil {
-			return usagef("%v", err)
+			return nil, usagef("%v", err)
 		}
-		given = []kernels.Params{p}
+		return []kernels.Params{p}, nil
 	}
-	// A composite workload (layer) tunes each distinct part that has
-	// tunables, in part order; one tuned file then serves the whole layer.
-	// Workloads without tunables are left out, except a single one given
-	// alone (its GPU plans are still worth listing).
+	suite, err := bench.SuiteByName(suiteName)
+	if err != nil {
+		return nil, usagef("tune: -suite: %v", err)
+	}
+	ws, pending, err := suite.Workloads(kernels.Builtin())
+	if err != nil {
+		return nil, usagef("tune: -suite %s: %v", suiteName, err)
+	}
+	for _, w := range pending {
+		req.warnings = append(req.warnings, fmt.Sprintf("trnsim tune: skipping %s (kernel not available)", w))
+	}
+	return ws, nil
+}
+
+// tunableWorkloads returns what is tuned of the given workloads: a
+// composite workload (layer) contributes each distinct part that has
+// tunables, in part order, so one tuned file serves the whole layer.
+// Workloads without tunables are left out, except a single one given
+// alone (its GPU plans are still worth listing).
+func tunableWorkloads(given []kernels.Params) ([]kernels.Params, error) {
 	var works []kernels.Params
 	seen := map[string]bool{}
 	single := len(given) == 1 && given[0].Kernel.Parts == nil
@@ -116,47 +199,27 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 		}
 		parts, err := p.Kernel.Parts(p)
 		if err != nil {
-			return usagef("tune: %v", err)
+			return nil, usagef("tune: %v", err)
 		}
 		for _, pt := range parts {
 			add(pt.Params)
 		}
 	}
-	for _, f := range []struct{ flag, path string }{{"-csv", *csvOut}, {"-o", *out}} {
-		if f.path != "" {
-			if f.path == "-" {
-				return usagef("tune: %s -: want a file (standard output holds the table)", f.flag)
-			}
-			if err := checkOutput(f.flag, f.path); err != nil {
-				return err
-			}
-		}
-	}
-	ts, err := tf.resolve()
-	if err != nil {
-		return err
-	}
-	tab := &tune.Table{}
-	if *out != "" {
-		if _, err := os.Stat(*out); err == nil {
-			if tab, err = loadTuned(*out); err != nil {
-				return usagef("tune: -o %s exists and is not a tuned file to add to: %v", *out, err)
-			}
-		}
-	}
-	if *jobs == 0 {
-		*jobs = runtime.GOMAXPROCS(0)
-	}
+	return works, nil
+}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+// runTune tunes every workload on every target, in that order. A target
+// that cannot run a workload is a note on stderr when several targets
+// were given; an interrupt stops the search with exit 130 and nothing
+// written.
+func runTune(ctx context.Context, req *tuneRequest, stderr io.Writer) ([]tuneTarget, error) {
 	tty := isTerminal(stderr)
 	var outs []tuneTarget
-	for _, w := range works {
-		for _, t := range ts {
+	for _, w := range req.works {
+		for _, t := range req.targets {
 			var o tuneTarget
 			var err error
-			opts := tune.Options{Jobs: *jobs, Budget: *budget, Seed: *seed}
+			opts := tune.Options{Jobs: req.jobs, Budget: req.budget, Seed: req.seed}
 			if tty {
 				name := t.Name()
 				opts.Progress = func(done int) { fmt.Fprintf(stderr, "\r\033[K%s: %d configurations timed", name, done) }
@@ -169,49 +232,46 @@ func cmdTune(args []string, stdout, stderr io.Writer) error {
 			if tty {
 				fmt.Fprint(stderr, "\r\033[K")
 			}
-			if errors.Is(err, kernels.ErrUnsupported) && len(ts) > 1 {
+			if errors.Is(err, kernels.ErrUnsupported) && len(req.targets) > 1 {
 				fmt.Fprintf(stderr, "trnsim tune: %s: not supported: %v\n", t.Name(), err)
 				continue
 			}
 			if errors.Is(err, context.Canceled) {
 				fmt.Fprintf(stderr, "trnsim tune: interrupted; nothing written\n")
-				return &exitError{130}
+				return nil, &exitError{130}
 			}
 			if err != nil {
-				return fmt.Errorf("tune %s on %s: %w", w, t.Name(), err)
+				return nil, fmt.Errorf("tune %s on %s: %w", w, t.Name(), err)
 			}
 			o.work = w
 			outs = append(outs, o)
 		}
 	}
+	return outs, nil
+}
 
-	// Write the files first (atomically), then print: a failed write
-	// leaves nothing half-done.
-	if *csvOut != "" {
-		if err := writeOutput(*csvOut, stdout, func(w io.Writer) error { return writeTuneCSV(w, outs) }); err != nil {
+// writeTuneOutputs writes the CSV of every trial (-csv) and the tuned file
+// (-o), each atomically. Only NeuronCore plans faster than the default
+// are added to the tuned file: the default needs no entry.
+func writeTuneOutputs(req *tuneRequest, outs []tuneTarget, stdout io.Writer) error {
+	if req.csvOut != "" {
+		if err := writeOutput(req.csvOut, stdout, func(w io.Writer) error { return writeTuneCSV(w, outs) }); err != nil {
 			return err
 		}
 	}
-	if *out != "" {
-		for _, o := range outs {
-			// Only plans faster than the default are written: the default
-			// needs no entry.
-			if _, ok := o.target.(*bench.NeuronTarget); !ok || o.best < 0 || o.best == o.def {
-				continue
-			}
-			b, d := o.trials[o.best], o.trials[o.def]
-			if err := tab.Add(o.target.Name(), b.trial.Params, b.trial.TimeNs/1e3, d.trial.TimeNs/1e3); err != nil {
-				return err
-			}
-		}
-		if err := writeOutput(*out, stdout, tab.Write); err != nil {
-			return err
-		}
+	if req.out == "" {
+		return nil
 	}
 	for _, o := range outs {
-		printTune(stdout, o.work, o, *top)
+		if _, ok := o.target.(*bench.NeuronTarget); !ok || o.best < 0 || o.best == o.def {
+			continue
+		}
+		b, d := o.trials[o.best], o.trials[o.def]
+		if err := req.tab.Add(o.target.Name(), b.trial.Params, b.trial.TimeNs/1e3, d.trial.TimeNs/1e3); err != nil {
+			return err
+		}
 	}
-	return nil
+	return writeOutput(req.out, stdout, req.tab.Write)
 }
 
 // tuneNeuron searches p's tunable space on a NeuronCore target, timing

@@ -51,19 +51,9 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("sweep: -suite: %v", err)
 	}
-	var shard bench.Shard
-	switch {
-	case *shardFlag == "auto":
-		if shard, err = bench.ShardFromEnv(os.Getenv, *shardCount); err != nil {
-			return usagef("sweep: %v", err)
-		}
-	case *shardFlag != "":
-		if shard, err = bench.ParseShard(*shardFlag); err != nil {
-			return usagef("sweep: -shard: %v", err)
-		}
-	}
-	if *shardCount != 0 && *shardFlag != "auto" {
-		return usagef("sweep: -shard-count %d goes with -shard auto", *shardCount)
+	shard, err := sweepShard(*shardFlag, *shardCount)
+	if err != nil {
+		return err
 	}
 	targets, err := tf.resolve()
 	if err != nil {
@@ -123,20 +113,51 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	}
 	if shard.N > 0 {
 		info := results.ShardInfo{Index: shard.I, Count: shard.N, Suite: suite.Name, Schema: results.SchemaVersion, Options: sweepOptions(&tf, &tuned)}
-		for _, t := range targets {
-			info.Targets = append(info.Targets, t.Name())
-		}
-		for _, it := range bench.Items(ws, targets, shard) {
-			if !unsupported[it.Index] {
-				info.Items = append(info.Items, it.Index)
-			}
-		}
-		if err := results.WriteFileAtomic(results.ShardSidecar(*out), func(w io.Writer) error { return results.WriteShardInfo(w, info) }); err != nil {
+		if err := writeShardSidecar(*out, stdout, info, ws, targets, shard, unsupported); err != nil {
 			return err
 		}
 	}
 	fmt.Fprintf(stdout, "wrote %d rows (suite %s, shard %s) to %s\n", len(rows), suite.Name, shard, *out)
 	return nil
+}
+
+// sweepShard returns the shard a sweep runs: all of it (flag empty), i/n
+// as given, or i/n from the batch system's environment (flag "auto", with
+// count where the environment lacks it).
+func sweepShard(flag string, count int) (bench.Shard, error) {
+	if count != 0 && flag != "auto" {
+		return bench.Shard{}, usagef("sweep: -shard-count %d goes with -shard auto", count)
+	}
+	switch flag {
+	case "":
+		return bench.Shard{}, nil
+	case "auto":
+		shard, err := bench.ShardFromEnv(os.Getenv, count)
+		if err != nil {
+			return bench.Shard{}, usagef("sweep: %v", err)
+		}
+		return shard, nil
+	}
+	shard, err := bench.ParseShard(flag)
+	if err != nil {
+		return bench.Shard{}, usagef("sweep: -shard: %v", err)
+	}
+	return shard, nil
+}
+
+// writeShardSidecar writes the sidecar of shard file out: info with the
+// targets and the item index of every row the shard wrote (its items less
+// the unsupported ones), which merge checks and orders by.
+func writeShardSidecar(out string, stdout io.Writer, info results.ShardInfo, ws []kernels.Params, targets []bench.Target, shard bench.Shard, unsupported map[int]bool) error {
+	for _, t := range targets {
+		info.Targets = append(info.Targets, t.Name())
+	}
+	for _, it := range bench.Items(ws, targets, shard) {
+		if !unsupported[it.Index] {
+			info.Items = append(info.Items, it.Index)
+		}
+	}
+	return writeOutput(results.ShardSidecar(out), stdout, func(w io.Writer) error { return results.WriteShardInfo(w, info) })
 }
 
 // isTerminal reports whether w is a terminal, for progress output.

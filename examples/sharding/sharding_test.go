@@ -63,10 +63,9 @@ func sh(t *testing.T, bin, dir, line string, env ...string) (string, error) {
 	return out.String(), err
 }
 
+// TestExamples builds trnsim and runs each example's sweeps and merge
+// (13 sweeps per example, a few seconds in all), so it runs in make test.
 func TestExamples(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds trnsim and runs 13 sweeps per example")
-	}
 	bin := buildTrnsim(t)
 	ref := t.TempDir()
 	if out, err := sh(t, bin, ref, "trnsim sweep -suite representative -targets trn2,h100 -j 2 -o full.csv"); err != nil {

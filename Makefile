@@ -5,7 +5,7 @@ GO      ?= go
 PKGS    := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all test fmt-check vet staticcheck unit bench perf fuzz regress baseline loo readme
+.PHONY: all test fmt-check vet staticcheck unit bench perf fuzz regress baseline loo readme long
 
 all: test
 
@@ -67,6 +67,12 @@ regress:
 # README's bench excerpt against `trnsim bench -excerpt`.
 readme:
 	$(GO) test -count=1 -timeout 20m -run '^TestREADME' ./cmd/trnsim
+
+# Every test at full size: what make test leaves out under -short (the
+# README's commands at full size, the NKI ladder checks, the tuning figure,
+# long functional checks). About 1.5 min on 2 cores; CI runs it.
+long:
+	$(GO) test -count=1 -timeout 30m $(PKGS)
 
 # Refresh results/baseline.csv on purpose (after an intended timing change);
 # commit it with the change that explains it.

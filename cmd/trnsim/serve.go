@@ -167,6 +167,13 @@ func parseServeFlags(args []string) (req *serveRequest, help bool, err error) {
 	if err := resolveServePrices(r.systems, *basis, *prices); err != nil {
 		return nil, false, err
 	}
+	for _, o := range []struct{ flag, path string }{{"-o", r.outFile}, {"-plot", r.plotFile}} {
+		if o.path != "" {
+			if err := checkOutput(o.flag, o.path); err != nil {
+				return nil, false, err
+			}
+		}
+	}
 	return r, false, nil
 }
 
@@ -293,12 +300,12 @@ func addBreakEvens(group, all []serve.Row, gpuRows []int) {
 // when any row is priced) first, each written whole or not at all, then the table or CSV on stdout.
 func writeServeOutputs(stdout io.Writer, req *serveRequest, rows []serve.Row) error {
 	if req.outFile != "" {
-		if err := results.WriteFileAtomic(req.outFile, func(w io.Writer) error { return serve.WriteCSV(w, rows) }); err != nil {
+		if err := writeOutput(req.outFile, stdout, func(w io.Writer) error { return serve.WriteCSV(w, rows) }); err != nil {
 			return fmt.Errorf("serve -o %s: %w", req.outFile, err)
 		}
 	}
 	if req.plotFile != "" {
-		if err := writeServeCharts(req.plotFile, req.plotFormat, req.model.Name, rows); err != nil {
+		if err := writeServeCharts(stdout, req.plotFile, req.plotFormat, req.model.Name, rows); err != nil {
 			return err
 		}
 	}
@@ -311,12 +318,12 @@ func writeServeOutputs(stdout io.Writer, req *serveRequest, rows []serve.Row) er
 
 // writeServeCharts writes the throughput chart to file and, when there is a cost chart, FILE-cost.EXT
 // beside it, in the given plot format.
-func writeServeCharts(file, format, model string, rows []serve.Row) error {
+func writeServeCharts(stdout io.Writer, file, format, model string, rows []serve.Row) error {
 	tc, cc, err := serve.Charts(rows, model)
 	if err != nil {
 		return usagef("serve -plot: %v", err)
 	}
-	if err := results.WriteFileAtomic(file, func(w io.Writer) error { return tc.Write(w, format) }); err != nil {
+	if err := writeOutput(file, stdout, func(w io.Writer) error { return tc.Write(w, format) }); err != nil {
 		return fmt.Errorf("serve -plot %s: %w", file, err)
 	}
 	if cc == nil {
@@ -324,7 +331,7 @@ func writeServeCharts(file, format, model string, rows []serve.Row) error {
 	}
 	ext := filepath.Ext(file)
 	costFile := strings.TrimSuffix(file, ext) + "-cost" + ext
-	if err := results.WriteFileAtomic(costFile, func(w io.Writer) error { return cc.Write(w, format) }); err != nil {
+	if err := writeOutput(costFile, stdout, func(w io.Writer) error { return cc.Write(w, format) }); err != nil {
 		return fmt.Errorf("serve -plot %s: %w", costFile, err)
 	}
 	return nil

@@ -10,7 +10,7 @@ import (
 	"github.com/trnsim/trnsim/results"
 )
 
-// newRunner returns the runner validate uses: bench.Run on the named
+// newRunner returns the runner validate uses: bench.RunTiming on the named
 // target. The targets of the measured file that are presets are resolved
 // here, once, with their -hw overrides, so a bad hardware file is the same
 // usage error as under `trnsim run`; a row whose target is no preset gets
@@ -40,7 +40,7 @@ func newRunner(hw *hwFlag, targets []string) (runner, error) {
 			_, err := bench.TargetByName(name, "")
 			return 0, "", err
 		}
-		r, err := bench.RunDetailed(p, t)
+		r, err := bench.RunTiming(p, t) // streamed: validate needs figures, not spans
 		if err != nil {
 			return 0, "", err
 		}

@@ -395,6 +395,9 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 
 	pipe := newPipe(attnSchedule())
 	kring, qring, oring := newSlotRing(2), newSlotRing(2), newSlotRing(2)
+	ctx := &attnCtx{b: b, s: s, capKeys: capKeys,
+		spsum: spsum, tpsum: tpsum, vpsum: vpsum, ppool: ppool, ptpool: ptpool, mpool: mpool, itpool: itpool}
+	items := make([]attnItem, pipe.depth()) // a ring: see swPipe.depth
 
 	loadKV := func(bi, kh, kb, n int) attnKV {
 		slot := kring.take(pipe)
@@ -465,16 +468,14 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 							kend := s.kend(q.q0, q.qt)
 							for k0 := kb; k0 < min(kb+capKeys, kend); k0 += attnKTile {
 								kt := min(attnKTile, kend-k0, kb+capKeys-k0)
-								it := &attnItem{b: b, s: s, q: q, k0: k0, kt: kt, first: k0 == 0, last: k0+kt == kend,
-									kv: kv, capKeys: capKeys,
-									spsum: spsum, tpsum: tpsum, vpsum: vpsum, ppool: ppool, ptpool: ptpool, mpool: mpool, itpool: itpool,
-								}
 								idx := pipe.nextIdx()
+								it := &items[idx%len(items)]
+								*it = attnItem{attnCtx: ctx, q: q, k0: k0, kt: kt, first: k0 == 0, last: k0+kt == kend, kv: kv}
 								kring.use(kv.slot, idx)
 								qring.use(qslot, idx)
 								oring.use(oslot, idx)
 								lastItem = it
-								pipe.push(it.run)
+								pipe.pushIter(it)
 							}
 						}
 					}
@@ -503,28 +504,34 @@ type attnQ struct {
 // 6 TensorE (PV), 7 GpSimdE and VectorE (O ← O·α + PV, l ← l·α + rowsum;
 // on the last KV tile O/l to the output staging tile).
 type attnItem struct {
-	b         *isa.Builder
-	s         attnShape
+	*attnCtx
 	q         *attnQ
 	k0, kt    int
 	first     bool
 	last      bool
 	kv        attnKV // the K/V block holding keys k0..k0+kt
-	capKeys   int    // keys per K/V block
 	done      func() // after the last stage (the Q block's store)
-	spsum     *isa.Pool
-	tpsum     *isa.Pool
-	vpsum     *carvedPool
-	ppool     *isa.Pool
-	ptpool    *isa.Pool
-	mpool     *isa.Pool
-	itpool    *isa.Pool
 	sp, src   isa.AP
 	its       isa.AP // [qt, 3]: −rowmax, α, rowsum
 	nbOld     isa.AP
 	nbNew     isa.AP
 	p, tp, pt isa.AP
 	pv        isa.AP
+}
+
+// attnCtx is what every attnItem of one attnOptimized call shares: the
+// builder, the shape and the pools the stages allocate from.
+type attnCtx struct {
+	b       *isa.Builder
+	s       attnShape
+	capKeys int // keys per K/V block
+	spsum   *isa.Pool
+	tpsum   *isa.Pool
+	vpsum   *carvedPool
+	ppool   *isa.Pool
+	ptpool  *isa.Pool
+	mpool   *isa.Pool
+	itpool  *isa.Pool
 }
 
 // attnKV is a block of keys and values in SBUF: K transposed (head dim on

@@ -598,6 +598,11 @@ func (s *mmPlan) fullyOptimized(tilesM, tilesN, tilesK int) error {
 	}
 	result := make([]isa.AP, pass*tmB)
 	out := make([]isa.AP, tmB) // direct staging: the M block's C tiles
+	stat := make([][]isa.AP, tmB)
+	for bm := range stat {
+		stat[bm] = make([]isa.AP, tkB)
+	}
+	mov := make([]isa.AP, tkB)
 	compute := func(i int) {
 		st := steps[i]
 		if st.k0 == 0 && st.mb == 0 {
@@ -616,13 +621,24 @@ func (s *mmPlan) fullyOptimized(tilesM, tilesN, tilesK int) error {
 			}
 		}
 		r, l := rt[st.rset], lt[i%bufs]
+		// Each matmul's operands are cut from the loaded blocks once per
+		// step (stationary: M tile bm of K chunk j) or N tile (moving),
+		// not once per matmul.
+		for bm := 0; bm < ceilDiv(st.mw, s.tm); bm++ {
+			for j := range blk {
+				stat[bm][j] = cols(l[j], bm*s.tm, min(s.tm, st.mw-bm*s.tm))
+			}
+		}
 		for bn := 0; bn < ceilDiv(st.nw, s.tn); bn++ {
 			nt := min(s.tn, st.nw-bn*s.tn)
+			for j := range blk {
+				mov[j] = cols(r[j], bn*s.tn, nt)
+			}
 			for bm := 0; bm < ceilDiv(st.mw, s.tm); bm++ {
 				mt := min(s.tm, st.mw-bm*s.tm)
 				ps := acc.Tile(isa.FP32, mt, nt)
 				for j := range blk {
-					b.Matmul(ps, cols(l[j], bm*s.tm, mt), cols(r[j], bn*s.tn, nt), j > 0)
+					b.Matmul(ps, stat[bm][j], mov[j], j > 0)
 				}
 				sum := cols(result[st.mb*tmB+bm], bn*s.tn, nt)
 				dst := sum

@@ -532,6 +532,7 @@ type attnCtx struct {
 	ptpool  *isa.Pool
 	mpool   *isa.Pool
 	itpool  *isa.Pool
+	ops     [2][attnKTile / lanes]isa.AP // scratch: the operands of a stage's run of instructions
 }
 
 // attnKV is a block of keys and values in SBUF: K transposed (head dim on
@@ -609,8 +610,13 @@ func (it *attnItem) run(stage int) {
 		}
 	case 6: // TensorE: PV[qt, d] = Σ_chunks Pᵀ_cᵀ·V_c
 		it.pv = it.vpsum.tile(isa.FP32, qt, s.d)
+		pt, v := it.ops[0][:nc], it.ops[1][:nc] // cut ahead of the matmuls: see window
 		for c := range nc {
-			b.Matmul(it.pv, it.pt.Rows(0, kc(c)).Cols(c*qt, qt), it.vchunk(c, kc(c)), c > 0)
+			window(&pt[c], &it.pt, 0, kc(c), c*qt, qt)
+			window(&v[c], &it.kv.v, 0, kc(c), ((it.k0-it.kv.kb)/lanes+c)*s.d, s.d)
+		}
+		for c := range nc {
+			b.Matmul(it.pv, pt[c], v[c], c > 0)
 		}
 	case 7: // GpSimdE + VectorE: O ← O·α + PV, l ← l·α + rowsum
 		l := q.st.Col(3)

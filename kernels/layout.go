@@ -19,3 +19,22 @@ func view(a isa.AP, byteOff int, dims ...isa.Dim) isa.AP {
 	a.Offset += byteOff
 	return a.WithDims(dims...)
 }
+
+// window sets *dst to a.Rows(r0, rows).Cols(c0, cols) for an SBUF or PSUM
+// tile a with one free dimension, writing the fields in place. Kernels
+// use it to cut a run of operands before the instructions that read
+// them: a view returned by value is built in a temporary, field by field,
+// and then copied whole, and that copy waits until the CPU has written
+// the fields to its cache (narrow stores are not forwarded to the wide
+// loads of a struct copy), which costs more than the rest of emitting an
+// instruction.
+func window(dst, a *isa.AP, r0, rows, c0, cols int) {
+	if a.Mem == isa.HBM || a.NFree != 1 {
+		panic("kernels: window needs an SBUF or PSUM tile with one free dimension")
+	}
+	*dst = *a
+	dst.Start = isa.Narrow(int(a.Start) + r0)
+	dst.Parts = isa.Narrow(rows)
+	dst.Offset += c0 * int(a.Free[0].Stride) * a.DType.Size()
+	dst.Free[0].Count = isa.Narrow(cols)
+}

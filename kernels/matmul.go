@@ -203,6 +203,19 @@ func cols(a isa.AP, c, w int) isa.AP {
 	return a
 }
 
+// cutCols sets *dst to cols(*a, c, w) in place. Where views are cut in
+// bulk ahead of their use, this is the cheaper form: a view returned by
+// value is built in a temporary and copied as a whole right after its
+// fields were written, and the CPU cannot forward those narrow writes to
+// the wide loads of the copy, so the copy waits for them to reach the
+// cache.
+func cutCols(dst, a *isa.AP, c, w int) {
+	*dst = *a
+	last := dst.NFree - 1
+	dst.Offset += c * int(dst.Free[last].Stride) * dst.DType.Size()
+	dst.Free[last].Count = isa.Narrow(w)
+}
+
 // store writes the fp32 PSUM or SBUF result tile t to C rows
 // [row0, row0+rows) and columns [col0, …), converting through stage on
 // engine eng (Vector or Scalar) when C is not fp32.
@@ -598,11 +611,13 @@ func (s *mmPlan) fullyOptimized(tilesM, tilesN, tilesK int) error {
 	}
 	result := make([]isa.AP, pass*tmB)
 	out := make([]isa.AP, tmB) // direct staging: the M block's C tiles
+	// The operands of one step's instructions (see compute).
 	stat := make([][]isa.AP, tmB)
 	for bm := range stat {
 		stat[bm] = make([]isa.AP, tkB)
 	}
 	mov := make([]isa.AP, tkB)
+	sum, dst := make([]isa.AP, tmB), make([]isa.AP, tmB)
 	compute := func(i int) {
 		st := steps[i]
 		if st.k0 == 0 && st.mb == 0 {
@@ -621,36 +636,39 @@ func (s *mmPlan) fullyOptimized(tilesM, tilesN, tilesK int) error {
 			}
 		}
 		r, l := rt[st.rset], lt[i%bufs]
-		// Each matmul's operands are cut from the loaded blocks once per
-		// step (stationary: M tile bm of K chunk j) or N tile (moving),
-		// not once per matmul.
-		for bm := 0; bm < ceilDiv(st.mw, s.tm); bm++ {
+		nbm, nbn := ceilDiv(st.mw, s.tm), ceilDiv(st.nw, s.tn)
+		// The operands are cut from the tiles ahead of the instructions
+		// that read them (see cutCols): the stationary M tiles once per
+		// step, the moving and result columns once per N tile.
+		for bm := range nbm {
 			for j := range blk {
-				stat[bm][j] = cols(l[j], bm*s.tm, min(s.tm, st.mw-bm*s.tm))
+				cutCols(&stat[bm][j], &l[j], bm*s.tm, min(s.tm, st.mw-bm*s.tm))
 			}
 		}
-		for bn := 0; bn < ceilDiv(st.nw, s.tn); bn++ {
+		for bn := range nbn {
 			nt := min(s.tn, st.nw-bn*s.tn)
 			for j := range blk {
-				mov[j] = cols(r[j], bn*s.tn, nt)
+				cutCols(&mov[j], &r[j], bn*s.tn, nt)
 			}
-			for bm := 0; bm < ceilDiv(st.mw, s.tm); bm++ {
-				mt := min(s.tm, st.mw-bm*s.tm)
-				ps := acc.Tile(isa.FP32, mt, nt)
-				for j := range blk {
-					b.Matmul(ps, stat[bm][j], mov[j], j > 0)
-				}
-				sum := cols(result[st.mb*tmB+bm], bn*s.tn, nt)
-				dst := sum
+			for bm := range nbm {
+				cutCols(&sum[bm], &result[st.mb*tmB+bm], bn*s.tn, nt)
 				if direct && last {
 					// The last addition writes C's dtype: one rounding of
 					// the same fp32 sum, and the fp32 tile is free at once.
-					dst = cols(out[bm], bn*s.tn, nt)
+					cutCols(&dst[bm], &out[bm], bn*s.tn, nt)
+				} else {
+					cutCols(&dst[bm], &result[st.mb*tmB+bm], bn*s.tn, nt)
+				}
+			}
+			for bm := range nbm {
+				ps := acc.Tile(isa.FP32, min(s.tm, st.mw-bm*s.tm), nt)
+				for j := range blk {
+					b.Matmul(ps, stat[bm][j], mov[j], j > 0)
 				}
 				if st.k0 == 0 {
-					b.TensorCopy(isa.Vector, dst, ps)
+					b.TensorCopy(isa.Vector, dst[bm], ps)
 				} else {
-					b.TensorTensor(dst, sum, ps, isa.ALUAdd)
+					b.TensorTensor(dst[bm], sum[bm], ps, isa.ALUAdd)
 				}
 			}
 		}

@@ -48,9 +48,12 @@ func onlineExp(b *isa.Builder, p, s, its, nbNew isa.AP, scale float32) {
 // onlineTranspose emits stage 4: Pᵀ of the [rows, keys] tile p into tp,
 // key chunk c (128 keys) at columns [c·rows, (c+1)·rows).
 func onlineTranspose(b *isa.Builder, tp, p isa.AP, keys, rows int) {
+	var dst, src isa.AP // cut in place: see window
 	for c := range (keys + lanes - 1) / lanes {
 		kc := min(lanes, keys-c*lanes)
-		b.Transpose(tp.Rows(0, kc).Cols(c*rows, rows), p.Cols(c*lanes, kc))
+		window(&dst, &tp, 0, kc, c*rows, rows)
+		window(&src, &p, 0, int(p.Parts), c*lanes, kc)
+		b.Transpose(dst, src)
 	}
 }
 

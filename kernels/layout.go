@@ -38,3 +38,12 @@ func window(dst, a *isa.AP, r0, rows, c0, cols int) {
 	dst.Offset += c0 * int(a.Free[0].Stride) * a.DType.Size()
 	dst.Free[0].Count = isa.Narrow(cols)
 }
+
+// hbmTile sets *dst to t.Tile(r0, c0, rows, cols) in place (see window).
+func hbmTile(dst *isa.AP, t *isa.HBMTensor, r0, c0, rows, cols int) {
+	c := t.Cols()
+	*dst = isa.AP{}
+	dst.Mem, dst.DType, dst.Tensor = isa.HBM, t.Decl.DType, isa.Narrow(t.Index)
+	dst.Offset, dst.Parts, dst.PStride = r0*c+c0, isa.Narrow(rows), c
+	dst.NFree, dst.Free[0] = 1, isa.Dim{Stride: 1, Count: isa.Narrow(cols)}
+}

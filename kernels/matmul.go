@@ -181,15 +181,18 @@ func (s *mmPlan) loadBlock(tiles []isa.AP, pool *isa.Pool, t isa.HBMTensor, bi i
 	if piece > 0 {
 		step = min(step, piece)
 	}
+	var dst, src isa.AP // cut in place: see cutCols
 	for c := 0; c < w; c += step {
 		pw := min(step, w-c)
 		for j, ch := range blk {
-			src := t.Tile(bi*s.K+ch.k0, col0+c, ch.parts(), pw)
 			if ch.double {
 				// Partition p, row r holds K row k0 + r·128 + p.
-				src = src.WithDims(isa.Dim{Stride: isa.Narrow(ch.parts() * t.Cols()), Count: 2}, isa.Dim{Stride: 1, Count: isa.Narrow(pw)})
+				src = t.Tile(bi*s.K+ch.k0, col0+c, ch.parts(), pw).WithDims(isa.Dim{Stride: isa.Narrow(ch.parts() * t.Cols()), Count: 2}, isa.Dim{Stride: 1, Count: isa.Narrow(pw)})
+			} else {
+				hbmTile(&src, &t, bi*s.K+ch.k0, col0+c, ch.parts(), pw)
 			}
-			s.b.Load(cols(tiles[j], c, pw), src)
+			cutCols(&dst, &tiles[j], c, pw)
+			s.b.Load(dst, src)
 		}
 	}
 }

@@ -365,22 +365,21 @@ func layernormTutorial(b *isa.Builder, p Params, v2 bool) error {
 	nbn := (H + isa.BNStatsFMax - 1) / isa.BNStatsFMax
 
 	params := b.SBUFPool("params", 2, H*sz)
-	// v1 keeps four [P,H] tiles of a row tile alive (x, x−mean, its
-	// square, the normalised row) and one for the output; v2 three (x,
-	// normalised, output). Two of each when they fit, so consecutive row
-	// tiles overlap; one otherwise.
-	roles := 5
-	if v2 {
-		roles = 3
-	}
+	// Two [P,H] tiles per row tile, reused as a compiler's allocator
+	// reuses a dead tile's space: v1 x → a, x−mean → b, its square → a,
+	// the normalised row → a, ·γ and +β → b; v2 x → a, normalised, ·γ and
+	// +β → b. Either way a is free for the next tile's load while b is
+	// finished and stored. Two row tiles' worth when they fit, so loads
+	// run a tile ahead; one otherwise.
+	st := (isa.BNStatsWidth*nbn + 8) * 4
 	bufs := 2
-	if free := b.Arch().SBUFPartitionBytes - 2*H*sz - 2*(isa.BNStatsWidth*nbn+8)*4; 2*roles*H*sz > free {
+	if free := b.Arch().SBUFPartitionBytes - 2*H*sz - 2*st; 4*H*sz > free {
 		bufs = 1
 	}
-	work := b.SBUFPool("rows", bufs*roles, H*sz)
-	stat := b.SBUFPool("stats", bufs, (isa.BNStatsWidth*nbn+8)*4)
+	work := b.SBUFPool("rows", 2*bufs, H*sz)
+	stat := b.SBUFPool("stats", bufs, st)
 	if err := b.Err(); err != nil {
-		return fmt.Errorf("%s: hidden=%d in %s does not fit one row per lane in SBUF: %w", name, H, dt, err)
+		return fmt.Errorf("%s: hidden=%d in %s does not fit two rows per lane in SBUF: %w", name, H, dt, err)
 	}
 	gt, bt := params.Tile(dt, lanes, H), params.Tile(dt, lanes, H)
 	row := isa.Dim{Stride: 1, Count: isa.Narrow(H)}
@@ -389,36 +388,36 @@ func layernormTutorial(b *isa.Builder, p Params, v2 bool) error {
 	invH := float32(1 / float64(H))
 	for r0 := 0; r0 < T; r0 += lanes {
 		n := min(lanes, T-r0)
-		st := stat.Tile(isa.FP32, n, isa.BNStatsWidth*nbn+8)
+		s := stat.Tile(isa.FP32, n, isa.BNStatsWidth*nbn+8)
 		c := isa.BNStatsWidth * nbn // first free column after the bn_stats triples
-		mean, vr, rstd := st.Col(c), st.Col(c+1), st.Col(c+2)
-		xt := work.Tile(dt, n, H)
-		b.Load(xt, x.Tile(r0, 0, n, H))
-		y := work.Tile(dt, n, H)
+		mean, vr, rstd := s.Col(c), s.Col(c+1), s.Col(c+2)
+		ta, tb := work.Tile(dt, n, H), work.Tile(dt, n, H)
+		b.Load(ta, x.Tile(r0, 0, n, H))
+		var o isa.AP // the output tile
 		if !v2 {
-			b.TensorReduce(mean, xt, isa.ALUAdd, 1, false)
+			b.TensorReduce(mean, ta, isa.ALUAdd, 1, false)
 			b.TensorScalar(isa.Vector, mean, mean, isa.ALUMul, isa.Imm(invH), isa.ALUBypass, isa.Imm(0))
-			xc := work.Tile(dt, n, H)
-			b.TensorScalar(isa.Vector, xc, xt, isa.ALUSub, isa.PerPartition(mean), isa.ALUBypass, isa.Imm(0))
-			sq := work.Tile(dt, n, H)
-			b.Activation(sq, xc, isa.ActSquare)
-			b.TensorReduce(vr, sq, isa.ALUAdd, 1, false)
+			b.TensorScalar(isa.Vector, tb, ta, isa.ALUSub, isa.PerPartition(mean), isa.ALUBypass, isa.Imm(0))
+			b.Activation(ta, tb, isa.ActSquare)
+			b.TensorReduce(vr, ta, isa.ALUAdd, 1, false)
 			b.TensorScalar(isa.Vector, vr, vr, isa.ALUMul, isa.Imm(invH), isa.ALUBypass, isa.Imm(0))
 			b.TensorScalar(isa.Vector, rstd, vr, isa.ALUAdd, isa.Imm(normEps), isa.ALUBypass, isa.Imm(0))
 			b.Activation(rstd, rstd, isa.ActRsqrt)
-			b.TensorScalar(isa.Vector, y, xc, isa.ALUMul, isa.PerPartition(rstd), isa.ALUBypass, isa.Imm(0))
+			b.TensorScalar(isa.Vector, ta, tb, isa.ALUMul, isa.PerPartition(rstd), isa.ALUBypass, isa.Imm(0))
+			b.TensorTensor(tb, ta, gt.Rows(0, n), isa.ALUMul)
+			o = tb
 		} else {
 			for j := range nbn {
 				c0 := j * isa.BNStatsFMax
-				b.BNStats(st.Cols(isa.BNStatsWidth*j, isa.BNStatsWidth), xt.Cols(c0, min(isa.BNStatsFMax, H-c0)))
+				b.BNStats(s.Cols(isa.BNStatsWidth*j, isa.BNStatsWidth), ta.Cols(c0, min(isa.BNStatsFMax, H-c0)))
 			}
-			b.BNAggr(st.Cols(c, isa.BNAggrWidth), st.Cols(0, c)) // mean, var
+			b.BNAggr(s.Cols(c, isa.BNAggrWidth), s.Cols(0, c)) // mean, var
 			b.TensorScalar(isa.Vector, rstd, vr, isa.ALUAdd, isa.Imm(normEps), isa.ALUBypass, isa.Imm(0))
 			b.Activation(rstd, rstd, isa.ActRsqrt)
-			b.TensorScalar(isa.Vector, y, xt, isa.ALUSub, isa.PerPartition(mean), isa.ALUMul, isa.PerPartition(rstd))
+			b.TensorScalar(isa.Vector, tb, ta, isa.ALUSub, isa.PerPartition(mean), isa.ALUMul, isa.PerPartition(rstd))
+			b.TensorTensor(tb, tb, gt.Rows(0, n), isa.ALUMul)
+			o = tb
 		}
-		o := work.Tile(dt, n, H)
-		b.TensorTensor(o, y, gt.Rows(0, n), isa.ALUMul)
 		b.TensorTensor(o, o, bt.Rows(0, n), isa.ALUAdd)
 		b.Store(out.Tile(r0, 0, n, H), o)
 	}

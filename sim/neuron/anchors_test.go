@@ -670,8 +670,9 @@ func TestAnchorFusedActivation(t *testing.T) {
 //     100× the elements gets the model to milliseconds — (4096, 8192)
 //     gives v1 2410 µs (+4%) and v2 1724 µs (−12%) — but not the v2
 //     saving: the model's v2/v1 is 0.76 at (300, 1000) and 0.72 at
-//     (4096, 8192), against the published 0.852, because bn_stats replaces
-//     two of v1's eight VectorE passes per element (6N against 8N cycles).
+//     (4096, 8192), against the published 0.852: v2's bn_stats and one
+//     two-op tensor_scalar replace v1's two reductions, subtract and
+//     multiply, 6N VectorE cycles per row against 8N.
 //     Which engine the compiler gives each nl call, and the shape the
 //     tutorial timed, would need the source's benchmark script to settle.
 //
@@ -778,5 +779,34 @@ func TestAnchorLayerNormTutorial(t *testing.T) {
 		if r > 0.95*pubRatio || r < 0.6 {
 			t.Errorf("model v2/v1 %.3f: the analysis says 0.6 to 5%% under the published %.3f; revisit it", r, pubRatio)
 		}
+	}
+}
+
+// A §3.2 [P ISA226]: bn_stats costs max(MIN_II, N) VectorE cycles, N the
+// input's free size (≤ 512, A §1.4); bn_aggr max(MIN_II, 13·(N/3)), N the
+// (count, mean, count·var) values it reads.
+func TestAnchorBNCost(t *testing.T) {
+	c := preset(t, "trn1")
+	sb := func(n int) isa.AP {
+		return isa.AP{Mem: isa.SBUF, DType: isa.FP32, Parts: 128}.WithDims(isa.Dim{Stride: 1, Count: int32(n)})
+	}
+	for _, tc := range []struct {
+		name string
+		op   isa.Opcode
+		src  int
+		cyc  float64
+	}{
+		{"bn_stats 512", isa.OpBNStats, 512, 512},
+		{"bn_stats 488", isa.OpBNStats, 488, 488},
+		{"bn_stats 16", isa.OpBNStats, 16, 64},
+		{"bn_aggr of 2 bn_stats", isa.OpBNAggr, 12, 64}, // 13·4 = 52 < MIN_II
+		{"bn_aggr of 16 bn_stats", isa.OpBNAggr, 96, 13 * 32},
+	} {
+		w := isa.BNStatsWidth
+		if tc.op == isa.OpBNAggr {
+			w = isa.BNAggrWidth
+		}
+		in := isa.Instr{Op: tc.op, Engine: isa.Vector, Dst: sb(w), Src: [3]isa.AP{sb(tc.src)}}
+		near(t, tc.name+" cycles", c.engineCycles(&in), tc.cyc)
 	}
 }

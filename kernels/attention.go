@@ -549,9 +549,9 @@ func (it *attnItem) kcols(i int) isa.AP {
 	return it.kv.k.Rows(0, it.s.dch(i)).Cols(i*it.capKeys+it.k0-it.kv.kb, it.kt)
 }
 
-// vchunk is the item's 128-key chunk c of V, rows keys of it.
-func (it *attnItem) vchunk(c, rows int) isa.AP {
-	return it.kv.v.Rows(0, rows).Cols(((it.k0-it.kv.kb)/lanes+c)*it.s.d, it.s.d)
+// vchunk sets *dst to the item's 128-key chunk c of V, rows keys of it.
+func (it *attnItem) vchunk(dst *isa.AP, c, rows int) {
+	window(dst, &it.kv.v, 0, rows, ((it.k0-it.kv.kb)/lanes+c)*it.s.d, it.s.d)
 }
 
 func (it *attnItem) run(stage int) {
@@ -613,7 +613,7 @@ func (it *attnItem) run(stage int) {
 		pt, v := it.ops[0][:nc], it.ops[1][:nc] // cut ahead of the matmuls: see window
 		for c := range nc {
 			window(&pt[c], &it.pt, 0, kc(c), c*qt, qt)
-			window(&v[c], &it.kv.v, 0, kc(c), ((it.k0-it.kv.kb)/lanes+c)*s.d, s.d)
+			it.vchunk(&v[c], c, kc(c))
 		}
 		for c := range nc {
 			b.Matmul(it.pv, pt[c], v[c], c > 0)

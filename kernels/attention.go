@@ -470,7 +470,9 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 								kt := min(attnKTile, kend-k0, kb+capKeys-k0)
 								idx := pipe.nextIdx()
 								it := &items[idx%len(items)]
-								*it = attnItem{attnCtx: ctx, q: q, k0: k0, kt: kt, first: k0 == 0, last: k0+kt == kend, kv: kv}
+								*it = attnItem{} // cleared in place, then set: a literal would be built aside and copied
+								it.attnCtx, it.q, it.kv = ctx, q, kv
+								it.k0, it.kt, it.first, it.last = k0, kt, k0 == 0, k0+kt == kend
 								kring.use(kv.slot, idx)
 								qring.use(qslot, idx)
 								oring.use(oslot, idx)

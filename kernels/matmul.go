@@ -181,7 +181,7 @@ func (s *mmPlan) loadBlock(tiles []isa.AP, pool *isa.Pool, t isa.HBMTensor, bi i
 	if piece > 0 {
 		step = min(step, piece)
 	}
-	var dst, src isa.AP // cut in place: see cutCols
+	var part, src isa.AP // cut in place: see cutCols
 	for c := 0; c < w; c += step {
 		pw := min(step, w-c)
 		for j, ch := range blk {
@@ -191,8 +191,12 @@ func (s *mmPlan) loadBlock(tiles []isa.AP, pool *isa.Pool, t isa.HBMTensor, bi i
 			} else {
 				hbmTile(&src, &t, bi*s.K+ch.k0, col0+c, ch.parts(), pw)
 			}
-			cutCols(&dst, &tiles[j], c, pw)
-			s.b.Load(dst, src)
+			dst := &tiles[j] // one piece: the whole tile
+			if pw < w {
+				cutCols(&part, &tiles[j], c, pw)
+				dst = &part
+			}
+			s.b.Load(*dst, src)
 		}
 	}
 }

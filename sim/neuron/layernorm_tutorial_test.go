@@ -153,7 +153,7 @@ func TestLayerNormTutorial(t *testing.T) {
 			us12[i] = us
 		}
 		var serial, busiest float64
-		for _, s := range r.Spans {
+		for _, s := range r.Spans.All() {
 			serial += s.End - s.Start
 		}
 		for _, e := range r.Engines {

@@ -134,41 +134,39 @@ func (t *NeuronTarget) timeStreamed(p kernels.Params, mode int) (Timing, error) 
 
 // streamNeuron builds p's NeuronCore program for arch into a streaming
 // Builder whose sink is the timing model, and returns the timing. With
-// runPiped, timing runs on a goroutine of its own beside the build
-// (neuron.Pipe); the figures are the same. With runSpans the report keeps
-// a span per instruction, with its source site and operands.
+// runStreamed timing runs on this goroutine; otherwise on a goroutine of
+// its own beside the build (neuron.Pipe): the figures are the same. With
+// runSpans the report keeps a span per instruction, with its source site
+// and operands.
 func streamNeuron(p kernels.Params, cfg neuron.Config, arch isa.Arch, mode int) (*sim.Report, error) {
-	if mode != runPiped {
-		if mode == runSpans && p.Kernel.Instrs != nil && p.Kernel.Instrs(p) > 2*MaxTracedInstrs {
-			// Estimates are within a factor of two: refuse before
-			// timing millions of instructions only to hit the cap.
-			return nil, &neuron.SpanCapError{Cap: MaxTracedInstrs}
-		}
+	if mode == runStreamed {
 		s, err := neuron.NewStream(cfg)
 		if err != nil {
 			return nil, err
 		}
 		b := isa.NewStreamBuilder(arch, p.String(), s)
-		if mode == runSpans {
-			s.KeepSpans(MaxTracedInstrs)
-			b.KeepSites()
-		}
 		if err := p.Kernel.Neuron(b, p); err != nil {
 			return nil, err
 		}
 		if err := b.Err(); err != nil {
 			return nil, err
 		}
-		if mode == runSpans {
-			return s.SpanReport(p.String(), b.Sites()), nil
-		}
 		return s.Report(), nil
+	}
+	if mode == runSpans && p.Kernel.Instrs != nil && p.Kernel.Instrs(p) > 2*MaxTracedInstrs {
+		// Estimates are within a factor of two: refuse before timing
+		// millions of instructions only to hit the cap.
+		return nil, &neuron.SpanCapError{Cap: MaxTracedInstrs}
 	}
 	s, err := neuron.NewPipe(cfg)
 	if err != nil {
 		return nil, err
 	}
 	b := isa.NewStreamBuilder(arch, p.String(), s)
+	if mode == runSpans {
+		s.KeepSpans(MaxTracedInstrs)
+		b.KeepSites()
+	}
 	err = p.Kernel.Neuron(b, p)
 	if err == nil {
 		err = b.Err()
@@ -180,6 +178,9 @@ func streamNeuron(p kernels.Params, cfg neuron.Config, arch isa.Arch, mode int) 
 	}
 	if err != nil {
 		return nil, err
+	}
+	if mode == runSpans {
+		return s.SpanReport(p.String(), b.Sites()), nil
 	}
 	return rep, nil
 }

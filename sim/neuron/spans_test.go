@@ -84,6 +84,61 @@ func TestStreamSpanCap(t *testing.T) {
 	if s.Instrs() != 5 || s.Report().Spans.Len() != 5 {
 		t.Errorf("timed %d instructions, kept %d spans; want 5 and 5", s.Instrs(), s.Report().Spans.Len())
 	}
+
+	// A Pipe stops its Builder and returns the same error from Close.
+	pp, _ := NewPipe(cfg)
+	pp.KeepSpans(5)
+	for i, d := range p.Tensors {
+		pp.Tensor(i, d)
+	}
+	stopped := false
+	for i := range 100 * pipeChunk {
+		if pp.Instr(i, &p.Instrs[i%len(p.Instrs)]) != nil {
+			stopped = true
+			break
+		}
+	}
+	if _, err := pp.Close(); !errors.As(err, &ce) || ce.Cap != 5 {
+		t.Errorf("Pipe.Close: got %v, want a *SpanCapError with cap 5", err)
+	}
+	if !stopped {
+		t.Error("Pipe.Instr never failed after the cap")
+	}
+}
+
+// A Pipe keeping spans gives the Stream's span report.
+func TestPipeKeepSpans(t *testing.T) {
+	cfg, _ := Preset("trn2")
+	p := tiledProgram(t, 1024, 1536, 640, 2)
+	want, err := Run(p, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp, _ := NewPipe(cfg)
+	pp.KeepSpans(0)
+	for i, d := range p.Tensors {
+		pp.Tensor(i, d)
+	}
+	for i := range p.Instrs {
+		if err := pp.Instr(i, &p.Instrs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := pp.SpanReport(p.Name, p.Sites)
+	if got.Spans.Len() != len(p.Instrs) {
+		t.Fatalf("%d spans for %d instructions", got.Spans.Len(), len(p.Instrs))
+	}
+	for i := range len(p.Instrs) {
+		if g, w := got.Spans.At(i), want.Spans.At(i); !reflect.DeepEqual(g, w) {
+			t.Fatalf("span %d %+v, Run's %+v", i, g, w)
+		}
+		if g, w := got.Sources.Operands(int32(i)), want.Sources.Operands(int32(i)); !reflect.DeepEqual(g, w) {
+			t.Fatalf("operands of %d %+v, Run's %+v", i, g, w)
+		}
+	}
 }
 
 // Operands read back from their encoding print as the instruction's own,

@@ -35,10 +35,11 @@ func (s *Stream) Tensor(i int, d isa.TensorDecl) {
 	s.r.addTensor(i, d)
 }
 
-// KeepSpans makes s keep a span per instruction for a trace or profile,
-// from the next instruction on: about 40 bytes of record plus the bytes it
-// moved and its operands in a compact encoding (sim.Spans), well under 100
-// bytes for the built-in kernels, instead of the program. The span's Site
+// KeepSpans makes s keep a span per instruction for a trace or profile;
+// call it before the first instruction. Each span is a 40-byte record
+// plus the bytes it moved and its operands in a compact encoding
+// (sim.Spans): 83–86 bytes per instruction on tiled matmul and attention,
+// instead of the stored program's 400 and more. The span's Site
 // is the instruction's (an isa.Builder that keeps sites: KeepSites); the
 // report of SpanReport resolves it. With limit > 0, an instruction beyond
 // the first limit is an error (*SpanCapError), which stops the Builder.

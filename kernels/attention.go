@@ -439,13 +439,16 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 					for q0 := qb0; q0 < qb0+nq; q0 += tq {
 						qt := min(tq, qb0+nq-q0)
 						off := q0 - qb0
-						qsts = append(qsts, &attnQ{
+						q := &attnQ{
 							q0: q0, qt: qt,
-							qv:    func(i int) isa.AP { return qs.Rows(0, s.dch(i)).Cols(i*qCap+off, qt) },
 							st:    statepool.Tile(isa.FP32, qt, 4),
 							o:     opool.Tile(isa.FP32, qt, s.d),
 							stage: stg.Rows(0, qt).Cols(off/tq*s.d, s.d),
-						})
+						}
+						for i := range s.nd {
+							q.qv[i] = qs.Rows(0, s.dch(i)).Cols(i*qCap+off, qt)
+						}
+						qsts = append(qsts, q)
 					}
 					store := func() {
 						nf := nq / tq
@@ -492,11 +495,11 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 // attnQ is the state of one query tile of attnOptimized.
 type attnQ struct {
 	q0, qt int
-	qv     func(i int) isa.AP // Qᵀ chunk i: [dch(i), qt]
-	st     isa.AP             // [qt, 4] fp32: −scale·max ring (cols 0..2), row sum l (col 3)
-	o      isa.AP             // [qt, d] fp32 unnormalised output
-	stage  isa.AP             // where the normalised output goes
-	n      int                // KV tiles begun
+	qv     [2]isa.AP // Qᵀ chunk i: [dch(i), qt] (headdim ≤ 256: at most two chunks)
+	st     isa.AP    // [qt, 4] fp32: −scale·max ring (cols 0..2), row sum l (col 3)
+	o      isa.AP    // [qt, d] fp32 unnormalised output
+	stage  isa.AP    // where the normalised output goes
+	n      int       // KV tiles begun
 }
 
 // attnItem is one (query tile, KV tile) iteration of attnOptimized, cut
@@ -557,7 +560,7 @@ func (it *attnItem) vchunk(dst *isa.AP, c, rows int) {
 }
 
 func (it *attnItem) run(stage int) {
-	b, s, q := it.b, it.s, it.q
+	b, s, q := it.b, &it.s, it.q
 	qt, kt := q.qt, it.kt
 	nc := (kt + lanes - 1) / lanes // 128-key chunks of this tile
 	kc := func(c int) int { return min(lanes, kt-c*lanes) }
@@ -565,7 +568,7 @@ func (it *attnItem) run(stage int) {
 	case 0: // TensorE: S[qt, kt] = Qᵀ·Kᵀ, accumulating over head-dim chunks
 		it.sp = it.spsum.Tile(isa.FP32, qt, kt)
 		for i := range s.nd {
-			b.Matmul(it.sp, q.qv(i), it.kcols(i), i > 0)
+			b.Matmul(it.sp, q.qv[i], it.kcols(i), i > 0)
 		}
 	case 1: // VectorE: −rowmax
 		it.src = it.sp

@@ -517,7 +517,7 @@ type attnItem struct {
 	kv        attnKV // the K/V block holding keys k0..k0+kt
 	done      func() // after the last stage (the Q block's store)
 	sp, src   isa.AP
-	its       isa.AP // [qt, 3]: −rowmax, α, rowsum
+	ts        tileStats // columns of the [qt, 3] statistics tile: −rowmax, α, rowsum
 	nbOld     isa.AP
 	nbNew     isa.AP
 	p, tp, pt isa.AP
@@ -578,15 +578,15 @@ func (it *attnItem) run(stage int) {
 			b.AffineSelect(m, m, causalMask(q.q0, it.k0), maskFill)
 			it.src = m
 		}
-		it.its = it.itpool.Tile(isa.FP32, qt, 3)
-		nr := it.its.Col(0)
-		b.TensorReduce(nr, it.src, isa.ALUMax, 1, true)
+		its := it.itpool.Tile(isa.FP32, qt, 3)
+		it.ts.cut(&its)
+		b.TensorReduce(it.ts.nr, it.src, isa.ALUMax, 1, true)
 	case 2: // VectorE: running −scale·max
-		it.nbOld, it.nbNew = onlineMax(b, q.st, &q.n, it.its.Col(0), s.scale, it.first)
+		it.nbOld, it.nbNew = onlineMax(b, q.st, &q.n, it.ts.nr, s.scale, it.first)
 	case 3: // ScalarE: α = exp(nb_new − nb_old); P = exp(scale·S + nb_new), row sum
-		onlineAlpha(b, it.its, it.nbOld, it.nbNew, it.first)
+		onlineAlpha(b, &it.ts, it.nbOld, it.nbNew, it.first)
 		it.p = it.ppool.Tile(s.dt, qt, kt)
-		onlineExp(b, it.p, it.src, it.its, it.nbNew, s.scale)
+		onlineExp(b, it.p, it.src, &it.ts, it.nbNew, s.scale)
 	case 4: // TensorE: Pᵀ, one 128-key chunk per transpose, all into one bank
 		it.tp = it.tpsum.Tile(isa.FP32, min(lanes, kt), nc*qt)
 		onlineTranspose(b, it.tp, it.p, kt, qt)
@@ -625,7 +625,7 @@ func (it *attnItem) run(stage int) {
 		}
 	case 7: // GpSimdE + VectorE: O ← O·α + PV, l ← l·α + rowsum
 		l := q.st.Col(3)
-		onlineUpdate(b, q.o, l, it.pv, it.its, it.first)
+		onlineUpdate(b, q.o, l, it.pv, &it.ts, it.first)
 		if it.last {
 			// Deferred division: once per query tile.
 			b.TensorScalar(isa.GpSimd, q.stage, q.o, isa.ALUDiv, isa.PerPartition(l), isa.ALUBypass, isa.Imm(0))

@@ -70,9 +70,9 @@ func offsetNear(rng *rand.Rand, own int) int {
 	return off - int(rng.Int64N(1<<16))
 }
 
-// cacheBase is validProgram with two more instructions: an activation
-// without a bias tile (the constant-bias rule reads Imm[1]) and an
-// fp8 double-row matmul.
+// cacheBase is validProgram with more instructions: an activation
+// without a bias tile (the constant-bias rule reads Imm[1]), an fp8
+// double-row matmul (valid on trn2 and later), bn_stats and bn_aggr.
 func cacheBase() *Program {
 	p := validProgram()
 	act := p.Instrs[iAct]
@@ -80,7 +80,11 @@ func cacheBase() *Program {
 	mm := Instr{Op: OpMatmul, Engine: Tensor, DoubleRow: true,
 		Dst: psumAP(0, 128, 2048, FP32, row(256)),
 		Src: [3]AP{sbufAP(0, 128, 0, FP8E4M3, Dim{128, 2}, row(128)), sbufAP(0, 128, 512, FP8E4M3, Dim{256, 2}, row(256))}}
-	p.Instrs = append(p.Instrs, act, mm)
+	stats := Instr{Op: OpBNStats, Engine: Vector,
+		Dst: sbufAP(0, 128, 20480, FP32, row(6)), Src: [3]AP{sbufAP(0, 128, 256, BF16, row(512))}}
+	aggr := Instr{Op: OpBNAggr, Engine: Vector,
+		Dst: sbufAP(0, 128, 20480, FP32, row(2)), Src: [3]AP{sbufAP(0, 128, 20560, FP32, row(6))}}
+	p.Instrs = append(p.Instrs, act, mm, stats, aggr)
 	return p
 }
 
@@ -199,24 +203,24 @@ func TestShapeCacheMatchesFullRandom(t *testing.T) {
 }
 
 // checkTwice makes about half of p's instructions nearly valid (the
-// generators' instructions seldom pass): validProgram's instruction of
+// generators' instructions seldom pass): a cacheBase instruction of
 // the same opcode with one operand or one group of fields taken from the
 // generated one. It gives most of the others an engine and queue that suit
 // their opcode and known enum values. Then it appends a copy of all of
 // them with offsets moved, checks every instruction with cached and full
 // checkers on trn1 and trn2, and returns the number of cache hits.
 func checkTwice(t *testing.T, p *Program, rng *rand.Rand, what string) int {
-	refs := validProgram()
+	refs := cacheBase()
+	byOp := map[Opcode][]int{}
+	for k, in := range refs.Instrs {
+		byOp[in.Op] = append(byOp[in.Op], k)
+	}
 	p.Tensors = append(refs.Tensors, p.Tensors...)
 	n := len(p.Instrs)
 	for i := range n {
 		in := &p.Instrs[i]
-		if rng.IntN(2) == 0 && in.Op < NumOpcodes {
-			k := int(in.Op)
-			if in.Op == OpDMA {
-				k = iLoad + rng.IntN(2)
-			}
-			mixed := refs.Instrs[k]
+		if ks := byOp[in.Op]; rng.IntN(2) == 0 && len(ks) > 0 {
+			mixed := refs.Instrs[ks[rng.IntN(len(ks))]]
 			switch rng.IntN(5) {
 			case 0, 1:
 				j := rng.IntN(numSlots)

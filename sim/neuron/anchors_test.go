@@ -145,8 +145,8 @@ func TestAnchorDMASemaphoreWrites(t *testing.T) {
 		if sameQueue {
 			narrowEnd = wideEnd // engines 8..15 write its semaphore after the wide load
 		}
-		near(t, fmt.Sprintf("same queue %v: wide load end", sameQueue), r.Spans[0].End, wideEnd)
-		near(t, fmt.Sprintf("same queue %v: narrow load end", sameQueue), r.Spans[1].End, narrowEnd)
+		near(t, fmt.Sprintf("same queue %v: wide load end", sameQueue), r.Spans.At(0).End, wideEnd)
+		near(t, fmt.Sprintf("same queue %v: narrow load end", sameQueue), r.Spans.At(1).End, narrowEnd)
 	}
 }
 
@@ -214,7 +214,7 @@ func dmaStreamRate(t *testing.T, c Config, bpp int) float64 {
 	}
 	r := run(t, b, c)
 	ends := make([]float64, n)
-	for i, s := range r.Spans {
+	for i, s := range r.Spans.All() {
 		ends[i] = s.End
 	}
 	slices.Sort(ends)
@@ -243,7 +243,7 @@ func TestAnchorScalarDependentChain(t *testing.T) {
 		x, y = y, x
 	}
 	r := run(t, b, c)
-	ii := (r.Spans[n-1].Start - r.Spans[1].Start) / (n - 2)
+	ii := (r.Spans.At(n-1).Start - r.Spans.At(1).Start) / (n - 2)
 	near(t, "chain II", ii, (64+accessCyc+semCycles)/1.4)
 	anchor(t, "A4.2 dependent tiny ScalarE act, trn1 (ns)", 189, ii, 0.20)
 }
@@ -273,7 +273,7 @@ func TestAnchorVectorOpColumns(t *testing.T) {
 			b.Load(in, x.Tile(0, 0, parts, 512))
 			b.TensorScalar(isa.Vector, out, in, isa.ALUMul, isa.Imm(2), isa.ALUBypass, isa.Imm(0))
 			r := run(t, b, c)
-			lat[i] = r.TimeNs - r.Spans[0].End
+			lat[i] = r.TimeNs - r.Spans.At(0).End
 			near(t, g+" standalone latency", lat[i], (semCycles+512+accessCyc)/c.VectorGHz)
 		}
 		if lat[0] != lat[1] {
@@ -358,7 +358,7 @@ func TestAnchorTensorFloor(t *testing.T) {
 			b.Matmul(ps.Tile(isa.FP32, 128, 2), st, mv, false)
 		}
 		r := run(t, b, trn2NoThrottle(t))
-		ii := (r.Spans[n-1].Start - r.Spans[1].Start) / (n - 2)
+		ii := (r.Spans.At(n-1).Start - r.Spans.At(1).Start) / (n - 2)
 		near(t, tc.dt.String()+" tiny matmul II", ii, tensorNs(64*tc.passes))
 		anchor(t, "A3.1 MM_INIT_LATENCY, independent "+tc.dt.String()+" (cycles)", 64*tc.passes, ii*tensorGHz2, 0.01)
 
@@ -374,7 +374,7 @@ func TestAnchorTensorFloor(t *testing.T) {
 		b.Memset(isa.Vector, mv, 2)
 		b.Matmul(ps.Tile(isa.FP32, 128, 2), st, mv, false)
 		r = run(t, b, c)
-		prodDone := r.Spans[1].End + accessCyc/c.VectorGHz
+		prodDone := r.Spans.At(1).End + accessCyc/c.VectorGHz
 		dep[i] = r.TimeNs - prodDone
 		near(t, tc.dt.String()+" dependent matmul latency", dep[i], tensorNs(semCycles+64*tc.passes+accessCyc))
 		t.Logf("%s: independent II %.1f ns, dependent latency %.1f ns", tc.dt, ii, dep[i])
@@ -440,7 +440,7 @@ func TestAnchorTranspose(t *testing.T) {
 			b.Transpose(ps.Tile(isa.FP32, tc.f, tc.p), src)
 		}
 		r := run(t, b, trn2NoThrottle(t))
-		near(t, fmt.Sprintf("[%d,%d] transpose II", tc.p, tc.f), (r.Spans[n-1].Start-r.Spans[0].Start)/(n-1), tensorNs(float64(tc.cyc)))
+		near(t, fmt.Sprintf("[%d,%d] transpose II", tc.p, tc.f), (r.Spans.At(n-1).Start-r.Spans.At(0).Start)/(n-1), tensorNs(float64(tc.cyc)))
 	}
 }
 
@@ -468,7 +468,7 @@ func TestAnchorSharedPSUMPort(t *testing.T) {
 		if g == "trn1" {
 			want = 2048 / c.VectorGHz // 1828.6 ns > 1283 ns
 		}
-		near(t, g+" activation start", r.Spans[1].Start, want)
+		near(t, g+" activation start", r.Spans.At(1).Start, want)
 		port := metric(t, r, "psum_port_busy_percent") / 100 * r.TimeNs
 		if g == "trn1" {
 			near(t, "trn1 PSUM port busy", port, 2048/c.VectorGHz+512/c.ScalarGHz)
@@ -587,7 +587,7 @@ func TestAnchorMatrixVector(t *testing.T) {
 			b.Matmul(ps.Tile(isa.FP32, tc.stCols, tc.mvCol), sb.Tile(isa.BF16, 128, tc.stCols), sb.Tile(isa.BF16, 128, tc.mvCol), false)
 		}
 		r := run(t, b, c)
-		ii := (r.Spans[n-1].Start - r.Spans[1].Start) / (n - 2)
+		ii := (r.Spans.At(n-1).Start - r.Spans.At(1).Start) / (n - 2)
 		near(t, tc.name+" II", ii, tc.cyc/c.TensorGHz)
 		anchor(t, "A3.1 GEMV "+tc.name+" (cycles)", tc.cyc, ii*c.TensorGHz, 0.01)
 	}
@@ -718,7 +718,7 @@ func TestAnchorLayerNormTutorial(t *testing.T) {
 		// The model's own accounting: no faster than its busiest engine,
 		// no slower than its spans end to end plus every wait.
 		var serial, busiest float64
-		for _, s := range r.Spans {
+		for _, s := range r.Spans.All() {
 			serial += s.End - s.Start
 		}
 		for _, e := range r.Engines {

@@ -1,6 +1,9 @@
 package isa
 
-import "testing"
+import (
+	"testing"
+	"unsafe"
+)
 
 // TestPoolTile checks Tile's tiles by hand, in call order on one pool of
 // two 4 KiB slots at byte 0: the same shape asked of a slot again (which
@@ -50,5 +53,20 @@ func TestPoolTile(t *testing.T) {
 	}
 	if got := p.Tile(FP32, 64, 2, 128); got.Offset != 0 {
 		t.Errorf("after failed tiles, the next tile is at byte %d, want 0", got.Offset)
+	}
+}
+
+// TestBuilderInstrClears: instr, which every emitting method starts
+// from, leaves nothing of the previous instruction behind (the methods set
+// only the fields their instruction uses).
+func TestBuilderInstrClears(t *testing.T) {
+	b := NewBuilder(Trn2(), "clear")
+	raw := (*[unsafe.Sizeof(Instr{})]byte)(unsafe.Pointer(&b.cur))
+	for i := range raw {
+		raw[i] = 0xA5
+	}
+	in := b.instr(OpTensorCopy, Scalar)
+	if want := (Instr{Op: OpTensorCopy, Engine: Scalar}); *in != want {
+		t.Errorf("instr left %+v, want %+v", *in, want)
 	}
 }

@@ -16,6 +16,7 @@ type interval struct{ lo, hi float64 }
 // time, as the hardware's round-robin over queues would let it.
 type timeline struct {
 	iv     []interval
+	end    float64 // iv's last hi while iv is not empty (any value while it is)
 	busy   float64 // total reserved time
 	pruned bool    // prune dropped intervals: total no longer knows the union
 }
@@ -24,8 +25,17 @@ type timeline struct {
 // fragment the timeline.
 const touchNs = 1e-6
 
-// find returns the earliest start ≥ ready of a free gap of length d.
+// find returns the earliest start ≥ ready of a free gap of length d. The
+// common case, ready after every booking, is small enough to inline.
 func (t *timeline) find(ready, d float64) float64 {
+	if ready >= t.end {
+		return ready
+	}
+	return t.findInside(ready, d)
+}
+
+// findInside is find for a ready time before the end of the last booking.
+func (t *timeline) findInside(ready, d float64) float64 {
 	iv := t.iv
 	n := len(iv)
 	if n == 0 || ready >= iv[n-1].hi {
@@ -83,7 +93,27 @@ func (t *timeline) book(s, d float64) {
 
 // add marks [lo, hi) busy, merging with the intervals it touches or
 // overlaps (it may overlap them: add is also a union).
+// The common case, an interval after the last one with room to append it,
+// is small enough to inline.
 func (t *timeline) add(lo, hi float64) {
+	if n := len(t.iv); hi > lo && lo > t.end+touchNs && n < cap(t.iv) {
+		t.iv = t.iv[:n+1]
+		t.iv[n] = interval{lo, hi}
+		t.end = hi
+		return
+	}
+	t.addAny(lo, hi)
+}
+
+// addAny is add for any interval.
+func (t *timeline) addAny(lo, hi float64) {
+	t.addSorted(lo, hi)
+	if n := len(t.iv); n > 0 {
+		t.end = t.iv[n-1].hi
+	}
+}
+
+func (t *timeline) addSorted(lo, hi float64) {
 	if hi <= lo {
 		return
 	}
@@ -156,5 +186,5 @@ func (t *timeline) total() float64 {
 
 // clone returns an independent copy.
 func (t *timeline) clone() timeline {
-	return timeline{iv: append([]interval(nil), t.iv...), busy: t.busy, pruned: t.pruned}
+	return timeline{iv: append([]interval(nil), t.iv...), end: t.end, busy: t.busy, pruned: t.pruned}
 }

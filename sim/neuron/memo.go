@@ -1,0 +1,138 @@
+package neuron
+
+import (
+	"fmt"
+
+	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/sim"
+)
+
+// memo remembers, per access pattern, what addOperand finds for it: its
+// memory level, its bytes, the tracker entries of the regions it
+// touches and whether its stride is wide (wideStride). Kernels reuse a few tiles, so most operands have been seen
+// before. It keys on the whole pattern (every field of isa.AP), and what it
+// stores is a function of the pattern alone: the level and bytes by
+// definition, the entries because the tracker numbers each region once,
+// when it is first seen, and never renumbers it. (HBM patterns are looked
+// up only once their tensor is tracked, which it then stays.) A hit is
+// therefore exactly what a refill would compute, and the memo's size and
+// replacement policy change no figure.
+//
+// It is two-way set associative: kernels rotate a few tiles, and two of
+// them landing in one set would otherwise evict each other on every use.
+// A set keeps its two keys in one 128-byte block and both values in one
+// 64-byte block, so a hit reads two or three cache lines.
+type memo struct {
+	sets *[memoSets]memoSet
+	mru  [memoSets]uint8 // per set, the way used last; a miss replaces the other
+}
+
+// memoSet is one set: way w is key[w] and val[w]. An empty way holds the
+// zero pattern, which no used operand equals.
+type memoSet struct {
+	key [2]isa.AP
+	val [2]memoVal
+}
+
+// memoVal is what the memo keeps for one pattern.
+type memoVal struct {
+	idx   [maxRuns]int32 // tracker entries
+	bytes int64
+	n     int8 // entries in idx
+	level sim.Level
+	wide  bool // innermost stride wider than NarrowStrideBytes (wideStride)
+}
+
+// memoSets is the number of sets of the memo: 1024 (192 KiB) keep the
+// misses of attention and tiled matmul near 2 % of their operands (256
+// missed 6–7 %).
+const memoSets = 1024
+
+// memoSetOf hashes the fields that tell a kernel's tiles and their views
+// apart: where they start and how many partitions and elements they span.
+// It is small enough to inline.
+func memoSetOf(a *isa.AP) int {
+	h := (uint64(a.Offset) ^ uint64(uint32(a.Start))<<32 ^ uint64(uint32(a.Tensor))<<40 ^ uint64(a.Mem)<<56) * 0x9E3779B97F4A7C15
+	h = (h ^ uint64(uint32(a.Parts)) ^ uint64(uint32(a.Free[0].Count))<<16 ^ uint64(uint32(a.Free[1].Count))<<40) * 0xBF58476D1CE4E5B9
+	return int(h>>40) & (memoSets - 1)
+}
+
+// memoOf returns the memo entry of a, a used operand, filling it on a miss.
+// The way used last is compared first: a kernel's tiles come back to the
+// set they were last seen in far more often than they alternate.
+func (r *runner) memoOf(a *isa.AP) (*memoVal, error) {
+	k := memoSetOf(a)
+	set := &r.memo.sets[k]
+	w := r.memo.mru[k] & 1
+	if identicalAP(&set.key[w], a) {
+		return &set.val[w], nil
+	}
+	if identicalAP(&set.key[w^1], a) {
+		r.memo.mru[k] = w ^ 1
+		return &set.val[w^1], nil
+	}
+	return r.memoMiss(k, a)
+}
+
+// identicalAP reports whether a and b are equal in every field, the free
+// dimensions past NFree included (a stricter test than sameAP, which
+// costs the memo at most a miss).
+func identicalAP(a, b *isa.AP) bool {
+	return a.Offset == b.Offset && a.Free[0] == b.Free[0] && a.Start == b.Start && a.Parts == b.Parts &&
+		a.Tensor == b.Tensor && a.Mem == b.Mem && a.DType == b.DType && a.NFree == b.NFree &&
+		a.PStride == b.PStride && a.Free[1] == b.Free[1] && a.Free[2] == b.Free[2] && a.Free[3] == b.Free[3]
+}
+
+// memoMiss fills the least recently used way of set k with a.
+func (r *runner) memoMiss(k int, a *isa.AP) (*memoVal, error) {
+	w := r.memo.mru[k] ^ 1
+	r.memo.mru[k] = w
+	set := &r.memo.sets[k]
+	set.key[w] = isa.AP{}
+	m := &set.val[w]
+	if err := r.fillMemo(m, a); err != nil {
+		return nil, err
+	}
+	set.key[w] = *a
+	return m, nil
+}
+
+// fillMemo computes the memo value of a, checking that it lies in the
+// core's memories.
+func (r *runner) fillMemo(m *memoVal, a *isa.AP) error {
+	var l sim.Level
+	switch a.Mem {
+	case isa.SBUF, isa.PSUM:
+		if a.Start < 0 || a.Parts < 1 || int(a.Start)+int(a.Parts) > r.parts {
+			return fmt.Errorf("%s partitions [%d, %d) outside 0..%d", a.Mem, a.Start, int(a.Start)+int(a.Parts), r.parts)
+		}
+		l = sim.LevelSBUF
+		if a.Mem == isa.PSUM {
+			l = sim.LevelPSUM
+		}
+	case isa.HBM:
+		if a.Tensor < 0 || int(a.Tensor) >= r.nTensors {
+			return fmt.Errorf("HBM operand names tensor %d; the program declares %d", a.Tensor, r.nTensors)
+		}
+		l = sim.LevelHBM
+	default:
+		return fmt.Errorf("operand in unknown memory %d", a.Mem)
+	}
+	var regs [maxRuns]region
+	m.n = 0
+	for _, reg := range r.tr.regions(a, regs[:0]) {
+		m.idx[m.n] = r.tr.lookup(reg)
+		m.n++
+	}
+	m.level, m.bytes, m.wide = l, apBytes(a), wideStride(a, r.c.NarrowStrideBytes)
+	return nil
+}
+
+// apBytes returns the bytes a addresses.
+func apBytes(a *isa.AP) int64 {
+	n := int64(max(a.Parts, 1)) * int64(a.DType.Size())
+	for i := 0; i < int(a.NFree); i++ {
+		n *= int64(a.Free[i].Count)
+	}
+	return n
+}

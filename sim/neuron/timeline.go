@@ -93,41 +93,27 @@ func (t *timeline) book(s, d float64) {
 
 // add marks [lo, hi) busy, merging with the intervals it touches or
 // overlaps (it may overlap them: add is also a union).
-// The common case, an interval after the last one with room to append it,
-// is small enough to inline.
 func (t *timeline) add(lo, hi float64) {
-	if n := len(t.iv); hi > lo && lo > t.end+touchNs && n < cap(t.iv) {
-		t.iv = t.iv[:n+1]
-		t.iv[n] = interval{lo, hi}
-		t.end = hi
-		return
-	}
-	t.addAny(lo, hi)
-}
-
-// addAny is add for any interval.
-func (t *timeline) addAny(lo, hi float64) {
-	t.addSorted(lo, hi)
-	if n := len(t.iv); n > 0 {
-		t.end = t.iv[n-1].hi
-	}
-}
-
-func (t *timeline) addSorted(lo, hi float64) {
 	if hi <= lo {
 		return
 	}
 	n := len(t.iv)
-	if n == 0 || lo > t.iv[n-1].hi+touchNs {
+	switch {
+	case n == 0 || lo > t.iv[n-1].hi+touchNs:
 		t.iv = append(t.iv, interval{lo, hi})
-		return
-	}
-	if lo >= t.iv[n-1].lo-touchNs {
+	case lo >= t.iv[n-1].lo-touchNs:
 		last := &t.iv[n-1]
 		last.lo = min(last.lo, lo)
 		last.hi = max(last.hi, hi)
-		return
+	default:
+		t.addInside(lo, hi)
 	}
+	t.end = t.iv[len(t.iv)-1].hi
+}
+
+// addInside is add for an interval that starts before the last one.
+func (t *timeline) addInside(lo, hi float64) {
+	n := len(t.iv)
 	// First interval that ends at or after lo, and first that starts after
 	// hi; both are usually near the end.
 	iv := t.iv

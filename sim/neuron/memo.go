@@ -22,7 +22,10 @@ import (
 // It is two-way set associative: kernels rotate a few tiles, and two of
 // them landing in one set would otherwise evict each other on every use.
 // A set keeps its two keys in one 128-byte block and both values in one
-// 64-byte block, so a hit reads two or three cache lines.
+// 64-byte block, so a hit reads two or three cache lines. The way used
+// last is compared first: a kernel's tiles come back to the set they were
+// last seen in far more often than they alternate. addOperand looks
+// patterns up; memoMiss fills a way.
 type memo struct {
 	sets *[memoSets]memoSet
 	mru  [memoSets]uint8 // per set, the way used last; a miss replaces the other
@@ -57,23 +60,6 @@ func memoSetOf(a *isa.AP) int {
 	h := (uint64(a.Offset) ^ uint64(uint32(a.Start))<<32 ^ uint64(uint32(a.Tensor))<<40 ^ uint64(a.Mem)<<56 ^
 		uint64(uint32(a.Parts))<<20 ^ uint64(uint32(a.Free[0].Count))<<8 ^ uint64(uint32(a.Free[1].Count))<<28) * 0x9E3779B97F4A7C15
 	return int(h>>48) & (memoSets - 1)
-}
-
-// memoOf returns the memo entry of a, a used operand, filling it on a miss.
-// The way used last is compared first: a kernel's tiles come back to the
-// set they were last seen in far more often than they alternate.
-func (r *runner) memoOf(a *isa.AP) (*memoVal, error) {
-	k := memoSetOf(a)
-	set := &r.memo.sets[k]
-	w := r.memo.mru[k] & 1
-	if sameAP(&set.key[w], a) {
-		return &set.val[w], nil
-	}
-	if sameAP(&set.key[w^1], a) {
-		r.memo.mru[k] = w ^ 1
-		return &set.val[w^1], nil
-	}
-	return r.memoMiss(k, a)
 }
 
 // memoMiss fills the least recently used way of set k with a.

@@ -152,25 +152,49 @@ type operands struct {
 	coarseRead         int32 // HBM tensor read without tracking, or -1
 }
 
+// rw is how an instruction uses an operand: read, written or both.
+type rw uint8
+
+const (
+	accRead      rw = 1 << iota // read
+	accWrite                    // written
+	accReadWrite = accRead | accWrite
+)
+
 // addOperand checks a used operand, counts its traffic and records the
-// tracker entries of the regions it touches. It returns the operand's
-// bytes.
-func (r *runner) addOperand(o *operands, a *isa.AP, write bool) (int64, error) {
-	if a.Mem == isa.HBM {
-		if n, ok := r.coarseOperand(o, a, write); ok {
+// tracker entries of the regions it touches, as read, written or both. It
+// returns the operand's bytes. It looks the pattern up in the memo itself
+// (see memo.lookup): one call less per operand on the hot path.
+func (r *runner) addOperand(o *operands, a *isa.AP, acc rw) (int64, error) {
+	if a.Mem == isa.HBM && acc != accReadWrite {
+		if n, ok := r.coarseOperand(o, a, acc == accWrite); ok {
 			return n, nil
 		}
 	}
-	m, err := r.memoOf(a)
-	if err != nil {
-		return 0, err
+	k := memoSetOf(a)
+	set := &r.memo.sets[k]
+	w := r.memo.mru[k] & 1
+	var m *memoVal
+	switch {
+	case sameAP(&set.key[w], a):
+		m = &set.val[w]
+	case sameAP(&set.key[w^1], a):
+		r.memo.mru[k] = w ^ 1
+		m = &set.val[w^1]
+	default:
+		var err error
+		if m, err = r.memoMiss(k, a); err != nil {
+			return 0, err
+		}
 	}
-	if write {
-		r.traffic[m.level].Write += m.bytes
-	} else {
+	if acc&accRead != 0 {
 		r.traffic[m.level].Read += m.bytes
+		o.addEntries(m, false)
 	}
-	o.addEntries(m, write)
+	if acc&accWrite != 0 {
+		r.traffic[m.level].Write += m.bytes
+		o.addEntries(m, true)
+	}
 	o.wide = o.wide || m.wide
 	return m.bytes, nil
 }
@@ -284,20 +308,7 @@ func (r *runner) time(i int, in *isa.Instr) (lane int8, start, end float64, wait
 		return 0, 0, 0, "", fmt.Errorf("instruction %d (%s): %w", i, in.Op, e)
 	}
 
-	// Data dependencies: all of them, and those of the stationary alone.
-	all := dep{t: math.Inf(-1), lane: -1}
-	statDep := all
-	for k := 0; k < o.nrd; k++ {
-		if k < o.nStat {
-			r.tr.readDep(o.rd[k], lane, &statDep)
-			continue
-		}
-		r.tr.readDep(o.rd[k], lane, &all)
-	}
-	for k := 0; k < o.nwr; k++ {
-		r.tr.writeDep(o.wr[k], lane, &all)
-	}
-	all.raise(o.extra.t, o.extra.lane)
+	all, statDep := r.tr.deps(o, lane)
 
 	var done float64
 	switch {
@@ -343,7 +354,7 @@ func (r *runner) gather(in *isa.Instr) (err error) {
 	// Unused slots are skipped here rather than in addOperand: most
 	// instructions leave two or three of the five empty.
 	if used(&in.Src[0]) {
-		n, e := r.addOperand(o, &in.Src[0], false)
+		n, e := r.addOperand(o, &in.Src[0], accRead)
 		o.srcBytes = n
 		if in.Op == isa.OpMatmul {
 			o.nStat = o.nrd
@@ -353,46 +364,38 @@ func (r *runner) gather(in *isa.Instr) (err error) {
 		}
 	}
 	if used(&in.Src[1]) {
-		if _, e := r.addOperand(o, &in.Src[1], false); e != nil {
+		if _, e := r.addOperand(o, &in.Src[1], accRead); e != nil {
 			err = e
 		}
 	}
 	if used(&in.Src[2]) {
-		if _, e := r.addOperand(o, &in.Src[2], false); e != nil {
+		if _, e := r.addOperand(o, &in.Src[2], accRead); e != nil {
 			err = e
 		}
 	}
 	if used(&in.Dst) {
-		if in.Op == isa.OpMatmul && in.Accumulate && in.Dst.Mem != isa.HBM {
-			// Read and written: one memo lookup serves both.
-			m, e := r.memoOf(&in.Dst)
-			if e != nil {
-				err = e
-			} else {
-				o.dstBytes = m.bytes
-				r.traffic[m.level].Read += m.bytes
-				r.traffic[m.level].Write += m.bytes
-				o.addEntries(m, false)
-				o.addEntries(m, true)
-				o.wide = o.wide || m.wide
-			}
-		} else {
-			if in.Op == isa.OpMatmul && in.Accumulate {
-				if _, e := r.addOperand(o, &in.Dst, false); e != nil {
+		acc := accWrite
+		if in.Op == isa.OpMatmul && in.Accumulate {
+			if in.Dst.Mem == isa.HBM {
+				// A read that may start the tensor's tracking by
+				// region, then the write.
+				if _, e := r.addOperand(o, &in.Dst, accRead); e != nil {
 					err = e
 				}
+			} else {
+				acc = accReadWrite // one memo lookup serves both
 			}
-			n, e := r.addOperand(o, &in.Dst, true)
-			o.dstBytes = n
-			if e != nil {
-				err = e
-			}
+		}
+		n, e := r.addOperand(o, &in.Dst, acc)
+		o.dstBytes = n
+		if e != nil {
+			err = e
 		}
 	}
 	if used(&in.Red) {
 		// The reduction's stride costs nothing (stridePenalty).
 		wide := o.wide
-		if _, e := r.addOperand(o, &in.Red, true); e != nil {
+		if _, e := r.addOperand(o, &in.Red, accWrite); e != nil {
 			err = e
 		}
 		o.wide = wide

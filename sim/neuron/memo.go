@@ -2,6 +2,8 @@ package neuron
 
 import (
 	"fmt"
+	"math/bits"
+	"unsafe"
 
 	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/sim"
@@ -11,8 +13,8 @@ import (
 // memory level, its bytes, the tracker entries of the regions it touches
 // and whether its innermost stride is wide (wideStride). Kernels reuse a
 // few tiles, so most operands have been seen before. It keys on the
-// pattern as sameAP compares it (every field; the free dimensions up to
-// NFree), and what it stores is a function of that alone: the level, bytes
+// whole pattern, byte for byte (sameWords), and what it stores is a
+// function of the pattern as sameAP compares it: the level, bytes
 // and stride by definition, the entries because the tracker numbers each
 // region once, when it is first seen, and never renumbers it. (HBM
 // patterns are looked up only once their tensor is tracked, which it then
@@ -32,7 +34,7 @@ type memo struct {
 }
 
 // memoSet is one set: way w is key[w] and val[w]. An empty way holds the
-// zero pattern, which no used operand equals.
+// zero pattern, which no used operand equals (its memory is MemNone).
 type memoSet struct {
 	key [2]isa.AP
 	val [2]memoVal
@@ -49,17 +51,41 @@ type memoVal struct {
 
 // memoSets is the number of sets of the memo: 1024 (192 KiB) keep the
 // misses of BenchmarkSimulate's attention and tiled matmul under 0.1 % of
-// their SBUF/PSUM operands (512 sets: 0.02 % and 0 %, but twice the misses
-// on smaller matmuls and attention; 256: 5 %).
-const memoSets = 1024
+// their SBUF/PSUM operands (512 sets: twice the misses on smaller matmuls
+// and attention; 256: 5 %).
+const (
+	memoBits = 10
+	memoSets = 1 << memoBits
+)
 
-// memoSetOf hashes the fields that tell a kernel's tiles and their views
-// apart: where they start and how many partitions and elements they span,
-// with one multiplication. It is small enough to inline.
+// apWords is an isa.AP seen as the eight machine words it occupies: the
+// memo hashes and compares patterns a word at a time.
+type apWords = [8]uint64
+
+// AP must occupy exactly eight words: these fail to compile otherwise.
+var (
+	_ [unsafe.Sizeof(isa.AP{}) - 64]struct{}
+	_ [64 - unsafe.Sizeof(isa.AP{})]struct{}
+)
+
+// memoSetOf hashes the words that tell a kernel's tiles and their views
+// apart: the one holding the memory, dtype and tensor, the offset, the
+// partitions, and the two outer free dimensions. It is small enough to
+// inline.
 func memoSetOf(a *isa.AP) int {
-	h := (uint64(a.Offset) ^ uint64(uint32(a.Start))<<32 ^ uint64(uint32(a.Tensor))<<40 ^ uint64(a.Mem)<<56 ^
-		uint64(uint32(a.Parts))<<20 ^ uint64(uint32(a.Free[0].Count))<<8 ^ uint64(uint32(a.Free[1].Count))<<28) * 0x9E3779B97F4A7C15
-	return int(h>>48) & (memoSets - 1)
+	x := (*apWords)(unsafe.Pointer(a))
+	h := (x[1] ^ bits.RotateLeft64(x[0], 23) ^ bits.RotateLeft64(x[2], 41) ^ bits.RotateLeft64(x[4], 7) ^ bits.RotateLeft64(x[5], 53)) * 0x9E3779B97F4A7C15
+	return int(h >> (64 - memoBits))
+}
+
+// sameWords reports whether a and b are equal byte for byte, padding
+// included. Then they are equal field for field, and sameAP-equal, so the
+// memo may trust a hit; patterns equal in their fields but not in their
+// padding (a padding byte is never written by trnsim) only miss.
+func sameWords(a, b *isa.AP) bool {
+	x := (*apWords)(unsafe.Pointer(a))
+	y := (*apWords)(unsafe.Pointer(b))
+	return x[0]^y[0]|x[1]^y[1]|x[2]^y[2]|x[3]^y[3]|x[4]^y[4]|x[5]^y[5]|x[6]^y[6]|x[7]^y[7] == 0
 }
 
 // memoMiss fills the least recently used way of set k with a.

@@ -176,9 +176,9 @@ func (r *runner) addOperand(o *operands, a *isa.AP, acc rw) (int64, error) {
 	w := r.memo.mru[k] & 1
 	var m *memoVal
 	switch {
-	case sameAP(&set.key[w], a):
+	case sameWords(&set.key[w], a):
 		m = &set.val[w]
-	case sameAP(&set.key[w^1], a):
+	case sameWords(&set.key[w^1], a):
 		r.memo.mru[k] = w ^ 1
 		m = &set.val[w^1]
 	default:

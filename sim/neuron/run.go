@@ -323,7 +323,7 @@ func (r *runner) time(i int, in *isa.Instr) (lane int8, start, end float64, wait
 		if all.t > r.dm.qIssue[q] {
 			waited = r.waitNames[all.lane]
 		}
-		start, done = r.dm.run(in, q, max(all.t, 0), o)
+		start, done = r.dm.run(in, q, later(all.t, 0), o)
 		end = done
 	}
 
@@ -336,7 +336,7 @@ func (r *runner) time(i int, in *isa.Instr) (lane int8, start, end float64, wait
 	if t := o.coarseRead; t >= 0 {
 		r.tr.coarse[t].raise(done, lane)
 	}
-	r.end = max(r.end, done)
+	r.end = later(r.end, done)
 	return lane, start, end, waited, nil
 }
 
@@ -407,7 +407,7 @@ func (r *runner) gather(in *isa.Instr) (err error) {
 // in start order.
 func (r *runner) addBusy(lane int8, s, e float64) {
 	if e > r.busyEnd[lane] {
-		r.busy[lane] += e - max(s, r.busyEnd[lane])
+		r.busy[lane] += e - later(s, r.busyEnd[lane])
 		r.busyEnd[lane] = e
 	}
 }
@@ -543,7 +543,7 @@ func (r *runner) tensor(in *isa.Instr, stat []int32, statDep, d dep) (start, end
 		reuse := r.statValid && seq == r.statSeq && sameAP(&in.Src[0], &r.stat)
 		if !reuse {
 			ls := math.Ceil(float64(m)/float64(c.LoadStationaryColsPerCycle)) * passes * ns
-			lsStart := max(r.lsFree, r.mmStart)
+			lsStart := later(r.lsFree, r.mmStart)
 			if statDep.lane >= 0 && statDep.t+sem > lsStart {
 				lsStart = statDep.t + sem
 				if lsStart+ls > start {
@@ -551,8 +551,8 @@ func (r *runner) tensor(in *isa.Instr, stat []int32, statDep, d dep) (start, end
 				}
 			}
 			r.lsFree = lsStart + ls
-			start = max(start, r.lsFree)
-			spanStart = max(lsStart, r.mmFree)
+			start = later(start, r.lsFree)
+			spanStart = later(lsStart, r.mmFree)
 			r.addBusy(laneTensor, lsStart, lsStart+ls)
 		} else if statDep.lane >= 0 && statDep.t+sem > start {
 			start, waited = statDep.t+sem, r.waitNames[statDep.lane]
@@ -587,7 +587,7 @@ func (r *runner) tensor(in *isa.Instr, stat []int32, statDep, d dep) (start, end
 	done = end + float64(c.AccessLatencyCycles)*ns
 	r.addBusy(laneTensor, start, end)
 	r.instrs[laneTensor]++
-	return min(spanStart, start), end, done, waited
+	return earlier(spanStart, start), end, done, waited
 }
 
 func (r *runner) report() *sim.Report {

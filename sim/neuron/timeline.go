@@ -21,6 +21,27 @@ type timeline struct {
 	pruned bool    // prune dropped intervals: total no longer knows the union
 }
 
+// later returns the later of two times (ns). Times are never NaN and
+// never −0 (they are sums of non-negative durations starting from +0, or
+// −Inf for "nothing to wait for"), so it is max(a, b) bit for bit, without
+// the built-in's handling of NaNs and signed zeros, which costs several
+// instructions on the hot path.
+func later(a, b float64) float64 {
+	if b > a {
+		return b
+	}
+	return a
+}
+
+// earlier returns the earlier of two times (ns): min(a, b) for times, as
+// later is max.
+func earlier(a, b float64) float64 {
+	if b < a {
+		return b
+	}
+	return a
+}
+
 // touchNs: gaps shorter than this are closed, so rounding does not
 // fragment the timeline.
 const touchNs = 1e-6
@@ -103,8 +124,8 @@ func (t *timeline) add(lo, hi float64) {
 		t.iv = append(t.iv, interval{lo, hi})
 	case lo >= t.iv[n-1].lo-touchNs:
 		last := &t.iv[n-1]
-		last.lo = min(last.lo, lo)
-		last.hi = max(last.hi, hi)
+		last.lo = earlier(last.lo, lo)
+		last.hi = later(last.hi, hi)
 	default:
 		t.addInside(lo, hi)
 	}
@@ -137,7 +158,7 @@ func (t *timeline) addInside(lo, hi float64) {
 		t.iv[i] = interval{lo, hi}
 		return
 	}
-	merged := interval{min(lo, t.iv[i].lo), max(hi, t.iv[j-1].hi)}
+	merged := interval{earlier(lo, t.iv[i].lo), later(hi, t.iv[j-1].hi)}
 	t.iv[i] = merged
 	t.iv = append(t.iv[:i+1], t.iv[j:]...)
 }

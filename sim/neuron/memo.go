@@ -85,7 +85,10 @@ func memoSetOf(a *isa.AP) int {
 func sameWords(a, b *isa.AP) bool {
 	x := (*apWords)(unsafe.Pointer(a))
 	y := (*apWords)(unsafe.Pointer(b))
-	return x[0]^y[0]|x[1]^y[1]|x[2]^y[2]|x[3]^y[3]|x[4]^y[4]|x[5]^y[5]|x[6]^y[6]|x[7]^y[7] == 0
+	// ^ and | bind alike in Go: each difference is parenthesised.
+	d := (x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
+		(x[4] ^ y[4]) | (x[5] ^ y[5]) | (x[6] ^ y[6]) | (x[7] ^ y[7])
+	return d == 0
 }
 
 // memoMiss fills the least recently used way of set k with a.

@@ -31,8 +31,9 @@ bench:
 
 # The simulator's own speed: NeuronCore instructions built and timed per
 # wall second (instr/s) and bytes allocated per instruction (bytes/instr),
-# end to end (bench: streamed, composite parts on all cores) and per mode
-# (sim/neuron: streamed vs stored for a trace), and the functional matmul
+# end to end (bench: streamed, composite parts on all cores; SimulateDetailed:
+# with a trace or profile, and kept-bytes/instr, what its spans hold) and per
+# mode (sim/neuron: streamed, streamed keeping spans, stored), and the functional matmul
 # beside gonum's Sgemm (GFLOP/s). Compare two runs with benchstat.
 PERFTIME ?= 3x
 perf:

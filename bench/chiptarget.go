@@ -202,8 +202,8 @@ func (t *ChipTarget) Time(p kernels.Params) (Timing, error) {
 
 // timeStreamed is Time with the busiest core's program streamed through the
 // timing model (NeuronTarget.timeStreamed): the same figures, no Program.
-func (t *ChipTarget) timeStreamed(p kernels.Params, pipe bool) (Timing, error) {
-	return t.time(p, func(c *NeuronTarget, q kernels.Params) (Timing, error) { return c.timeStreamed(q, pipe) })
+func (t *ChipTarget) timeStreamed(p kernels.Params, mode int) (Timing, error) {
+	return t.time(p, func(c *NeuronTarget, q kernels.Params) (Timing, error) { return c.timeStreamed(q, mode) })
 }
 
 // time splits p over the chip and times the busiest core's shard with

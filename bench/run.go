@@ -19,7 +19,7 @@ import (
 type Result struct {
 	Row     results.Row
 	Report  *sim.Report  // nil for composite workloads
-	Program *isa.Program // the NeuronCore program (nil on GPUs and for composites)
+	Program *isa.Program // the NeuronCore program RunProgram timed; nil otherwise
 	// Detail says what the target chose where it chooses (the GPU tile
 	// and splits); "" otherwise.
 	Detail string
@@ -41,13 +41,26 @@ func Run(p kernels.Params, t Target) (results.Row, *sim.Report, error) {
 	return r.Row, r.Report, err
 }
 
-// RunDetailed times workload p on target t, keeping the NeuronCore program
-// and one span per instruction in its report (what a trace or profile
-// reads) and, for composite workloads, each part's result (timed as
-// RunTiming times them). The program is held to kernels.MaxStoredInstrs.
+// RunDetailed times workload p on target t, keeping one span per
+// instruction or phase in its report (what a trace or profile reads) and,
+// for composite workloads, each part's result (timed as RunTiming times
+// them). A NeuronCore program is streamed through the timing model as
+// RunTiming streams it, not stored (Result.Program is nil): each
+// instruction keeps a compact span with its source site and operands
+// (sim.Spans, well under 100 bytes), and a program may have at most
+// MaxTracedInstrs of them (*neuron.SpanCapError beyond). The figures are
+// RunTiming's, and the spans those of a stored replay, bit for bit.
 func RunDetailed(p kernels.Params, t Target) (Result, error) {
-	return run(p, t, runStored)
+	return run(p, t, runSpans)
 }
+
+// MaxTracedInstrs bounds the instructions of a NeuronCore program that
+// RunDetailed keeps spans of: 16 Mi instructions, at most about 1.6 GB
+// for spans of 100 bytes (a 40-byte record, the bytes moved and the
+// operands; the built-in kernels take 60–90). It is larger than
+// kernels.MaxStoredInstrs, the cap of a stored program (isa.Instr alone is
+// about 400 bytes), which assembly and functional checks still need.
+const MaxTracedInstrs = 1 << 24
 
 // RunTiming times workload p on target t like RunDetailed, with the same
 // figures bit for bit, but streams the NeuronCore program through the
@@ -60,11 +73,11 @@ func RunTiming(p kernels.Params, t Target) (Result, error) {
 	return run(p, t, runPiped)
 }
 
-// How run keeps a NeuronCore program.
+// How run times a NeuronCore program: always streamed, never stored.
 const (
-	runStored   = iota // stored, then replayed with one span per instruction
-	runStreamed        // streamed through the timing model on this goroutine
-	runPiped           // streamed, timed on a goroutine of its own
+	runSpans    = iota // on this goroutine, keeping a compact span per instruction
+	runStreamed        // on this goroutine
+	runPiped           // timed on a goroutine of its own beside the build
 )
 
 // run times p on t, keeping the NeuronCore program as mode says.
@@ -75,10 +88,10 @@ func run(p kernels.Params, t Target, mode int) (Result, error) {
 	}
 	var tm Timing
 	var err error
-	if nt, ok := t.(*NeuronTarget); ok && mode != runStored {
-		tm, err = nt.timeStreamed(p, mode == runPiped)
-	} else if ct, ok := t.(*ChipTarget); ok && mode != runStored {
-		tm, err = ct.timeStreamed(p, mode == runPiped)
+	if nt, ok := t.(*NeuronTarget); ok {
+		tm, err = nt.timeStreamed(p, mode)
+	} else if ct, ok := t.(*ChipTarget); ok {
+		tm, err = ct.timeStreamed(p, mode)
 	} else {
 		tm, err = t.Time(p)
 	}
@@ -95,9 +108,9 @@ func run(p kernels.Params, t Target, mode int) (Result, error) {
 }
 
 // timeStreamed is Time with the program streamed through the timing model
-// as it is built instead of stored: the same report, bit for bit, without
-// spans, and no Program.
-func (t *NeuronTarget) timeStreamed(p kernels.Params, pipe bool) (Timing, error) {
+// as it is built instead of stored, as mode says: the same report, bit for
+// bit, with spans only for runSpans, and no Program.
+func (t *NeuronTarget) timeStreamed(p kernels.Params, mode int) (Timing, error) {
 	if p.Kernel.Neuron == nil {
 		return Timing{}, fmt.Errorf("%s: kernel %s has no NeuronCore version", p, p.Kernel.Name)
 	}
@@ -105,7 +118,7 @@ func (t *NeuronTarget) timeStreamed(p kernels.Params, pipe bool) (Timing, error)
 	if q, ok := t.tuned.Lookup(t.Name(), p); ok {
 		p, detail = q, tunedDetail(q)
 	}
-	rep, err := streamNeuron(p, t.cfg, t.arch, pipe)
+	rep, err := streamNeuron(p, t.cfg, t.arch, mode)
 	if err != nil {
 		return Timing{}, err
 	}
@@ -121,10 +134,12 @@ func (t *NeuronTarget) timeStreamed(p kernels.Params, pipe bool) (Timing, error)
 
 // streamNeuron builds p's NeuronCore program for arch into a streaming
 // Builder whose sink is the timing model, and returns the timing. With
-// pipe, timing runs on a goroutine of its own beside the build
-// (neuron.Pipe); the figures are the same.
-func streamNeuron(p kernels.Params, cfg neuron.Config, arch isa.Arch, pipe bool) (*sim.Report, error) {
-	if !pipe {
+// runStreamed timing runs on this goroutine; otherwise on a goroutine of
+// its own beside the build (neuron.Pipe): the figures are the same. With
+// runSpans the report keeps a span per instruction, with its source site
+// and operands.
+func streamNeuron(p kernels.Params, cfg neuron.Config, arch isa.Arch, mode int) (*sim.Report, error) {
+	if mode == runStreamed {
 		s, err := neuron.NewStream(cfg)
 		if err != nil {
 			return nil, err
@@ -138,11 +153,20 @@ func streamNeuron(p kernels.Params, cfg neuron.Config, arch isa.Arch, pipe bool)
 		}
 		return s.Report(), nil
 	}
+	if mode == runSpans && p.Kernel.Instrs != nil && p.Kernel.Instrs(p) > 2*MaxTracedInstrs {
+		// Estimates are within a factor of two: refuse before timing
+		// millions of instructions only to hit the cap.
+		return nil, &neuron.SpanCapError{Cap: MaxTracedInstrs}
+	}
 	s, err := neuron.NewPipe(cfg)
 	if err != nil {
 		return nil, err
 	}
 	b := isa.NewStreamBuilder(arch, p.String(), s)
+	if mode == runSpans {
+		s.KeepSpans(MaxTracedInstrs)
+		b.KeepSites()
+	}
 	err = p.Kernel.Neuron(b, p)
 	if err == nil {
 		err = b.Err()
@@ -154,6 +178,9 @@ func streamNeuron(p kernels.Params, cfg neuron.Config, arch isa.Arch, pipe bool)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if mode == runSpans {
+		return s.SpanReport(p.String(), b.Sites()), nil
 	}
 	return rep, nil
 }

@@ -257,7 +257,7 @@ func TestParseErrors(t *testing.T) {
 		at   string // the error's column is where this first occurs in the line ("" for column 0)
 		msg  string
 	}{
-		{"unknown opcode", "bogus tensor x", 1, "bogus", `unknown opcode "bogus" (allowed: nc_matmul, nc_transpose, activation, tensor_tensor, tensor_scalar, tensor_reduce, tensor_copy, memset, iota, affine_select, dma_copy)`},
+		{"unknown opcode", "bogus tensor x", 1, "bogus", `unknown opcode "bogus" (allowed: nc_matmul, nc_transpose, activation, tensor_tensor, tensor_scalar, tensor_reduce, tensor_copy, memset, iota, affine_select, dma_copy, bn_stats, bn_aggr)`},
 		{"unknown engine", "memset sideways _", 1, "sideways", `unknown engine "sideways" (allowed: tensor, vector, scalar, gpsimd, dma)`},
 		{"unknown directive", "; header\n\n  .foo bar", 3, ".foo", `unknown directive ".foo" (allowed: .program, .tensor, .site)`},
 		{"second program", ".program a\n.program b", 2, ".program", "second .program directive"},

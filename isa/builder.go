@@ -32,9 +32,10 @@ type Builder struct {
 	// Streaming: sink receives each instruction, validated by check
 	// against arch; cur is the instruction being handed over (a field, so
 	// passing its address to the sink does not allocate).
-	sink  Sink
-	check instrChecker
-	cur   Instr
+	sink      Sink
+	check     instrChecker
+	cur       Instr
+	keepSites bool // streaming: record each instruction's site (KeepSites)
 }
 
 // Sink consumes the instructions of a streaming Builder (see
@@ -57,7 +58,8 @@ func NewBuilder(arch Arch, name string) *Builder {
 // NewStreamBuilder starts a program named name for arch whose instructions
 // are not stored: each one is checked against arch's layout and access
 // rules (the checks Program.Validate makes) when it is emitted and then
-// handed to sink. Instructions carry no source site (Site -1); an
+// handed to sink. Instructions carry no source site (Site -1) unless
+// KeepSites is called; an
 // instruction that breaks a rule is reported as a *ValidationError naming
 // the kernel line that emitted it. Program returns an error for a
 // streaming Builder; Err reports how the stream ended.
@@ -70,6 +72,15 @@ func NewStreamBuilder(arch Arch, name string, sink Sink) *Builder {
 // Streaming reports whether the Builder hands its instructions to a Sink
 // instead of storing them.
 func (b *Builder) Streaming() bool { return b.sink != nil }
+
+// KeepSites makes a streaming Builder record each instruction's source
+// site as a storing one does (Instr.Site indexes Sites), for a Sink that
+// keeps spans for a trace or profile. It costs a call-stack lookup per
+// instruction, which timing-only runs skip.
+func (b *Builder) KeepSites() { b.keepSites = true }
+
+// Sites returns the source sites recorded so far (Program.Sites).
+func (b *Builder) Sites() []Site { return b.prog.Sites }
 
 // LimitStored caps the number of instructions a storing Builder keeps:
 // emitting one more is an error (*StoredCapError). It has no effect on a
@@ -324,6 +335,9 @@ func (b *Builder) emit(in *Instr) {
 			e.Site = siteOfPC(callerPC(3))
 			b.err = e
 			return
+		}
+		if b.keepSites {
+			b.cur.Site = b.siteOf(callerPC(3))
 		}
 		if err := b.sink.Instr(b.n, &b.cur); err != nil {
 			b.err = err

@@ -295,6 +295,8 @@ func (m *machine) checkShapes(i int, in *Instr) error {
 		return m.tensorScalarShape(i, in)
 	case OpTensorReduce:
 		return m.reduceShape(i, in)
+	case OpBNStats, OpBNAggr:
+		return m.bnShape(i, in)
 	case OpTensorCopy, OpAffineSelect:
 		return m.copyShape(i, in)
 	case OpMemset, OpIota:
@@ -505,6 +507,10 @@ func (m *machine) exec(in *Instr) {
 		m.tensorScalar(in)
 	case OpTensorReduce:
 		m.tensorReduce(in)
+	case OpBNStats:
+		m.bnStats(in)
+	case OpBNAggr:
+		m.bnAggr(in)
 	case OpTensorCopy:
 		m.copyAP(in.Dst, in.Src[0])
 	case OpMemset:

@@ -38,12 +38,15 @@ const (
 	OpIota                       // iota: Dst = Affine(p, i...)
 	OpAffineSelect               // affine_select: Dst = Affine(p, i...) Cmp 0 ? Src[0] : Imm[0]
 	OpDMA                        // dma_copy: Dst = Src[0] between HBM and SBUF or SBUF and SBUF
+	OpBNStats                    // bn_stats: Dst[P,6] = (count, mean, count·var) of the even and of the odd elements of Src[0][P,F≤512]
+	OpBNAggr                     // bn_aggr: Dst[P,2] = (mean, var) combined from the bn_stats tuples of Src[0][P,3k]
 	NumOpcodes
 )
 
 var opNames = [NumOpcodes]string{
 	"nc_matmul", "nc_transpose", "activation", "tensor_tensor", "tensor_scalar",
 	"tensor_reduce", "tensor_copy", "memset", "iota", "affine_select", "dma_copy",
+	"bn_stats", "bn_aggr",
 }
 
 func (o Opcode) String() string {
@@ -152,6 +155,8 @@ type Affine struct {
 //	iota           Affine
 //	affine_select  Affine.Cmp(value, 0) ? Src[0] : Imm[0]
 //	dma_copy       Src[0] → Dst, on DMA queue Queue
+//	bn_stats       Src[0] [P,F≤512] → Dst [P,6]
+//	bn_aggr        Src[0] [P,3k] (k bn_stats tuples) → Dst [P,2]
 type Instr struct {
 	Op     Opcode
 	Engine Engine

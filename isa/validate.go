@@ -111,6 +111,7 @@ const (
 	ruleReduceOp        = "reduce-op"
 	ruleAffineDims      = "affine-dims"
 	ruleDMAElems        = "dma-elems"
+	ruleBNShape         = "bn-shape"
 )
 
 // Rules returns every rule Validate enforces, in the order it checks them.
@@ -164,6 +165,7 @@ func Rules() []Rule {
 		{ruleReduceOp, "tensor_reduce reduces with add or max", "isa.OpTensorReduce"},
 		{ruleAffineDims, "iota/affine_select free coefficients only for the destination's free dims", "A §2.2 iota, affine_select"},
 		{ruleDMAElems, "a DMA copies as many elements as it reads", "A §2.2 dma_copy"},
+		{ruleBNShape, "bn_stats reads [P,F≤512] and writes [P,6]; bn_aggr reads [P,3k] and writes [P,2]", "A §1.4 bn_stats ≤ 512; §2.2 bn_stats / bn_aggr"},
 	}
 }
 
@@ -414,7 +416,7 @@ func engineOK(a *Arch, op Opcode, e Engine) bool {
 		return e == Vector || e == GpSimd
 	case OpTensorScalar:
 		return e == Vector || e == Scalar || e == GpSimd
-	case OpTensorReduce:
+	case OpTensorReduce, OpBNStats, OpBNAggr:
 		return e == Vector
 	case OpTensorCopy:
 		return e == Vector || e == GpSimd || (e == Scalar && a.ScalarCopy)
@@ -497,6 +499,8 @@ func (c *instrChecker) check() *ValidationError {
 		return c.checkTensorScalar()
 	case OpTensorReduce:
 		return c.checkReduce()
+	case OpBNStats, OpBNAggr:
+		return c.checkBN()
 	case OpTensorCopy:
 		return c.sameShape(1)
 	case OpIota:

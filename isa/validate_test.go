@@ -211,7 +211,7 @@ func TestValidateRules(t *testing.T) {
 		{"site below -1", trn2, func(p *Program) { p.Instrs[iTT].Site = -2 },
 			iTT, "site-index", "site -2 out of range: the program has 1 sites (or -1 for none)"},
 		{"unknown opcode", trn2, func(p *Program) { p.Instrs[iTT].Op = 200 },
-			iTT, "opcode", "unknown opcode 200 (allowed: nc_matmul, nc_transpose, activation, tensor_tensor, tensor_scalar, tensor_reduce, tensor_copy, memset, iota, affine_select, dma_copy)"},
+			iTT, "opcode", "unknown opcode 200 (allowed: nc_matmul, nc_transpose, activation, tensor_tensor, tensor_scalar, tensor_reduce, tensor_copy, memset, iota, affine_select, dma_copy, bn_stats, bn_aggr)"},
 		{"unknown activation", trn2, func(p *Program) { p.Instrs[iAct].Act = 50 },
 			iAct, "enum", "unknown activation function 50 (allowed: copy, exp, tanh, gelu, silu, sigmoid, relu, rsqrt, reciprocal, square)"},
 		{"unknown ALU op", trn2, func(p *Program) { p.Instrs[iTT].ALU[1] = 77 },
@@ -448,6 +448,14 @@ func TestValidateRules(t *testing.T) {
 			iSelect, "affine-dims", "free coefficient 3 is 1 but dst has 1 free dims"},
 		{"DMA element count", trn2, func(p *Program) { p.Instrs[iLoad].Dst.Free[0].Count = 256 },
 			iLoad, "dma-elems", "dst has 32768 elements, src 65536: a DMA copies element for element"},
+		{"bn_stats wider than 512", trn1, func(p *Program) {
+			p.Instrs[iReduce] = Instr{Op: OpBNStats, Engine: Vector,
+				Dst: sbufAP(0, 128, 20480, FP32, row(6)), Src: [3]AP{sbufAP(0, 128, 256, BF16, row(513))}}
+		}, iReduce, "bn-shape", "src has 513 free elements; bn_stats reads at most 512 (split the row and combine with bn_aggr)"},
+		{"bn_aggr of a partial triple", trn2, func(p *Program) {
+			p.Instrs[iReduce] = Instr{Op: OpBNAggr, Engine: Vector,
+				Dst: sbufAP(0, 128, 20480, FP32, row(2)), Src: [3]AP{sbufAP(0, 128, 20560, FP32, row(7))}}
+		}, iReduce, "bn-shape", "src has 7 free elements; bn_aggr reads (count, mean, count·var) triples, a multiple of 3"},
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {

@@ -16,11 +16,14 @@ type llamaModel struct {
 // llamaModels returns the models the layer workload knows (Meta's Llama 3
 // model cards / config.json: 8B hidden 4096, 32 heads, 8 KV heads, head
 // dim 128, intermediate 14336, 32 layers; 70B hidden 8192, 64 heads, 8 KV
-// heads, head dim 128, intermediate 28672, 80 layers).
+// heads, head dim 128, intermediate 28672, 80 layers; 3.1-405B hidden
+// 16384, 128 heads, 8 KV heads, head dim 128, intermediate 53248, 126
+// layers: docs/systems.md D5).
 func llamaModels() []llamaModel {
 	return []llamaModel{
 		{name: "llama3-8b", hidden: 4096, heads: 32, kvHeads: 8, hdim: 128, intermediate: 14336, layers: 32},
 		{name: "llama3-70b", hidden: 8192, heads: 64, kvHeads: 8, hdim: 128, intermediate: 28672, layers: 80},
+		{name: "llama3.1-405b", hidden: 16384, heads: 128, kvHeads: 8, hdim: 128, intermediate: 53248, layers: 126},
 	}
 }
 
@@ -36,7 +39,7 @@ func layerKernel(ks layerKernels) *Kernel {
 	}
 	return &Kernel{
 		Name: "layer",
-		Doc:  "one Llama-style decoder layer (pre-norm attention + gated MLP) as its kernels; a full forward is this × the model's layers (32 for 8B, 80 for 70B)",
+		Doc:  "one Llama-style decoder layer (pre-norm attention + gated MLP) as its kernels; a full forward is this × the model's layers (32 for 8B, 80 for 70B, 126 for 405B)",
 		Params: []Param{
 			{Name: "model", Kind: EnumParam, Default: "llama3-8b", Allowed: names, Doc: "published model dimensions"},
 			{Name: "phase", Kind: EnumParam, Default: "prefill", Allowed: []string{"prefill", "decode"}, Doc: "prefill: tokens per sequence; decode: one token per sequence against context"},

@@ -73,18 +73,53 @@ func rmsnormKernel() *Kernel {
 	}
 }
 
+// layernormVariants are the NeuronCore versions of layernorm: pipelined
+// (the library kernel, normNeuron) and the two versions of the NKI
+// LayerNorm tutorial (layernormTutorial); best is pipelined.
+var layernormVariants = []string{"best", "pipelined", "tutorial_v1", "tutorial_v2"}
+
 func layernormKernel() *Kernel {
+	params := append(tokensHiddenParams(layerDTypes), Param{Name: "variant", Kind: EnumParam, Default: "best", Allowed: layernormVariants,
+		Doc: "pipelined (the library kernel), tutorial_v1 / tutorial_v2 (the NKI LayerNorm tutorial's two versions); best = pipelined (GPU: its one kernel)"})
 	return &Kernel{
-		Name:         "layernorm",
-		Doc:          "out = (x − mean)/sqrt(var + 1e-5)·gamma + beta over the hidden dimension",
-		Params:       tokensHiddenParams(layerDTypes),
-		FLOPs:        elemFLOPs(7), // sum, square, sum of squares, −mean, ·rstd, ·gamma, +beta
-		Instrs:       tokensHiddenInstrs,
-		Neuron:       func(b *isa.Builder, p Params) error { return normNeuron(b, p, true) },
+		Name:   "layernorm",
+		Doc:    "out = (x − mean)/sqrt(var + 1e-5)·gamma + beta over the hidden dimension",
+		Params: params,
+		FLOPs:  elemFLOPs(7), // sum, square, sum of squares, −mean, ·rstd, ·gamma, +beta
+		Instrs: func(p Params) float64 {
+			if v := p.Str("variant"); v == "tutorial_v1" || v == "tutorial_v2" {
+				// 14 instructions per 128-row tile (`trnsim asm`:
+				// load, 9 v1 steps or 2 + bn_stats, store) plus one
+				// bn_stats per 512 columns, and the two weight loads.
+				return tiles(p.Int("tokens"), 128)*(14+tiles(p.Int("hidden"), isa.BNStatsFMax)) + 2
+			}
+			return tokensHiddenInstrs(p)
+		},
+		Neuron: func(b *isa.Builder, p Params) error {
+			switch v := p.Str("variant"); v {
+			case "best", "pipelined":
+				return normNeuron(b, p, true)
+			case "tutorial_v1", "tutorial_v2":
+				return layernormTutorial(b, p, v == "tutorial_v2")
+			default:
+				return fmt.Errorf("layernorm: unknown variant %q (allowed: %v)", v, layernormVariants)
+			}
+		},
+		NeuronVariant: func(p Params) string {
+			if v := p.Str("variant"); v != "best" {
+				return v
+			}
+			return "pipelined"
+		},
 		FromMeasured: rowsFromMeasured("tokens", "hidden"),
-		GPU: func(_ plan.Device, p Params) ([]GPUPlan, error) {
+		GPU: func(dev plan.Device, p Params) ([]GPUPlan, error) {
+			if v := p.Str("variant"); v != "best" {
+				return nil, unsupported("layernorm variant %q is a NeuronCore kernel; on GPU %s use variant=best", v, dev.Name)
+			}
 			e := p.DType("dtype").Size()
-			return memoryBoundPlan(p, GPURowKernel("layernorm", p.Int("tokens"), p.Int("hidden"), e, 2, 7, 0, 1)), nil
+			plans := memoryBoundPlan(p, GPURowKernel("layernorm", p.Int("tokens"), p.Int("hidden"), e, 2, 7, 0, 1))
+			plans[0].Variant = "" // the GPU has one layernorm kernel: no variant to report
+			return plans, nil
 		},
 		Reference: func(p Params, in map[string][]float32) map[string][]float64 {
 			T, H := p.Int("tokens"), p.Int("hidden")
@@ -109,7 +144,12 @@ func layernormKernel() *Kernel {
 			}
 			return map[string][]float64{"out": out}
 		},
-		Tolerance: layernormTolerance,
+		Tolerance: func(p Params) Tolerance {
+			if v := p.Str("variant"); v == "tutorial_v1" || v == "tutorial_v2" {
+				return layernormTutorialTolerance(p)
+			}
+			return layernormTolerance(p)
+		},
 	}
 }
 
@@ -273,6 +313,114 @@ func normNeuron(b *isa.Builder, p Params, layer bool) error {
 		})
 	}
 	pipe.flush()
+	return nil
+}
+
+// layernormTutorialTolerance bounds the tutorial versions, whose [P,H]
+// intermediates are tiles of the input dtype, as NKI gives them: x−mean
+// rounded (u·|x̂|), v1's squares rounded (3u on the variance, 1.5u on
+// rstd), x̂ = (x−mean)·rstd rounded (u), then ·γ (u), all relative to
+// |x̂| ≤ X as in layernormTolerance: 6u·X in all, and the final rounding
+// u relative to the result. The fp32 statistics add H·2^-24 relative to
+// x̂ (sums of H terms), and the fp32 mean's absolute error H·2^-24 (|x| ≤
+// 1) times rstd (≤ √3 for the uniform check inputs, 2 taken).
+func layernormTutorialTolerance(p Params) Tolerance {
+	u, H := unitRoundoff(p.DType("dtype")), float64(p.Int("hidden"))
+	X := math.Min(math.Sqrt(math.Max(H-1, 0)), 3)
+	return Tolerance{Abs: X*(6*u+(H+8)*fp32u) + 2*H*fp32u + 1e-6, Rel: u,
+		Why: "dtype roundings of x−mean, (x−mean)², x̂ and x̂·γ (6u·|x̂|), of the result (u); fp32 mean and variance (H·2^-24)"}
+}
+
+// layernormTutorial builds the two kernels of the NKI LayerNorm tutorial
+// (docs/hardware.md A §4.2 [P SDK226 general/nki/tutorials/layernorm.rst]),
+// instruction for instruction on the engine NKI lowers each call to. γ and
+// β are loaded once, broadcast to the 128 lanes; then per 128-row tile
+// (nl.affine_range: tiles are independent, so the rotating buffers let
+// one tile's load overlap the previous tile's compute):
+//
+//   - v1 (nki_layernorm_kernel_v1): load x; mean = nl.mean(x)
+//     (tensor_reduce add, then ·1/H on VectorE); xc = x − mean
+//     (tensor_scalar); xc² (ScalarE activation square); var =
+//     nl.mean(xc²) (tensor_reduce, ·1/H); var + ε (tensor_scalar);
+//     rstd = nl.rsqrt (ScalarE activation); xc·rstd (tensor_scalar); ·γ
+//     and +β (tensor_tensor); store.
+//   - v2 (nki_layernorm_kernel_v2): load x; bn_stats over each ≤ 512
+//     columns and one bn_aggr (mean and variance in one VectorE pass over
+//     x); var + ε and rsqrt as in v1; (x − mean)·rstd as one two-op
+//     tensor_scalar; ·γ and +β; store.
+//
+// Statistics are fp32 [P,1] columns; the [P,H] tiles have the input's
+// dtype, as NKI's tiles take their operands' dtype.
+func layernormTutorial(b *isa.Builder, p Params, v2 bool) error {
+	T, H, dt := p.Int("tokens"), p.Int("hidden"), p.DType("dtype")
+	name := "layernorm tutorial_v1"
+	if v2 {
+		name = "layernorm tutorial_v2"
+	}
+	x := b.Input("x", dt, T, H)
+	g := b.Input("gamma", dt, H)
+	be := b.Input("beta", dt, H)
+	out := b.Output("out", dt, T, H)
+	sz := dt.Size()
+	nbn := (H + isa.BNStatsFMax - 1) / isa.BNStatsFMax
+
+	params := b.SBUFPool("params", 2, H*sz)
+	// Two [P,H] tiles per row tile, reused as a compiler's allocator
+	// reuses a dead tile's space: v1 x → a, x−mean → b, its square → a,
+	// the normalised row → a, ·γ and +β → b; v2 x → a, normalised, ·γ and
+	// +β → b. Either way a is free for the next tile's load while b is
+	// finished and stored. Two row tiles' worth when they fit, so loads
+	// run a tile ahead; one otherwise.
+	st := (isa.BNStatsWidth*nbn + 8) * 4
+	bufs := 2
+	if free := b.Arch().SBUFPartitionBytes - 2*H*sz - 2*st; 4*H*sz > free {
+		bufs = 1
+	}
+	work := b.SBUFPool("rows", 2*bufs, H*sz)
+	stat := b.SBUFPool("stats", bufs, st)
+	if err := b.Err(); err != nil {
+		return fmt.Errorf("%s: hidden=%d in %s does not fit two rows per lane in SBUF: %w", name, H, dt, err)
+	}
+	gt, bt := params.Tile(dt, lanes, H), params.Tile(dt, lanes, H)
+	row := isa.Dim{Stride: 1, Count: isa.Narrow(H)}
+	b.Load(gt, hbmAP(g, 0, lanes, 0, row))
+	b.Load(bt, hbmAP(be, 0, lanes, 0, row))
+	invH := float32(1 / float64(H))
+	for r0 := 0; r0 < T; r0 += lanes {
+		n := min(lanes, T-r0)
+		s := stat.Tile(isa.FP32, n, isa.BNStatsWidth*nbn+8)
+		c := isa.BNStatsWidth * nbn // first free column after the bn_stats triples
+		mean, vr, rstd := s.Col(c), s.Col(c+1), s.Col(c+2)
+		ta, tb := work.Tile(dt, n, H), work.Tile(dt, n, H)
+		b.Load(ta, x.Tile(r0, 0, n, H))
+		var o isa.AP // the output tile
+		if !v2 {
+			b.TensorReduce(mean, ta, isa.ALUAdd, 1, false)
+			b.TensorScalar(isa.Vector, mean, mean, isa.ALUMul, isa.Imm(invH), isa.ALUBypass, isa.Imm(0))
+			b.TensorScalar(isa.Vector, tb, ta, isa.ALUSub, isa.PerPartition(mean), isa.ALUBypass, isa.Imm(0))
+			b.Activation(ta, tb, isa.ActSquare)
+			b.TensorReduce(vr, ta, isa.ALUAdd, 1, false)
+			b.TensorScalar(isa.Vector, vr, vr, isa.ALUMul, isa.Imm(invH), isa.ALUBypass, isa.Imm(0))
+			b.TensorScalar(isa.Vector, rstd, vr, isa.ALUAdd, isa.Imm(normEps), isa.ALUBypass, isa.Imm(0))
+			b.Activation(rstd, rstd, isa.ActRsqrt)
+			b.TensorScalar(isa.Vector, ta, tb, isa.ALUMul, isa.PerPartition(rstd), isa.ALUBypass, isa.Imm(0))
+			b.TensorTensor(tb, ta, gt.Rows(0, n), isa.ALUMul)
+			o = tb
+		} else {
+			for j := range nbn {
+				c0 := j * isa.BNStatsFMax
+				b.BNStats(s.Cols(isa.BNStatsWidth*j, isa.BNStatsWidth), ta.Cols(c0, min(isa.BNStatsFMax, H-c0)))
+			}
+			b.BNAggr(s.Cols(c, isa.BNAggrWidth), s.Cols(0, c)) // mean, var
+			b.TensorScalar(isa.Vector, rstd, vr, isa.ALUAdd, isa.Imm(normEps), isa.ALUBypass, isa.Imm(0))
+			b.Activation(rstd, rstd, isa.ActRsqrt)
+			b.TensorScalar(isa.Vector, tb, ta, isa.ALUSub, isa.PerPartition(mean), isa.ALUMul, isa.PerPartition(rstd))
+			b.TensorTensor(tb, tb, gt.Rows(0, n), isa.ALUMul)
+			o = tb
+		}
+		b.TensorTensor(o, o, bt.Rows(0, n), isa.ALUAdd)
+		b.Store(out.Tile(r0, 0, n, H), o)
+	}
 	return nil
 }
 

@@ -22,8 +22,8 @@ func TestExportersOnNeuronRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Spans) != len(prog.Instrs) {
-		t.Fatalf("%d spans for %d instructions", len(rep.Spans), len(prog.Instrs))
+	if rep.Spans.Len() != len(prog.Instrs) {
+		t.Fatalf("%d spans for %d instructions", rep.Spans.Len(), len(prog.Instrs))
 	}
 
 	// Expected ns per source line: the spans' durations, rounded as the
@@ -33,7 +33,7 @@ func TestExportersOnNeuronRun(t *testing.T) {
 		lane int32
 	}
 	perSample := map[key]float64{}
-	for _, s := range rep.Spans {
+	for _, s := range rep.Spans.All() {
 		perSample[key{prog.SiteOf(int(s.Instr)).Line, s.Lane}] += s.End - s.Start
 	}
 	want := map[int]int64{}
@@ -55,8 +55,8 @@ func TestExportersOnNeuronRun(t *testing.T) {
 			t.Errorf("tid %d named %q, want lane %q", i+1, th[i+1], lane)
 		}
 	}
-	if n := len(spans(tf, 1)); n != len(rep.Spans) {
-		t.Errorf("%d trace spans, report has %d", n, len(rep.Spans))
+	if n := len(spans(tf, 1)); n != rep.Spans.Len() {
+		t.Errorf("%d trace spans, report has %d", n, rep.Spans.Len())
 	}
 	hbm := rep.Traffic[sim.LevelHBM]
 	r, w, _ := hbmBytes(t, tf, 1)

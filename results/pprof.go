@@ -185,7 +185,8 @@ func newSimProfile(rep *sim.Report, kernel string) *profile.Profile {
 // the keys in order of first appearance.
 func aggregateSpans(rep *sim.Report) (order []profileKey, agg map[profileKey]float64) {
 	agg = map[profileKey]float64{}
-	for _, s := range rep.Spans {
+	for i := range rep.Spans.Len() {
+		s := rep.Spans.At(i)
 		k := profileKey{site: sim.NoSite, op: s.Op, lane: s.Lane}
 		if rep.Sources != nil {
 			k.site = s.Site

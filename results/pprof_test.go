@@ -113,7 +113,7 @@ func fakeNeuronReport(prog *isa.Program, durs []float64) *sim.Report {
 		if in.Op == isa.OpMatmul {
 			waited = "dma"
 		}
-		rep.Spans = append(rep.Spans, sim.Span{Lane: lane, Instr: int32(i), Start: t, End: t + durs[i], Op: in.Op.String(), Waited: waited,
+		rep.Spans.Append(&sim.Span{Lane: lane, Instr: int32(i), Start: t, End: t + durs[i], Op: in.Op.String(), Waited: waited,
 			Site: in.Site, Bytes: operandBytes(&prog.Instrs[i])})
 		t += durs[i]
 	}
@@ -345,13 +345,13 @@ func TestPprofTool(t *testing.T) {
 func TestWriteProfileGPU(t *testing.T) {
 	rep := &sim.Report{Target: "h100", Clock: "sm", ClockGHz: 1.755, TimeNs: 300,
 		Lanes: []string{"sm0-65", "sm66-131"},
-		Spans: []sim.Span{
+		Spans: sim.SpansOf([]sim.Span{
 			{Lane: 0, Instr: 0, Start: 0, End: 100, Op: "load"},
 			{Lane: 0, Instr: 1, Start: 100, End: 300, Op: "mma"},
 			{Lane: 1, Instr: 0, Start: 0, End: 100, Op: "load"},
 			{Lane: 1, Instr: 2, Start: 100, End: 150, Op: "exp"},
 			{Lane: 1, Instr: 3, Start: 150, End: 160, Op: "combine/epilogue"},
-		}}
+		})}
 	var buf bytes.Buffer
 	if err := WriteProfile(&buf, rep, "attention"); err != nil {
 		t.Fatal(err)
@@ -395,10 +395,10 @@ func TestWriteProfileErrors(t *testing.T) {
 		edit func(r *sim.Report)
 		want string
 	}{
-		{"lane", func(r *sim.Report) { r.Spans[3].Lane = 99 }, "span 3: lane 99"},
-		{"instr", func(r *sim.Report) { r.Spans[2].Instr = 8 }, "span 2: instruction 8"},
-		{"negative", func(r *sim.Report) { r.Spans[1].End = -1 }, "span 1 (dma_copy): [100, -1] ns"},
-		{"nan", func(r *sim.Report) { r.Spans[0].End = math.NaN() }, "span 0 (dma_copy)"},
+		{"lane", func(r *sim.Report) { editSpan(r, 3, func(s *sim.Span) { s.Lane = 99 }) }, "span 3: lane 99"},
+		{"instr", func(r *sim.Report) { editSpan(r, 2, func(s *sim.Span) { s.Instr = 8 }) }, "span 2: instruction 8"},
+		{"negative", func(r *sim.Report) { editSpan(r, 1, func(s *sim.Span) { s.End = -1 }) }, "span 1 (dma_copy): [100, -1] ns"},
+		{"nan", func(r *sim.Report) { editSpan(r, 0, func(s *sim.Span) { s.End = math.NaN() }) }, "span 0 (dma_copy)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

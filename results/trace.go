@@ -138,12 +138,13 @@ func (t *traceWriter) run(pid int, rep *sim.Report) {
 	lt := t.newLaneTracks(pid, rep.Lanes)
 
 	extent := rep.TimeNs
-	for _, s := range rep.Spans {
-		extent = max(extent, s.End)
+	for i := range rep.Spans.Len() {
+		extent = max(extent, rep.Spans.At(i).End)
 	}
 	bw := newBandwidth(extent)
 	sites := map[int32]string{}
-	for _, s := range rep.Spans {
+	for i := range rep.Spans.Len() {
+		s := rep.Spans.At(i)
 		t.span(pid, lt.place(s), laneGroup(rep, s.Lane), s, rep.Sources, sites)
 		hbm := s.Bytes[sim.LevelHBM]
 		bw.add(0, s.Start, s.End, hbm.Read)

@@ -119,8 +119,8 @@ func TestWriteTraceNeuron(t *testing.T) {
 	}
 
 	xs := spans(tf, 1)
-	if len(xs) != len(rep.Spans) {
-		t.Fatalf("%d spans, want %d", len(xs), len(rep.Spans))
+	if len(xs) != rep.Spans.Len() {
+		t.Fatalf("%d spans, want %d", len(xs), rep.Spans.Len())
 	}
 	for i, e := range xs {
 		for _, k := range []string{"op", "instr", "waited", "site", "dst", "src"} {
@@ -172,13 +172,13 @@ func gpuReport() *sim.Report {
 	}
 	rep := &sim.Report{Target: "h100", Clock: "sm", ClockGHz: 1.755, TimeNs: 300,
 		Lanes: []string{"sm0-65", "sm66-131"}, LaneGroups: []string{"gpu", "gpu"},
-		Spans: []sim.Span{
+		Spans: sim.SpansOf([]sim.Span{
 			{Lane: 0, Instr: 0, Start: 0, End: 100, Op: "load", Site: sim.NoSite, Bytes: hbm(1000, 0)},
 			{Lane: 0, Instr: 1, Start: 100, End: 250, Op: "mma", Waited: "load", Site: sim.NoSite},
 			{Lane: 0, Instr: 2, Start: 250, End: 300, Op: "store", Site: sim.NoSite, Bytes: hbm(0, 1000)},
 			{Lane: 1, Instr: 0, Start: 0, End: 200, Op: "load", Site: sim.NoSite, Bytes: hbm(2000, 0)},
 			{Lane: 1, Instr: 3, Start: 200, End: 240, Op: "exp", Site: sim.NoSite},
-		}}
+		})}
 	rep.Traffic[sim.LevelHBM] = sim.Traffic{Read: 3000, Write: 1000}
 	return rep
 }
@@ -231,8 +231,8 @@ func TestWriteTraceGPURun(t *testing.T) {
 		t.Fatal(err)
 	}
 	tf := parseTrace(t, rep)
-	if n := len(spans(tf, 1)); n != len(rep.Spans) {
-		t.Errorf("%d spans, want %d", n, len(rep.Spans))
+	if n := len(spans(tf, 1)); n != rep.Spans.Len() {
+		t.Errorf("%d spans, want %d", n, rep.Spans.Len())
 	}
 	for _, e := range spans(tf, 1) {
 		if e.Cat != "gpu" || e.Args["site"] != nil {
@@ -251,12 +251,12 @@ func TestWriteTraceGPURun(t *testing.T) {
 
 func TestWriteTraceOverlap(t *testing.T) {
 	rep := &sim.Report{Target: "trn2", TimeNs: 200, Lanes: []string{"dma.q0", "tensor"},
-		Spans: []sim.Span{
+		Spans: sim.SpansOf([]sim.Span{
 			{Lane: 0, Instr: 0, Start: 0, End: 100, Op: "dma_copy"},
 			{Lane: 0, Instr: 1, Start: 50, End: 150, Op: "dma_copy"},
 			{Lane: 0, Instr: 2, Start: 100, End: 200, Op: "dma_copy"},
 			{Lane: 1, Instr: 3, Start: 0, End: 200, Op: "nc_matmul"},
-		}}
+		})}
 	tf := parseTrace(t, rep)
 	th := threads(tf, 1)
 	want := map[int]string{1: "dma.q0", 2: "tensor", 3: "dma.q0 #2"}
@@ -326,13 +326,13 @@ func TestWriteTraceErrors(t *testing.T) {
 		edit func(r *sim.Report)
 		want string
 	}{
-		{"lane", func(r *sim.Report) { r.Spans[3].Lane = -1 }, "span 3: lane -1"},
-		{"instr", func(r *sim.Report) { r.Spans[2].Instr = 99 }, "span 2: instruction 99"},
-		{"site", func(r *sim.Report) { r.Spans[4].Site = 77 }, "span 4: site 77"},
-		{"bytes", func(r *sim.Report) { r.Spans[5].Bytes[sim.LevelHBM].Read = -1 }, "hbm bytes -1 read"},
+		{"lane", func(r *sim.Report) { editSpan(r, 3, func(s *sim.Span) { s.Lane = -1 }) }, "span 3: lane -1"},
+		{"instr", func(r *sim.Report) { editSpan(r, 2, func(s *sim.Span) { s.Instr = 99 }) }, "span 2: instruction 99"},
+		{"site", func(r *sim.Report) { editSpan(r, 4, func(s *sim.Span) { s.Site = 77 }) }, "span 4: site 77"},
+		{"bytes", func(r *sim.Report) { editSpan(r, 5, func(s *sim.Span) { s.Bytes[sim.LevelHBM].Read = -1 }) }, "hbm bytes -1 read"},
 		{"groups", func(r *sim.Report) { r.LaneGroups = r.LaneGroups[:3] }, "3 lane groups for 20 lanes"},
-		{"nan", func(r *sim.Report) { r.Spans[1].Start = math.NaN() }, "span 1 (dma_copy)"},
-		{"backwards", func(r *sim.Report) { r.Spans[0].End = -5 }, "End ≥ Start"},
+		{"nan", func(r *sim.Report) { editSpan(r, 1, func(s *sim.Span) { s.Start = math.NaN() }) }, "span 1 (dma_copy)"},
+		{"backwards", func(r *sim.Report) { editSpan(r, 0, func(s *sim.Span) { s.End = -5 }) }, "End ≥ Start"},
 		{"time", func(r *sim.Report) { r.TimeNs = math.Inf(1) }, "not finite"},
 	}
 	for _, tc := range tests {
@@ -396,7 +396,7 @@ func BenchmarkWriteTrace(b *testing.B) {
 	for i := range 100_000 {
 		s := sim.Span{Lane: int32(i % 8), Instr: int32(i), Start: t, End: t + 10, Op: ops[i%4], Site: sim.NoSite}
 		s.Bytes[sim.LevelHBM] = sim.SpanTraffic{Read: 1 << 14, Write: 1 << 12}
-		rep.Spans = append(rep.Spans, s)
+		rep.Spans.Append(&s)
 		if i%8 == 7 {
 			t += 10
 		}
@@ -408,4 +408,14 @@ func BenchmarkWriteTrace(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// editSpan changes span i of r with f.
+func editSpan(r *sim.Report, i int, f func(*sim.Span)) {
+	var spans []sim.Span
+	for _, s := range r.Spans.All() {
+		spans = append(spans, s)
+	}
+	f(&spans[i])
+	r.Spans = sim.SpansOf(spans)
 }

@@ -1,5 +1,6 @@
 // Package sim holds what the NeuronCore and GPU timing models share: the
-// Report of one simulated run, its Spans (one per instruction or phase),
+// Report of one simulated run, its Spans (one per instruction or phase,
+// stored compactly: a trace keeps one per instruction),
 // per-engine statistics and the units they are in, and the strict decoding
 // and range checks of their JSON configurations (DecodeConfig,
 // CheckBounds).

@@ -67,7 +67,9 @@ type Report struct {
 	// belongs to, which viewers group lanes by — the engine on a NeuronCore
 	// ("dma" for every queue "dma.qN"), "gpu" for a GPU's SM groups.
 	LaneGroups []string
-	Spans      []Span
+	// Spans is the timeline, one span per instruction or phase, stored
+	// compactly; empty where the run kept none (timing-only runs).
+	Spans Spans
 
 	// Program names what ran where it is one program (a NeuronCore run);
 	// "" for a GPU run (several kernels, named in the spans' Op).
@@ -78,7 +80,8 @@ type Report struct {
 	Sources Sources
 }
 
-// Span is one instruction (NeuronCore) or one phase (GPU) on one lane.
+// Span is one instruction (NeuronCore) or one phase (GPU) on one lane: what
+// a timing model appends to Report.Spans and Spans.At returns.
 type Span struct {
 	Lane   int32   // index into Report.Lanes
 	Instr  int32   // instruction index in the program, or kernel index
@@ -196,8 +199,9 @@ func (r *Report) Check() error {
 	if r.Sources != nil {
 		nInstrs, nSites = r.Sources.NumInstrs(), r.Sources.NumSites()
 	}
-	for i := range r.Spans {
-		s := &r.Spans[i]
+	for i := range r.Spans.Len() {
+		sp := r.Spans.At(i)
+		s := &sp
 		if s.Lane < 0 || int(s.Lane) >= len(r.Lanes) {
 			return fmt.Errorf("span %d: lane %d, report has %d lanes", i, s.Lane, len(r.Lanes))
 		}

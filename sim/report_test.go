@@ -72,51 +72,53 @@ func (fakeSources) Location(h int32) Location {
 }
 func (fakeSources) Operands(i int32) Operands { return Operands{Dst: "d"} }
 
-func validReport() *Report {
+// validReport returns a valid report and its spans, which a test may edit
+// before storing them with setSpans.
+func validReport() (*Report, []Span) {
 	r := &Report{TimeNs: 30, Lanes: []string{"tensor", "dma.q0"}, LaneGroups: []string{"tensor", "dma"},
-		Program: "p", Sources: fakeSources{},
-		Spans: []Span{
-			{Lane: 1, Instr: 0, Start: 0, End: 10, Op: "dma_copy", Site: 0},
-			{Lane: 0, Instr: 1, Start: 10, End: 30, Op: "nc_matmul", Site: 1},
-			{Lane: 1, Instr: 2, Start: 10, End: 10, Op: "dma_copy", Site: NoSite},
-		}}
-	r.Spans[0].Bytes[LevelHBM].Read = 4096
-	r.Spans[0].Bytes[LevelSBUF].Write = 4096
+		Program: "p", Sources: fakeSources{}}
+	spans := []Span{
+		{Lane: 1, Instr: 0, Start: 0, End: 10, Op: "dma_copy", Site: 0},
+		{Lane: 0, Instr: 1, Start: 10, End: 30, Op: "nc_matmul", Site: 1},
+		{Lane: 1, Instr: 2, Start: 10, End: 10, Op: "dma_copy", Site: NoSite},
+	}
+	spans[0].Bytes[LevelHBM].Read = 4096
+	spans[0].Bytes[LevelSBUF].Write = 4096
 	r.Traffic[LevelHBM].Read, r.Traffic[LevelSBUF].Write = 4096, 4096
-	return r
+	return r, spans
 }
 
 func TestCheck(t *testing.T) {
-	if err := validReport().Check(); err != nil {
-		t.Fatalf("valid report: %v", err)
+	if r, spans := validReport(); setSpans(r, spans).Check() != nil {
+		t.Fatalf("valid report: %v", setSpans(r, spans).Check())
 	}
 	tests := []struct {
 		name string
-		edit func(r *Report)
+		edit func(r *Report, s []Span)
 		want string // "" = still valid
 	}{
-		{"time NaN", func(r *Report) { r.TimeNs = math.NaN() }, "report time NaN ns is not finite"},
-		{"time Inf", func(r *Report) { r.TimeNs = math.Inf(1) }, "not finite"},
-		{"negative traffic", func(r *Report) { r.Traffic[LevelL2].Write = -1 }, "l2 traffic 0 read, -1 written"},
-		{"groups", func(r *Report) { r.LaneGroups = []string{"tensor"} }, "1 lane groups for 2 lanes"},
-		{"no groups", func(r *Report) { r.LaneGroups = nil }, ""},
-		{"lane high", func(r *Report) { r.Spans[1].Lane = 2 }, "span 1: lane 2, report has 2 lanes"},
-		{"lane negative", func(r *Report) { r.Spans[0].Lane = -1 }, "span 0: lane -1"},
-		{"instr", func(r *Report) { r.Spans[2].Instr = 3 }, `span 2: instruction 3, program "p" has 3`},
-		{"instr without sources", func(r *Report) { r.Sources = nil; r.Spans[2].Instr = 3 }, ""},
-		{"site", func(r *Report) { r.Spans[1].Site = 2 }, `span 1: site 2, program "p" has 2`},
-		{"site negative", func(r *Report) { r.Spans[1].Site = -2 }, "span 1: site -2"},
-		{"backwards", func(r *Report) { r.Spans[1].End = 5 }, "span 1 (nc_matmul): [10, 5] ns"},
-		{"start NaN", func(r *Report) { r.Spans[0].Start = math.NaN() }, "span 0 (dma_copy): [NaN, 10] ns"},
-		{"bytes negative", func(r *Report) { r.Spans[0].Bytes[LevelPSUM].Write = -3 }, "span 0 (dma_copy): psum bytes 0 read, -3 written"},
-		{"bytes Inf", func(r *Report) { r.Spans[0].Bytes[LevelHBM].Read = math.Inf(1) }, "hbm bytes +Inf read"},
-		{"zero-length span", func(r *Report) { r.Spans[1].End = 10 }, ""},
+		{"time NaN", func(r *Report, s []Span) { r.TimeNs = math.NaN() }, "report time NaN ns is not finite"},
+		{"time Inf", func(r *Report, s []Span) { r.TimeNs = math.Inf(1) }, "not finite"},
+		{"negative traffic", func(r *Report, s []Span) { r.Traffic[LevelL2].Write = -1 }, "l2 traffic 0 read, -1 written"},
+		{"groups", func(r *Report, s []Span) { r.LaneGroups = []string{"tensor"} }, "1 lane groups for 2 lanes"},
+		{"no groups", func(r *Report, s []Span) { r.LaneGroups = nil }, ""},
+		{"lane high", func(r *Report, s []Span) { s[1].Lane = 2 }, "span 1: lane 2, report has 2 lanes"},
+		{"lane negative", func(r *Report, s []Span) { s[0].Lane = -1 }, "span 0: lane -1"},
+		{"instr", func(r *Report, s []Span) { s[2].Instr = 3 }, `span 2: instruction 3, program "p" has 3`},
+		{"instr without sources", func(r *Report, s []Span) { r.Sources = nil; s[2].Instr = 3 }, ""},
+		{"site", func(r *Report, s []Span) { s[1].Site = 2 }, `span 1: site 2, program "p" has 2`},
+		{"site negative", func(r *Report, s []Span) { s[1].Site = -2 }, "span 1: site -2"},
+		{"backwards", func(r *Report, s []Span) { s[1].End = 5 }, "span 1 (nc_matmul): [10, 5] ns"},
+		{"start NaN", func(r *Report, s []Span) { s[0].Start = math.NaN() }, "span 0 (dma_copy): [NaN, 10] ns"},
+		{"bytes negative", func(r *Report, s []Span) { s[0].Bytes[LevelPSUM].Write = -3 }, "span 0 (dma_copy): psum bytes 0 read, -3 written"},
+		{"bytes Inf", func(r *Report, s []Span) { s[0].Bytes[LevelHBM].Read = math.Inf(1) }, "hbm bytes +Inf read"},
+		{"zero-length span", func(r *Report, s []Span) { s[1].End = 10 }, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := validReport()
-			tc.edit(r)
-			err := r.Check()
+			r, spans := validReport()
+			tc.edit(r, spans)
+			err := setSpans(r, spans).Check()
 			if tc.want == "" {
 				if err != nil {
 					t.Errorf("Check = %v, want nil", err)
@@ -128,4 +130,9 @@ func TestCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+func setSpans(r *Report, spans []Span) *Report {
+	r.Spans = SpansOf(spans)
+	return r
 }

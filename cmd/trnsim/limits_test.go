@@ -52,3 +52,20 @@ func TestRunAsmEmpty(t *testing.T) {
 		wantUsageError(t, []string{"run", "-asm", f, "-target", "trn2"}, "-asm "+f+": the program has no instructions", "")
 	}
 }
+
+// TestTraceCap: a trace or profile of a program over bench.MaxTracedInstrs
+// (attention at seqlen 131072: 42 M instructions) is refused at once from
+// the kernel's estimate, exit 2, nothing written.
+func TestTraceCap(t *testing.T) {
+	dir := t.TempDir()
+	huge := "attention:seqlen=131072"
+	for _, flag := range []string{"-trace", "-profile"} {
+		out := filepath.Join(dir, "out"+flag)
+		start := time.Now()
+		wantUsageError(t, []string{"run", huge, "-target", "trn2", flag, out},
+			"more than 16777216 instructions to trace or profile", out)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%s: refused after %v", flag, d)
+		}
+	}
+}

@@ -38,6 +38,7 @@ func Run(cfg Config, ks []Kernel) (*sim.Report, error) {
 	}
 	var tot totals
 	var cycles float64
+	var spans []sim.Span // one kernel's, before they are stored
 	for i := range ks {
 		if err := checkKernel(&ks[i], cfg); err != nil {
 			return nil, err
@@ -46,11 +47,12 @@ func Run(cfg Config, ks []Kernel) (*sim.Report, error) {
 		if r.occ == 0 {
 			return nil, fmt.Errorf("kernel %s does not fit on a %s SM (%s)", ks[i].Name, cfg.Name, r.occWhy)
 		}
-		rep.Spans = slices.Grow(rep.Spans, 1+len(r.waves)*3*r.nLanes+len(r.laneEnd))
-		first := len(rep.Spans)
-		r.emitSpans(rep, int32(i), rep.TimeNs)
+		spans = r.emitSpans(slices.Grow(spans[:0], 1+len(r.waves)*3*r.nLanes+len(r.laneEnd)), int32(i), rep.TimeNs)
 		// The kernel's first span is its launch, which moves nothing.
-		spreadTraffic(rep.Spans[first+1:], r.tot)
+		spreadTraffic(spans[1:], r.tot)
+		for k := range spans {
+			rep.Spans.Append(&spans[k])
+		}
 		rep.TimeNs += r.timeNs
 		cycles += r.timeNs * r.f
 		rep.FLOPs += ks[i].FLOPs
@@ -647,27 +649,29 @@ func spreadTraffic(spans []sim.Span, t totals) {
 	}
 }
 
-// emitSpans appends the kernel's spans to rep, starting at t0.
-func (r *kernelResult) emitSpans(rep *sim.Report, idx int32, t0 float64) {
-	rep.Spans = append(rep.Spans, sim.Span{Lane: 0, Instr: idx, Start: t0, End: t0 + r.launchNs, Op: r.name + "/launch", Site: sim.NoSite})
+// emitSpans appends the kernel's spans, starting at t0, to spans and
+// returns the result.
+func (r *kernelResult) emitSpans(spans []sim.Span, idx int32, t0 float64) []sim.Span {
+	spans = append(spans, sim.Span{Lane: 0, Instr: idx, Start: t0, End: t0 + r.launchNs, Op: r.name + "/launch", Site: sim.NoSite})
 	base := t0 + r.launchNs + r.startNs
 	if r.laneEnd != nil {
 		for l, end := range r.laneEnd {
 			if end > 0 {
-				rep.Spans = append(rep.Spans, sim.Span{Lane: int32(l), Instr: idx, Start: base, End: base + end, Op: r.name + "/ctas", Site: sim.NoSite})
+				spans = append(spans, sim.Span{Lane: int32(l), Instr: idx, Start: base, End: base + end, Op: r.name + "/ctas", Site: sim.NoSite})
 			}
 		}
-		return
+		return spans
 	}
 	for _, w := range r.waves {
 		lanes := min(r.nLanes, (min(w.ctas, r.sms)+lanesPerGroup-1)/lanesPerGroup)
 		for l := 0; l < lanes; l++ {
 			s := base + w.start
-			rep.Spans = append(rep.Spans,
+			spans = append(spans,
 				sim.Span{Lane: int32(l), Instr: idx, Start: s, End: s + w.pro, Op: r.name + "/prologue", Site: sim.NoSite},
 				sim.Span{Lane: int32(l), Instr: idx, Start: s + w.pro, End: s + w.pro + w.loop, Op: r.name + "/mainloop", Site: sim.NoSite},
 				sim.Span{Lane: int32(l), Instr: idx, Start: s + w.pro + w.loop, End: s + w.duration, Op: r.name + "/epilogue", Site: sim.NoSite},
 			)
 		}
 	}
+	return spans
 }

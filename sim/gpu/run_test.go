@@ -421,10 +421,10 @@ func TestReportFields(t *testing.T) {
 	if rep.Traffic[sim.LevelHBM].Write != 4000 || rep.PeakFLOP != 4000e9 || rep.FLOPs != 4e6 {
 		t.Errorf("HBM write %d, peak %v, FLOPs %v", rep.Traffic[sim.LevelHBM].Write, rep.PeakFLOP, rep.FLOPs)
 	}
-	if len(rep.Lanes) != 1 || len(rep.Spans) == 0 {
-		t.Errorf("lanes %v, %d spans", rep.Lanes, len(rep.Spans))
+	if len(rep.Lanes) != 1 || rep.Spans.Len() == 0 {
+		t.Errorf("lanes %v, %d spans", rep.Lanes, rep.Spans.Len())
 	}
-	for _, s := range rep.Spans {
+	for _, s := range rep.Spans.All() {
 		if s.End < s.Start || int(s.Lane) >= len(rep.Lanes) {
 			t.Errorf("bad span %+v", s)
 		}

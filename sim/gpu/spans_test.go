@@ -32,7 +32,7 @@ func TestSpansCarryBytes(t *testing.T) {
 	}
 	var sum [sim.NumLevels]sim.SpanTraffic
 	perKernel := make([]float64, len(ks))
-	for i, s := range rep.Spans {
+	for i, s := range rep.Spans.All() {
 		if s.Site != sim.NoSite {
 			t.Errorf("span %d: site %d, GPU phases have none", i, s.Site)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/kernels"
 	"github.com/trnsim/trnsim/sim"
 )
 
@@ -144,8 +145,8 @@ func TestAnchorDMASemaphoreWrites(t *testing.T) {
 		if sameQueue {
 			narrowEnd = wideEnd // engines 8..15 write its semaphore after the wide load
 		}
-		near(t, fmt.Sprintf("same queue %v: wide load end", sameQueue), r.Spans[0].End, wideEnd)
-		near(t, fmt.Sprintf("same queue %v: narrow load end", sameQueue), r.Spans[1].End, narrowEnd)
+		near(t, fmt.Sprintf("same queue %v: wide load end", sameQueue), r.Spans.At(0).End, wideEnd)
+		near(t, fmt.Sprintf("same queue %v: narrow load end", sameQueue), r.Spans.At(1).End, narrowEnd)
 	}
 }
 
@@ -213,7 +214,7 @@ func dmaStreamRate(t *testing.T, c Config, bpp int) float64 {
 	}
 	r := run(t, b, c)
 	ends := make([]float64, n)
-	for i, s := range r.Spans {
+	for i, s := range r.Spans.All() {
 		ends[i] = s.End
 	}
 	slices.Sort(ends)
@@ -242,7 +243,7 @@ func TestAnchorScalarDependentChain(t *testing.T) {
 		x, y = y, x
 	}
 	r := run(t, b, c)
-	ii := (r.Spans[n-1].Start - r.Spans[1].Start) / (n - 2)
+	ii := (r.Spans.At(n-1).Start - r.Spans.At(1).Start) / (n - 2)
 	near(t, "chain II", ii, (64+accessCyc+semCycles)/1.4)
 	anchor(t, "A4.2 dependent tiny ScalarE act, trn1 (ns)", 189, ii, 0.20)
 }
@@ -272,7 +273,7 @@ func TestAnchorVectorOpColumns(t *testing.T) {
 			b.Load(in, x.Tile(0, 0, parts, 512))
 			b.TensorScalar(isa.Vector, out, in, isa.ALUMul, isa.Imm(2), isa.ALUBypass, isa.Imm(0))
 			r := run(t, b, c)
-			lat[i] = r.TimeNs - r.Spans[0].End
+			lat[i] = r.TimeNs - r.Spans.At(0).End
 			near(t, g+" standalone latency", lat[i], (semCycles+512+accessCyc)/c.VectorGHz)
 		}
 		if lat[0] != lat[1] {
@@ -357,7 +358,7 @@ func TestAnchorTensorFloor(t *testing.T) {
 			b.Matmul(ps.Tile(isa.FP32, 128, 2), st, mv, false)
 		}
 		r := run(t, b, trn2NoThrottle(t))
-		ii := (r.Spans[n-1].Start - r.Spans[1].Start) / (n - 2)
+		ii := (r.Spans.At(n-1).Start - r.Spans.At(1).Start) / (n - 2)
 		near(t, tc.dt.String()+" tiny matmul II", ii, tensorNs(64*tc.passes))
 		anchor(t, "A3.1 MM_INIT_LATENCY, independent "+tc.dt.String()+" (cycles)", 64*tc.passes, ii*tensorGHz2, 0.01)
 
@@ -373,7 +374,7 @@ func TestAnchorTensorFloor(t *testing.T) {
 		b.Memset(isa.Vector, mv, 2)
 		b.Matmul(ps.Tile(isa.FP32, 128, 2), st, mv, false)
 		r = run(t, b, c)
-		prodDone := r.Spans[1].End + accessCyc/c.VectorGHz
+		prodDone := r.Spans.At(1).End + accessCyc/c.VectorGHz
 		dep[i] = r.TimeNs - prodDone
 		near(t, tc.dt.String()+" dependent matmul latency", dep[i], tensorNs(semCycles+64*tc.passes+accessCyc))
 		t.Logf("%s: independent II %.1f ns, dependent latency %.1f ns", tc.dt, ii, dep[i])
@@ -439,7 +440,7 @@ func TestAnchorTranspose(t *testing.T) {
 			b.Transpose(ps.Tile(isa.FP32, tc.f, tc.p), src)
 		}
 		r := run(t, b, trn2NoThrottle(t))
-		near(t, fmt.Sprintf("[%d,%d] transpose II", tc.p, tc.f), (r.Spans[n-1].Start-r.Spans[0].Start)/(n-1), tensorNs(float64(tc.cyc)))
+		near(t, fmt.Sprintf("[%d,%d] transpose II", tc.p, tc.f), (r.Spans.At(n-1).Start-r.Spans.At(0).Start)/(n-1), tensorNs(float64(tc.cyc)))
 	}
 }
 
@@ -467,7 +468,7 @@ func TestAnchorSharedPSUMPort(t *testing.T) {
 		if g == "trn1" {
 			want = 2048 / c.VectorGHz // 1828.6 ns > 1283 ns
 		}
-		near(t, g+" activation start", r.Spans[1].Start, want)
+		near(t, g+" activation start", r.Spans.At(1).Start, want)
 		port := metric(t, r, "psum_port_busy_percent") / 100 * r.TimeNs
 		if g == "trn1" {
 			near(t, "trn1 PSUM port busy", port, 2048/c.VectorGHz+512/c.ScalarGHz)
@@ -586,7 +587,7 @@ func TestAnchorMatrixVector(t *testing.T) {
 			b.Matmul(ps.Tile(isa.FP32, tc.stCols, tc.mvCol), sb.Tile(isa.BF16, 128, tc.stCols), sb.Tile(isa.BF16, 128, tc.mvCol), false)
 		}
 		r := run(t, b, c)
-		ii := (r.Spans[n-1].Start - r.Spans[1].Start) / (n - 2)
+		ii := (r.Spans.At(n-1).Start - r.Spans.At(1).Start) / (n - 2)
 		near(t, tc.name+" II", ii, tc.cyc/c.TensorGHz)
 		anchor(t, "A3.1 GEMV "+tc.name+" (cycles)", tc.cyc, ii*c.TensorGHz, 0.01)
 	}
@@ -633,4 +634,179 @@ func TestAnchorFusedActivation(t *testing.T) {
 		near(t, "ScalarE compute", times[i], passes*n*512/c.ScalarGHz)
 	}
 	anchor(t, "A3.2 3-in-1 activation speed-up (×)", 3, times[1]/times[0], 0.01)
+}
+
+// A §4.2 [P SDK226 general/nki/tutorials/layernorm.rst]: the NKI LayerNorm
+// tutorial on Trn1, input (300, 1000) fp32, v1 p50 2311 µs, v2
+// (bn_stats/bn_aggr + tensor_scalar) p50 1969 µs (−14.9%);
+// docs/hardware.md's own note: "likely dominated by fixed overhead [I]".
+// The kernels are the registry's layernorm variants tutorial_v1 and
+// tutorial_v2 (kernels/norm.go), the tutorial's calls one instruction each
+// on the engine NKI gives them, over ceil(300/128) = 3 row tiles.
+//
+// The model gives tens of µs (v1 38.6, v2 29.3): VectorE is the busiest
+// engine, 8192 cycles per v1 tile (three passes of N = 1000 and two
+// tensor_tensor of 2N, plus three [P,1] statistics at MIN_II), 21.9 µs
+// at 1.12 GHz over three tiles; the DMAs add the first load and the last
+// store. The mechanism that would make it milliseconds is open; the test
+// holds the evidence against each candidate:
+//
+//   - per-instruction and per-DMA fixed costs: every fixed cost the model
+//     charges, summed over the program as if none overlapped — MIN_II, the
+//     semaphore wait and the access latency per compute instruction (224
+//     cycles, A §3.2), the activation-table load (1283 ns, A §3.2 [3P]),
+//     the semaphore-to-start latency (1300 ns, A §3.3) and the fixed cost
+//     per transfer per DMA — is under 20 µs for v1, and the published
+//     times are more than 100× it. The ~55 µs per instruction the gap
+//     needs is 40× the largest published fixed cost.
+//   - (a) a fixed per-launch cost of the benchmark harness: no such figure
+//     for a NeuronCore is in docs/hardware.md or docs/systems.md (the only
+//     start-up figure is a third-party ~13.1 µs per-NEFF instruction
+//     stream head, A §3.3), so none is modelled. A constant would also
+//     leave v1 − v2 at the kernels' own difference, about 9 µs in the
+//     model, where the published difference is 342 µs: the constant that
+//     fits v1 predicts v2 17% high.
+//   - (b) a benchmarked shape other than the recorded (300, 1000): about
+//     100× the elements gets the model to milliseconds — (4096, 8192)
+//     gives v1 2410 µs (+4%) and v2 1724 µs (−12%) — but not the v2
+//     saving: the model's v2/v1 is 0.76 at (300, 1000) and 0.72 at
+//     (4096, 8192), against the published 0.852: v2's bn_stats and one
+//     two-op tensor_scalar replace v1's two reductions, subtract and
+//     multiply, 6N VectorE cycles per row against 8N.
+//     Which engine the compiler gives each nl call, and the shape the
+//     tutorial timed, would need the source's benchmark script to settle.
+//
+// The point is kept rather than tuned: nothing here is fitted to it.
+func TestAnchorLayerNormTutorial(t *testing.T) {
+	c := preset(t, "trn1")
+	reg := kernels.Builtin()
+	build := func(spec string) (*isa.Program, *sim.Report) {
+		t.Helper()
+		p, err := reg.Parse(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, err := kernels.BuildNeuron(isa.Trn1(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Run(prog, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return prog, r
+	}
+	published := [2]float64{2311, 1969}
+	var us [2]float64
+	for i, v := range []string{"tutorial_v1", "tutorial_v2"} {
+		prog, r := build("layernorm:tokens=300,hidden=1000,dtype=fp32,variant=" + v)
+		us[i] = r.TimeNs / 1e3
+		// The instructions: γ and β loads, then per row tile a load, the
+		// compute (v1 11 instructions; v2 one bn_stats per 512 columns,
+		// bn_aggr and 5 more) and a store.
+		var dmas, compute int
+		for _, in := range prog.Instrs {
+			if in.Engine == isa.DMA {
+				dmas++
+			} else {
+				compute++
+			}
+		}
+		if want := [2]int{3 * 11, 3 * 8}[i]; dmas != 8 || compute != want {
+			t.Errorf("%s: %d DMAs and %d compute instructions, want 8 and %d", v, dmas, compute, want)
+		}
+		// The model's own accounting: no faster than its busiest engine,
+		// no slower than its spans end to end plus every wait.
+		var serial, busiest float64
+		for _, s := range r.Spans.All() {
+			serial += s.End - s.Start
+		}
+		for _, e := range r.Engines {
+			if e.Name != "dma" {
+				busiest = max(busiest, e.BusyNs)
+			}
+		}
+		if i == 0 {
+			ve, _ := r.Engine("vector")
+			near(t, "v1 VectorE busy", ve.BusyNs, 3*8192/c.VectorGHz)
+		}
+		n := float64(len(prog.Instrs))
+		pad := n * (c.DMAStartLatencyNs + float64(c.SemaphoreCycles)/c.VectorGHz + c.ActTableLoadNs)
+		if r.TimeNs < busiest || r.TimeNs > serial+pad {
+			t.Errorf("%s: %.1f µs outside [busiest engine %.1f, serial %.1f + waits %.1f] µs", v, us[i], busiest/1e3, serial/1e3, pad/1e3)
+		}
+		// Every fixed cost the model has, none overlapped: per compute
+		// instruction at the slower clock, one table load, per DMA the
+		// start latency and one transfer's fixed cost (its 16 engines'
+		// transfers run side by side; NC-v2 has no DGE).
+		fixed := float64(compute)*float64(c.MinIICycles+c.SemaphoreCycles+c.AccessLatencyCycles)/min(c.VectorGHz, c.ScalarGHz) +
+			c.ActTableLoadNs + float64(dmas)*(c.DMAStartLatencyNs+c.DMAFixedNs())
+		if c.DGEInstances > 0 {
+			fixed += float64(dmas) * c.DGENs
+		}
+		if published[i] < 100*fixed/1e3 {
+			t.Errorf("%s: fixed costs %.1f µs are more than 1%% of the published %.0f µs: revisit the analysis", v, fixed/1e3, published[i])
+		}
+		if published[i] < 20*us[i] {
+			t.Errorf("%s: model %.1f µs within 20× of the published %.0f µs: revisit the analysis", v, us[i], published[i])
+		}
+		t.Logf("anchor %-44s published %9.4g predicted %9.4g (%.0f× under; all fixed costs %.1f µs; %.1f µs per instruction missing) OPEN",
+			"A4.2 LayerNorm tutorial "+v+", trn1 (µs)", published[i], us[i], published[i]/us[i], fixed/1e3, (published[i]-us[i])/n)
+	}
+	// (a) A per-call constant fitted to v1 and added to v2.
+	pubDiff, modDiff := published[0]-published[1], us[0]-us[1]
+	if pubDiff < 20*modDiff {
+		t.Errorf("published v1 − v2 %.0f µs is within 20× of the model's %.1f µs: a per-call constant might explain both", pubDiff, modDiff)
+	}
+	t.Logf("(a) per-call constant %.0f µs fitted to v1 predicts v2 %.0f µs (%+.1f%%): v1 − v2 published %.0f µs, model %.1f µs",
+		published[0]-us[0], published[0]-modDiff, 100*(published[0]-modDiff-published[1])/published[1], pubDiff, modDiff)
+	// (b) The same kernels at a larger shape.
+	var big [2]float64
+	for i, v := range []string{"tutorial_v1", "tutorial_v2"} {
+		_, r := build("layernorm:tokens=4096,hidden=8192,dtype=fp32,variant=" + v)
+		big[i] = r.TimeNs / 1e3
+		if f := big[i] / published[i]; f < 0.5 || f > 2 {
+			t.Errorf("%s at (4096, 8192): %.0f µs, %.2f× the published time; the analysis says within 2×", v, big[i], f)
+		}
+	}
+	ratio, bigRatio, pubRatio := us[1]/us[0], big[1]/big[0], published[1]/published[0]
+	t.Logf("(b) at (4096, 8192): v1 %.0f µs (%+.1f%%), v2 %.0f µs (%+.1f%%)", big[0], 100*(big[0]/published[0]-1), big[1], 100*(big[1]/published[1]-1))
+	t.Logf("anchor %-44s published %9.4g predicted %9.4g at (300,1000), %.4g at (4096,8192) OPEN",
+		"A4.2 LayerNorm tutorial v2/v1, trn1", pubRatio, ratio, bigRatio)
+	// The v2 saving stays larger in the model than published at either
+	// shape: the open half of (b).
+	for _, r := range []float64{ratio, bigRatio} {
+		if r > 0.95*pubRatio || r < 0.6 {
+			t.Errorf("model v2/v1 %.3f: the analysis says 0.6 to 5%% under the published %.3f; revisit it", r, pubRatio)
+		}
+	}
+}
+
+// A §3.2 [P ISA226]: bn_stats costs max(MIN_II, N) VectorE cycles, N the
+// input's free size (≤ 512, A §1.4); bn_aggr max(MIN_II, 13·(N/3)), N the
+// (count, mean, count·var) values it reads.
+func TestAnchorBNCost(t *testing.T) {
+	c := preset(t, "trn1")
+	sb := func(n int) isa.AP {
+		return isa.AP{Mem: isa.SBUF, DType: isa.FP32, Parts: 128}.WithDims(isa.Dim{Stride: 1, Count: int32(n)})
+	}
+	for _, tc := range []struct {
+		name string
+		op   isa.Opcode
+		src  int
+		cyc  float64
+	}{
+		{"bn_stats 512", isa.OpBNStats, 512, 512},
+		{"bn_stats 488", isa.OpBNStats, 488, 488},
+		{"bn_stats 16", isa.OpBNStats, 16, 64},
+		{"bn_aggr of 2 bn_stats", isa.OpBNAggr, 12, 64}, // 13·4 = 52 < MIN_II
+		{"bn_aggr of 16 bn_stats", isa.OpBNAggr, 96, 13 * 32},
+	} {
+		w := isa.BNStatsWidth
+		if tc.op == isa.OpBNAggr {
+			w = isa.BNAggrWidth
+		}
+		in := isa.Instr{Op: tc.op, Engine: isa.Vector, Dst: sb(w), Src: [3]isa.AP{sb(tc.src)}}
+		near(t, tc.name+" cycles", c.engineCycles(&in), tc.cyc)
+	}
 }

@@ -91,6 +91,15 @@ func (c *Config) engineCyclesWide(in *isa.Instr, wide bool) float64 {
 		cyc = c.tensorReduceCycles(in, n)
 	case isa.OpMemset:
 		cyc = c.memsetCycles(in, n)
+	case isa.OpBNStats:
+		// A §3.2 bn_stats max(MIN_II, N): one VectorE pass over the
+		// [P, N ≤ 512] input, like tensor_scalar (A §3.2 generic rule,
+		// one input tile ≈ N cycles).
+		cyc = max(float64(c.MinIICycles), float64(freeElems(&in.Src[0])))
+	case isa.OpBNAggr:
+		// A §3.2 bn_aggr max(MIN_II, 13·(N/3)): 13 cycles per
+		// (count, mean, count·var) triple of the input.
+		cyc = max(float64(c.MinIICycles), 13*float64(freeElems(&in.Src[0])/3))
 	case isa.OpIota, isa.OpAffineSelect:
 		// A §3.2 iota 150 + N; affine_select GPSIMD_START + N. Neither
 		// pays the narrow-stride penalty.

@@ -52,7 +52,10 @@
 // it, or not at all for a program isa.Builder has already validated for
 // the same architecture (isa.Program.ValidatedFor). Stream is the same
 // model fed instruction by instruction by a streaming isa.Builder: the
-// same figures, no spans, memory independent of program length.
+// same figures, no spans, memory independent of program length; with
+// KeepSpans it also keeps Run's spans, compactly (sim.Spans, with each
+// instruction's operands out of line), for a trace or profile without the
+// stored program.
 // BenchmarkRun and BenchmarkSimulate track the speed in simulated
 // instructions per wall second.
 package neuron

@@ -58,7 +58,7 @@ type runner struct {
 
 	lanes     []string
 	waitNames []string
-	spans     []sim.Span // one per instruction when replaying; nil when streaming
+	keep      *spanKeeper // the spans kept for a trace or profile; nil: none
 	memo      memo
 	o         operands // the current instruction's, reused
 }
@@ -116,7 +116,7 @@ func newRunner(p *isa.Program, c Config) *runner {
 	for i, d := range p.Tensors {
 		r.addTensor(i, d)
 	}
-	r.spans = make([]sim.Span, len(p.Instrs))
+	r.keep = &spanKeeper{}
 	return r
 }
 
@@ -163,8 +163,8 @@ const (
 
 // addOperand checks a used operand, counts its traffic and records the
 // tracker entries of the regions it touches, as read, written or both. It
-// returns the operand's bytes. It looks the pattern up in the memo itself
-// (see memo.lookup): one call less per operand on the hot path.
+// returns the operand's bytes. It looks the pattern up in the memo (see
+// memo) itself: one call less per operand on the hot path.
 func (r *runner) addOperand(o *operands, a *isa.AP, acc rw) (int64, error) {
 	if a.Mem == isa.HBM && acc != accReadWrite {
 		if n, ok := r.coarseOperand(o, a, acc == accWrite); ok {
@@ -275,16 +275,11 @@ func (r *runner) step(i int) error {
 	if err != nil {
 		return err
 	}
-	sp := &r.spans[i]
-	sp.Lane, sp.Instr, sp.Start, sp.End = int32(lane), int32(i), start, end
-	sp.Op, sp.Waited = in.Op.String(), waited
-	sp.Site = sim.NoSite
+	site := sim.NoSite
 	if in.Site >= 0 && int(in.Site) < len(r.p.Sites) {
-		sp.Site = in.Site
+		site = in.Site
 	}
-	for l := range sp.Bytes {
-		sp.Bytes[l] = sim.SpanTraffic{Read: float64(r.traffic[l].Read - moved[l].Read), Write: float64(r.traffic[l].Write - moved[l].Write)}
-	}
+	r.record(i, in, lane, start, end, waited, site, &moved)
 	return nil
 }
 
@@ -595,8 +590,11 @@ func (r *runner) report() *sim.Report {
 	T := r.end
 	rep := &sim.Report{
 		Target: c.Name, TimeNs: T, Cycles: int64(math.Round(T * c.TensorGHz)), Clock: "tensor", ClockGHz: c.TensorGHz,
-		FLOPs: r.mmFL, Traffic: r.traffic, Lanes: r.lanes, Spans: r.spans,
+		FLOPs: r.mmFL, Traffic: r.traffic, Lanes: r.lanes,
 		LaneGroups: r.laneGroups(),
+	}
+	if r.keep != nil {
+		rep.Spans = r.keep.spans
 	}
 	if r.p != nil { // a stored program; a Stream has no spans to resolve
 		rep.Program, rep.Sources = r.p.Name, Sources(r.p)

@@ -118,7 +118,7 @@ func TestBackToBackMatmuls(t *testing.T) {
 		e, _ := r.Engine("tensor")
 		near(t, "tensor busy", e.BusyNs, tensorNs(32+4*512))
 		// The spans are back to back: MM i starts at 32 + 512·i cycles.
-		for i, s := range r.Spans {
+		for i, s := range r.Spans.All() {
 			wantStart := tensorNs(32 + 512*float64(i))
 			if i == 0 {
 				wantStart = 0 // the first span includes its exposed LS
@@ -141,8 +141,8 @@ func TestIndependentEnginesOverlap(t *testing.T) {
 	mm := tensorNs(128 + 2048 + accessCyc)   // 931.67 ns
 	cp := (1024 + accessCyc) / vectorGHz2    // fp32 copy: N = 1024 cycles, no perf mode
 	near(t, "TimeNs", r.TimeNs, max(mm, cp)) // 1129.17 ns
-	if r.Spans[1].Start != 0 || r.Spans[1].Waited != "" {
-		t.Errorf("vector span %+v: want start 0, no wait", r.Spans[1])
+	if r.Spans.At(1).Start != 0 || r.Spans.At(1).Waited != "" {
+		t.Errorf("vector span %+v: want start 0, no wait", r.Spans.At(1))
 	}
 }
 
@@ -158,10 +158,10 @@ func TestDependencySerialises(t *testing.T) {
 	r := run(t, b, trn2NoThrottle(t))
 	mm := tensorNs(128 + 2048 + accessCyc)
 	start := mm + semCycles/vectorGHz2
-	near(t, "copy start", r.Spans[1].Start, start)
+	near(t, "copy start", r.Spans.At(1).Start, start)
 	near(t, "TimeNs", r.TimeNs, start+(512+accessCyc)/vectorGHz2)
-	if r.Spans[1].Waited != "sem:tensor" {
-		t.Errorf("Waited = %q, want sem:tensor", r.Spans[1].Waited)
+	if r.Spans.At(1).Waited != "sem:tensor" {
+		t.Errorf("Waited = %q, want sem:tensor", r.Spans.At(1).Waited)
 	}
 }
 
@@ -264,8 +264,8 @@ func TestActivationTableSwitch(t *testing.T) {
 	r := run(t, b, trn2NoThrottle(t))
 	act := 512 / scalarGHz2
 	near(t, "TimeNs", r.TimeNs, 2*(1283+act)+accessCyc/scalarGHz2)
-	if r.Spans[1].Waited != "act_table_load" {
-		t.Errorf("Waited = %q, want act_table_load", r.Spans[1].Waited)
+	if r.Spans.At(1).Waited != "act_table_load" {
+		t.Errorf("Waited = %q, want act_table_load", r.Spans.At(1).Waited)
 	}
 	// Same function twice: one load.
 	b = isa.NewBuilder(isa.Trn2(), "act")
@@ -355,14 +355,14 @@ func TestPSUMBanksLimitGroups(t *testing.T) {
 		b.TensorCopy(isa.Vector, out.Tile(isa.FP32, 128, 512), acc)
 	}
 	r := run(t, b, trn2NoThrottle(t))
-	ninth := r.Spans[17]
+	ninth := r.Spans.At(17)
 	if ninth.Op != "nc_matmul" || ninth.Waited != "sem:vector" {
 		t.Fatalf("ninth group span %+v: want a matmul waiting on sem:vector", ninth)
 	}
 	copy0Done := (8192 + 512 + accessCyc) / vectorGHz2
 	near(t, "ninth group start", ninth.Start, copy0Done+tensorNs(semCycles))
 	for g := 1; g < 8; g++ {
-		if w := r.Spans[1+2*g].Waited; w != "" {
+		if w := r.Spans.At(1 + 2*g).Waited; w != "" {
 			t.Errorf("group %d waited on %q; the first eight need no eviction", g, w)
 		}
 	}
@@ -459,13 +459,13 @@ func TestStridedPiecesIndependent(t *testing.T) {
 	b.Load(d1, s1)
 	b.TensorCopy(isa.Vector, sb.Tile(isa.FP8E4M3, 128, 2, 1024), tile) // reads both pieces
 	r := run(t, b, trn2NoThrottle(t))
-	if w := r.Spans[1].Waited; w != "" {
+	if w := r.Spans.At(1).Waited; w != "" {
 		t.Errorf("second piece waited on %q; it touches other bytes", w)
 	}
-	if r.Spans[1].Start != r.Spans[0].Start {
-		t.Errorf("pieces issued at %v and %v; want both at once", r.Spans[0].Start, r.Spans[1].Start)
+	if r.Spans.At(1).Start != r.Spans.At(0).Start {
+		t.Errorf("pieces issued at %v and %v; want both at once", r.Spans.At(0).Start, r.Spans.At(1).Start)
 	}
-	if w := r.Spans[2].Waited; w != "sem:dma.q1" {
+	if w := r.Spans.At(2).Waited; w != "sem:dma.q1" {
 		t.Errorf("copy of the whole tile waited on %q, want sem:dma.q1 (the later piece)", w)
 	}
 }
@@ -511,14 +511,14 @@ func TestHBMDependencies(t *testing.T) {
 	b.Load(t2, scratch.Tile(0, 0, 128, 512))  // 3: waits for the store (RAW in HBM)
 	b.Store(x.Tile(128, 0, 128, 512), t1)     // 4: waits for load 0's read of x
 	r := run(t, b, trn2NoThrottle(t))
-	if w := r.Spans[3].Waited; w != "sem:dma.q1" {
+	if w := r.Spans.At(3).Waited; w != "sem:dma.q1" {
 		t.Errorf("load of scratch waited on %q, want sem:dma.q1 (the store)", w)
 	}
-	if r.Spans[3].Start != r.Spans[2].End {
-		t.Errorf("load of scratch issued at %v, store done at %v", r.Spans[3].Start, r.Spans[2].End)
+	if r.Spans.At(3).Start != r.Spans.At(2).End {
+		t.Errorf("load of scratch issued at %v, store done at %v", r.Spans.At(3).Start, r.Spans.At(2).End)
 	}
-	if r.Spans[4].Start < r.Spans[0].End {
-		t.Errorf("store into x issued at %v before the read of x completed at %v", r.Spans[4].Start, r.Spans[0].End)
+	if r.Spans.At(4).Start < r.Spans.At(0).End {
+		t.Errorf("store into x issued at %v before the read of x completed at %v", r.Spans.At(4).Start, r.Spans.At(0).End)
 	}
 }
 
@@ -540,7 +540,7 @@ func TestSharedSBUFPort(t *testing.T) {
 		if name == "trn1" {
 			wantStart = vecEnd
 		}
-		near(t, name+" iota start", r.Spans[1].Start, wantStart)
+		near(t, name+" iota start", r.Spans.At(1).Start, wantStart)
 	}
 }
 

@@ -19,10 +19,12 @@ var simulateSpecs = []string{
 // BenchmarkSimulate times a workload end to end on trn2, the program built
 // by its kernel and timed: "stream" as timing-only runs do (each
 // instruction validated and timed as it is emitted, nothing stored),
-// "stored" as a trace or profile needs it (the program stored, validated,
-// and replayed into one span per instruction). instr/s is NeuronCore
-// instructions per wall second; bytes/instr is memory allocated per
-// instruction (the stored program, spans and timing state).
+// "spans" as a trace or profile does (streamed, keeping a compact span per
+// instruction with its source site and operands), "stored" as an -asm
+// program is (the program stored, validated, and replayed into one span
+// per instruction). instr/s is NeuronCore instructions per wall second;
+// bytes/instr is memory allocated per instruction (the stored program,
+// spans and timing state).
 func BenchmarkSimulate(b *testing.B) {
 	cfg, err := neuron.Preset("trn2")
 	if err != nil {
@@ -33,14 +35,14 @@ func BenchmarkSimulate(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, mode := range []string{"stream", "stored"} {
+		for _, mode := range []string{"stream", "spans", "stored"} {
 			b.Run("mode="+mode+"/spec="+spec, func(b *testing.B) {
 				var instrs int
 				var ms runtime.MemStats
 				runtime.ReadMemStats(&ms)
 				before := ms.TotalAlloc
 				for b.Loop() {
-					if instrs, err = simulate(p, cfg, mode == "stored"); err != nil {
+					if instrs, err = simulate(p, cfg, mode); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -53,9 +55,10 @@ func BenchmarkSimulate(b *testing.B) {
 	}
 }
 
-// simulate builds and times p on cfg and returns its instruction count.
-func simulate(p kernels.Params, cfg neuron.Config, stored bool) (int, error) {
-	if stored {
+// simulate builds and times p on cfg as mode says and returns its
+// instruction count.
+func simulate(p kernels.Params, cfg neuron.Config, mode string) (int, error) {
+	if mode == "stored" {
 		prog, err := kernels.BuildNeuron(cfg.Arch(), p)
 		if err != nil {
 			return 0, err
@@ -68,6 +71,10 @@ func simulate(p kernels.Params, cfg neuron.Config, stored bool) (int, error) {
 		return 0, err
 	}
 	b := isa.NewStreamBuilder(cfg.Arch(), p.String(), s)
+	if mode == "spans" {
+		s.KeepSpans(0)
+		b.KeepSites()
+	}
 	if err := p.Kernel.Neuron(b, p); err != nil {
 		return 0, err
 	}

@@ -19,11 +19,15 @@ type programSources struct{ p *isa.Program }
 func (s programSources) NumSites() int  { return len(s.p.Sites) }
 func (s programSources) NumInstrs() int { return len(s.p.Instrs) }
 
-func (s programSources) Location(h int32) sim.Location {
-	if h < 0 || int(h) >= len(s.p.Sites) {
+func (s programSources) Location(h int32) sim.Location { return siteLocation(s.p.Sites, h) }
+
+// siteLocation resolves site h of sites, the zero Location when h is out
+// of range.
+func siteLocation(sites []isa.Site, h int32) sim.Location {
+	if h < 0 || int(h) >= len(sites) {
 		return sim.Location{}
 	}
-	st := s.p.Sites[h]
+	st := sites[h]
 	if st.File == "" && st.PC != 0 {
 		f, _ := runtime.CallersFrames([]uintptr{st.PC}).Next()
 		st.Func, st.File, st.Line = f.Function, f.File, f.Line

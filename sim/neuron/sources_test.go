@@ -30,7 +30,7 @@ func TestSpansCarryBytesAndSites(t *testing.T) {
 				t.Fatalf("program %q, sources %v, %d groups for %d lanes", rep.Program, rep.Sources, len(rep.LaneGroups), len(rep.Lanes))
 			}
 			var sum [sim.NumLevels]sim.SpanTraffic
-			for i, s := range rep.Spans {
+			for i, s := range rep.Spans.All() {
 				in := &p.Instrs[s.Instr]
 				for l := range sum {
 					sum[l].Read += s.Bytes[l].Read

@@ -143,3 +143,14 @@ func (p *Pipe) Close() (*sim.Report, error) {
 
 // Instrs returns the number of instructions timed; call it after Close.
 func (p *Pipe) Instrs() int { return p.s.Instrs() }
+
+// KeepSpans is Stream.KeepSpans for the Stream the Pipe times on; call it
+// before the first Tensor or Instr.
+func (p *Pipe) KeepSpans(limit int) { p.s.KeepSpans(limit) }
+
+// SpanReport is Stream.SpanReport of the Stream the Pipe timed on; call it
+// after Close has returned no error.
+func (p *Pipe) SpanReport(name string, sites []isa.Site) *sim.Report {
+	<-p.done
+	return p.s.SpanReport(name, sites)
+}

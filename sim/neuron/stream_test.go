@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/sim"
 )
 
 // Stream and Pipe, fed a stored program instruction by instruction, give
@@ -20,7 +21,7 @@ func TestStreamAndPipeMatchRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want.Spans, want.Program, want.Sources = nil, "", nil
+		want.Spans, want.Program, want.Sources = sim.Spans{}, "", nil
 		s, _ := NewStream(cfg)
 		pp, _ := NewPipe(cfg)
 		for _, sink := range []isa.Sink{s, pp} {

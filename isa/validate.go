@@ -175,12 +175,15 @@ func Rules() []Rule {
 // Validation allocates nothing for a valid program; source sites are
 // resolved only to build an error.
 func (p *Program) Validate(a Arch) error {
-	v, err := p.Validator(a)
-	if err != nil {
+	if err := checkTensors(p, a); err != nil {
 		return err
 	}
+	// The checker is built in place: it is about 100 KiB (its shape
+	// table), which a Validator returned by value would copy.
+	var c instrChecker
+	c.init(p, a)
 	for i := range p.Instrs {
-		if e := v.c.checkAt(i); e != nil {
+		if e := c.checkAt(i); e != nil {
 			return e
 		}
 	}
@@ -199,24 +202,43 @@ type Validator struct {
 // Validator for its instructions. The program must not change while the
 // Validator is in use.
 func (p *Program) Validator(a Arch) (Validator, error) {
+	if err := checkTensors(p, a); err != nil {
+		return Validator{}, err
+	}
+	var v Validator
+	v.c.init(p, a)
+	return v, nil
+}
+
+// checkTensors checks p's tensor declarations in order.
+func checkTensors(p *Program, a Arch) error {
 	for i := range p.Tensors {
 		if e := checkTensor(p, a, i); e != nil {
-			return Validator{}, e
+			return e
 		}
 	}
-	return Validator{c: newInstrChecker(p, a)}, nil
+	return nil
 }
 
 // newInstrChecker unpacks a for checking p's instructions.
 func newInstrChecker(p *Program, a Arch) instrChecker {
-	c := instrChecker{p: p, a: a, nSites: len(p.Sites), nTensors: len(p.Tensors),
-		sbufCap: a.SBUFPartitionBytes, psumCap: a.PSUMPartitionBytes()}
+	var c instrChecker
+	c.init(p, a)
+	return c
+}
+
+// init makes c an empty checker of p's instructions against a.
+func (c *instrChecker) init(p *Program, a Arch) {
+	// Field by field: a composite literal of the whole checker could
+	// be built in a temporary and copied.
+	*c = instrChecker{}
+	c.p, c.a, c.nSites, c.nTensors = p, a, len(p.Sites), len(p.Tensors)
+	c.sbufCap, c.psumCap = a.SBUFPartitionBytes, a.PSUMPartitionBytes()
 	for _, d := range a.DTypes {
 		if d < numDTypes {
 			c.dtypes |= 1 << d
 		}
 	}
-	return c
 }
 
 // Check checks instruction i (0 ≤ i < len(p.Instrs)) and returns its first
@@ -289,37 +311,9 @@ type instrChecker struct {
 	nSites, nTensors int
 	sbufCap, psumCap int // bytes per partition
 
-	// seen remembers SBUF and PSUM operands already found valid, with
-	// whether their instruction ran on a DMA queue (the one thing beyond
-	// the pattern checkAP reads): kernels reuse a few tiles, so most
-	// operands were checked before.
-	seen [seenSets]seenAP
-}
-
-// seenAP is one entry of instrChecker.seen.
-type seenAP struct {
-	ap       AP
-	dma, set bool
-}
-
-// seenSets is the size of instrChecker.seen (one way): 1024 entries
-// (72 KiB, small enough for Validate's checker to stay on the stack) keep
-// the misses of attention and tiled matmul under 10 % of their operands
-// (64 missed half of them).
-const seenSets = 1024
-
-// sameTile reports whether two SBUF or PSUM patterns are identical, field
-// by field (the compiler compares a padded struct with a call).
-func sameTile(a, b *AP) bool {
-	return a.Offset == b.Offset && a.Start == b.Start && a.Parts == b.Parts && a.NFree == b.NFree &&
-		a.Mem == b.Mem && a.DType == b.DType && a.Tensor == b.Tensor && a.PStride == b.PStride && a.Free == b.Free
-}
-
-// seenSet hashes where a tile starts and how large it is.
-func seenSet(a *AP) int {
-	h := (uint64(a.Offset) ^ uint64(uint32(a.Start))<<32 ^ uint64(a.Mem)<<56) * 0x9E3779B97F4A7C15
-	h = (h ^ uint64(uint32(a.Parts)) ^ uint64(uint32(a.Free[0].Count))<<16 ^ uint64(uint32(a.Free[1].Count))<<40) * 0xBF58476D1CE4E5B9
-	return int(h>>40) & (seenSets - 1)
+	// shapes remembers instruction shapes that passed every rule (see
+	// check_cache.go).
+	shapes shapeTable
 }
 
 func (c *instrChecker) checkAt(i int) *ValidationError {
@@ -440,7 +434,24 @@ func enginesFor(a *Arch, op Opcode) string {
 	return strings.Join(names, ", ")
 }
 
+// check checks c.in (instruction c.i): a remembered shape passes with
+// the per-instruction checks of lookup; any other instruction goes
+// through checkFull, and its shape is remembered when it passes.
 func (c *instrChecker) check() *ValidationError {
+	ok, head, set := c.lookup(c.in)
+	if ok {
+		return nil
+	}
+	if e := c.checkFull(); e != nil {
+		return e
+	}
+	c.remember(c.in, head, set)
+	return nil
+}
+
+// checkFull applies every rule to c.in, in the order of Rules, and
+// returns the first violation.
+func (c *instrChecker) checkFull() *ValidationError {
 	in, a := c.in, &c.a
 	if in.Site < -1 || int(in.Site) >= c.nSites {
 		return c.fail(ruleSiteIndex, "site %d out of range: the program has %d sites (or -1 for none)", in.Site, c.nSites)
@@ -537,19 +548,7 @@ func (c *instrChecker) checkSlot(k int, ap *AP, use uint8) *ValidationError {
 	if use == slotForbidden {
 		return c.fail(ruleOperands, "%s has no %s operand; the slot must be empty", in.Op, slotName(in.Op, k))
 	}
-	if ap.Mem != SBUF && ap.Mem != PSUM {
-		return c.checkAP(k, ap)
-	}
-	dma := in.Engine == DMA
-	e := &c.seen[seenSet(ap)]
-	if e.set && e.dma == dma && sameTile(&e.ap, ap) {
-		return nil
-	}
-	if err := c.checkAP(k, ap); err != nil {
-		return err
-	}
-	e.ap, e.dma, e.set = *ap, dma, true
-	return nil
+	return c.checkAP(k, ap)
 }
 
 func (c *instrChecker) checkEnums() *ValidationError {
@@ -666,7 +665,9 @@ func unusedDimsSet(ap *AP) bool {
 	return x != 0
 }
 
-func dimBits(d Dim) uint64 { return uint64(uint32(d.Stride))<<32 | uint64(uint32(d.Count)) }
+// dimBits packs d into one word, Stride low as in memory, so that the
+// compiler loads it with one instruction.
+func dimBits(d Dim) uint64 { return uint64(uint32(d.Stride)) | uint64(uint32(d.Count))<<32 }
 
 // name is operand slot k's name in messages.
 func (c *instrChecker) name(k int) string { return slotName(c.in.Op, k) }

@@ -64,10 +64,21 @@ func actTable(f isa.ActFunc) int {
 // of a Vector, Scalar or GpSimd instruction: the cost rule of its opcode
 // family applied to N, then the narrow-stride penalty (see stridePenalty).
 func (c *Config) engineCycles(in *isa.Instr) float64 {
-	n := float64(freeElems(&in.Dst))
+	return c.engineCyclesWide(in, c.anyWide(in))
+}
+
+// engineCyclesWide is engineCycles for an instruction whose sources or
+// destination have (wide) or have not an innermost stride wider than
+// NarrowStrideBytes, as anyWide tells; a replay knows it from the memo.
+func (c *Config) engineCyclesWide(in *isa.Instr, wide bool) float64 {
+	// The larger count is taken before converting: the same value as the
+	// larger of the converted counts (conversion is monotonic), without
+	// the NaN and signed-zero cases of a float max.
+	ne := freeElems(&in.Dst)
 	if used(&in.Src[0]) {
-		n = max(n, float64(freeElems(&in.Src[0])))
+		ne = max(ne, freeElems(&in.Src[0]))
 	}
+	n := float64(ne)
 	var cyc float64
 	switch in.Op {
 	case isa.OpActivation:
@@ -96,7 +107,7 @@ func (c *Config) engineCycles(in *isa.Instr) float64 {
 	default:
 		cyc = max(float64(c.MinIICycles), n)
 	}
-	return c.stridePenalty(in, cyc)
+	return stridePenalty(cyc, wide)
 }
 
 // vectorPerfMode reports whether in runs on a VectorE with a bf16/fp16
@@ -194,16 +205,22 @@ func (c *Config) memsetCycles(in *isa.Instr, n float64) float64 {
 	return max(float64(c.MinIICycles), cyc)
 }
 
-// stridePenalty rounds cyc up to whole cycles and doubles it when any
-// source or the destination has an innermost stride wider than
-// NarrowStrideBytes (A §1.3: halves the access bandwidth).
-func (c *Config) stridePenalty(in *isa.Instr, cyc float64) float64 {
+// anyWide reports whether a source or the destination of in has an
+// innermost stride wider than NarrowStrideBytes (see wideStride).
+func (c *Config) anyWide(in *isa.Instr) bool {
 	for i := range in.Src {
 		if wideStride(&in.Src[i], c.NarrowStrideBytes) {
-			return 2 * math.Ceil(cyc)
+			return true
 		}
 	}
-	if wideStride(&in.Dst, c.NarrowStrideBytes) {
+	return wideStride(&in.Dst, c.NarrowStrideBytes)
+}
+
+// stridePenalty rounds cyc up to whole cycles and doubles it when a
+// source or the destination has an innermost stride wider than
+// NarrowStrideBytes (wide; A §1.3: halves the access bandwidth).
+func stridePenalty(cyc float64, wide bool) float64 {
+	if wide {
 		return 2 * math.Ceil(cyc)
 	}
 	return math.Ceil(cyc)

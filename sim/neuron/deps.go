@@ -32,16 +32,18 @@ func (a region) overlaps(b region) bool {
 
 // access is what the tracker remembers about one region: the completion
 // time and lane of its last writer and the latest completion among its
-// readers (and among readers other than TensorE).
+// readers (and among readers other than TensorE). It is the part of an
+// entry every instruction reads and updates, kept to 32 bytes so that two
+// share a cache line; the region itself and its overlap list live beside
+// it (tracker.regs, tracker.adj).
 type access struct {
-	reg          region
 	wEnd         float64
 	rEnd, rEndNT float64
+	wSeq         uint32 // bumped on every write to this region or one overlapping it
 	wLane        int8
 	rLane        int8
 	rLaneNT      int8
-	wSeq         uint32  // bumped on every write to this region or one overlapping it
-	adj          []int32 // other regions that overlap this one
+	overlapped   bool // adj is not empty
 }
 
 // tracker finds the data dependencies of each instruction in time
@@ -56,8 +58,10 @@ type access struct {
 // that entry and so completes after it (RAW, WAR and WAW all order
 // completions).
 type tracker struct {
-	entries []access
-	table   []int32 // open addressing: entry index + 1, 0 = empty
+	entries []access  // per entry: its last accesses
+	regs    []region  // per entry: its region
+	adj     [][]int32 // per entry: the other entries whose regions overlap it
+	table   []int32   // open addressing: entry index + 1, 0 = empty
 	grid    map[int64][]int32
 	rowLen  []int64 // per HBM tensor: length of its last dimension
 	tracked []bool  // per HBM tensor: written by an instruction so far
@@ -229,7 +233,7 @@ func (t *tracker) lookup(r region) int32 {
 			}
 			return idx
 		}
-		if t.entries[v-1].reg == r {
+		if t.regs[v-1] == r {
 			return v - 1
 		}
 	}
@@ -239,7 +243,7 @@ func (t *tracker) grow() {
 	t.table = make([]int32, 2*len(t.table))
 	mask := uint64(len(t.table) - 1)
 	for i := range t.entries {
-		h := t.entries[i].reg.hash() & mask
+		h := t.regs[i].hash() & mask
 		for t.table[h] != 0 {
 			h = (h + 1) & mask
 		}
@@ -261,13 +265,16 @@ const maxCells = 1024
 
 func (t *tracker) insert(r region) int32 {
 	idx := int32(len(t.entries))
-	t.entries = append(t.entries, access{reg: r, wEnd: math.Inf(-1), rEnd: math.Inf(-1), rEndNT: math.Inf(-1), wLane: -1, rLane: -1, rLaneNT: -1})
+	t.entries = append(t.entries, access{wEnd: math.Inf(-1), rEnd: math.Inf(-1), rEndNT: math.Inf(-1), wLane: -1, rLane: -1, rLaneNT: -1})
+	t.regs = append(t.regs, r)
+	t.adj = append(t.adj, nil)
 	link := func(j int32) {
-		if j == idx || !t.entries[j].reg.overlaps(r) || containsIdx(t.entries[idx].adj, j) {
+		if j == idx || !t.regs[j].overlaps(r) || containsIdx(t.adj[idx], j) {
 			return
 		}
-		t.entries[j].adj = append(t.entries[j].adj, idx)
-		t.entries[idx].adj = append(t.entries[idx].adj, j)
+		t.adj[j] = append(t.adj[j], idx)
+		t.adj[idx] = append(t.adj[idx], j)
+		t.entries[j].overlapped, t.entries[idx].overlapped = true, true
 	}
 	wideKey := int64(r.space)<<40 | 1<<39
 	for _, j := range t.grid[wideKey] {
@@ -276,8 +283,8 @@ func (t *tracker) insert(r region) int32 {
 	lo, hi := cells(r)
 	if hi-lo >= maxCells {
 		// A wide region: compare with every region of its space.
-		for j := range t.entries[:idx] {
-			if t.entries[j].reg.space == r.space {
+		for j := range t.regs[:idx] {
+			if t.regs[j].space == r.space {
 				link(int32(j))
 			}
 		}
@@ -315,35 +322,55 @@ func (d *dep) raise(t float64, lane int8) {
 	}
 }
 
-// readDep raises d to the completion of the writers of region i, as seen
-// by an instruction on lane. TensorE accumulates into PSUM in order, so a
-// TensorE instruction never waits on an earlier TensorE write.
-func (t *tracker) readDep(i int32, lane int8, d *dep) {
-	e := &t.entries[i]
-	t.readDepOne(e, lane, d)
-	for _, j := range e.adj {
-		t.readDepOne(&t.entries[j], lane, d)
+// deps returns the data dependencies of an instruction on lane with
+// operands o: all of them, and those of the matmul stationary (the first
+// o.nStat reads) alone. A read waits for the writers of its regions and of
+// the regions overlapping them (readDepOne), a write for their writers and
+// readers (writeDepOne).
+func (t *tracker) deps(o *operands, lane int8) (all, stat dep) {
+	all = dep{t: math.Inf(-1), lane: -1}
+	stat = all
+	ents := t.entries
+	for k := 0; k < o.nrd; k++ {
+		d := &all
+		if k < o.nStat {
+			d = &stat
+		}
+		i := o.rd[k]
+		e := &ents[i]
+		readDepOne(e, lane, d)
+		if e.overlapped {
+			for _, j := range t.adj[i] {
+				readDepOne(&ents[j], lane, d)
+			}
+		}
 	}
+	for k := 0; k < o.nwr; k++ {
+		i := o.wr[k]
+		e := &ents[i]
+		writeDepOne(e, lane, &all)
+		if e.overlapped {
+			for _, j := range t.adj[i] {
+				writeDepOne(&ents[j], lane, &all)
+			}
+		}
+	}
+	all.raise(o.extra.t, o.extra.lane)
+	return all, stat
 }
 
-func (t *tracker) readDepOne(e *access, lane int8, d *dep) {
+// readDepOne raises d to the completion of the writer of e, as seen by an
+// instruction on lane. TensorE accumulates into PSUM in order, so a
+// TensorE instruction never waits on an earlier TensorE write.
+func readDepOne(e *access, lane int8, d *dep) {
 	if lane == laneTensor && e.wLane == laneTensor {
 		return
 	}
 	d.raise(e.wEnd, e.wLane)
 }
 
-// writeDep raises d to the completion of the writers and readers of
-// region i.
-func (t *tracker) writeDep(i int32, lane int8, d *dep) {
-	e := &t.entries[i]
-	t.writeDepOne(e, lane, d)
-	for _, j := range e.adj {
-		t.writeDepOne(&t.entries[j], lane, d)
-	}
-}
-
-func (t *tracker) writeDepOne(e *access, lane int8, d *dep) {
+// writeDepOne raises d to the completion of the writer and readers of e.
+func writeDepOne(e *access, lane int8, d *dep) {
 	if lane == laneTensor {
 		if e.wLane != laneTensor {
 			d.raise(e.wEnd, e.wLane)
@@ -371,7 +398,9 @@ func (t *tracker) recordWrite(i int32, end float64, lane int8) {
 		e.wEnd, e.wLane = end, lane
 	}
 	e.wSeq++
-	for _, j := range e.adj {
-		t.entries[j].wSeq++
+	if e.overlapped {
+		for _, j := range t.adj[i] {
+			t.entries[j].wSeq++
+		}
 	}
 }

@@ -48,7 +48,7 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64, o *operands) (issue,
 	c := d.c
 	d.instrs++
 	d.moved += o.dstBytes
-	issue = max(d.qIssue[q], ready)
+	issue = later(d.qIssue[q], ready)
 	d.qIssue[q] = issue
 
 	d.pruneIn--
@@ -70,7 +70,7 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64, o *operands) (issue,
 	if even && d.uniform {
 		// The common case: a full-width tile while every engine is alike.
 		dur := d.fixed + float64(ppe)*rowBytes/c.DMAPeakBytesPerNs
-		s := d.eng[0].reserve(max(t, d.qeEnd[q][0]), dur)
+		s := d.eng[0].reserve(later(t, d.qeEnd[q][0]), dur)
 		d.qeEnd[q][0] = s + dur
 		d.transfers += int64(E)
 		return issue, d.finish(in, o, issue, s, s+dur)
@@ -108,7 +108,7 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64, o *operands) (issue,
 	sMin, eMax := math.Inf(1), math.Inf(-1)
 	if d.uniform && even {
 		dur := d.fixed + float64(counts[0])*rowBytes/c.DMAPeakBytesPerNs
-		s := d.eng[0].reserve(max(t, d.qeEnd[q][0]), dur)
+		s := d.eng[0].reserve(later(t, d.qeEnd[q][0]), dur)
 		d.qeEnd[q][0] = s + dur
 		sMin, eMax = s, s+dur
 		d.transfers += int64(E)
@@ -121,9 +121,9 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64, o *operands) (issue,
 				continue
 			}
 			dur := d.fixed + float64(counts[e])*rowBytes/c.DMAPeakBytesPerNs
-			s := d.eng[e].reserve(max(t, d.qeEnd[q][e]), dur)
+			s := d.eng[e].reserve(later(t, d.qeEnd[q][e]), dur)
 			d.qeEnd[q][e] = s + dur
-			sMin, eMax = min(sMin, s), max(eMax, s+dur)
+			sMin, eMax = earlier(sMin, s), later(eMax, s+dur)
 			d.transfers++
 		}
 		// A §3.3/§4.2: every engine writes a 4 B semaphore for every
@@ -132,7 +132,7 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64, o *operands) (issue,
 		// transfers on the queue: the instruction completes no earlier
 		// than those. The 4 B writes themselves take no modelled time.
 		for e := 0; e < E; e++ {
-			eMax = max(eMax, d.qeEnd[q][e])
+			eMax = later(eMax, d.qeEnd[q][e])
 		}
 	}
 	return issue, d.finish(in, o, issue, sMin, eMax)
@@ -192,7 +192,7 @@ func (d *dmaState) finish(in *isa.Instr, o *operands, issue, sMin, eMax float64)
 	if hb > 0 {
 		dur := float64(hb) / d.c.HBMBytesPerNs
 		s := d.hbm.reserve(sMin, dur)
-		eMax = max(eMax, s+dur)
+		eMax = later(eMax, s+dur)
 	}
 	d.active.add(issue, eMax)
 	return eMax

@@ -59,7 +59,7 @@ type runner struct {
 	lanes     []string
 	waitNames []string
 	keep      *spanKeeper // the spans kept for a trace or profile; nil: none
-	memo      [memoSets]memoSet
+	memo      memo
 	o         operands // the current instruction's, reused
 }
 
@@ -136,9 +136,7 @@ func newTimer(c Config) *runner {
 		}
 		r.waitNames[i] = "sem:" + r.lanes[i]
 	}
-	for i := range r.memo {
-		r.memo[i].way[0].n, r.memo[i].way[1].n = -1, -1
-	}
+	r.memo.sets = new([memoSets]memoSet)
 	return r
 }
 
@@ -149,104 +147,96 @@ type operands struct {
 	nrd, nwr           int
 	nStat              int
 	srcBytes, dstBytes int64 // bytes of Src[0] and Dst
+	wide               bool  // a source or Dst has a wide stride (Config.anyWide)
 	extra              dep   // a dependency beyond the entries
 	coarseRead         int32 // HBM tensor read without tracking, or -1
 }
 
-// apMemo remembers what addOperand found for one access pattern: kernels
-// reuse a few tiles, so most operands are seen before.
-type apMemo struct {
-	ap    isa.AP
-	level sim.Level
-	n     int8 // tracker entries in idx; -1: slot empty
-	idx   [maxRuns]int32
-	bytes int64
-}
+// rw is how an instruction uses an operand: read, written or both.
+type rw uint8
 
-// memoSet is one set of the two-way memo: kernels rotate a few tiles, and
-// two of them landing in one slot would otherwise evict each other on
-// every use.
-type memoSet struct {
-	way [2]apMemo
-	mru uint8 // the way used last; a miss replaces the other
-}
-
-// memoSets is the number of sets of the memo: 1024 (about 200 KiB) keep
-// the misses of attention and tiled matmul near 2 % of their operands
-// (256 missed 6–7 %). The memo only caches tracker entries, which are never
-// renumbered, so its size changes no figure.
-const memoSets = 1024
-
-// memoSetOf hashes the fields that tell a kernel's tiles and their views
-// apart: where they start and how many partitions and elements they span.
-// It is small enough to inline.
-func memoSetOf(a *isa.AP) int {
-	h := (uint64(a.Offset) ^ uint64(uint32(a.Start))<<32 ^ uint64(uint32(a.Tensor))<<40 ^ uint64(a.Mem)<<56) * 0x9E3779B97F4A7C15
-	h = (h ^ uint64(uint32(a.Parts)) ^ uint64(uint32(a.Free[0].Count))<<16 ^ uint64(uint32(a.Free[1].Count))<<40) * 0xBF58476D1CE4E5B9
-	return int(h>>40) & (memoSets - 1)
-}
-
-// memoOf returns the memo entry of a, filling it on a miss.
-func (r *runner) memoOf(a *isa.AP) (*apMemo, error) {
-	set := &r.memo[memoSetOf(a)]
-	if m := &set.way[0]; m.n >= 0 && sameAP(&m.ap, a) {
-		set.mru = 0
-		return m, nil
-	}
-	if m := &set.way[1]; m.n >= 0 && sameAP(&m.ap, a) {
-		set.mru = 1
-		return m, nil
-	}
-	set.mru ^= 1
-	m := &set.way[set.mru]
-	if err := r.fillMemo(m, a); err != nil {
-		m.n = -1
-		return nil, err
-	}
-	return m, nil
-}
+const (
+	accRead      rw = 1 << iota // read
+	accWrite                    // written
+	accReadWrite = accRead | accWrite
+)
 
 // addOperand checks a used operand, counts its traffic and records the
-// tracker entries of the regions it touches. It returns the operand's
-// bytes.
-func (r *runner) addOperand(o *operands, a *isa.AP, write bool) (int64, error) {
-	if a.Mem == isa.HBM && a.Tensor >= 0 && int(a.Tensor) < r.nTensors {
-		t := a.Tensor
-		if write {
-			// Tensors are tracked by region from their first write on
-			// (inputs, never written, never are); every write also waits
-			// for the untracked reads made before.
-			r.tr.tracked[t] = true
-			o.extra.raise(r.tr.coarse[t].t, r.tr.coarse[t].lane)
-		} else if !r.tr.tracked[t] {
-			n := int64(max(a.Parts, 1)) * int64(a.DType.Size())
-			for i := 0; i < int(a.NFree); i++ {
-				n *= int64(a.Free[i].Count)
-			}
-			r.traffic[sim.LevelHBM].Read += n
-			o.coarseRead = int32(t)
+// tracker entries of the regions it touches, as read, written or both. It
+// returns the operand's bytes. It looks the pattern up in the memo (see
+// memo) itself: one call less per operand on the hot path.
+func (r *runner) addOperand(o *operands, a *isa.AP, acc rw) (int64, error) {
+	if a.Mem == isa.HBM && acc != accReadWrite {
+		if n, ok := r.coarseOperand(o, a, acc == accWrite); ok {
 			return n, nil
 		}
 	}
-	m, err := r.memoOf(a)
-	if err != nil {
-		return 0, err
+	k := memoSetOf(a)
+	set := &r.memo.sets[k]
+	w := r.memo.mru[k] & 1
+	var m *memoVal
+	switch {
+	case sameWords(&set.key[w], a):
+		m = &set.val[w]
+	case sameWords(&set.key[w^1], a):
+		r.memo.mru[k] = w ^ 1
+		m = &set.val[w^1]
+	default:
+		var err error
+		if m, err = r.memoMiss(k, a); err != nil {
+			return 0, err
+		}
 	}
-	if write {
-		r.traffic[m.level].Write += m.bytes
-	} else {
+	if acc&accRead != 0 {
 		r.traffic[m.level].Read += m.bytes
+		o.addEntries(m, false)
 	}
-	o.addEntries(m, write)
+	if acc&accWrite != 0 {
+		r.traffic[m.level].Write += m.bytes
+		o.addEntries(m, true)
+	}
+	o.wide = o.wide || m.wide
 	return m.bytes, nil
 }
 
+// coarseOperand handles an HBM operand of a declared tensor outside the
+// memo: a read of a tensor nothing has written yet is counted and not
+// tracked (ok: it returns the bytes); the first write starts tracking the
+// tensor by region.
+func (r *runner) coarseOperand(o *operands, a *isa.AP, write bool) (n int64, ok bool) {
+	t := a.Tensor
+	if t < 0 || int(t) >= r.nTensors {
+		return 0, false
+	}
+	if write {
+		// Tensors are tracked by region from their first write on
+		// (inputs, never written, never are); every write also waits
+		// for the untracked reads made before.
+		r.tr.tracked[t] = true
+		o.extra.raise(r.tr.coarse[t].t, r.tr.coarse[t].lane)
+		return 0, false
+	}
+	if r.tr.tracked[t] {
+		return 0, false
+	}
+	n = apBytes(a)
+	r.traffic[sim.LevelHBM].Read += n
+	o.coarseRead = int32(t)
+	return n, true
+}
+
 // addEntries appends the tracker entries of a memoised operand to the
-// reads or the writes.
-func (o *operands) addEntries(m *apMemo, write bool) {
+// reads or the writes; a list keeps at most 16 (no instruction touches
+// more regions). A pattern of one region, the common case, is one store.
+func (o *operands) addEntries(m *memoVal, write bool) {
 	list, n := &o.rd, &o.nrd
 	if write {
 		list, n = &o.wr, &o.nwr
+	}
+	if m.n == 1 && *n < len(list) {
+		list[*n] = m.idx[0]
+		*n++
+		return
 	}
 	for _, x := range m.idx[:m.n] {
 		if *n < len(list) {
@@ -254,39 +244,6 @@ func (o *operands) addEntries(m *apMemo, write bool) {
 			*n++
 		}
 	}
-}
-
-func (r *runner) fillMemo(m *apMemo, a *isa.AP) error {
-	var l sim.Level
-	switch a.Mem {
-	case isa.SBUF, isa.PSUM:
-		if a.Start < 0 || a.Parts < 1 || int(a.Start)+int(a.Parts) > r.parts {
-			return fmt.Errorf("%s partitions [%d, %d) outside 0..%d", a.Mem, a.Start, int(a.Start)+int(a.Parts), r.parts)
-		}
-		l = sim.LevelSBUF
-		if a.Mem == isa.PSUM {
-			l = sim.LevelPSUM
-		}
-	case isa.HBM:
-		if a.Tensor < 0 || int(a.Tensor) >= r.nTensors {
-			return fmt.Errorf("HBM operand names tensor %d; the program declares %d", a.Tensor, r.nTensors)
-		}
-		l = sim.LevelHBM
-	default:
-		return fmt.Errorf("operand in unknown memory %d", a.Mem)
-	}
-	n := int64(max(a.Parts, 1)) * int64(a.DType.Size())
-	for i := 0; i < int(a.NFree); i++ {
-		n *= int64(a.Free[i].Count)
-	}
-	var regs [maxRuns]region
-	m.n = 0
-	for _, reg := range r.tr.regions(a, regs[:0]) {
-		m.idx[m.n] = r.tr.lookup(reg)
-		m.n++
-	}
-	m.ap, m.level, m.bytes = *a, l, n
-	return nil
 }
 
 // sameAP reports whether two access patterns are identical.
@@ -346,20 +303,7 @@ func (r *runner) time(i int, in *isa.Instr) (lane int8, start, end float64, wait
 		return 0, 0, 0, "", fmt.Errorf("instruction %d (%s): %w", i, in.Op, e)
 	}
 
-	// Data dependencies: all of them, and those of the stationary alone.
-	all := dep{t: math.Inf(-1), lane: -1}
-	statDep := all
-	for k := 0; k < o.nrd; k++ {
-		if k < o.nStat {
-			r.tr.readDep(o.rd[k], lane, &statDep)
-			continue
-		}
-		r.tr.readDep(o.rd[k], lane, &all)
-	}
-	for k := 0; k < o.nwr; k++ {
-		r.tr.writeDep(o.wr[k], lane, &all)
-	}
-	all.raise(o.extra.t, o.extra.lane)
+	all, statDep := r.tr.deps(o, lane)
 
 	var done float64
 	switch {
@@ -374,7 +318,7 @@ func (r *runner) time(i int, in *isa.Instr) (lane int8, start, end float64, wait
 		if all.t > r.dm.qIssue[q] {
 			waited = r.waitNames[all.lane]
 		}
-		start, done = r.dm.run(in, q, max(all.t, 0), o)
+		start, done = r.dm.run(in, q, later(all.t, 0), o)
 		end = done
 	}
 
@@ -387,7 +331,7 @@ func (r *runner) time(i int, in *isa.Instr) (lane int8, start, end float64, wait
 	if t := o.coarseRead; t >= 0 {
 		r.tr.coarse[t].raise(done, lane)
 	}
-	r.end = max(r.end, done)
+	r.end = later(r.end, done)
 	return lane, start, end, waited, nil
 }
 
@@ -401,11 +345,11 @@ func (r *runner) gather(in *isa.Instr) (err error) {
 	// The entry lists are not cleared: only their first nrd and nwr
 	// entries are read.
 	o.nrd, o.nwr, o.nStat, o.srcBytes, o.dstBytes = 0, 0, 0, 0, 0
-	o.extra, o.coarseRead = dep{t: math.Inf(-1), lane: -1}, -1
+	o.extra, o.coarseRead, o.wide = dep{t: math.Inf(-1), lane: -1}, -1, false
 	// Unused slots are skipped here rather than in addOperand: most
 	// instructions leave two or three of the five empty.
 	if used(&in.Src[0]) {
-		n, e := r.addOperand(o, &in.Src[0], false)
+		n, e := r.addOperand(o, &in.Src[0], accRead)
 		o.srcBytes = n
 		if in.Op == isa.OpMatmul {
 			o.nStat = o.nrd
@@ -415,45 +359,41 @@ func (r *runner) gather(in *isa.Instr) (err error) {
 		}
 	}
 	if used(&in.Src[1]) {
-		if _, e := r.addOperand(o, &in.Src[1], false); e != nil {
+		if _, e := r.addOperand(o, &in.Src[1], accRead); e != nil {
 			err = e
 		}
 	}
 	if used(&in.Src[2]) {
-		if _, e := r.addOperand(o, &in.Src[2], false); e != nil {
+		if _, e := r.addOperand(o, &in.Src[2], accRead); e != nil {
 			err = e
 		}
 	}
 	if used(&in.Dst) {
-		if in.Op == isa.OpMatmul && in.Accumulate && in.Dst.Mem != isa.HBM {
-			// Read and written: one memo lookup serves both.
-			m, e := r.memoOf(&in.Dst)
-			if e != nil {
-				err = e
-			} else {
-				o.dstBytes = m.bytes
-				r.traffic[m.level].Read += m.bytes
-				r.traffic[m.level].Write += m.bytes
-				o.addEntries(m, false)
-				o.addEntries(m, true)
-			}
-		} else {
-			if in.Op == isa.OpMatmul && in.Accumulate {
-				if _, e := r.addOperand(o, &in.Dst, false); e != nil {
+		acc := accWrite
+		if in.Op == isa.OpMatmul && in.Accumulate {
+			if in.Dst.Mem == isa.HBM {
+				// A read that may start the tensor's tracking by
+				// region, then the write.
+				if _, e := r.addOperand(o, &in.Dst, accRead); e != nil {
 					err = e
 				}
+			} else {
+				acc = accReadWrite // one memo lookup serves both
 			}
-			n, e := r.addOperand(o, &in.Dst, true)
-			o.dstBytes = n
-			if e != nil {
-				err = e
-			}
+		}
+		n, e := r.addOperand(o, &in.Dst, acc)
+		o.dstBytes = n
+		if e != nil {
+			err = e
 		}
 	}
 	if used(&in.Red) {
-		if _, e := r.addOperand(o, &in.Red, true); e != nil {
+		// The reduction's stride costs nothing (stridePenalty).
+		wide := o.wide
+		if _, e := r.addOperand(o, &in.Red, accWrite); e != nil {
 			err = e
 		}
+		o.wide = wide
 	}
 	return err
 }
@@ -462,7 +402,7 @@ func (r *runner) gather(in *isa.Instr) (err error) {
 // in start order.
 func (r *runner) addBusy(lane int8, s, e float64) {
 	if e > r.busyEnd[lane] {
-		r.busy[lane] += e - max(s, r.busyEnd[lane])
+		r.busy[lane] += e - later(s, r.busyEnd[lane])
 		r.busyEnd[lane] = e
 	}
 }
@@ -490,7 +430,7 @@ func (r *runner) compute(in *isa.Instr, lane int8, d dep) (start, end, done floa
 			r.actTable = tb
 		}
 	}
-	ii := c.engineCycles(in) * ns
+	ii := c.engineCyclesWide(in, r.o.wide) * ns
 	if p1, p2 := r.sharedPorts(in, lane); p1 != nil {
 		// The earliest time every port the instruction needs is free
 		// for its whole interval.
@@ -598,7 +538,7 @@ func (r *runner) tensor(in *isa.Instr, stat []int32, statDep, d dep) (start, end
 		reuse := r.statValid && seq == r.statSeq && sameAP(&in.Src[0], &r.stat)
 		if !reuse {
 			ls := math.Ceil(float64(m)/float64(c.LoadStationaryColsPerCycle)) * passes * ns
-			lsStart := max(r.lsFree, r.mmStart)
+			lsStart := later(r.lsFree, r.mmStart)
 			if statDep.lane >= 0 && statDep.t+sem > lsStart {
 				lsStart = statDep.t + sem
 				if lsStart+ls > start {
@@ -606,8 +546,8 @@ func (r *runner) tensor(in *isa.Instr, stat []int32, statDep, d dep) (start, end
 				}
 			}
 			r.lsFree = lsStart + ls
-			start = max(start, r.lsFree)
-			spanStart = max(lsStart, r.mmFree)
+			start = later(start, r.lsFree)
+			spanStart = later(lsStart, r.mmFree)
 			r.addBusy(laneTensor, lsStart, lsStart+ls)
 		} else if statDep.lane >= 0 && statDep.t+sem > start {
 			start, waited = statDep.t+sem, r.waitNames[statDep.lane]
@@ -642,7 +582,7 @@ func (r *runner) tensor(in *isa.Instr, stat []int32, statDep, d dep) (start, end
 	done = end + float64(c.AccessLatencyCycles)*ns
 	r.addBusy(laneTensor, start, end)
 	r.instrs[laneTensor]++
-	return min(spanStart, start), end, done, waited
+	return earlier(spanStart, start), end, done, waited
 }
 
 func (r *runner) report() *sim.Report {

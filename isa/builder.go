@@ -66,6 +66,7 @@ func NewBuilder(arch Arch, name string) *Builder {
 func NewStreamBuilder(arch Arch, name string, sink Sink) *Builder {
 	b := &Builder{arch: arch, prog: Program{Name: name}, sites: map[uintptr]int32{}, sink: sink}
 	b.check = newInstrChecker(&b.prog, arch)
+	b.check.in = &b.cur // the checker always reads the instruction under construction
 	return b
 }
 
@@ -221,115 +222,36 @@ func (b *Builder) Scratch(name string, dt DType, shape ...int) HBMTensor {
 	return b.tensor(Scratch, name, dt, shape)
 }
 
-// Pool is a region of SBUF or PSUM split into Bufs equal slots. Each Tile
-// call returns the next slot in rotation, so with Bufs ≥ 2 the load of the
-// next tile can overlap compute on this one.
-type Pool struct {
-	b         *Builder
-	Name      string
-	Mem       Memory
-	Base      int // byte offset of slot 0 in each partition
-	SlotBytes int // bytes per partition of one slot
-	Bufs      int
-	next      int
+// instr returns the instruction under construction (b.cur), cleared and
+// with op and engine set. Each emitting method fills it in place and calls
+// emit: the 408-byte Instr is built once, where the checker and the sink
+// read it, instead of built on the stack and copied there.
+func (b *Builder) instr(op Opcode, eng Engine) *Instr {
+	in := &b.cur
+	*in = Instr{}
+	in.Op, in.Engine = op, eng
+	return in
 }
 
-// SBUFPool reserves bufs slots of bytesPerPartition bytes in every SBUF
-// partition.
-func (b *Builder) SBUFPool(name string, bufs, bytesPerPartition int) *Pool {
-	return b.pool(SBUF, name, bufs, bytesPerPartition)
-}
-
-// PSUMPool reserves bufs slots in PSUM, each rounded up to whole 2 KiB
-// banks so an accumulation group never straddles a bank boundary.
-func (b *Builder) PSUMPool(name string, bufs, bytesPerPartition int) *Pool {
-	bank := b.arch.PSUMBankBytes
-	if bank > 0 {
-		bytesPerPartition = (bytesPerPartition + bank - 1) / bank * bank
-	}
-	return b.pool(PSUM, name, bufs, bytesPerPartition)
-}
-
-func (b *Builder) pool(mem Memory, name string, bufs, slot int) *Pool {
-	p := &Pool{b: b, Name: name, Mem: mem, SlotBytes: slot, Bufs: bufs}
-	if bufs <= 0 || slot <= 0 {
-		b.Fail(fmt.Errorf("%s pool %q: %d buffers of %d bytes per partition: both must be positive", mem, name, bufs, slot))
-		return p
-	}
-	used, capacity := &b.sbufUsed, b.arch.SBUFPartitionBytes
-	if mem == PSUM {
-		used, capacity = &b.psumUsed, b.arch.PSUMPartitionBytes()
-	}
-	need := bufs * slot
-	if *used+need > capacity {
-		b.Fail(&CapacityError{Mem: mem, Pool: name, Asked: need, Free: capacity - *used, Capacity: capacity})
-		return p
-	}
-	p.Base = *used
-	*used += need
-	return p
-}
-
-// CapacityError reports a pool that does not fit in SBUF or PSUM.
-type CapacityError struct {
-	Mem      Memory
-	Pool     string
-	Asked    int // bytes per partition
-	Free     int
-	Capacity int
-}
-
-func (e *CapacityError) Error() string {
-	return fmt.Sprintf("%s pool %q: asked for %d bytes per partition, %d of %d free",
-		e.Mem, e.Pool, e.Asked, e.Free, e.Capacity)
-}
-
-// Tile returns the next slot as a tile of parts partitions with the given
-// free dimensions laid out row-major (the last one contiguous).
-func (p *Pool) Tile(dt DType, parts int, free ...int) AP {
-	a := AP{Mem: p.Mem, DType: dt, Parts: Narrow(parts)}
-	if len(free) == 0 || len(free) > MaxFreeDims {
-		p.b.Fail(fmt.Errorf("%s pool %q: tile needs 1 to %d free dimensions, got %d", p.Mem, p.Name, MaxFreeDims, len(free)))
-		return a
-	}
-	n := 1
-	for i := len(free) - 1; i >= 0; i-- {
-		a.Free[i] = Dim{Stride: Narrow(n), Count: Narrow(free[i])}
-		n *= free[i]
-	}
-	a.NFree = uint8(len(free))
-	if bytes := n * dt.Size(); bytes > p.SlotBytes {
-		p.b.Fail(fmt.Errorf("%s pool %q: tile %v of %s needs %d bytes per partition, slots hold %d", p.Mem, p.Name, free, dt, bytes, p.SlotBytes))
-		return a
-	}
-	if parts <= 0 || parts > p.b.arch.Partitions {
-		p.b.Fail(fmt.Errorf("%s pool %q: tile of %d partitions, allowed 1..%d", p.Mem, p.Name, parts, p.b.arch.Partitions))
-		return a
-	}
-	a.Offset = p.Base + p.next*p.SlotBytes
-	p.next = (p.next + 1) % max(p.Bufs, 1)
-	return a
-}
-
-// emit appends in (storing) or validates and hands it to the sink
-// (streaming). It must be called directly by the exported Builder method
-// the kernel called: the kernel's line is found by skipping a fixed number
-// of frames.
+// emit appends the instruction under construction (see instr) (storing)
+// or validates and hands it to the sink (streaming). It must be called
+// directly by the exported Builder method the kernel called: the kernel's
+// line is found by skipping a fixed number of frames.
 //
 // Storing records the emitting line's program counter per instruction
 // (resolved to file:line only when a profile, assembly or error asks; each
 // distinct line is one Site). Streaming records none: it captures the line
 // only when the instruction breaks a rule, for the error.
-func (b *Builder) emit(in *Instr) {
+func (b *Builder) emit() {
 	if b.err != nil {
 		return
 	}
+	in := &b.cur
 	if b.sink != nil {
-		b.cur = *in
-		b.cur.Site = -1
+		in.Site = -1
 		c := &b.check
 		c.nTensors = len(b.prog.Tensors)
-		c.i, c.in = b.n, &b.cur
+		c.i = b.n
 		if e := c.check(); e != nil {
 			// Frames: runtime.Callers, emit, the Builder method, the kernel.
 			e.Site = siteOfPC(callerPC(3))
@@ -337,9 +259,9 @@ func (b *Builder) emit(in *Instr) {
 			return
 		}
 		if b.keepSites {
-			b.cur.Site = b.siteOf(callerPC(3))
+			in.Site = b.siteOf(callerPC(3))
 		}
-		if err := b.sink.Instr(b.n, &b.cur); err != nil {
+		if err := b.sink.Instr(b.n, in); err != nil {
 			b.err = err
 			return
 		}
@@ -392,29 +314,31 @@ func (b *Builder) siteOf(pc uintptr) int32 {
 	return i
 }
 
-func (b *Builder) dma(dst, src AP) Instr {
-	q := uint8(b.dmaNext % NumDMAQueues)
+// dma emits dma_copy on the next DMA queue in turn.
+func (b *Builder) dma(dst, src AP) {
+	in := b.instr(OpDMA, DMA)
+	in.Queue = uint8(b.dmaNext % NumDMAQueues)
 	b.dmaNext++
-	return Instr{Op: OpDMA, Engine: DMA, Queue: q, Dst: dst, Src: [3]AP{src}}
+	in.Dst, in.Src[0] = dst, src
 }
 
 // Load copies an HBM window into an SBUF tile (dma_copy).
 func (b *Builder) Load(dst, src AP) {
-	in := b.dma(dst, src)
-	b.emit(&in)
+	b.dma(dst, src)
+	b.emit()
 }
 
 // Store copies an SBUF tile to an HBM window (dma_copy).
 func (b *Builder) Store(dst, src AP) {
-	in := b.dma(dst, src)
-	b.emit(&in)
+	b.dma(dst, src)
+	b.emit()
 }
 
 // DMACopy copies between any two memories a DMA may reach (HBM↔SBUF,
 // SBUF↔SBUF).
 func (b *Builder) DMACopy(dst, src AP) {
-	in := b.dma(dst, src)
-	b.emit(&in)
+	b.dma(dst, src)
+	b.emit()
 }
 
 // Matmul appends nc_matmul: dst[M,N] = stationary[K,M]ᵀ · moving[K,N], added
@@ -425,14 +349,18 @@ func (b *Builder) DMACopy(dst, src AP) {
 // dimensions, the outer of count 2) contract over 2·K rows in the time of
 // K: dst[m,n] = Σ_k Σ_r stationary[k,r,m]·moving[k,r,n].
 func (b *Builder) Matmul(dst, stationary, moving AP, accumulate bool) {
-	in := Instr{Op: OpMatmul, Engine: Tensor, Dst: dst, Src: [3]AP{stationary, moving}, Accumulate: accumulate}
+	in := b.instr(OpMatmul, Tensor)
+	in.Dst, in.Src[0], in.Src[1] = dst, stationary, moving
+	in.Accumulate = accumulate
 	in.DoubleRow = stationary.NFree == 2 && stationary.Free[0].Count == 2
-	b.emit(&in)
+	b.emit()
 }
 
 // Transpose appends nc_transpose on TensorE: dst[F,P] = src[P,F]ᵀ.
 func (b *Builder) Transpose(dst, src AP) {
-	b.emit(&Instr{Op: OpTranspose, Engine: Tensor, Dst: dst, Src: [3]AP{src}})
+	in := b.instr(OpTranspose, Tensor)
+	in.Dst, in.Src[0] = dst, src
+	b.emit()
 }
 
 // ActArgs are the optional parts of an activation. Scale multiplies the
@@ -449,20 +377,27 @@ type ActArgs struct {
 
 // Activation appends activation on ScalarE: dst = f(src).
 func (b *Builder) Activation(dst, src AP, f ActFunc) {
-	b.emit(&Instr{Op: OpActivation, Engine: Scalar, Dst: dst, Src: [3]AP{src}, Act: f, Imm: [2]float32{1, 0}})
+	in := b.instr(OpActivation, Scalar)
+	in.Dst, in.Src[0] = dst, src
+	in.Act, in.Imm = f, [2]float32{1, 0}
+	b.emit()
 }
 
 // ActivationWith appends activation on ScalarE: dst = f(src*scale + bias),
 // with an optional add-reduce into args.Reduce.
 func (b *Builder) ActivationWith(dst, src AP, f ActFunc, args ActArgs) {
-	in := Instr{Op: OpActivation, Engine: Scalar, Dst: dst, Src: [3]AP{src, args.BiasAP, args.ScaleAP},
-		Act: f, Imm: [2]float32{args.Scale, args.Bias}, Red: args.Reduce}
-	b.emit(&in)
+	in := b.instr(OpActivation, Scalar)
+	in.Dst, in.Src[0], in.Src[1], in.Src[2] = dst, src, args.BiasAP, args.ScaleAP
+	in.Act, in.Imm, in.Red = f, [2]float32{args.Scale, args.Bias}, args.Reduce
+	b.emit()
 }
 
 // TensorTensor appends tensor_tensor on VectorE: dst = a op c.
 func (b *Builder) TensorTensor(dst, a, c AP, op ALUOp) {
-	b.emit(&Instr{Op: OpTensorTensor, Engine: Vector, Dst: dst, Src: [3]AP{a, c}, ALU: [2]ALUOp{op}})
+	in := b.instr(OpTensorTensor, Vector)
+	in.Dst, in.Src[0], in.Src[1] = dst, a, c
+	in.ALU[0] = op
+	b.emit()
 }
 
 // Operand is a tensor_scalar operand: an immediate, or a [P,1] tile giving
@@ -481,36 +416,47 @@ func PerPartition(ap AP) Operand { return Operand{AP: ap} }
 // TensorScalar appends tensor_scalar on engine eng: dst = (src op0 a) op1 c.
 // Pass ALUBypass as op1 for a single operation.
 func (b *Builder) TensorScalar(eng Engine, dst, src AP, op0 ALUOp, a Operand, op1 ALUOp, c Operand) {
-	in := Instr{Op: OpTensorScalar, Engine: eng, Dst: dst, Src: [3]AP{src, a.AP, c.AP},
-		ALU: [2]ALUOp{op0, op1}, Imm: [2]float32{a.Imm, c.Imm}}
-	b.emit(&in)
+	in := b.instr(OpTensorScalar, eng)
+	in.Dst, in.Src[0], in.Src[1], in.Src[2] = dst, src, a.AP, c.AP
+	in.ALU, in.Imm = [2]ALUOp{op0, op1}, [2]float32{a.Imm, c.Imm}
+	b.emit()
 }
 
 // TensorReduce appends tensor_reduce on VectorE: reduce src with op (add or
 // max) over its last axes free dimensions into dst, negated if negate.
 func (b *Builder) TensorReduce(dst, src AP, op ALUOp, axes int, negate bool) {
-	in := Instr{Op: OpTensorReduce, Engine: Vector, Dst: dst, Src: [3]AP{src}, ALU: [2]ALUOp{op}, Axes: uint8(axes), Negate: negate}
-	b.emit(&in)
+	in := b.instr(OpTensorReduce, Vector)
+	in.Dst, in.Src[0] = dst, src
+	in.ALU[0], in.Axes, in.Negate = op, uint8(axes), negate
+	b.emit()
 }
 
 // TensorCopy appends tensor_copy on engine eng, converting dtypes.
 func (b *Builder) TensorCopy(eng Engine, dst, src AP) {
-	b.emit(&Instr{Op: OpTensorCopy, Engine: eng, Dst: dst, Src: [3]AP{src}})
+	in := b.instr(OpTensorCopy, eng)
+	in.Dst, in.Src[0] = dst, src
+	b.emit()
 }
 
 // Memset appends memset on engine eng (Vector or GpSimd): dst = v.
 func (b *Builder) Memset(eng Engine, dst AP, v float32) {
-	b.emit(&Instr{Op: OpMemset, Engine: eng, Dst: dst, Imm: [2]float32{v}})
+	in := b.instr(OpMemset, eng)
+	in.Dst, in.Imm[0] = dst, v
+	b.emit()
 }
 
 // Iota appends iota on GpSimd: dst = aff(p, i...).
 func (b *Builder) Iota(dst AP, aff Affine) {
-	b.emit(&Instr{Op: OpIota, Engine: GpSimd, Dst: dst, Affine: aff})
+	in := b.instr(OpIota, GpSimd)
+	in.Dst, in.Affine = dst, aff
+	b.emit()
 }
 
 // AffineSelect appends affine_select on GpSimd: dst = src where
 // aff(p, i...) compares true against zero, fill elsewhere. A causal mask
 // keeps key j ≤ query i with Affine{Base: q0 - k0, PMul: 1, FMul: {-1}}.
 func (b *Builder) AffineSelect(dst, src AP, aff Affine, fill float32) {
-	b.emit(&Instr{Op: OpAffineSelect, Engine: GpSimd, Dst: dst, Src: [3]AP{src}, Affine: aff, Imm: [2]float32{fill}})
+	in := b.instr(OpAffineSelect, GpSimd)
+	in.Dst, in.Src[0], in.Affine, in.Imm[0] = dst, src, aff, fill
+	b.emit()
 }

@@ -4,12 +4,16 @@ package isa
 // count·variance) of src's even free elements, then of its odd ones;
 // src has at most BNStatsFMax free elements (see bn.go).
 func (b *Builder) BNStats(dst, src AP) {
-	b.emit(&Instr{Op: OpBNStats, Engine: Vector, Dst: dst, Src: [3]AP{src}})
+	in := b.instr(OpBNStats, Vector)
+	in.Dst, in.Src[0] = dst, src
+	b.emit()
 }
 
 // BNAggr appends bn_aggr on VectorE: dst[P,2] = (mean, population
 // variance) of the elements described by src's (count, mean,
 // count·variance) triples, [P,3k] — k bn_stats outputs side by side.
 func (b *Builder) BNAggr(dst, src AP) {
-	b.emit(&Instr{Op: OpBNAggr, Engine: Vector, Dst: dst, Src: [3]AP{src}})
+	in := b.instr(OpBNAggr, Vector)
+	in.Dst, in.Src[0] = dst, src
+	b.emit()
 }

@@ -395,6 +395,9 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 
 	pipe := newPipe(attnSchedule())
 	kring, qring, oring := newSlotRing(2), newSlotRing(2), newSlotRing(2)
+	ctx := &attnCtx{b: b, s: s, capKeys: capKeys,
+		spsum: spsum, tpsum: tpsum, vpsum: vpsum, ppool: ppool, ptpool: ptpool, mpool: mpool, itpool: itpool}
+	items := make([]attnItem, pipe.depth()) // a ring: see swPipe.depth
 
 	loadKV := func(bi, kh, kb, n int) attnKV {
 		slot := kring.take(pipe)
@@ -436,13 +439,16 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 					for q0 := qb0; q0 < qb0+nq; q0 += tq {
 						qt := min(tq, qb0+nq-q0)
 						off := q0 - qb0
-						qsts = append(qsts, &attnQ{
+						q := &attnQ{
 							q0: q0, qt: qt,
-							qv:    func(i int) isa.AP { return qs.Rows(0, s.dch(i)).Cols(i*qCap+off, qt) },
 							st:    statepool.Tile(isa.FP32, qt, 4),
 							o:     opool.Tile(isa.FP32, qt, s.d),
 							stage: stg.Rows(0, qt).Cols(off/tq*s.d, s.d),
-						})
+						}
+						for i := range s.nd {
+							q.qv[i] = qs.Rows(0, s.dch(i)).Cols(i*qCap+off, qt)
+						}
+						qsts = append(qsts, q)
 					}
 					store := func() {
 						nf := nq / tq
@@ -465,16 +471,16 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 							kend := s.kend(q.q0, q.qt)
 							for k0 := kb; k0 < min(kb+capKeys, kend); k0 += attnKTile {
 								kt := min(attnKTile, kend-k0, kb+capKeys-k0)
-								it := &attnItem{b: b, s: s, q: q, k0: k0, kt: kt, first: k0 == 0, last: k0+kt == kend,
-									kv: kv, capKeys: capKeys,
-									spsum: spsum, tpsum: tpsum, vpsum: vpsum, ppool: ppool, ptpool: ptpool, mpool: mpool, itpool: itpool,
-								}
 								idx := pipe.nextIdx()
+								it := &items[idx%len(items)]
+								*it = attnItem{} // cleared in place, then set: a literal would be built aside and copied
+								it.attnCtx, it.q, it.kv = ctx, q, kv
+								it.k0, it.kt, it.first, it.last = k0, kt, k0 == 0, k0+kt == kend
 								kring.use(kv.slot, idx)
 								qring.use(qslot, idx)
 								oring.use(oslot, idx)
 								lastItem = it
-								pipe.push(it.run)
+								pipe.pushIter(it)
 							}
 						}
 					}
@@ -489,11 +495,11 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 // attnQ is the state of one query tile of attnOptimized.
 type attnQ struct {
 	q0, qt int
-	qv     func(i int) isa.AP // Qᵀ chunk i: [dch(i), qt]
-	st     isa.AP             // [qt, 4] fp32: −scale·max ring (cols 0..2), row sum l (col 3)
-	o      isa.AP             // [qt, d] fp32 unnormalised output
-	stage  isa.AP             // where the normalised output goes
-	n      int                // KV tiles begun
+	qv     [2]isa.AP // Qᵀ chunk i: [dch(i), qt] (headdim ≤ 256: at most two chunks)
+	st     isa.AP    // [qt, 4] fp32: −scale·max ring (cols 0..2), row sum l (col 3)
+	o      isa.AP    // [qt, d] fp32 unnormalised output
+	stage  isa.AP    // where the normalised output goes
+	n      int       // KV tiles begun
 }
 
 // attnItem is one (query tile, KV tile) iteration of attnOptimized, cut
@@ -503,28 +509,35 @@ type attnQ struct {
 // 6 TensorE (PV), 7 GpSimdE and VectorE (O ← O·α + PV, l ← l·α + rowsum;
 // on the last KV tile O/l to the output staging tile).
 type attnItem struct {
-	b         *isa.Builder
-	s         attnShape
+	*attnCtx
 	q         *attnQ
 	k0, kt    int
 	first     bool
 	last      bool
 	kv        attnKV // the K/V block holding keys k0..k0+kt
-	capKeys   int    // keys per K/V block
 	done      func() // after the last stage (the Q block's store)
-	spsum     *isa.Pool
-	tpsum     *isa.Pool
-	vpsum     *carvedPool
-	ppool     *isa.Pool
-	ptpool    *isa.Pool
-	mpool     *isa.Pool
-	itpool    *isa.Pool
 	sp, src   isa.AP
-	its       isa.AP // [qt, 3]: −rowmax, α, rowsum
+	ts        tileStats // columns of the [qt, 3] statistics tile: −rowmax, α, rowsum
 	nbOld     isa.AP
 	nbNew     isa.AP
 	p, tp, pt isa.AP
 	pv        isa.AP
+}
+
+// attnCtx is what every attnItem of one attnOptimized call shares: the
+// builder, the shape and the pools the stages allocate from.
+type attnCtx struct {
+	b       *isa.Builder
+	s       attnShape
+	capKeys int // keys per K/V block
+	spsum   *isa.Pool
+	tpsum   *isa.Pool
+	vpsum   *carvedPool
+	ppool   *isa.Pool
+	ptpool  *isa.Pool
+	mpool   *isa.Pool
+	itpool  *isa.Pool
+	ops     [2][attnKTile / lanes]isa.AP // scratch: the operands of a stage's run of instructions
 }
 
 // attnKV is a block of keys and values in SBUF: K transposed (head dim on
@@ -541,13 +554,13 @@ func (it *attnItem) kcols(i int) isa.AP {
 	return it.kv.k.Rows(0, it.s.dch(i)).Cols(i*it.capKeys+it.k0-it.kv.kb, it.kt)
 }
 
-// vchunk is the item's 128-key chunk c of V, rows keys of it.
-func (it *attnItem) vchunk(c, rows int) isa.AP {
-	return it.kv.v.Rows(0, rows).Cols(((it.k0-it.kv.kb)/lanes+c)*it.s.d, it.s.d)
+// vchunk sets *dst to the item's 128-key chunk c of V, rows keys of it.
+func (it *attnItem) vchunk(dst *isa.AP, c, rows int) {
+	window(dst, &it.kv.v, 0, rows, ((it.k0-it.kv.kb)/lanes+c)*it.s.d, it.s.d)
 }
 
 func (it *attnItem) run(stage int) {
-	b, s, q := it.b, it.s, it.q
+	b, s, q := it.b, &it.s, it.q
 	qt, kt := q.qt, it.kt
 	nc := (kt + lanes - 1) / lanes // 128-key chunks of this tile
 	kc := func(c int) int { return min(lanes, kt-c*lanes) }
@@ -555,7 +568,7 @@ func (it *attnItem) run(stage int) {
 	case 0: // TensorE: S[qt, kt] = Qᵀ·Kᵀ, accumulating over head-dim chunks
 		it.sp = it.spsum.Tile(isa.FP32, qt, kt)
 		for i := range s.nd {
-			b.Matmul(it.sp, q.qv(i), it.kcols(i), i > 0)
+			b.Matmul(it.sp, q.qv[i], it.kcols(i), i > 0)
 		}
 	case 1: // VectorE: −rowmax
 		it.src = it.sp
@@ -565,15 +578,15 @@ func (it *attnItem) run(stage int) {
 			b.AffineSelect(m, m, causalMask(q.q0, it.k0), maskFill)
 			it.src = m
 		}
-		it.its = it.itpool.Tile(isa.FP32, qt, 3)
-		nr := it.its.Col(0)
-		b.TensorReduce(nr, it.src, isa.ALUMax, 1, true)
+		its := it.itpool.Tile(isa.FP32, qt, 3)
+		it.ts.cut(&its)
+		b.TensorReduce(it.ts.nr, it.src, isa.ALUMax, 1, true)
 	case 2: // VectorE: running −scale·max
-		it.nbOld, it.nbNew = onlineMax(b, q.st, &q.n, it.its.Col(0), s.scale, it.first)
+		it.nbOld, it.nbNew = onlineMax(b, q.st, &q.n, it.ts.nr, s.scale, it.first)
 	case 3: // ScalarE: α = exp(nb_new − nb_old); P = exp(scale·S + nb_new), row sum
-		onlineAlpha(b, it.its, it.nbOld, it.nbNew, it.first)
+		onlineAlpha(b, &it.ts, it.nbOld, it.nbNew, it.first)
 		it.p = it.ppool.Tile(s.dt, qt, kt)
-		onlineExp(b, it.p, it.src, it.its, it.nbNew, s.scale)
+		onlineExp(b, it.p, it.src, &it.ts, it.nbNew, s.scale)
 	case 4: // TensorE: Pᵀ, one 128-key chunk per transpose, all into one bank
 		it.tp = it.tpsum.Tile(isa.FP32, min(lanes, kt), nc*qt)
 		onlineTranspose(b, it.tp, it.p, kt, qt)
@@ -602,12 +615,17 @@ func (it *attnItem) run(stage int) {
 		}
 	case 6: // TensorE: PV[qt, d] = Σ_chunks Pᵀ_cᵀ·V_c
 		it.pv = it.vpsum.tile(isa.FP32, qt, s.d)
+		pt, v := it.ops[0][:nc], it.ops[1][:nc] // cut ahead of the matmuls: see window
 		for c := range nc {
-			b.Matmul(it.pv, it.pt.Rows(0, kc(c)).Cols(c*qt, qt), it.vchunk(c, kc(c)), c > 0)
+			window(&pt[c], &it.pt, 0, kc(c), c*qt, qt)
+			it.vchunk(&v[c], c, kc(c))
+		}
+		for c := range nc {
+			b.Matmul(it.pv, pt[c], v[c], c > 0)
 		}
 	case 7: // GpSimdE + VectorE: O ← O·α + PV, l ← l·α + rowsum
 		l := q.st.Col(3)
-		onlineUpdate(b, q.o, l, it.pv, it.its, it.first)
+		onlineUpdate(b, q.o, l, it.pv, &it.ts, it.first)
 		if it.last {
 			// Deferred division: once per query tile.
 			b.TensorScalar(isa.GpSimd, q.stage, q.o, isa.ALUDiv, isa.PerPartition(l), isa.ALUBypass, isa.Imm(0))

@@ -365,7 +365,8 @@ type decodeItem struct {
 	vchunk      func(gi, c, rows int) isa.AP
 	pools       decodePools
 	part, o     isa.HBMTensor
-	sps, its    isa.AP
+	sps         isa.AP
+	ts          tileStats // columns of the [R, 3] statistics tile
 	nbOld       isa.AP
 	nbNew       isa.AP
 	p, tp, pt   isa.AP
@@ -392,15 +393,15 @@ func (it *decodeItem) run(stage int) {
 			}
 		}
 	case 1:
-		it.its = pl.itpool.Tile(isa.FP32, R, 3)
-		nr := it.its.Col(0)
-		b.TensorReduce(nr, it.sps, isa.ALUMax, 1, true)
+		its := pl.itpool.Tile(isa.FP32, R, 3)
+		it.ts.cut(&its)
+		b.TensorReduce(it.ts.nr, it.sps, isa.ALUMax, 1, true)
 	case 2:
-		it.nbOld, it.nbNew = onlineMax(b, sp.st, &sp.n, it.its.Col(0), s.scale, it.first)
+		it.nbOld, it.nbNew = onlineMax(b, sp.st, &sp.n, it.ts.nr, s.scale, it.first)
 	case 3:
-		onlineAlpha(b, it.its, it.nbOld, it.nbNew, it.first)
+		onlineAlpha(b, &it.ts, it.nbOld, it.nbNew, it.first)
 		it.p = pl.ppool.Tile(s.dt, R, n)
-		onlineExp(b, it.p, it.sps, it.its, it.nbNew, s.scale)
+		onlineExp(b, it.p, it.sps, &it.ts, it.nbNew, s.scale)
 	case 4:
 		it.tp = pl.tpsum.Tile(isa.FP32, min(lanes, n), nc*R)
 		onlineTranspose(b, it.tp, it.p, n, R)
@@ -422,7 +423,7 @@ func (it *decodeItem) run(stage int) {
 		}
 	case 7:
 		o, l := sp.o.Cols(0, s.d), sp.o.Col(s.d+1)
-		onlineUpdate(b, o, l, it.pv, it.its, it.first)
+		onlineUpdate(b, o, l, it.pv, &it.ts, it.first)
 		if !it.last {
 			return
 		}

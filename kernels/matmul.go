@@ -181,15 +181,22 @@ func (s *mmPlan) loadBlock(tiles []isa.AP, pool *isa.Pool, t isa.HBMTensor, bi i
 	if piece > 0 {
 		step = min(step, piece)
 	}
+	var part, src isa.AP // cut in place: see cutCols
 	for c := 0; c < w; c += step {
 		pw := min(step, w-c)
 		for j, ch := range blk {
-			src := t.Tile(bi*s.K+ch.k0, col0+c, ch.parts(), pw)
 			if ch.double {
 				// Partition p, row r holds K row k0 + r·128 + p.
-				src = src.WithDims(isa.Dim{Stride: isa.Narrow(ch.parts() * t.Cols()), Count: 2}, isa.Dim{Stride: 1, Count: isa.Narrow(pw)})
+				src = t.Tile(bi*s.K+ch.k0, col0+c, ch.parts(), pw).WithDims(isa.Dim{Stride: isa.Narrow(ch.parts() * t.Cols()), Count: 2}, isa.Dim{Stride: 1, Count: isa.Narrow(pw)})
+			} else {
+				hbmTile(&src, &t, bi*s.K+ch.k0, col0+c, ch.parts(), pw)
 			}
-			s.b.Load(cols(tiles[j], c, pw), src)
+			dst := &tiles[j] // one piece: the whole tile
+			if pw < w {
+				cutCols(&part, &tiles[j], c, pw)
+				dst = &part
+			}
+			s.b.Load(*dst, src)
 		}
 	}
 }
@@ -201,6 +208,19 @@ func cols(a isa.AP, c, w int) isa.AP {
 	a.Offset += c * int(a.Free[last].Stride) * a.DType.Size()
 	a.Free[last].Count = isa.Narrow(w)
 	return a
+}
+
+// cutCols sets *dst to cols(*a, c, w) in place. Where views are cut in
+// bulk ahead of their use, this is the cheaper form: a view returned by
+// value is built in a temporary and copied as a whole right after its
+// fields were written, and the CPU cannot forward those narrow writes to
+// the wide loads of the copy, so the copy waits for them to reach the
+// cache.
+func cutCols(dst, a *isa.AP, c, w int) {
+	*dst = *a
+	last := dst.NFree - 1
+	dst.Offset += c * int(dst.Free[last].Stride) * dst.DType.Size()
+	dst.Free[last].Count = isa.Narrow(w)
 }
 
 // store writes the fp32 PSUM or SBUF result tile t to C rows
@@ -598,6 +618,13 @@ func (s *mmPlan) fullyOptimized(tilesM, tilesN, tilesK int) error {
 	}
 	result := make([]isa.AP, pass*tmB)
 	out := make([]isa.AP, tmB) // direct staging: the M block's C tiles
+	// The operands of one step's instructions (see compute).
+	stat := make([][]isa.AP, tmB)
+	for bm := range stat {
+		stat[bm] = make([]isa.AP, tkB)
+	}
+	mov := make([]isa.AP, tkB)
+	sum, dst := make([]isa.AP, tmB), make([]isa.AP, tmB)
 	compute := func(i int) {
 		st := steps[i]
 		if st.k0 == 0 && st.mb == 0 {
@@ -616,25 +643,39 @@ func (s *mmPlan) fullyOptimized(tilesM, tilesN, tilesK int) error {
 			}
 		}
 		r, l := rt[st.rset], lt[i%bufs]
-		for bn := 0; bn < ceilDiv(st.nw, s.tn); bn++ {
+		nbm, nbn := ceilDiv(st.mw, s.tm), ceilDiv(st.nw, s.tn)
+		// The operands are cut from the tiles ahead of the instructions
+		// that read them (see cutCols): the stationary M tiles once per
+		// step, the moving and result columns once per N tile.
+		for bm := range nbm {
+			for j := range blk {
+				cutCols(&stat[bm][j], &l[j], bm*s.tm, min(s.tm, st.mw-bm*s.tm))
+			}
+		}
+		for bn := range nbn {
 			nt := min(s.tn, st.nw-bn*s.tn)
-			for bm := 0; bm < ceilDiv(st.mw, s.tm); bm++ {
-				mt := min(s.tm, st.mw-bm*s.tm)
-				ps := acc.Tile(isa.FP32, mt, nt)
-				for j := range blk {
-					b.Matmul(ps, cols(l[j], bm*s.tm, mt), cols(r[j], bn*s.tn, nt), j > 0)
-				}
-				sum := cols(result[st.mb*tmB+bm], bn*s.tn, nt)
-				dst := sum
+			for j := range blk {
+				cutCols(&mov[j], &r[j], bn*s.tn, nt)
+			}
+			for bm := range nbm {
+				cutCols(&sum[bm], &result[st.mb*tmB+bm], bn*s.tn, nt)
 				if direct && last {
 					// The last addition writes C's dtype: one rounding of
 					// the same fp32 sum, and the fp32 tile is free at once.
-					dst = cols(out[bm], bn*s.tn, nt)
+					cutCols(&dst[bm], &out[bm], bn*s.tn, nt)
+				} else {
+					cutCols(&dst[bm], &result[st.mb*tmB+bm], bn*s.tn, nt)
+				}
+			}
+			for bm := range nbm {
+				ps := acc.Tile(isa.FP32, min(s.tm, st.mw-bm*s.tm), nt)
+				for j := range blk {
+					b.Matmul(ps, stat[bm][j], mov[j], j > 0)
 				}
 				if st.k0 == 0 {
-					b.TensorCopy(isa.Vector, dst, ps)
+					b.TensorCopy(isa.Vector, dst[bm], ps)
 				} else {
-					b.TensorTensor(dst, sum, ps, isa.ALUAdd)
+					b.TensorTensor(dst[bm], sum[bm], ps, isa.ALUAdd)
 				}
 			}
 		}

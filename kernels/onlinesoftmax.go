@@ -16,6 +16,19 @@ import "github.com/trnsim/trnsim/isa"
 // On the first KV tile there is no old maximum: nb_new is the tile's, α
 // is not computed and O, l are set rather than rescaled.
 
+// tileStats are the columns of a KV tile's [rows, 3] fp32 statistics
+// tile: −rowmax (nr), α and the row sum (rs). They are cut once, in place
+// (see window), when the tile is allocated, and read by later stages.
+type tileStats struct{ nr, alpha, rs isa.AP }
+
+// cut sets the columns from the statistics tile its.
+func (t *tileStats) cut(its *isa.AP) {
+	rows := int(its.Parts)
+	window(&t.nr, its, 0, rows, 0, 1)
+	window(&t.alpha, its, 0, rows, 1, 1)
+	window(&t.rs, its, 0, rows, 2, 1)
+}
+
 // onlineMax emits stage 2: the new running −scale·max from the tile's
 // −rowmax nr, in the ring st (columns 0..2) at position *n, which it
 // advances. It returns the previous and the new column.
@@ -32,33 +45,36 @@ func onlineMax(b *isa.Builder, st isa.AP, n *int, nr isa.AP, scale float32, firs
 }
 
 // onlineAlpha emits the first half of stage 3: α = exp(nb_new − nb_old)
-// into its column 1 (nothing on the first tile).
-func onlineAlpha(b *isa.Builder, its, nbOld, nbNew isa.AP, first bool) {
+// into ts.alpha (nothing on the first tile).
+func onlineAlpha(b *isa.Builder, ts *tileStats, nbOld, nbNew isa.AP, first bool) {
 	if !first {
-		b.ActivationWith(its.Col(1), nbOld, isa.ActExp, isa.ActArgs{Scale: -1, BiasAP: nbNew})
+		b.ActivationWith(ts.alpha, nbOld, isa.ActExp, isa.ActArgs{Scale: -1, BiasAP: nbNew})
 	}
 }
 
 // onlineExp emits the second half of stage 3: P = exp(scale·S + nb_new)
-// into p, with its row sum into its column 2.
-func onlineExp(b *isa.Builder, p, s, its, nbNew isa.AP, scale float32) {
-	b.ActivationWith(p, s, isa.ActExp, isa.ActArgs{Scale: scale, BiasAP: nbNew, Reduce: its.Col(2)})
+// into p, with its row sum into ts.rs.
+func onlineExp(b *isa.Builder, p, s isa.AP, ts *tileStats, nbNew isa.AP, scale float32) {
+	b.ActivationWith(p, s, isa.ActExp, isa.ActArgs{Scale: scale, BiasAP: nbNew, Reduce: ts.rs})
 }
 
 // onlineTranspose emits stage 4: Pᵀ of the [rows, keys] tile p into tp,
 // key chunk c (128 keys) at columns [c·rows, (c+1)·rows).
 func onlineTranspose(b *isa.Builder, tp, p isa.AP, keys, rows int) {
+	var dst, src isa.AP // cut in place: see window
 	for c := range (keys + lanes - 1) / lanes {
 		kc := min(lanes, keys-c*lanes)
-		b.Transpose(tp.Rows(0, kc).Cols(c*rows, rows), p.Cols(c*lanes, kc))
+		window(&dst, &tp, 0, kc, c*rows, rows)
+		window(&src, &p, 0, int(p.Parts), c*lanes, kc)
+		b.Transpose(dst, src)
 	}
 }
 
 // onlineUpdate emits stage 7's accumulation: O ← O·α + PV and
-// l ← l·α + Σ_row P (α and the row sum in its columns 1 and 2), or, on
-// the first tile, O = PV and l = Σ_row P.
-func onlineUpdate(b *isa.Builder, o, l, pv, its isa.AP, first bool) {
-	alpha, rs := its.Col(1), its.Col(2)
+// l ← l·α + Σ_row P (α and the row sum in ts), or, on the first tile,
+// O = PV and l = Σ_row P.
+func onlineUpdate(b *isa.Builder, o, l, pv isa.AP, ts *tileStats, first bool) {
+	alpha, rs := ts.alpha, ts.rs
 	if first {
 		b.TensorCopy(isa.Vector, o, pv)
 		b.TensorCopy(isa.GpSimd, l, rs)

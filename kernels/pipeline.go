@@ -32,8 +32,16 @@ type swPipe struct {
 
 type pipeIter struct {
 	idx, start int
-	run        func(stage int)
+	it         stager
 }
+
+// stager is one iteration of a pipelined loop: run emits its stage s.
+type stager interface{ run(stage int) }
+
+// stageFunc is an iteration written as a closure.
+type stageFunc func(stage int)
+
+func (f stageFunc) run(stage int) { f(stage) }
 
 func newPipe(lags, order []int) *swPipe {
 	p := &swPipe{lags: lags, order: order}
@@ -56,12 +64,22 @@ func attnSchedule() (lags, order []int) {
 // nextIdx is the index the next pushed iteration will get.
 func (p *swPipe) nextIdx() int { return p.next }
 
+// depth is the most iterations pending at once: each push emits one
+// step, and an iteration is done the step it runs its last lag. So an
+// iteration pushed depth pushes ago is done, and a kernel that keeps its
+// iterations in a ring of depth entries reuses them without allocating.
+func (p *swPipe) depth() int { return p.last + 1 }
+
 // push adds an iteration and emits one step. It returns the iteration's
 // index.
-func (p *swPipe) push(run func(stage int)) int {
+func (p *swPipe) push(run func(stage int)) int { return p.pushIter(stageFunc(run)) }
+
+// pushIter is push for an iteration that is a value with a run method
+// (no closure to allocate per iteration).
+func (p *swPipe) pushIter(it stager) int {
 	i := p.next
 	p.next++
-	p.window = append(p.window, pipeIter{idx: i, start: p.steps, run: run})
+	p.window = append(p.window, pipeIter{idx: i, start: p.steps, it: it})
 	p.step()
 	return i
 }
@@ -74,7 +92,7 @@ func (p *swPipe) step() {
 	for _, s := range p.order {
 		for _, it := range p.window {
 			if k-it.start == p.lags[s] {
-				it.run(s)
+				it.it.run(s)
 			}
 		}
 	}

@@ -438,14 +438,13 @@ func enginesFor(a *Arch, op Opcode) string {
 // the per-instruction checks of lookup; any other instruction goes
 // through checkFull, and its shape is remembered when it passes.
 func (c *instrChecker) check() *ValidationError {
-	ok, head, set := c.lookup(c.in)
-	if ok {
+	if c.lookup(c.in) {
 		return nil
 	}
 	if e := c.checkFull(); e != nil {
 		return e
 	}
-	c.remember(c.in, head, set)
+	c.remember(c.in)
 	return nil
 }
 

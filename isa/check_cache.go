@@ -208,7 +208,11 @@ func (c *instrChecker) lookup(in *Instr) bool {
 	t := &c.shapes
 	h := &t.last[hintOf(in)]
 	e := &t.entries[h[0]]
-	if e.head != head || shapeDiff(in, e) != 0 {
+	// The first probe is shapeDiff written out, so that the common
+	// case calls nothing.
+	x, k := slotsOf(in), &e.ap
+	if e.head != head || slotDiff(&x[0], &k[0])|slotDiff(&x[1], &k[1])|slotDiff(&x[2], &k[2])|
+		slotDiff(&x[3], &k[3])|slotDiff(&x[4], &k[4]) != 0 {
 		e = &t.entries[h[1]]
 		if e.head != head || shapeDiff(in, e) != 0 {
 			i := t.find(in, head, setOf(in, head))

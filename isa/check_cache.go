@@ -20,7 +20,8 @@ import "unsafe"
 //   - Affine.FMul, only whether each coefficient is nonzero (iota and
 //     affine_select): the key holds the four bits.
 //   - every field of every operand slot (Mem, DType, NFree, Tensor,
-//     Start, Parts, PStride, Free) except Offset: in the key as they are.
+//     Start, Parts, PStride, Free) except Offset: in the key as they are,
+//     as the operand's memory words (see apWords).
 //     The tensor an HBM operand names is declared once and never changes
 //     (a streaming Builder only appends declarations), so its element
 //     count, and that its index is in range, follow from the key too.

@@ -178,7 +178,7 @@ func (p *Program) Validate(a Arch) error {
 	if err := checkTensors(p, a); err != nil {
 		return err
 	}
-	// The checker is built in place: it is about 100 KiB (its shape
+	// The checker is built in place: it is about 110 KiB (its shape
 	// table), which a Validator returned by value would copy.
 	var c instrChecker
 	c.init(p, a)

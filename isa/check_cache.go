@@ -1,5 +1,7 @@
 package isa
 
+import "unsafe"
+
 // The shape cache: most instructions of a kernel repeat a few shapes
 // (opcode, engine, dtypes, partitions, free dims and strides, memories,
 // flags) at different offsets, and every rule but a few reads only the
@@ -18,7 +20,8 @@ package isa
 //   - Affine.FMul, only whether each coefficient is nonzero (iota and
 //     affine_select): the key holds the four bits.
 //   - every field of every operand slot (Mem, DType, NFree, Tensor,
-//     Start, Parts, PStride, Free) except Offset: in the key as they are.
+//     Start, Parts, PStride, Free) except Offset: in the key as they are,
+//     as the operand's memory words (see apWords).
 //     The tensor an HBM operand names is declared once and never changes
 //     (a streaming Builder only appends declarations), so its element
 //     count, and that its index is in range, follow from the key too.
@@ -40,18 +43,46 @@ package isa
 // and FuzzShapeCache compare the two on random valid and invalid
 // instructions and on every field of every opcode's instruction.
 
-// slotWords is the number of words a slot's shape packs into (see
-// slotWord): Mem, DType, NFree and Tensor; Start and Parts; PStride; the
-// four free dimensions.
-const slotWords = 7
+// apWords views an operand as its eight words in memory, padding
+// included: Mem, DType, NFree, a padding byte and Tensor; Offset; Start
+// and Parts; PStride; the four free dimensions. The checker's key is an
+// operand's words other than Offset (apOffset), compared as words: two
+// operands whose words agree agree in every field. A padding byte is
+// never written by trnsim (every Instr starts zeroed), and an operand
+// differing from a remembered one in padding only misses, which costs
+// only speed.
+type apWords = [8]uint64
+
+// apOffset is the index of Offset in apWords.
+const apOffset = 1
+
+// The word view needs AP to be exactly eight words and the operand slots
+// Dst, Src[0..2], Red to lie back to back, in slot order: these fail to
+// compile otherwise.
+var (
+	_ [unsafe.Sizeof(AP{}) - 64]struct{}
+	_ [64 - unsafe.Sizeof(AP{})]struct{}
+	_ [unsafe.Offsetof(AP{}.Offset) - 8*apOffset]struct{}
+	_ [8*apOffset - unsafe.Offsetof(AP{}.Offset)]struct{}
+	_ [unsafe.Offsetof(Instr{}.Src) - unsafe.Offsetof(Instr{}.Dst) - 64]struct{}
+	_ [unsafe.Offsetof(Instr{}.Dst) + 64 - unsafe.Offsetof(Instr{}.Src)]struct{}
+	_ [unsafe.Offsetof(Instr{}.Red) - unsafe.Offsetof(Instr{}.Dst) - 64*(numSlots-1)]struct{}
+	_ [unsafe.Offsetof(Instr{}.Dst) + 64*(numSlots-1) - unsafe.Offsetof(Instr{}.Red)]struct{}
+)
+
+// slotsOf views in's operand slots, in slot order (see Instr.slot), as
+// words.
+func slotsOf(in *Instr) *[numSlots]apWords {
+	return (*[numSlots]apWords)(unsafe.Pointer(&in.Dst))
+}
 
 // shapeEntry is one remembered shape.
 type shapeEntry struct {
 	// head packs the instruction's own fields that the rules read (see
 	// headOf); 0 marks an empty entry.
 	head uint64
-	// ap holds each slot's shape words (slotWord).
-	ap [numSlots][slotWords]uint64
+	// ap holds each slot's words (apWords); the Offset word is 0.
+	ap [numSlots]apWords
 	// Each slot's Offset passes every offset rule exactly when it lies
 	// in [offLo, offLo+offSpan] (offSpan as unsigned).
 	offLo, offSpan [numSlots]uint64
@@ -66,7 +97,7 @@ type shapeEntry struct {
 // most a few dozen shapes each and cycle through them (causal attention:
 // 39 in one loop); with one way, two of them sharing a set evicted each
 // other on every iteration. 64 sets of 4 ways (256 entries, about
-// 100 KiB, small enough for Validate's checker to stay on the stack)
+// 110 KiB, small enough for Validate's checker to stay on the stack)
 // leave the kernels of BenchmarkValidateKernels one miss per shape.
 const (
 	shapeBits = 6
@@ -78,7 +109,32 @@ const (
 type shapeTable struct {
 	entries [shapeSets * shapeWays]shapeEntry
 	next    [shapeSets]uint8 // the way each set fills next, round robin
+	// last holds, per opcode and engine (see hintOf), the entries of the
+	// two shapes of that opcode and engine last found or remembered, the
+	// most recent first. A kernel's next instruction of an opcode on an
+	// engine has most often one of the last two shapes (a loop
+	// alternates two tiles' loads, or a full and a partial tile), so
+	// lookup compares it with those entries before it hashes into the
+	// sets. They are only hints: lookup compares the whole key, so an
+	// entry since refilled with another shape only misses. A uint8
+	// indexes every entry without a bounds check.
+	last [hintSlots][2]uint8
 }
+
+// hintSlots is the number of opcode–engine pairs the last-shape hints
+// tell apart (see hintOf).
+const hintSlots = 128
+
+// The last-shape hints index the entries with a uint8.
+var (
+	_ [shapeSets*shapeWays - 256]struct{}
+	_ [256 - shapeSets*shapeWays]struct{}
+)
+
+// hintOf returns in's slot of the last-shape hints: its opcode and
+// engine, which pairs of the valid opcodes and engines keep apart; other
+// pairs sharing a slot cost only speed.
+func hintOf(in *Instr) int { return (int(in.Op)<<3 ^ int(in.Engine)) & (hintSlots - 1) }
 
 // headOf packs the fields of in, other than its operands, that the rules
 // read (see the file comment). It is never 0.
@@ -102,83 +158,82 @@ func headOf(in *Instr) uint64 {
 	return h
 }
 
-// slotWord returns word w (0 ≤ w < slotWords) of ap's shape: every field
-// but Offset. Start and Parts, and each free dimension, are packed in
-// memory order, which the compiler loads with one instruction.
-func slotWord(ap *AP, w int) uint64 {
-	switch w {
-	case 0:
-		return slotWord0(ap)
-	case 1:
-		return slotWord1(ap)
-	case 2:
-		return uint64(ap.PStride)
-	}
-	return dimBits(ap.Free[w-3])
-}
-
-func slotWord0(ap *AP) uint64 {
-	return uint64(ap.Mem) | uint64(ap.DType)<<8 | uint64(ap.NFree)<<16 | uint64(uint32(ap.Tensor))<<32
-}
-
-func slotWord1(ap *AP) uint64 { return uint64(uint32(ap.Start)) | uint64(uint32(ap.Parts))<<32 }
-
-// slotDiff is zero exactly when ap's shape is k (see slotWord).
-func slotDiff(ap *AP, k *[slotWords]uint64) uint64 {
-	f := &ap.Free
+// slotDiff is zero exactly when the operand x has the words of k, Offset
+// aside. It is small enough to inline.
+func slotDiff(x, k *apWords) uint64 {
 	// ^ and | bind alike in Go: every term is parenthesized.
-	return (slotWord0(ap) ^ k[0]) | (slotWord1(ap) ^ k[1]) | (uint64(ap.PStride) ^ k[2]) |
-		(dimBits(f[0]) ^ k[3]) | (dimBits(f[1]) ^ k[4]) | (dimBits(f[2]) ^ k[5]) | (dimBits(f[3]) ^ k[6])
+	return (x[0] ^ k[0]) | (x[2] ^ k[2]) | (x[3] ^ k[3]) | (x[4] ^ k[4]) | (x[5] ^ k[5]) | (x[6] ^ k[6]) | (x[7] ^ k[7])
 }
 
-// setOf picks in's set from head and the fields that most often tell a
+// shapeDiff is zero exactly when in's operands have e's shape.
+func shapeDiff(in *Instr, e *shapeEntry) uint64 {
+	x, k := slotsOf(in), &e.ap
+	d := slotDiff(&x[0], &k[0])
+	d |= slotDiff(&x[1], &k[1])
+	d |= slotDiff(&x[2], &k[2])
+	d |= slotDiff(&x[3], &k[3])
+	d |= slotDiff(&x[4], &k[4])
+	return d
+}
+
+// setOf picks in's set from head and the words that most often tell a
 // kernel's shapes apart: the destination's partitions and first free
 // dimension, the first source's memory, dtype, tensor and first free
 // dimension. Shapes that agree on all of them share a set, which costs
 // only speed.
 func setOf(in *Instr, head uint64) int {
-	d, s0 := &in.Dst, &in.Src[0]
-	x := (head^slotWord1(d))*0x9E3779B97F4A7C15 + (dimBits(d.Free[0])^slotWord0(s0))*0xBF58476D1CE4E5B9 +
-		dimBits(s0.Free[0])*0x94D049BB133111EB
+	x := slotsOf(in)
+	d, s0 := &x[0], &x[1]
+	h := (head^d[2])*0x9E3779B97F4A7C15 + (d[4]^s0[0])*0xBF58476D1CE4E5B9 + s0[4]*0x94D049BB133111EB
 	// The top bits of a product depend on every bit of its factors.
-	return int(x >> (64 - shapeBits))
+	return int(h >> (64 - shapeBits))
 }
 
-// find returns the entry of in's shape, or nil.
-func (t *shapeTable) find(in *Instr, head uint64, set int) *shapeEntry {
-	d, s0, s1, s2, r := &in.Dst, &in.Src[0], &in.Src[1], &in.Src[2], &in.Red
+// find returns the index of in's shape's entry in set, or -1.
+func (t *shapeTable) find(in *Instr, head uint64, set int) int {
 	for w := range shapeWays {
-		e := &t.entries[set*shapeWays+w]
-		if e.head != head {
-			continue
-		}
-		// One call per slot: written out as one expression, the 35
-		// words overflow the registers.
-		diff := slotDiff(d, &e.ap[0]) | slotDiff(s0, &e.ap[1]) | slotDiff(s1, &e.ap[2]) |
-			slotDiff(s2, &e.ap[3]) | slotDiff(r, &e.ap[4])
-		if diff == 0 {
-			return e
+		i := set*shapeWays + w
+		e := &t.entries[i]
+		if e.head == head && shapeDiff(in, e) == 0 {
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
 // lookup reports whether in passes every rule because its shape was
-// remembered and its per-instruction fields fit; otherwise it returns
-// in's head and set for remember.
-func (c *instrChecker) lookup(in *Instr) (ok bool, head uint64, set int) {
-	head = headOf(in)
-	set = setOf(in, head)
-	e := c.shapes.find(in, head, set)
-	if e == nil || in.Site < -1 || int(in.Site) >= c.nSites {
-		return false, head, set
+// remembered and its per-instruction fields fit. It tries the last two
+// shapes of in's opcode and engine first, then in's set.
+func (c *instrChecker) lookup(in *Instr) bool {
+	head := headOf(in)
+	t := &c.shapes
+	h := &t.last[hintOf(in)]
+	e := &t.entries[h[0]]
+	// The first probe is shapeDiff written out, so that the common
+	// case calls nothing.
+	x, k := slotsOf(in), &e.ap
+	if e.head != head || slotDiff(&x[0], &k[0])|slotDiff(&x[1], &k[1])|slotDiff(&x[2], &k[2])|
+		slotDiff(&x[3], &k[3])|slotDiff(&x[4], &k[4]) != 0 {
+		e = &t.entries[h[1]]
+		if e.head != head || shapeDiff(in, e) != 0 {
+			i := t.find(in, head, setOf(in, head))
+			if i < 0 {
+				return false
+			}
+			h[1] = uint8(i)
+			e = &t.entries[i]
+		}
+		h[0], h[1] = h[1], h[0]
+	}
+	if in.Site < -1 || int(in.Site) >= c.nSites {
+		return false
 	}
 	if in.Engine == DMA {
 		if int(in.Queue) >= NumDMAQueues {
-			return false, head, set
+			return false
 		}
 	} else if in.Queue != 0 {
-		return false, head, set
+		return false
 	}
 	// lo ≤ x ≤ lo+span in one comparison: x−lo wraps past span exactly
 	// when x is outside.
@@ -187,7 +242,7 @@ func (c *instrChecker) lookup(in *Instr) (ok bool, head uint64, set int) {
 		uint64(in.Src[1].Offset)-e.offLo[2] > e.offSpan[2] ||
 		uint64(in.Src[2].Offset)-e.offLo[3] > e.offSpan[3] ||
 		uint64(in.Red.Offset)-e.offLo[4] > e.offSpan[4] {
-		return false, head, set
+		return false
 	}
 	if bank := e.bank; bank > 0 {
 		// checkMatmul's rule, (lo/bank != (hi−1)/bank), for lo ≥ 0
@@ -195,24 +250,28 @@ func (c *instrChecker) lookup(in *Instr) (ok bool, head uint64, set int) {
 		// power of two (remember sets bank only then).
 		lo := in.Dst.Offset + e.dstLo
 		if lo&(bank-1)+e.dstHi-e.dstLo > bank {
-			return false, head, set
+			return false
 		}
 	}
-	return true, head, set
+	return true
 }
 
-// remember stores in's shape, which passed checkFull, in set.
-func (c *instrChecker) remember(in *Instr, head uint64, set int) {
+// remember stores in's shape, which passed checkFull, in its set, and
+// makes it the last shape of in's opcode and engine.
+func (c *instrChecker) remember(in *Instr) {
 	t := &c.shapes
-	e := &t.entries[set*shapeWays+int(t.next[set])]
+	head := headOf(in)
+	set := setOf(in, head)
+	i := set*shapeWays + int(t.next[set])
 	t.next[set] = (t.next[set] + 1) % shapeWays
+	h := &t.last[hintOf(in)]
+	h[0], h[1] = uint8(i), h[0]
+	e := &t.entries[i]
 	e.head = head
+	e.ap = *slotsOf(in)
 	for s := range numSlots {
-		ap := in.slot(s)
-		for w := range slotWords {
-			e.ap[s][w] = slotWord(ap, w)
-		}
-		lo, hi := c.offsetRange(ap)
+		e.ap[s][apOffset] = 0
+		lo, hi := c.offsetRange(in.slot(s))
 		e.offLo[s], e.offSpan[s] = uint64(lo), uint64(hi)-uint64(lo)
 	}
 	e.bank = 0

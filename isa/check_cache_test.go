@@ -15,6 +15,21 @@ type cacheChecker struct {
 	cached    *instrChecker
 	full      *instrChecker
 	hits, all int
+	// hintHits counts the hits on a last-shape hint; the others were
+	// found in their set.
+	hintHits int
+}
+
+// hinted reports whether c's last-shape hints for in hold in's shape:
+// lookup's first path.
+func hinted(c *instrChecker, in *Instr) bool {
+	t := &c.shapes
+	for _, i := range t.last[hintOf(in)] {
+		if e := &t.entries[i]; e.head == headOf(in) && shapeDiff(in, e) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func newCacheChecker(t *testing.T, p *Program, a Arch) *cacheChecker {
@@ -31,8 +46,12 @@ func (cc *cacheChecker) check(i int, what string) {
 	f.i, f.in = i, in
 	want := f.checkFull()
 	c.i, c.in = i, in
-	if ok, _, _ := c.lookup(in); ok {
+	hint := hinted(c, in)
+	if c.lookup(in) {
 		cc.hits++
+		if hint {
+			cc.hintHits++
+		}
 		if want != nil {
 			cc.t.Fatalf("%s: instr %d passes the shape cache, but checkFull says %v\n%+v", what, i, want, *in)
 		}
@@ -50,6 +69,9 @@ func (cc *cacheChecker) requireHits(min int) {
 	cc.t.Helper()
 	if cc.hits < min {
 		cc.t.Errorf("%d of %d instructions hit the shape cache, want at least %d", cc.hits, cc.all, min)
+	}
+	if cc.hintHits == 0 || cc.hintHits == cc.hits {
+		cc.t.Errorf("%d of %d shape cache hits were on a last-shape hint: want both paths (hint and set) taken", cc.hintHits, cc.hits)
 	}
 }
 

@@ -323,7 +323,8 @@ func (d *dep) raise(t float64, lane int8) {
 }
 
 // deps returns the data dependencies of an instruction on lane with
-// operands o: all of them, and those of the matmul stationary (the first
+// operands o (addOperand raises them as it adds the entries; deps is the
+// reference TestGatherDeps checks it against): all of them, and those of the matmul stationary (the first
 // o.nStat reads) alone. A read waits for the writers of its regions and of
 // the regions overlapping them (readDepOne), a write for their writers and
 // readers (writeDepOne).
@@ -370,16 +371,17 @@ func readDepOne(e *access, lane int8, d *dep) {
 }
 
 // writeDepOne raises d to the completion of the writer and readers of e.
+// A TensorE write, like a TensorE read, does not wait on an earlier
+// TensorE write, and waits only for readers other than TensorE.
 func writeDepOne(e *access, lane int8, d *dep) {
-	if lane == laneTensor {
-		if e.wLane != laneTensor {
-			d.raise(e.wEnd, e.wLane)
-		}
-		d.raise(e.rEndNT, e.rLaneNT)
-		return
+	if lane != laneTensor || e.wLane != laneTensor {
+		d.raise(e.wEnd, e.wLane)
 	}
-	d.raise(e.wEnd, e.wLane)
-	d.raise(e.rEnd, e.rLane)
+	if lane == laneTensor {
+		d.raise(e.rEndNT, e.rLaneNT)
+	} else {
+		d.raise(e.rEnd, e.rLane)
+	}
 }
 
 func (t *tracker) recordRead(i int32, end float64, lane int8) {

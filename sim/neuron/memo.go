@@ -82,13 +82,15 @@ func memoSetOf(a *isa.AP) int {
 // included. Then they are equal field for field, and sameAP-equal, so the
 // memo may trust a hit; patterns equal in their fields but not in their
 // padding (a padding byte is never written by trnsim) only miss.
+//
+// It compares the two halves of four words each: the compiler compares
+// an array of four words in line, word by word, where a whole
+// pattern's comparison would call runtime.memequal, so sameWords is
+// small enough to inline.
 func sameWords(a, b *isa.AP) bool {
-	x := (*apWords)(unsafe.Pointer(a))
-	y := (*apWords)(unsafe.Pointer(b))
-	// ^ and | bind alike in Go: each difference is parenthesised.
-	d := (x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
-		(x[4] ^ y[4]) | (x[5] ^ y[5]) | (x[6] ^ y[6]) | (x[7] ^ y[7])
-	return d == 0
+	x := (*[2][4]uint64)(unsafe.Pointer(a))
+	y := (*[2][4]uint64)(unsafe.Pointer(b))
+	return x[0] == y[0] && x[1] == y[1]
 }
 
 // memoMiss fills the least recently used way of set k with a.

@@ -141,11 +141,16 @@ func newTimer(c Config) *runner {
 }
 
 // operands lists the tracker entries an instruction reads and writes; the
-// matmul stationary's are the first nStat reads.
+// matmul stationary's are the first nStat reads. It also holds the data
+// dependencies of those entries, raised as addOperand adds each, so that
+// the entries are visited once before the instruction is timed.
 type operands struct {
 	rd, wr             [16]int32
 	nrd, nwr           int
 	nStat              int
+	lane               int8  // the lane the instruction runs on
+	toStat             bool  // reads being added are the matmul stationary's
+	all, stat          dep   // dependencies of the entries added, as tracker.deps returns them
 	srcBytes, dstBytes int64 // bytes of Src[0] and Dst
 	wide               bool  // a source or Dst has a wide stride (Config.anyWide)
 	extra              dep   // a dependency beyond the entries
@@ -187,13 +192,51 @@ func (r *runner) addOperand(o *operands, a *isa.AP, acc rw) (int64, error) {
 			return 0, err
 		}
 	}
+	// The entries are appended to the reads or the writes (a list keeps
+	// at most 16: no instruction touches more regions) and o's
+	// dependencies raised to theirs, as tracker.deps would over the
+	// finished lists. That is exact: gather adds every read before every
+	// write, in the order deps visits them, so ties resolve alike; and
+	// no operand added later may change an earlier entry's dependency: a
+	// memo miss may create entries and link them to earlier ones, but a
+	// new entry has no accesses, and raising to it changes nothing.
+	t := &r.tr
+	ents := t.entries
 	if acc&accRead != 0 {
 		r.traffic[m.level].Read += m.bytes
-		o.addEntries(m, false)
+		d := &o.all
+		if o.toStat {
+			d = &o.stat
+		}
+		for _, x := range m.idx[:m.n] {
+			if o.nrd < len(o.rd) {
+				o.rd[o.nrd] = x
+				o.nrd++
+				e := &ents[x]
+				readDepOne(e, o.lane, d)
+				if e.overlapped {
+					for _, j := range t.adj[x] {
+						readDepOne(&ents[j], o.lane, d)
+					}
+				}
+			}
+		}
 	}
 	if acc&accWrite != 0 {
 		r.traffic[m.level].Write += m.bytes
-		o.addEntries(m, true)
+		for _, x := range m.idx[:m.n] {
+			if o.nwr < len(o.wr) {
+				o.wr[o.nwr] = x
+				o.nwr++
+				e := &ents[x]
+				writeDepOne(e, o.lane, &o.all)
+				if e.overlapped {
+					for _, j := range t.adj[x] {
+						writeDepOne(&ents[j], o.lane, &o.all)
+					}
+				}
+			}
+		}
 	}
 	o.wide = o.wide || m.wide
 	return m.bytes, nil
@@ -223,27 +266,6 @@ func (r *runner) coarseOperand(o *operands, a *isa.AP, write bool) (n int64, ok 
 	r.traffic[sim.LevelHBM].Read += n
 	o.coarseRead = int32(t)
 	return n, true
-}
-
-// addEntries appends the tracker entries of a memoised operand to the
-// reads or the writes; a list keeps at most 16 (no instruction touches
-// more regions). A pattern of one region, the common case, is one store.
-func (o *operands) addEntries(m *memoVal, write bool) {
-	list, n := &o.rd, &o.nrd
-	if write {
-		list, n = &o.wr, &o.nwr
-	}
-	if m.n == 1 && *n < len(list) {
-		list[*n] = m.idx[0]
-		*n++
-		return
-	}
-	for _, x := range m.idx[:m.n] {
-		if *n < len(list) {
-			list[*n] = x
-			*n++
-		}
-	}
 }
 
 // sameAP reports whether two access patterns are identical.
@@ -299,11 +321,11 @@ func (r *runner) time(i int, in *isa.Instr) (lane int8, start, end float64, wait
 		return 0, 0, 0, "", fmt.Errorf("instruction %d (%s): unknown engine %d", i, in.Op, in.Engine)
 	}
 	o := &r.o
-	if e := r.gather(in); e != nil {
+	if e := r.gather(in, lane); e != nil {
 		return 0, 0, 0, "", fmt.Errorf("instruction %d (%s): %w", i, in.Op, e)
 	}
-
-	all, statDep := r.tr.deps(o, lane)
+	all, statDep := o.all, o.stat
+	all.raise(o.extra.t, o.extra.lane)
 
 	var done float64
 	switch {
@@ -335,21 +357,26 @@ func (r *runner) time(i int, in *isa.Instr) (lane int8, start, end float64, wait
 	return lane, start, end, waited, nil
 }
 
-// gather fills r.o with in's operands, reads first, then writes, and
-// counts the bytes each moves in r.traffic. A matmul's stationary entries
-// come first among the reads (o.nStat of them); an accumulating matmul
-// reads its destination as well as writing it. Every operand is gathered
-// even after one fails; the last failure is returned.
-func (r *runner) gather(in *isa.Instr) (err error) {
+// gather fills r.o with the operands of in, run on lane, reads first,
+// then writes, with their dependencies (o.all and o.stat, but for
+// o.extra), and counts the bytes each moves in r.traffic. A matmul's
+// stationary entries come first among the reads (o.nStat of them); an
+// accumulating matmul reads its destination as well as writing it. Every
+// operand is gathered even after one fails; the last failure is returned.
+func (r *runner) gather(in *isa.Instr, lane int8) (err error) {
 	o := &r.o
 	// The entry lists are not cleared: only their first nrd and nwr
 	// entries are read.
 	o.nrd, o.nwr, o.nStat, o.srcBytes, o.dstBytes = 0, 0, 0, 0, 0
-	o.extra, o.coarseRead, o.wide = dep{t: math.Inf(-1), lane: -1}, -1, false
+	none := dep{t: math.Inf(-1), lane: -1}
+	o.extra, o.coarseRead, o.wide = none, -1, false
+	o.all, o.stat, o.lane = none, none, lane
 	// Unused slots are skipped here rather than in addOperand: most
 	// instructions leave two or three of the five empty.
 	if used(&in.Src[0]) {
+		o.toStat = in.Op == isa.OpMatmul
 		n, e := r.addOperand(o, &in.Src[0], accRead)
+		o.toStat = false
 		o.srcBytes = n
 		if in.Op == isa.OpMatmul {
 			o.nStat = o.nrd

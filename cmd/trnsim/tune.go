@@ -275,7 +275,7 @@ func writeTuneOutputs(req *tuneRequest, outs []tuneTarget, stdout io.Writer) err
 }
 
 // tuneNeuron searches p's tunable space on a NeuronCore target, timing
-// each configuration with bench.RunDetailed (a timing-only run).
+// each configuration with bench.Run (streamed, timing only).
 func tuneNeuron(ctx context.Context, p kernels.Params, t bench.Target, opts tune.Options) (tuneTarget, error) {
 	var mu sync.Mutex
 	type extra struct {

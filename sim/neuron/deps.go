@@ -322,44 +322,6 @@ func (d *dep) raise(t float64, lane int8) {
 	}
 }
 
-// deps returns the data dependencies of an instruction on lane with
-// operands o (addOperand raises them as it adds the entries; deps is the
-// reference TestGatherDeps checks it against): all of them, and those of the matmul stationary (the first
-// o.nStat reads) alone. A read waits for the writers of its regions and of
-// the regions overlapping them (readDepOne), a write for their writers and
-// readers (writeDepOne).
-func (t *tracker) deps(o *operands, lane int8) (all, stat dep) {
-	all = dep{t: math.Inf(-1), lane: -1}
-	stat = all
-	ents := t.entries
-	for k := 0; k < o.nrd; k++ {
-		d := &all
-		if k < o.nStat {
-			d = &stat
-		}
-		i := o.rd[k]
-		e := &ents[i]
-		readDepOne(e, lane, d)
-		if e.overlapped {
-			for _, j := range t.adj[i] {
-				readDepOne(&ents[j], lane, d)
-			}
-		}
-	}
-	for k := 0; k < o.nwr; k++ {
-		i := o.wr[k]
-		e := &ents[i]
-		writeDepOne(e, lane, &all)
-		if e.overlapped {
-			for _, j := range t.adj[i] {
-				writeDepOne(&ents[j], lane, &all)
-			}
-		}
-	}
-	all.raise(o.extra.t, o.extra.lane)
-	return all, stat
-}
-
 // readDepOne raises d to the completion of the writer of e, as seen by an
 // instruction on lane. TensorE accumulates into PSUM in order, so a
 // TensorE instruction never waits on an earlier TensorE write.

@@ -55,7 +55,9 @@ func TestMain(m *testing.M) {
 
 // TestSignals: SIGINT or SIGTERM during a sweep or a run leaves no file
 // (nor temporary file) and exits 130 / 143; a second SIGINT exits at
-// once.
+// once. The work takes several seconds here (the attention suite at -j 1,
+// 6.7 s; a 405B prefill layer on three generations, ~30 s) so that the
+// signals, sent after 1 s, land during it on a faster machine too.
 func TestSignals(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -63,9 +65,9 @@ func TestSignals(t *testing.T) {
 		sigs []os.Signal
 		code int
 	}{
-		{"sweep, one SIGINT", []string{"sweep", "-suite", "llm", "-j", "1", "-o", "out.csv"}, []os.Signal{os.Interrupt}, 130},
-		{"sweep, two SIGINTs", []string{"sweep", "-suite", "llm", "-j", "1", "-o", "out.csv"}, []os.Signal{os.Interrupt, os.Interrupt}, 130},
-		{"run, SIGTERM", []string{"run", "layer:model=llama3-70b,phase=prefill,tokens=8192", "-target", "trn1,trn2,trn3", "-o", "out.csv"}, []os.Signal{syscall.SIGTERM}, 143},
+		{"sweep, one SIGINT", []string{"sweep", "-suite", "attention", "-j", "1", "-o", "out.csv"}, []os.Signal{os.Interrupt}, 130},
+		{"sweep, two SIGINTs", []string{"sweep", "-suite", "attention", "-j", "1", "-o", "out.csv"}, []os.Signal{os.Interrupt, os.Interrupt}, 130},
+		{"run, SIGTERM", []string{"run", "layer:model=llama3.1-405b,phase=prefill,tokens=32768", "-target", "trn1,trn2,trn3", "-o", "out.csv"}, []os.Signal{syscall.SIGTERM}, 143},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -111,25 +111,14 @@ func run(p kernels.Params, t Target, mode int) (Result, error) {
 // as it is built instead of stored, as mode says: the same report, bit for
 // bit, with spans only for runSpans, and no Program.
 func (t *NeuronTarget) timeStreamed(p kernels.Params, mode int) (Timing, error) {
-	if p.Kernel.Neuron == nil {
-		return Timing{}, fmt.Errorf("%s: kernel %s has no NeuronCore version", p, p.Kernel.Name)
-	}
-	detail := ""
-	if q, ok := t.tuned.Lookup(t.Name(), p); ok {
-		p, detail = q, tunedDetail(q)
-	}
-	rep, err := streamNeuron(p, t.cfg, t.arch, mode)
-	if err != nil {
-		return Timing{}, err
-	}
-	rep.Program = p.String() // the name BuildNeuron gives the program
-	rep.FLOPs = p.Kernel.FLOPs(p)
-	rep.PeakFLOP = t.cfg.PeakFLOPs(dtypeOf(p))
-	var variant string
-	if p.Kernel.NeuronVariant != nil {
-		variant = p.Kernel.NeuronVariant(p)
-	}
-	return Timing{Report: rep, Variant: variant, Detail: detail}, nil
+	return t.time(p, func(p kernels.Params) (*sim.Report, *isa.Program, error) {
+		rep, err := streamNeuron(p, t.cfg, t.arch, mode)
+		if err != nil {
+			return nil, nil, err
+		}
+		rep.Program = p.String() // the name BuildNeuron gives the program
+		return rep, nil, nil
+	})
 }
 
 // streamNeuron builds p's NeuronCore program for arch into a streaming

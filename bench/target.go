@@ -82,6 +82,21 @@ func (t *NeuronTarget) PeakFLOPs(d isa.DType) float64 {
 }
 
 func (t *NeuronTarget) Time(p kernels.Params) (Timing, error) {
+	return t.time(p, func(p kernels.Params) (*sim.Report, *isa.Program, error) {
+		prog, err := kernels.BuildNeuron(t.arch, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		rep, err := neuron.Run(prog, t.cfg)
+		return rep, prog, err
+	})
+}
+
+// time times p (the tuned configuration of it, if one is recorded) with
+// run, which builds its program and times it, stored or streamed, and
+// completes the report and the Timing around it: what Time and
+// timeStreamed share.
+func (t *NeuronTarget) time(p kernels.Params, run func(kernels.Params) (*sim.Report, *isa.Program, error)) (Timing, error) {
 	if p.Kernel.Neuron == nil {
 		return Timing{}, fmt.Errorf("%s: kernel %s has no NeuronCore version", p, p.Kernel.Name)
 	}
@@ -89,11 +104,7 @@ func (t *NeuronTarget) Time(p kernels.Params) (Timing, error) {
 	if q, ok := t.tuned.Lookup(t.Name(), p); ok {
 		p, detail = q, tunedDetail(q)
 	}
-	prog, err := kernels.BuildNeuron(t.arch, p)
-	if err != nil {
-		return Timing{}, err
-	}
-	rep, err := neuron.Run(prog, t.cfg)
+	rep, prog, err := run(p)
 	if err != nil {
 		return Timing{}, err
 	}

@@ -25,6 +25,8 @@ type Builder struct {
 	psumUsed int // bytes per partition reserved by PSUM pools
 	sites    map[uintptr]int32
 	dmaNext  int
+	pools    []*Pool  // every pool made, in order: their rotations are Loop's state
+	loop     *loopRun // the Loop being fast-forwarded, if any
 
 	n         int // instructions emitted
 	maxStored int // cap on stored instructions; 0: none

@@ -78,6 +78,7 @@ func (b *Builder) pool(mem Memory, name string, bufs, slot int) *Pool {
 	p.Base = *used
 	*used += need
 	p.made = make([]madeTile, bufs)
+	b.pools = append(b.pools, p)
 	return p
 }
 

@@ -1,0 +1,243 @@
+package isa
+
+// Looper is a Sink that can fast-forward the iterations of Builder.Loop.
+// Calls arrive in program order with the instructions (a Looper may time
+// on another goroutine: LoopSteady reports what it has found so far).
+type Looper interface {
+	Sink
+	// LoopMark: the Builder is about to emit iteration i (0 ≤ i < n) of the
+	// current loop; key is the iteration's structural key (see Loop), next the
+	// index of the next instruction. i == 0 starts a loop.
+	LoopMark(i int, key uint64, next int)
+	// LoopSteady reports the period (in iterations) of a steady state the
+	// Looper has found in the current loop and the iteration it was found
+	// at; period 0: none yet.
+	LoopSteady() (period, at int)
+	// LoopSkip: iterations [i, i+count) are not emitted; they repeat the
+	// period before i exactly (count is a multiple of period) and hold
+	// instrs instructions. The next call is LoopMark(i+count, ...) or LoopEnd.
+	LoopSkip(i, count, period, instrs int)
+	// LoopEnd: the current loop has ended.
+	LoopEnd()
+}
+
+// LoopKey mixes integers into a structural key for Builder.Loop
+// (splitmix64's finaliser over a running sum): cheap, and keys of
+// different value lists collide with probability about 2⁻⁶⁴.
+func LoopKey(vals ...int) uint64 {
+	h := uint64(0x9e3779b97f4a7c15) ^ uint64(len(vals))
+	for _, v := range vals {
+		h = mix64(h ^ uint64(v))
+	}
+	return h
+}
+
+// mix64 is splitmix64's finaliser: a bijection of uint64 whose every
+// output bit depends on every input bit.
+func mix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// loopState is what Loop records per iteration i, at LoopMark(i): the
+// kernel's key, the hashed key handed to the Looper, the instructions
+// emitted before the iteration and the DMA queue counter (a full count).
+// The pools' rotation (next mod Bufs) sits in loopRun.slots.
+type loopState struct {
+	key, hashed uint64
+	n, dma      int
+}
+
+// loopRun is the record of the Loop being run.
+type loopRun struct {
+	it    []loopState
+	slots []int // pool rotations: iteration i's at [i·len(pools), (i+1)·len(pools))
+	// keys beyond the recorded iterations that a skip scan computed
+	// (ahead[j] is key(len(it)+j)), so each key is computed once.
+	ahead []uint64
+	// stop: key(stop) != key(stop-stopP), found by a scan for period
+	// stopP; a later scan for the same period stops there without looking.
+	stop, stopP int
+	// run hashed keys up to runEnd (exclusive) repeat those runP
+	// earlier: hashed(x) == hashed(x−runP) for x in [runEnd−run, runEnd).
+	run, runEnd, runP int
+}
+
+// Loop calls body(i) for i = 0 … n-1, in order: a kernel's main loop whose
+// iterations a timing-only run may fast-forward. key(i) is the structural
+// key of iteration i: two iterations with equal keys must emit the same
+// instructions but for HBM offsets (same opcodes, engines, SBUF/PSUM
+// operands, shapes, dtypes, counts), given the same Builder state (pool
+// rotations, DMA queue rotation: Loop adds those itself). Contract: an
+// iteration's HBM writes go to regions no other iteration and no later
+// instruction reads or writes (each output tile written once).
+//
+// The key also covers whatever kernel state an iteration reads that
+// earlier iterations left (a software pipeline's pending stages, tiles
+// allocated by an earlier iteration): after a skip of whole periods the
+// kernel's body runs on with the state the last emitted period left,
+// which must be what the skipped periods would have left but for HBM
+// offsets, and a body must compute its HBM offsets from i alone.
+//
+// Loop runs plain (every body, no marks) unless the Builder streams into
+// a Looper, has no error and is not already inside a Loop (a nested Loop
+// runs plain). Otherwise, before iteration i it calls LoopMark with the
+// key hashed with the Builder state, asks LoopSteady, and where the
+// Looper has found a period P (at ≤ i, i ≥ 2P) skips the largest number m
+// ≥ 1 of whole periods for which the last period repeats the one before
+// it (recorded keys and Builder state) and key(x) == key(x−P) for every x
+// in [i, i+m·P): the skipped iterations are handed to LoopSkip, not
+// emitted, and the Builder moves on as if they had been (see skip).
+func (b *Builder) Loop(n int, key func(i int) uint64, body func(i int)) {
+	lp, ok := b.sink.(Looper)
+	if !ok || b.err != nil || b.loop != nil {
+		for i := 0; i < n && b.err == nil; i++ {
+			body(i)
+		}
+		return
+	}
+	r := &loopRun{stop: -1}
+	b.loop = r
+	defer func() { b.loop = nil }()
+	np := len(b.pools)
+	for i := 0; i < n && b.err == nil; {
+		if len(b.pools) != np {
+			// A pool made inside the loop is not in the recorded state:
+			// run the rest plain.
+			for ; i < n && b.err == nil; i++ {
+				body(i)
+			}
+			break
+		}
+		var k uint64
+		if len(r.ahead) > 0 {
+			k, r.ahead = r.ahead[0], r.ahead[1:]
+		} else {
+			k = key(i)
+		}
+		h := k
+		st := loopState{key: k, n: b.n, dma: b.dmaNext}
+		h = mix64(h ^ uint64(b.dmaNext%NumDMAQueues))
+		for _, p := range b.pools {
+			r.slots = append(r.slots, p.next)
+			h = mix64(h ^ uint64(p.next))
+		}
+		st.hashed = h
+		r.it = append(r.it, st)
+		lp.LoopMark(i, h, b.n)
+		if P, at := lp.LoopSteady(); n >= 3 && P > 0 && at <= i && i >= 2*P {
+			if m := r.periods(i, n, P, np, key); m > 0 {
+				b.skip(lp, r, i, m, P, np)
+				i += m * P
+				continue
+			}
+		}
+		body(i)
+		i++
+	}
+	lp.LoopEnd()
+}
+
+// periods returns how many whole periods of P iterations Loop may skip
+// at i (0: none): the recorded hashed keys of [i−P, i) repeat those P
+// earlier, the Builder state at i is the one at i−P, and kernel keys
+// repeat with period P from i on, up to n.
+func (r *loopRun) periods(i, n, P, np int, key func(int) uint64) int {
+	if i+P > n {
+		return 0
+	}
+	if !r.repeats(i, P) {
+		return 0
+	}
+	if a, c := &r.it[i], &r.it[i-P]; (a.dma-c.dma)%NumDMAQueues != 0 {
+		return 0
+	}
+	for j := range np {
+		if r.slots[i*np+j] != r.slots[(i-P)*np+j] {
+			return 0
+		}
+	}
+	// keyAt is key(x) for x ≥ i: recorded (x == i), computed ahead, or
+	// computed now and kept ahead.
+	keyAt := func(x int) uint64 {
+		if x < len(r.it) {
+			return r.it[x].key
+		}
+		j := x - len(r.it)
+		for len(r.ahead) <= j {
+			r.ahead = append(r.ahead, key(len(r.it)+len(r.ahead)))
+		}
+		return r.ahead[j]
+	}
+	end := n
+	if r.stopP == P && r.stop >= i {
+		end = min(end, r.stop)
+	}
+	x := i
+	for ; x < end; x++ {
+		if keyAt(x) != keyAt(x-P) {
+			r.stop, r.stopP = x, P
+			break
+		}
+	}
+	return (x - i) / P
+}
+
+// repeats reports whether the recorded hashed keys of [i−P, i) equal
+// those P earlier, extending the run it keeps for P (so each iteration is
+// compared once per period the Looper reports).
+func (r *loopRun) repeats(i, P int) bool {
+	if r.runP != P || r.runEnd > i {
+		r.runP, r.run, r.runEnd = P, 0, i-P
+	}
+	for ; r.runEnd < i; r.runEnd++ {
+		if x := r.runEnd; r.it[x].hashed == r.it[x-P].hashed {
+			r.run++
+		} else {
+			r.run = 0
+		}
+	}
+	return r.run >= P
+}
+
+// skip hands iterations [i, i+m·P) to the Looper as skipped and moves the
+// Builder to where emitting them would have left it:
+//   - n (instructions emitted) by m times the instructions of the last
+//     period, and the DMA queue counter by m times its advance;
+//   - each pool's rotation stays: it was the same at i−P and i, so a
+//     period advances it by whole turns. Pool.made, a per-slot cache of the
+//     last tile made there, stays valid: it is keyed by Tile's arguments
+//     and the slot alone, whatever iteration made it;
+//   - the source sites (storing Builders and KeepSites) stay: a skipped
+//     iteration repeats lines the last period already recorded;
+//   - the stream checker has no per-instruction state to move (it is
+//     handed the instruction index at each emit; its shape cache depends
+//     on shapes alone).
+//
+// The skipped iterations are recorded as the period before them repeated,
+// so a later skip in the same Loop sees them.
+func (b *Builder) skip(lp Looper, r *loopRun, i, m, P, np int) {
+	a, c := r.it[i], r.it[i-P]
+	dn, dd := a.n-c.n, a.dma-c.dma
+	lp.LoopSkip(i, m*P, P, m*dn)
+	// Iteration i was marked before the skip was decided: drop its record
+	// and record [i, i+m·P) as copies shifted by whole periods.
+	r.it = r.it[:i]
+	r.slots = r.slots[:i*np]
+	for x := i; x < i+m*P; x++ {
+		s := r.it[x-P]
+		s.n += dn
+		s.dma += dd
+		r.it = append(r.it, s)
+		r.slots = append(r.slots, r.slots[(x-P)*np:(x-P+1)*np]...)
+	}
+	// Kernel keys of the skipped range were computed ahead: take them in
+	// order (the recorded key of x is key(x), equal to key(x−P)).
+	for x := i + 1; x < i+m*P && len(r.ahead) > 0; x++ {
+		r.it[x].key, r.ahead = r.ahead[0], r.ahead[1:]
+	}
+	b.n += m * dn
+	b.dmaNext += m * dd
+}

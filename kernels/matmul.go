@@ -276,21 +276,27 @@ func (s *mmPlan) tiled() {
 	rhs := b.SBUFPool("rhs", mmLoadBufs, s.chunkBytes(s.tn))
 	out := b.SBUFPool("out", 2, s.tn*s.out.Size())
 	acc := b.PSUMPool("acc", 2, s.tn*4)
-	for bi := 0; bi < s.batch; bi++ {
-		for m0 := 0; m0 < s.M; m0 += s.tm {
-			mt := min(s.tm, s.M-m0)
-			for n0 := 0; n0 < s.N; n0 += s.tn {
-				nt := min(s.tn, s.N-n0)
-				ps := acc.Tile(isa.FP32, mt, nt)
-				for ci, ch := range s.chunks {
-					a := s.loadChunk(lhs, s.at, bi, ch, m0, mt)
-					r := s.loadChunk(rhs, s.bm, bi, ch, n0, nt)
-					b.Matmul(ps, a, r, ci > 0)
-				}
-				s.store(out, isa.Vector, ps, bi, m0, n0)
-			}
-		}
+	// One iteration per output tile, in (batch, M tile, N tile) order: a
+	// tile's instructions depend on its rows and columns alone.
+	nm, nn := ceilDiv(s.M, s.tm), ceilDiv(s.N, s.tn)
+	at := func(i int) (bi, m0, n0, mt, nt int) {
+		bi, m0, n0 = i/(nm*nn), i/nn%nm*s.tm, i%nn*s.tn
+		return bi, m0, n0, min(s.tm, s.M-m0), min(s.tn, s.N-n0)
 	}
+	key := func(i int) uint64 {
+		_, _, _, mt, nt := at(i)
+		return isa.LoopKey(mt, nt)
+	}
+	b.Loop(s.batch*nm*nn, key, func(i int) {
+		bi, m0, n0, mt, nt := at(i)
+		ps := acc.Tile(isa.FP32, mt, nt)
+		for ci, ch := range s.chunks {
+			a := s.loadChunk(lhs, s.at, bi, ch, m0, mt)
+			r := s.loadChunk(rhs, s.bm, bi, ch, n0, nt)
+			b.Matmul(ps, a, r, ci > 0)
+		}
+		s.store(out, isa.Vector, ps, bi, m0, n0)
+	})
 }
 
 // hoistLoad is the tutorial's v3: the lhsT strip of an M tile is loaded
@@ -697,7 +703,21 @@ func (s *mmPlan) fullyOptimized(tilesM, tilesN, tilesK int) error {
 	if bufs == 2 {
 		load(0)
 	}
-	for i := range steps {
+	// Iteration i emits step i+1's loads, step i−1's stores and step i's
+	// compute, so its key covers the three steps' structure: block sizes,
+	// the step's place in its N block (K block, M block; where the result
+	// and staging tiles it uses were allocated), the rhs set and the rows
+	// of the pass; never the offsets n0, m0 and bi, which only move HBM
+	// windows (steps[i] gives them, so a body after a skip finds its own).
+	stepKey := func(x int) int {
+		if x < 0 || x >= len(steps) {
+			return -1
+		}
+		st := steps[x]
+		return int(isa.LoopKey(st.nw, st.mw, st.k0, st.mb, st.rset, min(pass*blockM, s.M-st.mp)))
+	}
+	key := func(i int) uint64 { return isa.LoopKey(stepKey(i-1), stepKey(i), stepKey(i+1)) }
+	b.Loop(len(steps), key, func(i int) {
 		if bufs == 2 && i+1 < len(steps) {
 			load(i + 1)
 		} else if bufs == 1 {
@@ -707,7 +727,7 @@ func (s *mmPlan) fullyOptimized(tilesM, tilesN, tilesK int) error {
 			store(i - 1)
 		}
 		compute(i)
-	}
+	})
 	store(len(steps) - 1)
 	return nil
 }

@@ -1,0 +1,174 @@
+package kernels_test
+
+import (
+	"testing"
+
+	"github.com/trnsim/trnsim/isa"
+	"github.com/trnsim/trnsim/kernels"
+	"github.com/trnsim/trnsim/kernels/kernelstest"
+)
+
+// loopSpecs are the kernels whose main loop is a Builder.Loop, on real
+// shapes (the Llama 3 70B prefill layer's at 8192 tokens, where storing
+// both programs fits a test) and ragged ones whose last tiles change the
+// iteration keys. short: also run under -short.
+var loopSpecs = []struct {
+	spec  string
+	short bool
+}{
+	{"matmul:M=8192,N=57344,K=8192,variant=best", false}, // gate_up_proj
+	{"matmul:M=8192,N=8192,K=28672,variant=best", false}, // down_proj
+	{"matmul:M=8192,N=10240,K=8192,variant=fully_optimized", false},
+	{"matmul:M=8192,N=8192,K=8192,variant=tiled", false}, // o_proj's shape
+	{"matmul:M=2048,N=16384,K=2048,variant=best", true},
+	{"matmul:M=1000,N=100000,K=1100,variant=best", true},
+	{"matmul:M=2048,N=16384,K=1024,dtype=fp32,variant=best", true}, // one buffer set
+	{"matmul:M=2048,N=2560,K=512,variant=tiled", true},
+	{"matmul:M=200,N=12000,K=700,batch=4,variant=tiled", true},
+	{"matmul:M=1024,N=65536,K=1536,dtype=fp8e4m3,variant=best", true},
+}
+
+// smallestPeriod returns the smallest period P of the marked keys that
+// Loop could skip at (a run of 2P+P marks whose keys repeat P apart), 0 if
+// none; marks come from a run with no period reported (no skips).
+func smallestPeriod(marks []kernelstest.LoopMark) int {
+	for P := 1; 3*P <= len(marks); P++ {
+		run := 0
+		for x := P; x < len(marks); x++ {
+			if marks[x].I == 0 {
+				run = 0 // a new loop
+				continue
+			}
+			if marks[x].Key == marks[x-P].Key {
+				run++
+			} else {
+				run = 0
+			}
+			if run >= 2*P {
+				return P
+			}
+		}
+	}
+	return 0
+}
+
+// hbmFree is in with its HBM offsets zeroed and no site: what two
+// iterations with equal keys share.
+func hbmFree(in isa.Instr) isa.Instr {
+	in.Site = 0
+	for _, ap := range []*isa.AP{&in.Dst, &in.Src[0], &in.Src[1], &in.Src[2], &in.Red} {
+		if ap.Mem == isa.HBM {
+			ap.Offset = 0
+		}
+	}
+	return in
+}
+
+// TestLoopRestart: a kernel streamed into a Looper that forces skips
+// emits, at every index it emits, exactly the full program's instruction
+// (HBM offsets included), and the indices it skips are exactly the ones
+// missing, each skipped range repeating the period before it.
+func TestLoopRestart(t *testing.T) {
+	arch := isa.Trn2()
+	for _, tc := range loopSpecs {
+		t.Run(tc.spec, func(t *testing.T) {
+			if testing.Short() && !tc.short {
+				t.Skip("full-size shape: stores two copies of a program of up to 550k instructions")
+			}
+			p, err := kernels.Builtin().Parse(tc.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fb := isa.NewBuilder(arch, p.Kernel.Name)
+			if err := p.Kernel.Neuron(fb, p); err != nil {
+				t.Fatal(err)
+			}
+			full, err := fb.Program()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var plain kernelstest.Looper
+			pb := isa.NewStreamBuilder(arch, p.Kernel.Name, &plain)
+			if err := p.Kernel.Neuron(pb, p); err != nil {
+				t.Fatal(err)
+			}
+			if len(plain.Skips) > 0 || len(plain.Instrs) != len(full.Instrs) || len(plain.Marks) == 0 {
+				t.Fatalf("unforced: %d skips, %d of %d instructions, %d marks", len(plain.Skips), len(plain.Instrs), len(full.Instrs), len(plain.Marks))
+			}
+			P := smallestPeriod(plain.Marks)
+			if P == 0 {
+				t.Fatalf("no period in %d marks", len(plain.Marks))
+			}
+			for _, period := range []int{P, 2 * P} {
+				l := &kernelstest.Looper{Period: period}
+				b := isa.NewStreamBuilder(arch, p.Kernel.Name, l)
+				if err := p.Kernel.Neuron(b, p); err != nil {
+					t.Fatal(err)
+				}
+				if err := b.Err(); err != nil {
+					t.Fatal(err)
+				}
+				iters := checkRestart(t, full, l)
+				perPeriod := 0
+				if len(l.Skips) > 0 {
+					s := l.Skips[0]
+					perPeriod = s.Instrs / (s.Count / s.Period)
+				}
+				t.Logf("%d instructions, %d iterations; period %d: %d instructions per period, skipped %d iterations (%d instructions, %.1f%%)",
+					len(full.Instrs), len(plain.Marks), period, perPeriod, iters, l.Skipped(), 100*float64(l.Skipped())/float64(len(full.Instrs)))
+				if period == P && len(l.Skips) == 0 {
+					t.Errorf("period %d: nothing skipped", period)
+				}
+			}
+		})
+	}
+}
+
+// checkRestart compares what l received with full and returns the
+// iterations skipped.
+func checkRestart(t *testing.T, full *isa.Program, l *kernelstest.Looper) int {
+	t.Helper()
+	want := full.Instrs
+	skipped := make([]bool, len(want))
+	iters := 0
+	for _, s := range l.Skips {
+		iters += s.Count
+		if s.Count%s.Period != 0 || s.Instrs%(s.Count/s.Period) != 0 {
+			t.Fatalf("skip %+v: not whole periods", s)
+		}
+		pp := s.Instrs / (s.Count / s.Period) // instructions per period
+		for j := s.Next; j < s.Next+s.Instrs; j++ {
+			if j >= len(want) || skipped[j] {
+				t.Fatalf("skip %+v: instruction %d out of range or skipped twice", s, j)
+			}
+			skipped[j] = true
+			// The skipped range repeats the period before it.
+			if a, b := hbmFree(want[j]), hbmFree(want[j-pp]); a != b {
+				t.Fatalf("skip %+v: instruction %d differs from %d (one period before) beyond HBM offsets:\n%+v\n%+v", s, j, j-pp, a, b)
+			}
+		}
+	}
+	next := 0
+	for _, g := range l.Instrs {
+		for next < len(want) && skipped[next] {
+			next++
+		}
+		if g.I != next {
+			t.Fatalf("received instruction %d, want %d next", g.I, next)
+		}
+		w := want[g.I]
+		in := g.In
+		in.Site, w.Site = 0, 0
+		if in != w {
+			t.Fatalf("instruction %d:\n got %+v\nwant %+v", g.I, in, w)
+		}
+		next++
+	}
+	for next < len(want) && skipped[next] {
+		next++
+	}
+	if next != len(want) {
+		t.Fatalf("received up to %d of %d instructions", next, len(want))
+	}
+	return iters
+}

@@ -101,7 +101,11 @@ func elementwiseKernel(name string, ins []string, body func(b *isa.Builder, dst 
 		}
 		opool := b.SBUFPool("out", 3, elemFMax*dt.Size())
 		tpool := b.SBUFPool("tmp", 2, elemFMax*4)
-		for _, c := range flatChunks(T*H, elemFMax) {
+		// A tile's instructions depend on its shape alone.
+		cs := flatChunks(T*H, elemFMax)
+		key := func(i int) uint64 { return isa.LoopKey(cs[i].parts, cs[i].f) }
+		b.Loop(len(cs), key, func(i int) {
+			c := cs[i]
 			var srcs []isa.AP
 			for i, t := range hin {
 				s := pools[i].Tile(dt, c.parts, c.f)
@@ -111,7 +115,7 @@ func elementwiseKernel(name string, ins []string, body func(b *isa.Builder, dst 
 			d := opool.Tile(dt, c.parts, c.f)
 			body(b, d, srcs, func(tdt isa.DType) isa.AP { return tpool.Tile(tdt, c.parts, c.f) })
 			b.Store(hbmAP(out, c.off, c.parts, c.f, isa.Dim{Stride: 1, Count: isa.Narrow(c.f)}), d)
-		}
+		})
 		return nil
 	}
 }

@@ -15,17 +15,28 @@ import (
 var loopSpecs = []struct {
 	spec  string
 	short bool
+	none  bool // no period fits the loop: the stream must equal the program
 }{
-	{"matmul:M=8192,N=57344,K=8192,variant=best", false}, // gate_up_proj
-	{"matmul:M=8192,N=8192,K=28672,variant=best", false}, // down_proj
-	{"matmul:M=8192,N=10240,K=8192,variant=fully_optimized", false},
-	{"matmul:M=8192,N=8192,K=8192,variant=tiled", false}, // o_proj's shape
-	{"matmul:M=2048,N=16384,K=2048,variant=best", true},
-	{"matmul:M=1000,N=100000,K=1100,variant=best", true},
-	{"matmul:M=2048,N=16384,K=1024,dtype=fp32,variant=best", true}, // one buffer set
-	{"matmul:M=2048,N=2560,K=512,variant=tiled", true},
-	{"matmul:M=200,N=12000,K=700,batch=4,variant=tiled", true},
-	{"matmul:M=1024,N=65536,K=1536,dtype=fp8e4m3,variant=best", true},
+	{"matmul:M=8192,N=57344,K=8192,variant=best", false, false}, // gate_up_proj
+	{"matmul:M=8192,N=8192,K=28672,variant=best", false, false}, // down_proj
+	{"matmul:M=8192,N=10240,K=8192,variant=fully_optimized", false, false},
+	{"matmul:M=8192,N=8192,K=8192,variant=tiled", false, false}, // o_proj's shape
+	{"matmul:M=2048,N=16384,K=2048,variant=best", true, false},
+	{"matmul:M=1000,N=100000,K=1100,variant=best", true, false},
+	{"matmul:M=2048,N=16384,K=1024,dtype=fp32,variant=best", true, false}, // one buffer set
+	{"matmul:M=2048,N=2560,K=512,variant=tiled", true, false},
+	{"matmul:M=200,N=12000,K=700,batch=4,variant=tiled", true, false},
+	{"matmul:M=1024,N=65536,K=1536,dtype=fp8e4m3,variant=best", true, false},
+	// 64 row tiles; the pools and DMA queues repeat every 48.
+	{"rmsnorm:tokens=8192,hidden=8192", true, true},
+	{"rmsnorm:tokens=32768,hidden=8192", false, false},
+	{"rmsnorm:tokens=32700,hidden=1000", true, false},
+	{"layernorm:tokens=20000,hidden=5000", true, false},
+	{"add:tokens=8192,hidden=8192", true, false},
+	{"silu_mul:tokens=8192,hidden=28672", false, false},
+	{"silu_mul:tokens=4000,hidden=20000", true, false},
+	{"rope:tokens=8192,heads=72,headdim=128", true, false},
+	{"rope:tokens=20000,heads=40,headdim=64", true, false},
 }
 
 // smallestPeriod returns the smallest period P of the marked keys that
@@ -96,6 +107,14 @@ func TestLoopRestart(t *testing.T) {
 				t.Fatalf("unforced: %d skips, %d of %d instructions, %d marks", len(plain.Skips), len(plain.Instrs), len(full.Instrs), len(plain.Marks))
 			}
 			P := smallestPeriod(plain.Marks)
+			if tc.none {
+				if P != 0 {
+					t.Fatalf("period %d in %d marks, want none", P, len(plain.Marks))
+				}
+				checkRestart(t, full, &plain)
+				t.Logf("%d instructions, %d iterations; no period", len(full.Instrs), len(plain.Marks))
+				return
+			}
 			if P == 0 {
 				t.Fatalf("no period in %d marks", len(plain.Marks))
 			}

@@ -248,8 +248,33 @@ func normNeuron(b *isa.Builder, p Params, layer bool) error {
 
 	pipe := newPipe([]int{0, 1, 2}, []int{1, 0, 2})
 	xring := newSlotRing(xbufs)
-	for r0 := 0; r0 < T; r0 += lanes {
-		rows := min(lanes, T-r0)
+	// One Loop iteration per 128-row tile; pushing tile i emits stage 0
+	// of tile i, 1 of tile i−1 and 2 of tile i−2, so the key covers the
+	// three tiles' rows. The stages read their tile's first row from r0s
+	// (a ring indexed by the pipeline's own iteration count, which skips
+	// do not advance): when Loop skips tiles, the tiles still pending in
+	// the pipeline stand for the last ones before the resumed tile, and
+	// their rows move by the tiles skipped.
+	tiles := ceilDiv(T, lanes)
+	rowsOf := func(i int) int {
+		if i < 0 || i >= tiles {
+			return -1
+		}
+		return min(lanes, T-i*lanes)
+	}
+	r0s := make([]int, pipe.depth())
+	prev := -1
+	key := func(i int) uint64 { return isa.LoopKey(rowsOf(i), rowsOf(i-1), rowsOf(i-2)) }
+	b.Loop(tiles, key, func(ti int) {
+		if prev >= 0 && ti != prev+1 {
+			for j := range r0s {
+				r0s[j] += (ti - prev - 1) * lanes
+			}
+		}
+		prev = ti
+		pr0 := &r0s[pipe.nextIdx()%len(r0s)]
+		*pr0 = ti * lanes
+		rows := rowsOf(ti)
 		xslot := xring.take(pipe)
 		xt := xpool.Tile(dt, rows, H)
 		// cols [0,nch): Σx² per chunk, [nch,2nch): Σx per chunk, then
@@ -266,7 +291,7 @@ func normNeuron(b *isa.Builder, p Params, layer bool) error {
 		pipe.push(func(stage int) {
 			switch stage {
 			case 0:
-				b.Load(xt, x.Tile(r0, 0, rows, H))
+				b.Load(xt, x.Tile(*pr0, 0, rows, H))
 				for i, c := range chunks {
 					b.ActivationWith(junk.Tile(dt, rows, c.n), xt.Cols(c.c0, c.n), isa.ActSquare, isa.ActArgs{Scale: 1, Reduce: st.Col(i)})
 					if layer {
@@ -307,11 +332,11 @@ func normNeuron(b *isa.Builder, p Params, layer bool) error {
 					if layer {
 						b.TensorTensor(o, o, bt.Rows(0, rows).Cols(c.c0, c.n), isa.ALUAdd)
 					}
-					b.Store(out.Tile(r0, c.c0, rows, c.n), o)
+					b.Store(out.Tile(*pr0, c.c0, rows, c.n), o)
 				}
 			}
 		})
-	}
+	})
 	pipe.flush()
 	return nil
 }

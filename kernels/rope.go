@@ -92,8 +92,11 @@ func ropeNeuron(b *isa.Builder, p Params) error {
 	if err := b.Err(); err != nil {
 		return fmt.Errorf("rope: headdim=%d does not fit SBUF: %w", d, err)
 	}
-	for r0 := 0; r0 < T; r0 += lanes {
-		rows := min(lanes, T-r0)
+	// One iteration per 128-token tile: its instructions depend on its
+	// rows alone.
+	rowsOf := func(i int) int { return min(lanes, T-i*lanes) }
+	b.Loop(ceilDiv(T, lanes), func(i int) uint64 { return isa.LoopKey(rowsOf(i)) }, func(i int) {
+		r0, rows := i*lanes, rowsOf(i)
 		ct := cpool.Tile(dt, rows, h2)
 		b.Load(ct, cs.Tile(r0, 0, rows, h2))
 		st := cpool.Tile(dt, rows, h2)
@@ -129,7 +132,7 @@ func ropeNeuron(b *isa.Builder, p Params) error {
 			b.TensorTensor(half(ot, true), t3, t4, isa.ALUAdd)
 			b.Store(hbmAP(out, r0*Hh*d+h0*d, rows, Hh*d, isa.Dim{Stride: 1, Count: isa.Narrow(nh * d)}), ot)
 		}
-	}
+	})
 	return nil
 }
 

@@ -418,77 +418,107 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 		return attnKV{k: kt, v: vt, kb: kb, slot: slot}
 	}
 
-	for bi := range s.batch {
-		for kh := range s.kvHeads {
-			var res attnKV
-			if resident {
-				res = loadKV(bi, kh, 0, s.S)
+	// One Loop iteration per (batch, query head), in (batch, KV head,
+	// head of the group) order: every head does the same work but for
+	// HBM offsets, and the first head of a group loads the group's
+	// resident K and V. The software pipeline runs across heads: pushing
+	// a head's first items emits the last stages of the head before it
+	// (its Q blocks' stores among them), so the key covers whether this
+	// head and the one before start a group. Those stores read their
+	// head from ring (indexed by a count of the heads emitted, which skips
+	// do not advance; an item is pending at most depth heads); when Loop
+	// skips heads, the items still pending stand for the last heads
+	// before the resumed one, and their heads move by the heads skipped.
+	var res attnKV
+	nheads := s.batch * s.kvHeads * s.group
+	ring := make([]int, pipe.depth()+1)
+	prev, emitted := -1, 0
+	key := func(j int) uint64 {
+		first := func(j int) int {
+			if j < 0 {
+				return -1
 			}
-			for hh := range s.group {
-				h := kh*s.group + hh
-				for qb0 := 0; qb0 < s.S; qb0 += qCap {
-					nq := min(qCap, s.S-qb0)
-					qslot := qring.take(pipe)
-					qs := qpool.Tile(s.dt, s.dch(0), s.nd*qCap)
-					for i := range s.nd {
-						b.Load(qs.Rows(0, s.dch(i)).Cols(i*qCap, nq), t.qT.Tile(s.qRow(bi, h)+i*lanes, qb0, s.dch(i), nq))
-					}
-					oslot := oring.take(pipe)
-					stg := stpool.Tile(s.out, min(lanes, nq), qTiles*s.d)
-					var qsts []*attnQ
-					for q0 := qb0; q0 < qb0+nq; q0 += tq {
-						qt := min(tq, qb0+nq-q0)
-						off := q0 - qb0
-						q := &attnQ{
-							q0: q0, qt: qt,
-							st:    statepool.Tile(isa.FP32, qt, 4),
-							o:     opool.Tile(isa.FP32, qt, s.d),
-							stage: stg.Rows(0, qt).Cols(off/tq*s.d, s.d),
-						}
-						for i := range s.nd {
-							q.qv[i] = qs.Rows(0, s.dch(i)).Cols(i*qCap+off, qt)
-						}
-						qsts = append(qsts, q)
-					}
-					store := func() {
-						nf := nq / tq
-						if nf > 0 {
-							b.Store(hbmAP(t.o, s.oRow(bi, h, qb0)*s.d, lanes, s.d,
-								isa.Dim{Stride: isa.Narrow(lanes * s.d), Count: isa.Narrow(nf)}, isa.Dim{Stride: 1, Count: isa.Narrow(s.d)}), stg.Cols(0, nf*s.d))
-						}
-						if r := nq % tq; r > 0 {
-							b.Store(t.o.Tile(s.oRow(bi, h, qb0+nf*tq), 0, r, s.d), stg.Rows(0, r).Cols(nf*s.d, s.d))
-						}
-					}
-					kmax := s.kend(qb0, nq)
-					var lastItem *attnItem
-					for kb := 0; kb < kmax; kb += capKeys {
-						kv := res
-						if !resident {
-							kv = loadKV(bi, kh, kb, min(capKeys, s.S-kb))
-						}
-						for _, q := range qsts {
-							kend := s.kend(q.q0, q.qt)
-							for k0 := kb; k0 < min(kb+capKeys, kend); k0 += attnKTile {
-								kt := min(attnKTile, kend-k0, kb+capKeys-k0)
-								idx := pipe.nextIdx()
-								it := &items[idx%len(items)]
-								*it = attnItem{} // cleared in place, then set: a literal would be built aside and copied
-								it.attnCtx, it.q, it.kv = ctx, q, kv
-								it.k0, it.kt, it.first, it.last = k0, kt, k0 == 0, k0+kt == kend
-								kring.use(kv.slot, idx)
-								qring.use(qslot, idx)
-								oring.use(oslot, idx)
-								lastItem = it
-								pipe.pushIter(it)
-							}
-						}
-					}
-					lastItem.done = store
-				}
+			return boolInt(j%s.group == 0)
+		}
+		return isa.LoopKey(first(j), first(j-1))
+	}
+	b.Loop(nheads, key, func(j int) {
+		if prev >= 0 && j != prev+1 {
+			for x := range ring {
+				ring[x] += j - prev - 1
 			}
 		}
-	}
+		prev = j
+		pj := &ring[emitted%len(ring)]
+		emitted++
+		*pj = j
+		bi, kh, hh := j/s.heads, j/s.group%s.kvHeads, j%s.group
+		h := kh*s.group + hh
+		if resident && hh == 0 {
+			res = loadKV(bi, kh, 0, s.S)
+		}
+		for qb0 := 0; qb0 < s.S; qb0 += qCap {
+			nq := min(qCap, s.S-qb0)
+			qslot := qring.take(pipe)
+			qs := qpool.Tile(s.dt, s.dch(0), s.nd*qCap)
+			for i := range s.nd {
+				b.Load(qs.Rows(0, s.dch(i)).Cols(i*qCap, nq), t.qT.Tile(s.qRow(bi, h)+i*lanes, qb0, s.dch(i), nq))
+			}
+			oslot := oring.take(pipe)
+			stg := stpool.Tile(s.out, min(lanes, nq), qTiles*s.d)
+			var qsts []*attnQ
+			for q0 := qb0; q0 < qb0+nq; q0 += tq {
+				qt := min(tq, qb0+nq-q0)
+				off := q0 - qb0
+				q := &attnQ{
+					q0: q0, qt: qt,
+					st:    statepool.Tile(isa.FP32, qt, 4),
+					o:     opool.Tile(isa.FP32, qt, s.d),
+					stage: stg.Rows(0, qt).Cols(off/tq*s.d, s.d),
+				}
+				for i := range s.nd {
+					q.qv[i] = qs.Rows(0, s.dch(i)).Cols(i*qCap+off, qt)
+				}
+				qsts = append(qsts, q)
+			}
+			store := func() {
+				bi, h := *pj/s.heads, *pj%s.heads
+				nf := nq / tq
+				if nf > 0 {
+					b.Store(hbmAP(t.o, s.oRow(bi, h, qb0)*s.d, lanes, s.d,
+						isa.Dim{Stride: isa.Narrow(lanes * s.d), Count: isa.Narrow(nf)}, isa.Dim{Stride: 1, Count: isa.Narrow(s.d)}), stg.Cols(0, nf*s.d))
+				}
+				if r := nq % tq; r > 0 {
+					b.Store(t.o.Tile(s.oRow(bi, h, qb0+nf*tq), 0, r, s.d), stg.Rows(0, r).Cols(nf*s.d, s.d))
+				}
+			}
+			kmax := s.kend(qb0, nq)
+			var lastItem *attnItem
+			for kb := 0; kb < kmax; kb += capKeys {
+				kv := res
+				if !resident {
+					kv = loadKV(bi, kh, kb, min(capKeys, s.S-kb))
+				}
+				for _, q := range qsts {
+					kend := s.kend(q.q0, q.qt)
+					for k0 := kb; k0 < min(kb+capKeys, kend); k0 += attnKTile {
+						kt := min(attnKTile, kend-k0, kb+capKeys-k0)
+						idx := pipe.nextIdx()
+						it := &items[idx%len(items)]
+						*it = attnItem{} // cleared in place, then set: a literal would be built aside and copied
+						it.attnCtx, it.q, it.kv = ctx, q, kv
+						it.k0, it.kt, it.first, it.last = k0, kt, k0 == 0, k0+kt == kend
+						kring.use(kv.slot, idx)
+						qring.use(qslot, idx)
+						oring.use(oslot, idx)
+						lastItem = it
+						pipe.pushIter(it)
+					}
+				}
+			}
+			lastItem.done = store
+		}
+	})
 	pipe.flush()
 }
 

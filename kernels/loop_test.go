@@ -27,6 +27,9 @@ var loopSpecs = []struct {
 	{"matmul:M=2048,N=2560,K=512,variant=tiled", true, false},
 	{"matmul:M=200,N=12000,K=700,batch=4,variant=tiled", true, false},
 	{"matmul:M=1024,N=65536,K=1536,dtype=fp8e4m3,variant=best", true, false},
+	{"attention:heads=64,kv_heads=8,seqlen=8192,headdim=128,causal=true", false, true},
+	{"attention:batch=16,heads=64,kv_heads=8,seqlen=512,headdim=128,causal=true", true, false},
+	{"attention:batch=48,heads=16,kv_heads=4,seqlen=600,headdim=64,causal=false", true, false},
 	// 64 row tiles; the pools and DMA queues repeat every 48.
 	{"rmsnorm:tokens=8192,hidden=8192", true, true},
 	{"rmsnorm:tokens=32768,hidden=8192", false, false},

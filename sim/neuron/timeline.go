@@ -8,6 +8,20 @@ import (
 // interval is [lo, hi) in ns.
 type interval struct{ lo, hi float64 }
 
+// gridPerNs is the resolution of simulated time: every duration the model
+// computes (cycles × ns per cycle, bytes ÷ bandwidth, the throttle's ramp)
+// is rounded to a multiple of 1/gridPerNs ns (2^-16 ns ≈ 15 fs, far below
+// any clock period) before it is added to a time. Sums, differences and
+// maxima of such times are exact in float64 up to 2^37 ns (≈ 137 s of
+// simulated time), so the replay's arithmetic does not depend on where in
+// time it runs: after a repeated loop iteration the state is the state
+// before it shifted by a constant, bit for bit, which fast-forward
+// (ff.go) relies on.
+const gridPerNs = 1 << 16
+
+// onGrid rounds a duration d (ns) to the time grid (gridPerNs).
+func onGrid(d float64) float64 { return math.Round(d*gridPerNs) / gridPerNs }
+
 // timeline is the busy time of one shared resource (a DMA engine, the HBM
 // port, a descriptor generator): sorted, disjoint, non-touching intervals.
 // Transfers become ready out of program order (a store waits for compute

@@ -43,6 +43,7 @@ type runner struct {
 	// TensorE: LoadStationary and MultiplyMoving pipeline.
 	lsFree, mmStart, mmFree float64
 	stat                    isa.AP
+	statEnt                 []int32 // the tracker entries of stat
 	statSeq                 uint32
 	statValid               bool
 
@@ -580,6 +581,7 @@ func (r *runner) tensor(in *isa.Instr, stat []int32, statDep, d dep) (start, end
 					waited = r.waitNames[statDep.lane]
 				}
 			}
+			r.statEnt = append(r.statEnt[:0], stat...)
 			r.lsFree = lsStart + ls
 			start = later(start, r.lsFree)
 			spanStart = later(lsStart, r.mmFree)

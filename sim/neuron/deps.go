@@ -59,6 +59,7 @@ type access struct {
 // completions).
 type tracker struct {
 	entries []access  // per entry: its last accesses
+	onChip  []int32   // the entries of SBUF and PSUM regions, in creation order
 	regs    []region  // per entry: its region
 	adj     [][]int32 // per entry: the other entries whose regions overlap it
 	table   []int32   // open addressing: entry index + 1, 0 = empty
@@ -268,6 +269,9 @@ func (t *tracker) insert(r region) int32 {
 	t.entries = append(t.entries, access{wEnd: math.Inf(-1), rEnd: math.Inf(-1), rEndNT: math.Inf(-1), wLane: -1, rLane: -1, rLaneNT: -1})
 	t.regs = append(t.regs, r)
 	t.adj = append(t.adj, nil)
+	if r.space < 2 {
+		t.onChip = append(t.onChip, idx)
+	}
 	link := func(j int32) {
 		if j == idx || !t.regs[j].overlaps(r) || containsIdx(t.adj[idx], j) {
 			return

@@ -19,6 +19,8 @@ import (
 type dmaState struct {
 	c     *Config
 	fixed float64 // DMAFixedNs
+	// DGE descriptor time and semaphore-to-start latency, on the time grid
+	dgeNs, startNs float64
 
 	// eng[e] is engine e's busy time. While every transfer so far has
 	// covered all engines equally (the common case: 128-partition tiles),
@@ -39,7 +41,7 @@ type dmaState struct {
 
 func newDMA(c *Config) dmaState {
 	return dmaState{c: c, fixed: c.DMAFixedNs(), eng: make([]timeline, c.DMAEngines), uniform: true,
-		dge: make([]timeline, c.DGEInstances)}
+		dge: make([]timeline, c.DGEInstances), dgeNs: onGrid(c.DGENs), startNs: onGrid(c.DMAStartLatencyNs)}
 }
 
 // run schedules one dma_copy on queue q whose data dependencies are met at
@@ -69,7 +71,7 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64, o *operands) (issue,
 	even := side.Mem == isa.SBUF && start == 0 && parts == E*ppe
 	if even && d.uniform {
 		// The common case: a full-width tile while every engine is alike.
-		dur := d.fixed + float64(ppe)*rowBytes/c.DMAPeakBytesPerNs
+		dur := onGrid(d.fixed + float64(ppe)*rowBytes/c.DMAPeakBytesPerNs)
 		s := d.eng[0].reserve(later(t, d.qeEnd[q][0]), dur)
 		d.qeEnd[q][0] = s + dur
 		d.transfers += int64(E)
@@ -107,7 +109,7 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64, o *operands) (issue,
 
 	sMin, eMax := math.Inf(1), math.Inf(-1)
 	if d.uniform && even {
-		dur := d.fixed + float64(counts[0])*rowBytes/c.DMAPeakBytesPerNs
+		dur := onGrid(d.fixed + float64(counts[0])*rowBytes/c.DMAPeakBytesPerNs)
 		s := d.eng[0].reserve(later(t, d.qeEnd[q][0]), dur)
 		d.qeEnd[q][0] = s + dur
 		sMin, eMax = s, s+dur
@@ -120,7 +122,7 @@ func (d *dmaState) run(in *isa.Instr, q int, ready float64, o *operands) (issue,
 			if counts[e] == 0 {
 				continue
 			}
-			dur := d.fixed + float64(counts[e])*rowBytes/c.DMAPeakBytesPerNs
+			dur := onGrid(d.fixed + float64(counts[e])*rowBytes/c.DMAPeakBytesPerNs)
 			s := d.eng[e].reserve(later(t, d.qeEnd[q][e]), dur)
 			d.qeEnd[q][e] = s + dur
 			sMin, eMax = earlier(sMin, s), later(eMax, s+dur)
@@ -158,23 +160,22 @@ func (d *dmaState) prune() {
 // issue (ns) may start: after descriptor generation on the first free DGE
 // instance, if the core has any, and the semaphore-to-start latency.
 func (d *dmaState) startAt(issue float64) float64 {
-	c := d.c
 	t := issue
 	if len(d.dge) > 0 {
 		// A §1.1 / §3.3: a hardware DGE spends ≈ 600 ns per DMA instruction.
 		best, bs := 0, math.Inf(1)
 		for k := range d.dge {
-			if s := d.dge[k].find(t, c.DGENs); s < bs {
+			if s := d.dge[k].find(t, d.dgeNs); s < bs {
 				best, bs = k, s
 				if s == t {
 					break // no instance can start earlier
 				}
 			}
 		}
-		d.dge[best].book(bs, c.DGENs)
-		t = bs + c.DGENs
+		d.dge[best].book(bs, d.dgeNs)
+		t = bs + d.dgeNs
 	}
-	return t + c.DMAStartLatencyNs
+	return t + d.startNs
 }
 
 // finish books the transfer's HBM traffic, which starts with its first
@@ -190,7 +191,7 @@ func (d *dmaState) finish(in *isa.Instr, o *operands, issue, sMin, eMax float64)
 		hb += o.dstBytes
 	}
 	if hb > 0 {
-		dur := float64(hb) / d.c.HBMBytesPerNs
+		dur := onGrid(float64(hb) / d.c.HBMBytesPerNs)
 		s := d.hbm.reserve(sMin, dur)
 		eMax = later(eMax, s+dur)
 	}

@@ -32,6 +32,9 @@ type runner struct {
 	dm       dmaState
 
 	ns      [laneDMA0]float64 // ns per cycle of each compute engine
+	semNs   [laneDMA0]float64 // semaphore wait of each compute engine, on the time grid
+	latNs   [laneDMA0]float64 // access latency of each compute engine, on the time grid
+	actNs   float64           // ScalarE activation-table load, on the time grid
 	free    [laneDMA0]float64 // when each compute engine may issue its next instruction
 	busyEnd [laneDMA0]float64
 	busy    [laneDMA0]float64
@@ -40,6 +43,7 @@ type runner struct {
 	// TensorE: LoadStationary and MultiplyMoving pipeline.
 	lsFree, mmStart, mmFree float64
 	stat                    isa.AP
+	statEnt                 []int32 // the tracker entries of stat
 	statSeq                 uint32
 	statValid               bool
 
@@ -125,6 +129,11 @@ func newTimer(c Config) *runner {
 	r := &runner{c: c, tr: newTracker(), th: newThrottle(c), actTable: -1, parts: c.Arch().Partitions}
 	r.dm = newDMA(&r.c)
 	r.ns = [laneDMA0]float64{1 / c.TensorGHz, 1 / c.VectorGHz, 1 / c.ScalarGHz, 1 / c.GpSimdGHz}
+	for l, ns := range r.ns {
+		r.semNs[l] = onGrid(float64(c.SemaphoreCycles) * ns)
+		r.latNs[l] = onGrid(float64(c.AccessLatencyCycles) * ns)
+	}
+	r.actNs = onGrid(c.ActTableLoadNs)
 	nl := int(laneDMA0) + c.DMAQueues
 	r.lanes = make([]string, nl)
 	r.waitNames = make([]string, nl)
@@ -441,7 +450,7 @@ func (r *runner) compute(in *isa.Instr, lane int8, d dep) (start, end, done floa
 	ns := r.ns[lane]
 	start = r.free[lane]
 	if d.lane >= 0 {
-		if t := d.t + float64(c.SemaphoreCycles)*ns; t > start {
+		if t := d.t + r.semNs[lane]; t > start {
 			start, waited = t, r.waitNames[d.lane]
 		}
 	}
@@ -450,14 +459,14 @@ func (r *runner) compute(in *isa.Instr, lane int8, d dep) (start, end, done floa
 		// engine's idle time before the instruction.
 		if tb := actTable(in.Act); tb != r.actTable {
 			ls := r.free[lane]
-			if t := ls + c.ActTableLoadNs; t > start {
+			if t := ls + r.actNs; t > start {
 				start, waited = t, "act_table_load"
 			}
-			r.addBusy(lane, ls, ls+c.ActTableLoadNs)
+			r.addBusy(lane, ls, ls+r.actNs)
 			r.actTable = tb
 		}
 	}
-	ii := c.engineCyclesWide(in, r.o.wide) * ns
+	ii := onGrid(c.engineCyclesWide(in, r.o.wide) * ns)
 	if p1, p2 := r.sharedPorts(in, lane); p1 != nil {
 		// The earliest time every port the instruction needs is free
 		// for its whole interval.
@@ -485,7 +494,7 @@ func (r *runner) compute(in *isa.Instr, lane int8, d dep) (start, end, done floa
 		}
 	}
 	end = start + ii
-	done = end + float64(c.AccessLatencyCycles)*ns
+	done = end + r.latNs[lane]
 	r.free[lane] = end
 	r.addBusy(lane, start, end)
 	r.instrs[lane]++
@@ -545,7 +554,7 @@ func (r *runner) sharedPorts(in *isa.Instr, lane int8) (p1, p2 *timeline) {
 func (r *runner) tensor(in *isa.Instr, stat []int32, statDep, d dep) (start, end, done float64, waited string) {
 	c := &r.c
 	ns := r.ns[laneTensor]
-	sem := float64(c.SemaphoreCycles) * ns
+	sem := r.semNs[laneTensor]
 	start = r.mmFree
 	if d.lane >= 0 && d.t+sem > start {
 		start, waited = d.t+sem, r.waitNames[d.lane]
@@ -564,7 +573,7 @@ func (r *runner) tensor(in *isa.Instr, stat []int32, statDep, d dep) (start, end
 		}
 		reuse := r.statValid && seq == r.statSeq && sameAP(&in.Src[0], &r.stat)
 		if !reuse {
-			ls := math.Ceil(float64(m)/float64(c.LoadStationaryColsPerCycle)) * passes * ns
+			ls := onGrid(math.Ceil(float64(m)/float64(c.LoadStationaryColsPerCycle)) * passes * ns)
 			lsStart := later(r.lsFree, r.mmStart)
 			if statDep.lane >= 0 && statDep.t+sem > lsStart {
 				lsStart = statDep.t + sem
@@ -572,6 +581,7 @@ func (r *runner) tensor(in *isa.Instr, stat []int32, statDep, d dep) (start, end
 					waited = r.waitNames[statDep.lane]
 				}
 			}
+			r.statEnt = append(r.statEnt[:0], stat...)
 			r.lsFree = lsStart + ls
 			start = later(start, r.lsFree)
 			spanStart = later(lsStart, r.mmFree)
@@ -603,10 +613,10 @@ func (r *runner) tensor(in *isa.Instr, stat []int32, statDep, d dep) (start, end
 		fl := 2 * float64(p) * float64(f) * float64(p)
 		r.peAdj += fl * passes
 	}
-	dur := r.th.run(start, mm*ns)
+	dur := r.th.run(start, onGrid(mm*ns))
 	end = start + dur
 	r.mmStart, r.mmFree = start, end
-	done = end + float64(c.AccessLatencyCycles)*ns
+	done = end + r.latNs[laneTensor]
 	r.addBusy(laneTensor, start, end)
 	r.instrs[laneTensor]++
 	return earlier(spanStart, start), end, done, waited

@@ -18,8 +18,11 @@ import (
 // instruction against its architecture before handing it over): build it
 // for cfg.Arch().
 type Stream struct {
-	r *runner
-	n int // instructions timed
+	r     *runner
+	n     int // instructions timed (or skipped by fast-forward)
+	ff    ffLoop
+	ffOff bool
+	err   error // a failed fast-forward (*FastForwardError); stops the stream
 }
 
 // NewStream returns a Stream timing on one NeuronCore configured by cfg.
@@ -49,6 +52,9 @@ func (s *Stream) KeepSpans(limit int) {
 
 // Instr times instruction i, the next in program order.
 func (s *Stream) Instr(i int, in *isa.Instr) error {
+	if s.err != nil {
+		return s.err
+	}
 	if i != s.n {
 		return fmt.Errorf("neuron.Stream: instruction %d arrived after %d", i, s.n)
 	}
@@ -78,6 +84,11 @@ func (s *Stream) Instr(i int, in *isa.Instr) error {
 
 // Instrs returns the number of instructions timed.
 func (s *Stream) Instrs() int { return s.n }
+
+// Err reports a fast-forward that failed (a *FastForwardError): the
+// Stream's figures are then incomplete and the program must be timed again
+// with fast-forward off.
+func (s *Stream) Err() error { return s.err }
 
 // Report returns the timing of the instructions received so far. It has no
 // program name or sources (Report.Program and Sources are unset), and

@@ -24,7 +24,26 @@ type pipeMsg struct {
 	decl   isa.TensorDecl
 	first  int
 	instrs []isa.Instr
+	marks  []pipeMark // loop events, each before instrs[pos]
 }
+
+// pipeMark is an isa.Looper call travelling with the instructions.
+type pipeMark struct {
+	pos                          int
+	kind                         uint8
+	i, next, count, period, sent int
+	key                          uint64
+}
+
+const (
+	markLoop = iota // LoopMark
+	markSkip        // LoopSkip
+	markEnd         // LoopEnd
+)
+
+// pipeSteady is a steady state the timing goroutine found in loop number
+// loop (LoopSteady).
+type pipeSteady struct{ loop, period, at int }
 
 // Pipe is a Stream that times on a goroutine of its own, so that building
 // and validating a program (the kernel's loops and the Builder, on the
@@ -35,6 +54,9 @@ type pipeMsg struct {
 type Pipe struct {
 	s      *Stream
 	cur    []isa.Instr
+	marks  []pipeMark // loop events among cur
+	loops  int        // loops started by the Builder
+	steady atomic.Pointer[pipeSteady]
 	first  int
 	ch     chan pipeMsg
 	free   chan []isa.Instr
@@ -65,12 +87,21 @@ func (p *Pipe) time() {
 			if m.tensor {
 				p.s.Tensor(m.ti, m.decl)
 			} else {
+				mk := m.marks
 				for k := range m.instrs {
+					for len(mk) > 0 && mk[0].pos == k {
+						p.mark(&mk[0])
+						mk = mk[1:]
+					}
 					if err := p.s.Instr(m.first+k, &m.instrs[k]); err != nil {
 						p.err = err
 						p.failed.Store(true)
 						break
 					}
+				}
+				for p.err == nil && len(mk) > 0 {
+					p.mark(&mk[0])
+					mk = mk[1:]
 				}
 			}
 		}
@@ -83,12 +114,69 @@ func (p *Pipe) time() {
 	}
 }
 
-// flush hands the current chunk over.
+// mark replays a loop event on the timing goroutine and publishes a steady
+// state it finds.
+func (p *Pipe) mark(m *pipeMark) {
+	s := p.s
+	switch m.kind {
+	case markLoop:
+		had := s.ff.period
+		s.LoopMark(m.i, m.key, m.next)
+		if s.ff.period != 0 && had == 0 {
+			p.steady.Store(&pipeSteady{loop: s.ff.loop, period: s.ff.period, at: s.ff.at})
+		}
+	case markSkip:
+		s.LoopSkip(m.i, m.count, m.period, m.sent)
+	case markEnd:
+		s.LoopEnd()
+	}
+	if s.err != nil {
+		p.err = s.err
+		p.failed.Store(true)
+	}
+}
+
+// LoopMark is the isa.Looper method; see Stream.LoopMark.
+func (p *Pipe) LoopMark(i int, key uint64, next int) {
+	if i == 0 {
+		p.loops++
+	}
+	p.marks = append(p.marks, pipeMark{pos: len(p.cur), kind: markLoop, i: i, key: key, next: next})
+}
+
+// LoopSteady is the isa.Looper method: what the timing goroutine has found
+// in the Builder's current loop so far.
+func (p *Pipe) LoopSteady() (period, at int) {
+	if v := p.steady.Load(); v != nil && v.loop == p.loops {
+		return v.period, v.at
+	}
+	return 0, 0
+}
+
+// LoopSkip is the isa.Looper method; see Stream.LoopSkip.
+func (p *Pipe) LoopSkip(i, count, period, instrs int) {
+	p.marks = append(p.marks, pipeMark{pos: len(p.cur), kind: markSkip, i: i, count: count, period: period, sent: instrs})
+	p.flush()
+	p.first += instrs
+	p.steady.Store(nil)
+}
+
+// LoopEnd is the isa.Looper method.
+func (p *Pipe) LoopEnd() {
+	p.marks = append(p.marks, pipeMark{pos: len(p.cur), kind: markEnd})
+}
+
+// FastForward is Stream.FastForward for the Stream the Pipe times on; call
+// it before the first Tensor or Instr.
+func (p *Pipe) FastForward(on bool) { p.s.FastForward(on) }
+
+// flush hands the current chunk and its loop events over.
 func (p *Pipe) flush() {
-	if len(p.cur) == 0 {
+	if len(p.cur) == 0 && len(p.marks) == 0 {
 		return
 	}
-	p.ch <- pipeMsg{first: p.first, instrs: p.cur}
+	p.ch <- pipeMsg{first: p.first, instrs: p.cur, marks: p.marks}
+	p.marks = nil
 	p.first += len(p.cur)
 	select {
 	case p.cur = <-p.free:
@@ -137,6 +225,9 @@ func (p *Pipe) Close() (*sim.Report, error) {
 	<-p.done
 	if p.err != nil {
 		return nil, p.err
+	}
+	if err := p.s.Err(); err != nil {
+		return nil, err
 	}
 	return p.s.Report(), nil
 }

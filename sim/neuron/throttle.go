@@ -20,7 +20,7 @@ type throttle struct {
 
 func newThrottle(c Config) throttle {
 	return throttle{on: c.Throttle && c.ThrottleRate < 1 && c.ThrottleRampNs > 0,
-		r0: c.ThrottleRate, ramp: c.ThrottleRampNs, window: c.ThrottleWindowNs, util: c.ThrottleUtil,
+		r0: c.ThrottleRate, ramp: onGrid(c.ThrottleRampNs), window: onGrid(c.ThrottleWindowNs), util: c.ThrottleUtil,
 		rampStart: math.Inf(-1), rampEnd: math.Inf(-1)}
 }
 
@@ -44,7 +44,9 @@ func (t *throttle) run(s, d float64) float64 {
 
 // rampEnd returns the end of d ns of full-speed work started at s under a
 // limit that rises linearly from r0 at rs to 1 at rs+ramp: the e with
-// ∫ₛᵉ r(t) dt = d.
+// ∫ₛᵉ r(t) dt = d. The time taken, e − s, is computed from differences of
+// times only and rounded to the time grid (gridPerNs), so it does not
+// depend on where in time s lies.
 func rampEnd(s, d, rs, r0, ramp float64) float64 {
 	re := rs + ramp
 	if s >= re {
@@ -52,12 +54,13 @@ func rampEnd(s, d, rs, r0, ramp float64) float64 {
 	}
 	b := (1 - r0) / ramp // slope of the limit, 1/ns
 	rs0 := r0 + b*(s-rs) // limit at s
-	work := (re - s) * (rs0 + 1) / 2
+	left := re - s       // ramp time left at s
+	work := left * (rs0 + 1) / 2
 	if d > work {
-		return re + (d - work)
+		return s + onGrid(left+(d-work))
 	}
 	// rs0·x + b·x²/2 = d
-	return s + (math.Sqrt(rs0*rs0+2*b*d)-rs0)/b
+	return s + onGrid((math.Sqrt(rs0*rs0+2*b*d)-rs0)/b)
 }
 
 // busyIn returns TensorE busy time in [s−window, s].

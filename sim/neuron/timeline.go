@@ -8,6 +8,20 @@ import (
 // interval is [lo, hi) in ns.
 type interval struct{ lo, hi float64 }
 
+// gridPerNs is the resolution of simulated time: every duration the model
+// computes (cycles × ns per cycle, bytes ÷ bandwidth, the throttle's ramp)
+// is rounded to a multiple of 1/gridPerNs ns (2^-16 ns ≈ 15 fs, far below
+// any clock period) before it is added to a time. Sums, differences and
+// maxima of such times are exact in float64 up to 2^37 ns (≈ 137 s of
+// simulated time), so the replay's arithmetic does not depend on where in
+// time it runs: after a repeated loop iteration the state is the state
+// before it shifted by a constant, bit for bit, which fast-forward
+// (ff.go) relies on.
+const gridPerNs = 1 << 16
+
+// onGrid rounds a duration d (ns) to the time grid (gridPerNs).
+func onGrid(d float64) float64 { return math.Round(d*gridPerNs) / gridPerNs }
+
 // timeline is the busy time of one shared resource (a DMA engine, the HBM
 // port, a descriptor generator): sorted, disjoint, non-touching intervals.
 // Transfers become ready out of program order (a store waits for compute
@@ -18,6 +32,7 @@ type timeline struct {
 	iv     []interval
 	end    float64 // iv's last hi while iv is not empty (any value while it is)
 	busy   float64 // total reserved time
+	folded float64 // total length of the intervals fold dropped
 	pruned bool    // prune dropped intervals: total no longer knows the union
 }
 
@@ -184,7 +199,7 @@ func (t *timeline) total() float64 {
 	if t.pruned {
 		panic("neuron: total of a pruned timeline")
 	}
-	s := 0.0
+	s := t.folded
 	for _, v := range t.iv {
 		s += v.hi - v.lo
 	}
@@ -193,5 +208,25 @@ func (t *timeline) total() float64 {
 
 // clone returns an independent copy.
 func (t *timeline) clone() timeline {
-	return timeline{iv: append([]interval(nil), t.iv...), end: t.end, busy: t.busy, pruned: t.pruned}
+	return timeline{iv: append([]interval(nil), t.iv...), end: t.end, busy: t.busy, folded: t.folded, pruned: t.pruned}
+}
+
+// fold drops the intervals ending before h, which no booking at or after h
+// can meet (times are on the grid, so they end more than touchNs before
+// h), and clips an interval running across h to start at h, keeping the
+// length removed for total. For bookings at or after h nothing changes:
+// a clipped interval still covers them, and still absorbs what it would
+// have merged.
+func (t *timeline) fold(h float64) {
+	i := t.firstEndingAfter(math.Nextafter(h, math.Inf(-1))) // first with hi ≥ h
+	for _, v := range t.iv[:i] {
+		t.folded += v.hi - v.lo
+	}
+	if i > 0 {
+		t.iv = append(t.iv[:0], t.iv[i:]...)
+	}
+	if len(t.iv) > 0 && t.iv[0].lo < h {
+		t.folded += h - t.iv[0].lo
+		t.iv[0].lo = h
+	}
 }

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -126,18 +127,34 @@ func (t *NeuronTarget) timeStreamed(p kernels.Params, mode int) (Timing, error) 
 // runStreamed timing runs on this goroutine; otherwise on a goroutine of
 // its own beside the build (neuron.Pipe): the figures are the same. With
 // runSpans the report keeps a span per instruction, with its source site
-// and operands.
+// and operands. Kernel loops in steady state are fast-forwarded (see
+// neuron.Stream.LoopSkip), with the same figures bit for bit; should a
+// fast-forward fail its check, the program is timed again in full.
 func streamNeuron(p kernels.Params, cfg neuron.Config, arch isa.Arch, mode int) (*sim.Report, error) {
+	rep, err := streamNeuronFF(p, cfg, arch, mode, true)
+	var ffe *neuron.FastForwardError
+	if errors.As(err, &ffe) {
+		return streamNeuronFF(p, cfg, arch, mode, false)
+	}
+	return rep, err
+}
+
+// streamNeuronFF is streamNeuron with loop fast-forward on or off.
+func streamNeuronFF(p kernels.Params, cfg neuron.Config, arch isa.Arch, mode int, ff bool) (*sim.Report, error) {
 	if mode == runStreamed {
 		s, err := neuron.NewStream(cfg)
 		if err != nil {
 			return nil, err
 		}
+		s.FastForward(ff)
 		b := isa.NewStreamBuilder(arch, p.String(), s)
 		if err := p.Kernel.Neuron(b, p); err != nil {
 			return nil, err
 		}
 		if err := b.Err(); err != nil {
+			return nil, err
+		}
+		if err := s.Err(); err != nil {
 			return nil, err
 		}
 		return s.Report(), nil
@@ -151,6 +168,7 @@ func streamNeuron(p kernels.Params, cfg neuron.Config, arch isa.Arch, mode int) 
 	if err != nil {
 		return nil, err
 	}
+	s.FastForward(ff)
 	b := isa.NewStreamBuilder(arch, p.String(), s)
 	if mode == runSpans {
 		s.KeepSpans(MaxTracedInstrs)

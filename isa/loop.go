@@ -85,7 +85,10 @@ type loopRun struct {
 // a Looper, has no error and is not already inside a Loop (a nested Loop
 // runs plain). Otherwise, before iteration i it calls LoopMark with the
 // key hashed with the Builder state, asks LoopSteady, and where the
-// Looper has found a period P (at ≤ i, i ≥ 2P) skips the largest number m
+// Looper has found a period P at iteration at (with at ≤ i, i ≡ at mod P:
+// a Looper that times on another goroutine may report the steady state
+// late, and it checks a skip against its state whole periods from at;
+// and i ≥ 2P) skips the largest number m
 // ≥ 1 of whole periods for which the last period repeats the one before
 // it (recorded keys and Builder state) and key(x) == key(x−P) for every x
 // in [i, i+m·P): the skipped iterations are handed to LoopSkip, not
@@ -127,7 +130,7 @@ func (b *Builder) Loop(n int, key func(i int) uint64, body func(i int)) {
 		st.hashed = h
 		r.it = append(r.it, st)
 		lp.LoopMark(i, h, b.n)
-		if P, at := lp.LoopSteady(); n >= 3 && P > 0 && at <= i && i >= 2*P {
+		if P, at := lp.LoopSteady(); n >= 3 && P > 0 && at <= i && (i-at)%P == 0 && i >= 2*P {
 			if m := r.periods(i, n, P, np, key); m > 0 {
 				b.skip(lp, r, i, m, P, np)
 				i += m * P

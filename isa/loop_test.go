@@ -7,9 +7,11 @@ import (
 )
 
 // forcer is a Looper that records what it is handed and, from iteration
-// from on, reports a steady state of period iterations.
+// from on (or seen, if later: a Looper timing on another goroutine reports
+// late), reports a steady state of period iterations found at from.
 type forcer struct {
 	period, from int
+	seen         int
 	got          map[int]Instr
 	marks        []int
 	skips        [][4]int // i, count, period, instrs
@@ -32,7 +34,7 @@ func (f *forcer) Instr(i int, in *Instr) error {
 }
 func (f *forcer) LoopMark(i int, key uint64, next int) { f.cur = i; f.marks = append(f.marks, i) }
 func (f *forcer) LoopSteady() (int, int) {
-	if f.period > 0 && f.cur >= f.from {
+	if f.period > 0 && f.cur >= max(f.from, f.seen) {
 		return f.period, f.from
 	}
 	return 0, 0
@@ -140,29 +142,34 @@ func TestLoopSkips(t *testing.T) {
 		name         string
 		n            int
 		period, from int
+		seen         int
 		key          func(int) uint64
 		want         [][2]int // skipped iterations: first, count
 	}{
 		// The queue state repeats every 8 iterations: skip from 16
 		// (two periods recorded) in whole periods up to 96.
-		{"period 8", n, 8, 0, nil, [][2]int{{16, 80}}},
-		{"period 16", n, 16, 0, nil, [][2]int{{32, 64}}},
-		{"found late", n, 8, 40, nil, [][2]int{{40, 56}}},
+		{"period 8", n, 8, 0, 0, nil, [][2]int{{16, 80}}},
+		{"period 16", n, 16, 0, 0, nil, [][2]int{{32, 64}}},
+		{"found late", n, 8, 40, 0, nil, [][2]int{{40, 56}}},
+		{"found at 41", n, 8, 41, 0, nil, [][2]int{{41, 56}}},
+		// Reported from 43, found at 40: skip whole periods from 40 on.
+		{"reported late", n, 8, 40, 43, nil, [][2]int{{48, 48}}},
 		// Builder state differs one period apart: never skip.
-		{"state mismatch 3", n, 3, 0, nil, nil},
-		{"state mismatch 4", n, 4, 0, nil, nil},
+		{"state mismatch 3", n, 3, 0, 0, nil, nil},
+		{"state mismatch 4", n, 4, 0, 0, nil, nil},
 		// Key 50 differs from key 42: skip up to 48; after 50 the last
-		// period repeats again from 67 (58 differs from 50), and whole
-		// periods fit up to 99.
-		{"key change", n, 8, 0, keyAt50, [][2]int{{16, 32}, {67, 32}}},
-		{"small n", 2, 1, 0, nil, nil},
-		{"exact end", 24, 8, 0, nil, [][2]int{{16, 8}}},
-		{"no period", n, 0, 0, nil, nil},
+		// period repeats again from 67 (58 differs from 50), and the
+		// next multiple of 8 is 72, whence whole periods fit up to 96.
+		{"key change", n, 8, 0, 0, keyAt50, [][2]int{{16, 32}, {72, 24}}},
+		{"small n", 2, 1, 0, 0, nil, nil},
+		{"exact end", 24, 8, 0, 0, nil, [][2]int{{16, 8}}},
+		{"no period", n, 0, 0, 0, nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			full := fullProgram(t, tc.n)
 			f := newForcer(tc.period, tc.from)
+			f.seen = tc.seen
 			b := NewStreamBuilder(Trn2(), "loop", f)
 			loopKernel(b, tc.n, tc.key, true)
 			if err := b.Err(); err != nil {

@@ -442,13 +442,18 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 		}
 		return isa.LoopKey(first(j), first(j-1))
 	}
-	b.Loop(nheads, key, func(j int) {
+	// resume moves the pending items' heads on to stand before head j,
+	// the next one emitted (nheads: the final flush).
+	resume := func(j int) {
 		if prev >= 0 && j != prev+1 {
 			for x := range ring {
 				ring[x] += j - prev - 1
 			}
 		}
 		prev = j
+	}
+	b.Loop(nheads, key, func(j int) {
+		resume(j)
 		pj := &ring[emitted%len(ring)]
 		emitted++
 		*pj = j
@@ -519,6 +524,7 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 			lastItem.done = store
 		}
 	})
+	resume(nheads)
 	pipe.flush()
 }
 

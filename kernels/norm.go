@@ -264,14 +264,19 @@ func normNeuron(b *isa.Builder, p Params, layer bool) error {
 	}
 	r0s := make([]int, pipe.depth())
 	prev := -1
-	key := func(i int) uint64 { return isa.LoopKey(rowsOf(i), rowsOf(i-1), rowsOf(i-2)) }
-	b.Loop(tiles, key, func(ti int) {
+	// resume moves the pending tiles' rows on to stand before tile ti,
+	// the next one emitted (tiles: the final flush).
+	resume := func(ti int) {
 		if prev >= 0 && ti != prev+1 {
 			for j := range r0s {
 				r0s[j] += (ti - prev - 1) * lanes
 			}
 		}
 		prev = ti
+	}
+	key := func(i int) uint64 { return isa.LoopKey(rowsOf(i), rowsOf(i-1), rowsOf(i-2)) }
+	b.Loop(tiles, key, func(ti int) {
+		resume(ti)
 		pr0 := &r0s[pipe.nextIdx()%len(r0s)]
 		*pr0 = ti * lanes
 		rows := rowsOf(ti)
@@ -337,6 +342,7 @@ func normNeuron(b *isa.Builder, p Params, layer bool) error {
 			}
 		})
 	})
+	resume(tiles)
 	pipe.flush()
 	return nil
 }

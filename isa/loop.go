@@ -88,11 +88,13 @@ type loopRun struct {
 // Looper has found a period P at iteration at (with at ≤ i, i ≡ at mod P:
 // a Looper that times on another goroutine may report the steady state
 // late, and it checks a skip against its state whole periods from at;
-// and i ≥ 2P) skips the largest number m
-// ≥ 1 of whole periods for which the last period repeats the one before
-// it (recorded keys and Builder state) and key(x) == key(x−P) for every x
-// in [i, i+m·P): the skipped iterations are handed to LoopSkip, not
-// emitted, and the Builder moves on as if they had been (see skip).
+// and i ≥ 2P) skips the largest number m ≥ 1 of whole periods for which
+// the last period repeats the one before it (recorded keys and Builder
+// state) and key(x) == key(x−P) for every x in [i, i+m·P): the skipped
+// iterations are handed to LoopSkip, not emitted, and the Builder moves
+// on as if they had been (see skip). A pool made inside the loop ends the
+// skipping: its rotation is not in the recorded state, so the rest of the
+// loop runs plain.
 func (b *Builder) Loop(n int, key func(i int) uint64, body func(i int)) {
 	lp, ok := b.sink.(Looper)
 	if !ok || b.err != nil || b.loop != nil {

@@ -396,6 +396,16 @@ func (s *Stream) LoopMark(i int, key uint64, next int) {
 		return
 	}
 	f.keys = append(f.keys, key)
+	if i == 0 {
+		s.r.loopHBMReuse = false
+	}
+	s.r.loopEntries = int32(len(s.r.tr.entries))
+	if s.r.loopHBMReuse {
+		// The loop breaks its contract: never skip any of it.
+		f.period, f.at = 0, 0
+		f.why = "an iteration touched an HBM region of an earlier one"
+		return
+	}
 	if f.tries > ffGiveUp && f.period == 0 {
 		return
 	}
@@ -465,6 +475,9 @@ func (s *Stream) LoopSkip(i, count, period, instrs int) {
 	case i != len(f.keys)-1:
 		fail("skip does not follow its mark")
 		return
+	case s.r.loopHBMReuse:
+		fail("an iteration touched an HBM region of an earlier one")
+		return
 	}
 	a, b := f.snap(i-period), f.snap(i)
 	if a == nil || b == nil || b.n != s.n {
@@ -495,17 +508,23 @@ func (s *Stream) LoopSkip(i, count, period, instrs int) {
 		f.keys = append(f.keys, f.keys[x-period])
 	}
 	s.n += instrs
+	s.skipped += instrs
 	f.period, f.at, f.tries = 0, 0, 0
 }
 
 // LoopEnd is the isa.Looper method: the current loop has ended.
 func (s *Stream) LoopEnd() {
 	f := &s.ff
+	s.r.loopEntries = 0
 	f.spare = append(f.spare, f.snaps...)
 	f.snaps = f.snaps[:0]
 	f.keys = f.keys[:0]
 	f.period, f.at = 0, 0
 }
+
+// Skipped returns how many of the instructions counted by Instrs were
+// fast-forwarded rather than timed one by one.
+func (s *Stream) Skipped() int { return s.skipped }
 
 // FastForward turns loop fast-forward on (the default) or off; call it
 // before the first instruction.

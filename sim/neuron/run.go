@@ -65,6 +65,12 @@ type runner struct {
 	keep      *spanKeeper // the spans kept for a trace or profile; nil: none
 	memo      memo
 	o         operands // the current instruction's, reused
+
+	// Fast-forward (ff.go): the tracker entries that existed when the
+	// current loop iteration began (0 outside a loop), and whether an
+	// iteration touched an HBM region of an earlier one.
+	loopEntries  int32
+	loopHBMReuse bool
 }
 
 // Run replays p on one NeuronCore configured by cfg and returns its
@@ -211,6 +217,13 @@ func (r *runner) addOperand(o *operands, a *isa.AP, acc rw) (int64, error) {
 	// new entry has no accesses, and raising to it changes nothing.
 	t := &r.tr
 	ents := t.entries
+	if a.Mem == isa.HBM {
+		for _, x := range m.idx[:m.n] {
+			// An HBM region an earlier loop iteration touched: the
+			// loop breaks fast-forward's contract (see ff.go).
+			r.loopHBMReuse = r.loopHBMReuse || x < r.loopEntries
+		}
+	}
 	if acc&accRead != 0 {
 		r.traffic[m.level].Read += m.bytes
 		d := &o.all

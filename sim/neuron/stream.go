@@ -18,11 +18,12 @@ import (
 // instruction against its architecture before handing it over): build it
 // for cfg.Arch().
 type Stream struct {
-	r     *runner
-	n     int // instructions timed (or skipped by fast-forward)
-	ff    ffLoop
-	ffOff bool
-	err   error // a failed fast-forward (*FastForwardError); stops the stream
+	r       *runner
+	n       int // instructions timed (or skipped by fast-forward)
+	skipped int // instructions skipped by fast-forward
+	ff      ffLoop
+	ffOff   bool
+	err     error // a failed fast-forward (*FastForwardError); stops the stream
 }
 
 // NewStream returns a Stream timing on one NeuronCore configured by cfg.
@@ -82,7 +83,8 @@ func (s *Stream) Instr(i int, in *isa.Instr) error {
 	return nil
 }
 
-// Instrs returns the number of instructions timed.
+// Instrs returns the number of instructions timed, one by one or
+// fast-forwarded (see Skipped).
 func (s *Stream) Instrs() int { return s.n }
 
 // Err reports a fast-forward that failed (a *FastForwardError): the

@@ -235,6 +235,9 @@ func (p *Pipe) Close() (*sim.Report, error) {
 // Instrs returns the number of instructions timed; call it after Close.
 func (p *Pipe) Instrs() int { return p.s.Instrs() }
 
+// Skipped is Stream.Skipped; call it after Close.
+func (p *Pipe) Skipped() int { return p.s.Skipped() }
+
 // KeepSpans is Stream.KeepSpans for the Stream the Pipe times on; call it
 // before the first Tensor or Instr.
 func (p *Pipe) KeepSpans(limit int) { p.s.KeepSpans(limit) }

@@ -1,11 +1,14 @@
 package kernels_test
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/kernels"
 	"github.com/trnsim/trnsim/kernels/kernelstest"
+	"github.com/trnsim/trnsim/sim"
+	"github.com/trnsim/trnsim/sim/neuron"
 )
 
 // loopSpecs are the kernels whose main loop is a Builder.Loop, on real
@@ -29,6 +32,7 @@ var loopSpecs = []struct {
 	{"matmul:M=1024,N=65536,K=1536,dtype=fp8e4m3,variant=best", true, false},
 	{"attention:heads=64,kv_heads=8,seqlen=8192,headdim=128,causal=true", false, true},
 	{"attention:batch=16,heads=64,kv_heads=8,seqlen=512,headdim=128,causal=true", true, false},
+	{"attention:batch=4,heads=16,kv_heads=16,seqlen=512,headdim=128,causal=true", true, false},
 	{"attention:batch=48,heads=16,kv_heads=4,seqlen=600,headdim=64,causal=false", true, false},
 	// 64 row tiles; the pools and DMA queues repeat every 48.
 	{"rmsnorm:tokens=8192,hidden=8192", true, true},
@@ -204,4 +208,75 @@ func checkRestart(t *testing.T, full *isa.Program, l *kernelstest.Looper) int {
 		t.Fatalf("received up to %d of %d instructions", next, len(want))
 	}
 	return iters
+}
+
+// TestLoopFastForward times each adopted kernel on the NeuronCore timing
+// model with loop fast-forward on and off: the reports are identical, and
+// with it on the loops were skipped (the timing model found the steady
+// state the kernels' keys promise). short: shapes of a few thousand
+// instructions; otherwise also the 70B layer's.
+func TestLoopFastForward(t *testing.T) {
+	specs := []struct {
+		spec  string
+		short bool
+	}{
+		{"matmul:M=2048,N=16384,K=2048", true},
+		{"matmul:M=1000,N=100000,K=1100", true},
+		{"matmul:M=2048,N=2560,K=512,variant=tiled", true},
+		{"matmul:M=8192,N=57344,K=8192", false},
+		{"matmul:M=8192,N=8192,K=28672", false},
+		{"rmsnorm:tokens=32700,hidden=1000", true},
+		{"layernorm:tokens=20000,hidden=5000", true},
+		{"silu_mul:tokens=8192,hidden=28672", true},
+		{"add:tokens=8192,hidden=8192", true},
+		{"rope:tokens=8192,heads=72,headdim=128", true},
+		// One KV head per query head: the Builder state repeats every 12
+		// heads (with Llama's groups of 8, every 192: beyond the
+		// periods the timing model looks for).
+		{"attention:batch=16,heads=16,kv_heads=16,seqlen=512,headdim=128,causal=true", true},
+	}
+	for _, tc := range specs {
+		t.Run(tc.spec, func(t *testing.T) {
+			if testing.Short() && !tc.short {
+				t.Skip("full-size shape: times the program in full once")
+			}
+			p, err := kernels.Builtin().Parse(tc.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"trn2", "trn3"} {
+				cfg, err := neuron.Preset(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				time := func(ff bool) (*sim.Report, int, int) {
+					s, err := neuron.NewStream(cfg)
+					if err != nil {
+						t.Fatal(err)
+					}
+					s.FastForward(ff)
+					b := isa.NewStreamBuilder(cfg.Arch(), p.String(), s)
+					if err := p.Kernel.Neuron(b, p); err != nil {
+						t.Fatal(err)
+					}
+					if err := b.Err(); err != nil {
+						t.Fatal(err)
+					}
+					if err := s.Err(); err != nil {
+						t.Fatal(err)
+					}
+					return s.Report(), s.Skipped(), b.Len()
+				}
+				full, _, n := time(false)
+				fast, skipped, _ := time(true)
+				if !reflect.DeepEqual(full, fast) {
+					t.Errorf("%s: fast-forwarded report differs:\n%+v\nfull %+v", name, fast, full)
+				}
+				if skipped == 0 {
+					t.Errorf("%s: nothing fast-forwarded", name)
+				}
+				t.Logf("%s: %d of %d instructions fast-forwarded", name, skipped, n)
+			}
+		})
+	}
 }

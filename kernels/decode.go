@@ -241,8 +241,14 @@ func decodeNeuron(b *isa.Builder, p Params) error {
 	pipe := newPipe(attnSchedule())
 	qring, kring, sring := newSlotRing(2), newSlotRing(kvBufs), newSlotRing(4)
 	rows := s.batch * s.heads
-	for r0 := 0; r0 < rows; r0 += gpr * s.g {
-		nr := min(gpr*s.g, rows-r0)
+	// One iteration per 128-row Q chunk. Each ends with the pipeline
+	// drained (the next chunk's Qᵀ transposes need it empty, so draining
+	// here instead of at the next chunk's start emits the same program),
+	// so an iteration leaves no pending work and its instructions depend
+	// on its rows alone.
+	chunkRows := func(ci int) int { return min(gpr*s.g, rows-ci*gpr*s.g) }
+	body := func(ci int) {
+		r0, nr := ci*gpr*s.g, chunkRows(ci)
 		// Q rows of gpr groups: one load, one transpose per head-dim
 		// chunk, Qᵀ [d, rows] to SBUF; group j's stationary is columns
 		// [j·g, (j+1)·g). The transposes borrow the Pᵀ PSUM pool, so the
@@ -299,8 +305,19 @@ func decodeNeuron(b *isa.Builder, p Params) error {
 				}
 			}
 		}
+		pipe.flush()
 	}
-	pipe.flush()
+	nchunks := ceilDiv(rows, gpr*s.g)
+	if s.combine {
+		// The partials are read back after the loop (decodeCombine):
+		// not a Loop, whose iterations' HBM writes no later instruction
+		// may read.
+		for ci := range nchunks {
+			body(ci)
+		}
+	} else {
+		b.Loop(nchunks, func(ci int) uint64 { return isa.LoopKey(chunkRows(ci)) }, body)
+	}
 	if s.combine {
 		decodeCombine(b, s, part, o)
 	}

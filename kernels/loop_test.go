@@ -34,6 +34,10 @@ var loopSpecs = []struct {
 	{"attention:batch=16,heads=64,kv_heads=8,seqlen=512,headdim=128,causal=true", true, false},
 	{"attention:batch=4,heads=16,kv_heads=16,seqlen=512,headdim=128,causal=true", true, false},
 	{"attention:batch=48,heads=16,kv_heads=4,seqlen=600,headdim=64,causal=false", true, false},
+	// 32 Q chunks; the Builder state repeats every 48.
+	{"decode_attention:batch=64,heads=64,kv_heads=8,seqlen=32768,headdim=128", false, true},
+	{"decode_attention:batch=331,heads=64,kv_heads=8,seqlen=700,headdim=128", true, false},
+	{"decode_attention:batch=330,heads=64,kv_heads=8,seqlen=1000,headdim=64", true, false},
 	// 64 row tiles; the pools and DMA queues repeat every 48.
 	{"rmsnorm:tokens=8192,hidden=8192", true, true},
 	{"rmsnorm:tokens=32768,hidden=8192", false, false},
@@ -234,6 +238,7 @@ func TestLoopFastForward(t *testing.T) {
 		// heads (with Llama's groups of 8, every 192: beyond the
 		// periods the timing model looks for).
 		{"attention:batch=16,heads=16,kv_heads=16,seqlen=512,headdim=128,causal=true", true},
+		{"decode_attention:batch=330,heads=64,kv_heads=8,seqlen=1000,headdim=64", true},
 	}
 	for _, tc := range specs {
 		t.Run(tc.spec, func(t *testing.T) {

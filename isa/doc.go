@@ -15,4 +15,11 @@
 //
 // Invariants: a Program built by a Builder satisfies Validate for the Arch it
 // was built for; Exec and the timing models refuse programs that do not.
+//
+// Kernel loops: a kernel declares its main loop with Builder.Loop and a
+// structural key per iteration. Streamed into a Looper (the timing model),
+// iterations that repeat a steady state whole periods at a time are not
+// emitted: the Looper extrapolates them exactly (LoopSkip) and the Builder
+// moves its own state (instruction count, DMA queue rotation) as if they
+// had been. Every other Builder runs the loop plain.
 package isa

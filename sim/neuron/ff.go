@@ -140,8 +140,6 @@ func (w *ffWalker) disc(v uint64) {
 	}
 }
 
-func (w *ffWalker) discF(v float64) { w.disc(math.Float64bits(v)) }
-
 func b2u(b bool) uint64 {
 	if b {
 		return 1

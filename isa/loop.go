@@ -7,8 +7,9 @@ type Looper interface {
 	Sink
 	// LoopMark: the Builder is about to emit iteration i (0 ≤ i < n) of the
 	// current loop; key is the iteration's structural key (see Loop), next the
-	// index of the next instruction. i == 0 starts a loop.
-	LoopMark(i int, key uint64, next int)
+	// index of the next instruction, rot the Builder's rotation state (valid
+	// during the call only). i == 0 starts a loop.
+	LoopMark(i int, key uint64, next int, rot *LoopRotation)
 	// LoopSteady reports the period (in iterations) of a steady state the
 	// Looper has found in the current loop and the iteration it was found
 	// at; period 0: none yet.
@@ -19,6 +20,53 @@ type Looper interface {
 	LoopSkip(i, count, period, instrs int)
 	// LoopEnd: the current loop has ended.
 	LoopEnd()
+}
+
+// LoopRotation is the Builder state that decides where an iteration's
+// tiles and transfers go without changing what they are: the DMA queue
+// the next transfer takes and, per pool, the slot its next tile takes.
+// Two iterations with equal keys emit the same instructions up to a
+// relabelling of queues (a rotation by the difference of Queue, modulo
+// NumDMAQueues) and of each pool's slots (a rotation by the difference of
+// its Next, modulo its Bufs), so a Looper compares their states up to that
+// relabelling (see Loop).
+type LoopRotation struct {
+	Queue int         // DMA queue of the next transfer, in [0, NumDMAQueues)
+	Pools []PoolSlots // every pool made before the loop, in order
+}
+
+// PoolSlots is a pool's geometry and rotation: Bufs slots of SlotBytes
+// bytes per partition from byte Base of Mem; Next is the slot its next tile
+// takes.
+type PoolSlots struct {
+	Mem                         Memory
+	Base, SlotBytes, Bufs, Next int
+}
+
+// Relabel returns in, emitted at rotation r, as the Builder emits it at
+// rotation to: a DMA's queue rotated by the difference of the queues, an
+// SBUF or PSUM operand in a pool's slot moved on by the difference of the
+// pool's rotations (pools match by position; an operand outside every
+// pool stays).
+func (r *LoopRotation) Relabel(in Instr, to *LoopRotation) Instr {
+	if in.Engine == DMA {
+		in.Queue = uint8(((int(in.Queue)+to.Queue-r.Queue)%NumDMAQueues + NumDMAQueues) % NumDMAQueues)
+	}
+	for _, ap := range []*AP{&in.Dst, &in.Src[0], &in.Src[1], &in.Src[2], &in.Red} {
+		if ap.Mem != SBUF && ap.Mem != PSUM {
+			continue
+		}
+		for k, p := range r.Pools {
+			if p.Mem != ap.Mem || ap.Offset < p.Base || ap.Offset >= p.Base+p.Bufs*p.SlotBytes || k >= len(to.Pools) {
+				continue
+			}
+			s := (ap.Offset - p.Base) / p.SlotBytes
+			d := ((to.Pools[k].Next-p.Next)%p.Bufs + p.Bufs) % p.Bufs
+			ap.Offset += ((s+d)%p.Bufs - s) * p.SlotBytes
+			break
+		}
+	}
+	return in
 }
 
 // LoopKey mixes integers into a structural key for Builder.Loop
@@ -42,26 +90,25 @@ func mix64(x uint64) uint64 {
 }
 
 // loopState is what Loop records per iteration i, at LoopMark(i): the
-// kernel's key, the hashed key handed to the Looper, the instructions
-// emitted before the iteration and the DMA queue counter (a full count).
-// The pools' rotation (next mod Bufs) sits in loopRun.slots.
+// kernel's key, its state key (LoopWithState) and the instructions emitted
+// before the iteration.
 type loopState struct {
-	key, hashed uint64
-	n, dma      int
+	key, state uint64
+	n          int
 }
 
 // loopRun is the record of the Loop being run.
 type loopRun struct {
-	it    []loopState
-	slots []int // pool rotations: iteration i's at [i·len(pools), (i+1)·len(pools))
+	it  []loopState
+	rot LoopRotation // handed to LoopMark, reused
 	// keys beyond the recorded iterations that a skip scan computed
 	// (ahead[j] is key(len(it)+j)), so each key is computed once.
 	ahead []uint64
 	// stop: key(stop) != key(stop-stopP), found by a scan for period
 	// stopP; a later scan for the same period stops there without looking.
 	stop, stopP int
-	// run hashed keys up to runEnd (exclusive) repeat those runP
-	// earlier: hashed(x) == hashed(x−runP) for x in [runEnd−run, runEnd).
+	// run keys up to runEnd (exclusive) repeat those runP earlier:
+	// key(x) == key(x−runP) for x in [runEnd−run, runEnd).
 	run, runEnd, runP int
 }
 
@@ -84,18 +131,36 @@ type loopRun struct {
 // Loop runs plain (every body, no marks) unless the Builder streams into
 // a Looper, has no error and is not already inside a Loop (a nested Loop
 // runs plain). Otherwise, before iteration i it calls LoopMark with the
-// key hashed with the Builder state, asks LoopSteady, and where the
-// Looper has found a period P at iteration at (with at ≤ i, i ≡ at mod P:
-// a Looper that times on another goroutine may report the steady state
-// late, and it checks a skip against its state whole periods from at;
-// and i ≥ 2P) skips the largest number m ≥ 1 of whole periods for which
-// the last period repeats the one before it (recorded keys and Builder
-// state) and key(x) == key(x−P) for every x in [i, i+m·P): the skipped
-// iterations are handed to LoopSkip, not emitted, and the Builder moves
-// on as if they had been (see skip). A pool made inside the loop ends the
-// skipping: its rotation is not in the recorded state, so the rest of the
-// loop runs plain.
+// key and the Builder's rotation state (LoopRotation), asks LoopSteady,
+// and where the Looper has found a period P at iteration at (with at ≤ i,
+// i ≡ at mod P: a Looper that times on another goroutine may report the
+// steady state late, and it checks a skip against its state whole periods
+// from at; and i ≥ 2P) skips the largest number m ≥ 1 of whole periods for
+// which the last period's keys repeat the one before it and key(x) ==
+// key(x−P) for every x in [i, i+m·P): the skipped iterations are handed to
+// LoopSkip, not emitted (see skip).
+//
+// The rotation state need not repeat: a period may move the DMA queues
+// and a pool's slots on by any number of places. The Looper compares its
+// state up to that relabelling, and after a skip the Builder goes on from
+// the rotation it had at i, so what follows is the program a full build
+// emits relabelled (queues and slots renamed), which times identically: no
+// queue or slot is special. A pool made inside the loop ends the
+// skipping: it is not in the LoopRotation, so the rest of the loop runs
+// plain.
 func (b *Builder) Loop(n int, key func(i int) uint64, body func(i int)) {
+	b.LoopWithState(n, key, nil, body)
+}
+
+// LoopWithState is Loop for a kernel that carries state from one iteration
+// to the next that its keys cannot describe ahead of time (a software
+// pipeline's pending stages, which decide what the next iteration emits
+// besides its own work): state, called before each iteration, returns a
+// key of that state (relative to the iteration: counts and distances,
+// never absolute indices). Loop skips only where the state keys of the
+// last period also repeat; given the same state and keys, the iterations
+// that follow emit the same instructions, so their state repeats too.
+func (b *Builder) LoopWithState(n int, key func(i int) uint64, state func() uint64, body func(i int)) {
 	lp, ok := b.sink.(Looper)
 	if !ok || b.err != nil || b.loop != nil {
 		for i := 0; i < n && b.err == nil; i++ {
@@ -122,19 +187,20 @@ func (b *Builder) Loop(n int, key func(i int) uint64, body func(i int)) {
 		} else {
 			k = key(i)
 		}
-		h := k
-		st := loopState{key: k, n: b.n, dma: b.dmaNext}
-		h = mix64(h ^ uint64(b.dmaNext%NumDMAQueues))
-		for _, p := range b.pools {
-			r.slots = append(r.slots, p.next)
-			h = mix64(h ^ uint64(p.next))
+		st := loopState{key: k, n: b.n}
+		if state != nil {
+			st.state = state()
 		}
-		st.hashed = h
 		r.it = append(r.it, st)
-		lp.LoopMark(i, h, b.n)
+		r.rot.Queue = b.dmaNext % NumDMAQueues
+		r.rot.Pools = r.rot.Pools[:0]
+		for _, p := range b.pools {
+			r.rot.Pools = append(r.rot.Pools, PoolSlots{Mem: p.Mem, Base: p.Base, SlotBytes: p.SlotBytes, Bufs: p.Bufs, Next: p.next % p.Bufs})
+		}
+		lp.LoopMark(i, mix64(k^st.state), b.n, &r.rot)
 		if P, at := lp.LoopSteady(); n >= 3 && P > 0 && at <= i && (i-at)%P == 0 && i >= 2*P {
-			if m := r.periods(i, n, P, np, key); m > 0 {
-				b.skip(lp, r, i, m, P, np)
+			if m := r.periods(i, n, P, key); m > 0 {
+				b.skip(lp, r, i, m, P)
 				i += m * P
 				continue
 			}
@@ -146,23 +212,14 @@ func (b *Builder) Loop(n int, key func(i int) uint64, body func(i int)) {
 }
 
 // periods returns how many whole periods of P iterations Loop may skip
-// at i (0: none): the recorded hashed keys of [i−P, i) repeat those P
-// earlier, the Builder state at i is the one at i−P, and kernel keys
-// repeat with period P from i on, up to n.
-func (r *loopRun) periods(i, n, P, np int, key func(int) uint64) int {
+// at i (0: none): the recorded keys and state keys of [i−P, i) repeat
+// those P earlier, and keys repeat with period P from i on, up to n.
+func (r *loopRun) periods(i, n, P int, key func(int) uint64) int {
 	if i+P > n {
 		return 0
 	}
 	if !r.repeats(i, P) {
 		return 0
-	}
-	if a, c := &r.it[i], &r.it[i-P]; (a.dma-c.dma)%NumDMAQueues != 0 {
-		return 0
-	}
-	for j := range np {
-		if r.slots[i*np+j] != r.slots[(i-P)*np+j] {
-			return 0
-		}
 	}
 	// keyAt is key(x) for x ≥ i: recorded (x == i), computed ahead, or
 	// computed now and kept ahead.
@@ -190,7 +247,7 @@ func (r *loopRun) periods(i, n, P, np int, key func(int) uint64) int {
 	return (x - i) / P
 }
 
-// repeats reports whether the recorded hashed keys of [i−P, i) equal
+// repeats reports whether the recorded keys and state keys of [i−P, i) equal
 // those P earlier, extending the run it keeps for P (so each iteration is
 // compared once per period the Looper reports).
 func (r *loopRun) repeats(i, P int) bool {
@@ -198,7 +255,7 @@ func (r *loopRun) repeats(i, P int) bool {
 		r.runP, r.run, r.runEnd = P, 0, i-P
 	}
 	for ; r.runEnd < i; r.runEnd++ {
-		if x := r.runEnd; r.it[x].hashed == r.it[x-P].hashed {
+		if a, c := &r.it[r.runEnd], &r.it[r.runEnd-P]; a.key == c.key && a.state == c.state {
 			r.run++
 		} else {
 			r.run = 0
@@ -208,11 +265,13 @@ func (r *loopRun) repeats(i, P int) bool {
 }
 
 // skip hands iterations [i, i+m·P) to the Looper as skipped and moves the
-// Builder to where emitting them would have left it:
+// Builder on:
 //   - n (instructions emitted) by m times the instructions of the last
-//     period, and the DMA queue counter by m times its advance;
-//   - each pool's rotation stays: it was the same at i−P and i, so a
-//     period advances it by whole turns. Pool.made, a per-slot cache of the
+//     period;
+//   - the DMA queue counter and each pool's rotation stay where they are
+//     at i (see Loop: the rest of the program is the full one relabelled),
+//     and with them the kernel's own state, which the last emitted
+//     iteration left for that rotation. Pool.made, a per-slot cache of the
 //     last tile made there, stays valid: it is keyed by Tile's arguments
 //     and the slot alone, whatever iteration made it;
 //   - the source sites (storing Builders and KeepSites) stay: a skipped
@@ -223,20 +282,17 @@ func (r *loopRun) repeats(i, P int) bool {
 //
 // The skipped iterations are recorded as the period before them repeated,
 // so a later skip in the same Loop sees them.
-func (b *Builder) skip(lp Looper, r *loopRun, i, m, P, np int) {
+func (b *Builder) skip(lp Looper, r *loopRun, i, m, P int) {
 	a, c := r.it[i], r.it[i-P]
-	dn, dd := a.n-c.n, a.dma-c.dma
+	dn := a.n - c.n
 	lp.LoopSkip(i, m*P, P, m*dn)
 	// Iteration i was marked before the skip was decided: drop its record
 	// and record [i, i+m·P) as copies shifted by whole periods.
 	r.it = r.it[:i]
-	r.slots = r.slots[:i*np]
 	for x := i; x < i+m*P; x++ {
 		s := r.it[x-P]
 		s.n += dn
-		s.dma += dd
 		r.it = append(r.it, s)
-		r.slots = append(r.slots, r.slots[(x-P)*np:(x-P+1)*np]...)
 	}
 	// Kernel keys of the skipped range were computed ahead: take them in
 	// order (the recorded key of x is key(x), equal to key(x−P)).
@@ -244,5 +300,4 @@ func (b *Builder) skip(lp Looper, r *loopRun, i, m, P, np int) {
 		r.it[x].key, r.ahead = r.ahead[0], r.ahead[1:]
 	}
 	b.n += m * dn
-	b.dmaNext += m * dd
 }

@@ -60,6 +60,21 @@ func (b *Builder) PSUMPool(name string, bufs, bytesPerPartition int) *Pool {
 	return b.pool(PSUM, name, bufs, bytesPerPartition)
 }
 
+// PSUMPieces reserves banks whole PSUM banks cut into rotating slots of
+// pieceBytes bytes per partition, pieceBytes dividing the bank size, so
+// tiles much smaller than a bank do not each hold one and no tile
+// straddles a bank boundary (a matmul's accumulation group stays in its
+// bank). Slots rotate through the first bank's pieces, then the next
+// bank's.
+func (b *Builder) PSUMPieces(name string, banks, pieceBytes int) *Pool {
+	bank := b.arch.PSUMBankBytes
+	if pieceBytes <= 0 || bank <= 0 || bank%pieceBytes != 0 {
+		b.Fail(fmt.Errorf("PSUM pool %q: pieces of %d bytes per partition must divide the %d-byte bank", name, pieceBytes, bank))
+		return &Pool{b: b, Name: name, Mem: PSUM}
+	}
+	return b.pool(PSUM, name, banks*(bank/pieceBytes), pieceBytes)
+}
+
 func (b *Builder) pool(mem Memory, name string, bufs, slot int) *Pool {
 	p := &Pool{b: b, Name: name, Mem: mem, SlotBytes: slot, Bufs: bufs}
 	if bufs <= 0 || slot <= 0 {

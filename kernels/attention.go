@@ -384,11 +384,11 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 	itpool := b.SBUFPool("tilestat", 8, 3*4)
 	// PSUM, 8 banks: S tiles live three stages (3 banks), Pᵀ two (3
 	// banks, one of slack), PV two: a [128, d] fp32 PV is at most half a
-	// bank, so two banks carved into bank-aligned pieces give 4 to 16
+	// bank, so two banks cut into bank-aligned pieces give 4 to 16
 	// rotating PV buffers.
 	spsum := b.PSUMPool("s", 3, attnKTile*4)
 	tpsum := b.PSUMPool("pT", 3, (attnKTile/lanes)*tq*4)
-	vpsum := newCarved(b.PSUMPool("pv", 2, b.Arch().PSUMBankBytes), s.d*4)
+	vpsum := b.PSUMPieces("pv", 2, s.d*4)
 	if b.Err() != nil {
 		return
 	}
@@ -452,7 +452,12 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 		}
 		prev = j
 	}
-	b.Loop(nheads, key, func(j int) {
+	// What the next head emits besides its own work: the pending items'
+	// stages, and the flushes a K/V, Q or output slot still in use forces.
+	state := func() uint64 {
+		return isa.LoopKey(int(pipe.loopState()), int(kring.loopState(pipe)), int(qring.loopState(pipe)), int(oring.loopState(pipe)))
+	}
+	b.LoopWithState(nheads, key, state, func(j int) {
 		resume(j)
 		pj := &ring[emitted%len(ring)]
 		emitted++
@@ -568,7 +573,7 @@ type attnCtx struct {
 	capKeys int // keys per K/V block
 	spsum   *isa.Pool
 	tpsum   *isa.Pool
-	vpsum   *carvedPool
+	vpsum   *isa.Pool
 	ppool   *isa.Pool
 	ptpool  *isa.Pool
 	mpool   *isa.Pool
@@ -650,7 +655,7 @@ func (it *attnItem) run(stage int) {
 			copyPSUM(b, it.pt.Rows(0, r).Cols(full*qt, qt), it.tp.Rows(0, r).Cols(full*qt, qt))
 		}
 	case 6: // TensorE: PV[qt, d] = Σ_chunks Pᵀ_cᵀ·V_c
-		it.pv = it.vpsum.tile(isa.FP32, qt, s.d)
+		it.pv = it.vpsum.Tile(isa.FP32, qt, s.d)
 		pt, v := it.ops[0][:nc], it.ops[1][:nc] // cut ahead of the matmuls: see window
 		for c := range nc {
 			window(&pt[c], &it.pt, 0, kc(c), c*qt, qt)

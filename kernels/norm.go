@@ -275,7 +275,10 @@ func normNeuron(b *isa.Builder, p Params, layer bool) error {
 		prev = ti
 	}
 	key := func(i int) uint64 { return isa.LoopKey(rowsOf(i), rowsOf(i-1), rowsOf(i-2)) }
-	b.Loop(tiles, key, func(ti int) {
+	// What the next tile emits besides its own work: the pending stages,
+	// and the flush an input slot still in use forces.
+	state := func() uint64 { return isa.LoopKey(int(pipe.loopState()), int(xring.loopState(pipe))) }
+	b.LoopWithState(tiles, key, state, func(ti int) {
 		resume(ti)
 		pr0 := &r0s[pipe.nextIdx()%len(r0s)]
 		*pr0 = ti * lanes

@@ -1,5 +1,7 @@
 package kernels
 
+import "github.com/trnsim/trnsim/isa"
+
 // swPipe emits a loop body software-pipelined across iterations, the way
 // an NKI author skews a loop by hand so that in-order engines never wait
 // on each other within an iteration.
@@ -120,4 +122,17 @@ func (p *swPipe) pending(idx int) bool {
 		}
 	}
 	return false
+}
+
+// loopState is a key of the pipeline's pending work for
+// isa.Builder.LoopWithState: how many iterations are pending and, for
+// each, how many steps ago it started and how many pushes ago it was
+// pushed (relative, so equal states one loop period apart key alike).
+func (p *swPipe) loopState() uint64 {
+	v := make([]int, 0, 1+2*len(p.window))
+	v = append(v, len(p.window))
+	for _, it := range p.window {
+		v = append(v, p.steps-it.start, p.next-it.idx)
+	}
+	return isa.LoopKey(v...)
 }

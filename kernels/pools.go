@@ -2,32 +2,6 @@ package kernels
 
 import "github.com/trnsim/trnsim/isa"
 
-// carvedPool hands out small PSUM tiles carved from bank-sized slots of
-// a pool, so tiles much smaller than a bank do not each hold a whole bank
-// (PSUMPool rounds slots to banks). Every piece starts at a multiple of its
-// size within the bank, so a matmul into it never crosses a bank.
-type carvedPool struct {
-	pool      *isa.Pool
-	per, k    int
-	pieceSize int
-	cur       isa.AP
-}
-
-func newCarved(p *isa.Pool, pieceBytes int) *carvedPool {
-	return &carvedPool{pool: p, per: max(1, p.SlotBytes/pieceBytes), pieceSize: pieceBytes}
-}
-
-// tile returns the next [parts, free] piece of dtype dt (4-byte dtypes).
-func (c *carvedPool) tile(dt isa.DType, parts, free int) isa.AP {
-	if c.k%c.per == 0 {
-		c.cur = c.pool.Tile(isa.FP32, lanes, c.per*c.pieceSize/4)
-	}
-	t := view(c.cur.Rows(0, parts), (c.k%c.per)*c.pieceSize, isa.Dim{Stride: 1, Count: isa.Narrow(free)})
-	t.DType = dt
-	c.k++
-	return t
-}
-
 // slotRing follows which iteration last used each slot of a rotating pool
 // whose tiles live across several iterations (a KV block, a Q block), so a
 // slot is never handed out again while a pending stage still reads it: if
@@ -60,3 +34,24 @@ func (r *slotRing) take(p *swPipe) int {
 
 // use records that iteration idx reads slot s.
 func (r *slotRing) use(s, idx int) { r.last[s] = max(r.last[s], idx) }
+
+// loopState is a key of what decides the ring's next take for
+// isa.Builder.LoopWithState: for each slot from the next one on, whether
+// its last user is still pending in p, and how many pushes ago it was
+// (the slot numbers themselves are the pool's rotation, which the Builder
+// relabels).
+func (r *slotRing) loopState(p *swPipe) uint64 {
+	v := make([]int, 0, 2*len(r.last))
+	for k := range r.last {
+		s := (r.next + k) % len(r.last)
+		pend, ago := 0, -1
+		if r.last[s] >= 0 {
+			ago = p.nextIdx() - r.last[s]
+			if p.pending(r.last[s]) {
+				pend = 1
+			}
+		}
+		v = append(v, pend, ago)
+	}
+	return isa.LoopKey(v...)
+}

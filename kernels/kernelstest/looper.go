@@ -25,11 +25,12 @@ type Indexed struct {
 	In isa.Instr
 }
 
-// LoopMark is one LoopMark call.
+// LoopMark is one LoopMark call, with its rotation copied.
 type LoopMark struct {
 	I    int
 	Key  uint64
 	Next int
+	Rot  isa.LoopRotation
 }
 
 // LoopSkip is one LoopSkip call; Next is the index of the first skipped
@@ -49,9 +50,10 @@ func (l *Looper) Instr(i int, in *isa.Instr) error {
 }
 
 // LoopMark records the mark.
-func (l *Looper) LoopMark(i int, key uint64, next int) {
+func (l *Looper) LoopMark(i int, key uint64, next int, rot *isa.LoopRotation) {
 	l.cur = i
-	l.Marks = append(l.Marks, LoopMark{I: i, Key: key, Next: next})
+	r := isa.LoopRotation{Queue: rot.Queue, Pools: append([]isa.PoolSlots(nil), rot.Pools...)}
+	l.Marks = append(l.Marks, LoopMark{I: i, Key: key, Next: next, Rot: r})
 }
 
 // LoopSteady reports (Period, From) from iteration From of a loop on.

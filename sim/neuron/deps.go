@@ -240,6 +240,21 @@ func (t *tracker) lookup(r region) int32 {
 	}
 }
 
+// find returns the entry of region r, or -1 if it has none (lookup would
+// make one).
+func (t *tracker) find(r region) int32 {
+	mask := uint64(len(t.table) - 1)
+	for h := r.hash() & mask; ; h = (h + 1) & mask {
+		v := t.table[h]
+		if v == 0 {
+			return -1
+		}
+		if t.regs[v-1] == r {
+			return v - 1
+		}
+	}
+}
+
 func (t *tracker) grow() {
 	t.table = make([]int32, 2*len(t.table))
 	mask := uint64(len(t.table) - 1)

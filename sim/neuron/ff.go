@@ -3,6 +3,8 @@ package neuron
 import (
 	"fmt"
 	"math"
+
+	"github.com/trnsim/trnsim/isa"
 )
 
 // Fast-forward: exact extrapolation of a kernel loop in steady state.
@@ -62,7 +64,12 @@ const (
 	ffMove        // must move (timeline intervals still ahead of the frontier)
 )
 
-// ffSnap is the timing state before one loop iteration.
+// ffSnap is the timing state before one loop iteration. The state the
+// Builder's rotation relabels (isa.LoopRotation) is kept apart, so that two
+// snapshots compare up to that relabelling: per DMA queue q its issue time
+// and its last transfer's end on each engine (q, at q·(1+engines)); per
+// SBUF or PSUM region entry (in creation order) its last write and reads
+// and their lanes; and the loaded stationary.
 type ffSnap struct {
 	iter  int // logical iteration
 	n     int // instructions timed before it
@@ -70,6 +77,13 @@ type ffSnap struct {
 	kinds []uint8
 	acc   []float64
 	disc  []uint64
+
+	rot       isa.LoopRotation // the Builder's, copied
+	q         []float64
+	ent       []float64 // wEnd, rEnd, rEndNT of each on-chip entry
+	entLanes  []uint32  // wLane, rLane, rLaneNT (queue lanes relabelled on compare)
+	statValid bool
+	stat      isa.AP
 }
 
 // ffLoop is the fast-forward state of the current loop of a Stream.
@@ -80,10 +94,14 @@ type ffLoop struct {
 	spare      []*ffSnap
 	stride     int // snapshot every stride iterations
 	tries      int
-	period, at int // the steady state found; period 0: none
-	moving     []bool
+	period, at int    // the steady state found; period 0: none
+	moving     []bool // per flat time of the later snapshot
+	movQ       []bool // per queue time of the later snapshot
+	movE       []bool // per entry time of the later snapshot
 	delta      []float64
-	why        string // why the last match failed (tests and debugging)
+	fixedBuf   []float64
+	pos        []int32 // entry index → position among the on-chip entries
+	why        string  // why the last match failed (tests and debugging)
 }
 
 // ffWalker visits the timing state in a fixed order: it collects a
@@ -181,26 +199,6 @@ func (r *runner) walk(w *ffWalker) {
 	w.time(&r.lsFree, ffTime)
 	w.time(&r.mmStart, ffLane)
 	w.time(&r.mmFree, ffTime)
-	// The loaded stationary: the pattern, and whether it is still valid
-	// (nothing wrote its regions since it was loaded).
-	valid := r.statValid
-	if valid {
-		seq := uint32(0)
-		for _, e := range r.statEnt {
-			seq += r.tr.entries[e].wSeq
-		}
-		valid = seq == r.statSeq
-	}
-	w.disc(b2u(valid))
-	if valid {
-		a := &r.stat
-		w.disc(uint64(a.Offset)<<32 | uint64(uint32(a.Start)))
-		w.disc(uint64(a.Parts)<<32 | uint64(a.NFree)<<16 | uint64(a.Mem)<<8 | uint64(a.DType))
-		w.disc(uint64(uint32(a.Tensor))<<32 | uint64(uint32(a.PStride)))
-		for k := 0; k < int(a.NFree); k++ {
-			w.disc(uint64(uint32(a.Free[k].Count))<<32 | uint64(uint32(a.Free[k].Stride)))
-		}
-	}
 	w.disc(uint64(int64(r.actTable)))
 	w.disc(b2u(r.havePeak)<<8 | uint64(r.peakDType))
 	w.disc(uint64(r.nTensors))
@@ -215,19 +213,15 @@ func (r *runner) walk(w *ffWalker) {
 	w.timeline(&r.psumPort, min(r.free[laneVector], r.free[laneScalar]))
 	w.timeline(&r.sbufPort, min(r.free[laneVector], r.free[laneGpSimd]))
 
-	// SBUF and PSUM regions: HBM regions are the loop contract's.
+	// SBUF and PSUM regions (relabelled: see ffSnap.ent), HBM regions
+	// the loop contract's.
 	t := &r.tr
 	w.disc(uint64(len(t.onChip)))
-	for _, x := range t.onChip {
-		e := &t.entries[x]
-		w.time(&e.wEnd, ffTime)
-		w.time(&e.rEnd, ffTime)
-		w.time(&e.rEndNT, ffTime)
-		w.disc(uint64(uint8(e.wLane))<<16 | uint64(uint8(e.rLane))<<8 | uint64(uint8(e.rLaneNT)))
-	}
 	for k := range t.coarse {
+		// A coarse read's lane is a queue: relabelled, it is still a
+		// queue, which is all a later write asks of it.
 		w.time(&t.coarse[k].t, ffTime)
-		w.disc(uint64(uint8(t.coarse[k].lane)) | b2u(t.tracked[k])<<8)
+		w.disc(b2u(t.coarse[k].lane >= 0) | b2u(t.tracked[k])<<8)
 	}
 
 	th := &r.th
@@ -257,13 +251,9 @@ func (r *runner) walk(w *ffWalker) {
 	}
 
 	d := &r.dm
-	h := math.Inf(1)
+	h := math.Inf(1) // queues are relabelled: see ffSnap.q
 	for q := 0; q < r.c.DMAQueues; q++ {
-		w.time(&d.qIssue[q], ffLane)
 		h = min(h, d.qIssue[q])
-		for e := range d.eng {
-			w.time(&d.qeEnd[q][e], ffTime)
-		}
 	}
 	w.disc(b2u(d.uniform))
 	for e := range d.eng {
@@ -279,17 +269,43 @@ func (r *runner) walk(w *ffWalker) {
 	w.accN(&d.instrs)
 }
 
-// snapshot takes the state before logical iteration iter.
-func (f *ffLoop) snapshot(r *runner, iter, n int) *ffSnap {
+// snapshot takes the state before logical iteration iter, with the
+// Builder's rotation rot.
+func (f *ffLoop) snapshot(r *runner, iter, n int, rot *isa.LoopRotation) *ffSnap {
 	var s *ffSnap
 	if k := len(f.spare); k > 0 {
 		s, f.spare = f.spare[k-1], f.spare[:k-1]
 		s.times, s.kinds, s.acc, s.disc = s.times[:0], s.kinds[:0], s.acc[:0], s.disc[:0]
+		s.q, s.ent, s.entLanes = s.q[:0], s.ent[:0], s.entLanes[:0]
 	} else {
 		s = &ffSnap{}
 	}
 	s.iter, s.n = iter, n
+	s.rot.Queue = rot.Queue
+	s.rot.Pools = append(s.rot.Pools[:0], rot.Pools...)
 	r.walk(&ffWalker{s: s})
+	d := &r.dm
+	for q := 0; q < r.c.DMAQueues; q++ {
+		s.q = append(s.q, d.qIssue[q])
+		s.q = append(s.q, d.qeEnd[q][:len(d.eng)]...)
+	}
+	t := &r.tr
+	for _, x := range t.onChip {
+		e := &t.entries[x]
+		s.ent = append(s.ent, e.wEnd, e.rEnd, e.rEndNT)
+		s.entLanes = append(s.entLanes, uint32(uint8(e.wLane))<<16|uint32(uint8(e.rLane))<<8|uint32(uint8(e.rLaneNT)))
+	}
+	// The loaded stationary, if it still is (nothing wrote its regions
+	// since it was loaded).
+	s.statValid = r.statValid
+	if s.statValid {
+		seq := uint32(0)
+		for _, e := range r.statEnt {
+			seq += t.entries[e].wSeq
+		}
+		s.statValid = seq == r.statSeq
+	}
+	s.stat = r.stat
 	f.snaps = append(f.snaps, s)
 	// Keep the snapshots of the last ffMaxPeriod iterations.
 	drop := 0
@@ -313,13 +329,134 @@ func (f *ffLoop) snap(iter int) *ffSnap {
 	return nil
 }
 
+// relabel maps the rotation of snapshot a onto that of b: queues rotate
+// by dq, and a byte offset in a pool's slot moves to the slot as many
+// places on as the pool's rotation moved.
+type relabel struct {
+	dq, nq int
+	a, b   *isa.LoopRotation
+}
+
+func newRelabel(a, b *ffSnap, nq int) (relabel, bool) {
+	if len(a.rot.Pools) != len(b.rot.Pools) {
+		return relabel{}, false
+	}
+	for k := range a.rot.Pools {
+		pa, pb := a.rot.Pools[k], b.rot.Pools[k]
+		pa.Next, pb.Next = 0, 0
+		if pa != pb {
+			return relabel{}, false
+		}
+	}
+	dq := ((b.rot.Queue-a.rot.Queue)%isa.NumDMAQueues + isa.NumDMAQueues) % isa.NumDMAQueues
+	if dq != 0 && nq != isa.NumDMAQueues {
+		// A core with fewer queues folds the Builder's onto its own: not a
+		// rotation of them.
+		return relabel{}, false
+	}
+	return relabel{dq: dq, nq: nq, a: &a.rot, b: &b.rot}, true
+}
+
+// queue maps queue q.
+func (l relabel) queue(q int) int { return (q + l.dq) % l.nq }
+
+// lane maps a tracker lane (compute engines stay, queues rotate).
+func (l relabel) lane(x int8) int8 {
+	if x < laneDMA0 {
+		return x
+	}
+	return laneDMA0 + int8(l.queue(int(x-laneDMA0)))
+}
+
+// lanes maps packed entry lanes (see ffSnap.entLanes).
+func (l relabel) lanes(v uint32) uint32 {
+	w, r, nt := int8(v>>16), int8(v>>8), int8(v)
+	return uint32(uint8(l.lane(w)))<<16 | uint32(uint8(l.lane(r)))<<8 | uint32(uint8(l.lane(nt)))
+}
+
+// bytes maps the byte range [c0, c1) of memory m: within one slot of a
+// pool it moves by whole slots; outside every pool it stays; across slots
+// it maps only if the pool did not rotate.
+func (l relabel) bytes(m isa.Memory, c0, c1 int64) (int64, bool) {
+	for k, pa := range l.a.Pools {
+		if pa.Mem != m {
+			continue
+		}
+		base, sb := int64(pa.Base), int64(pa.SlotBytes)
+		if c1 <= base || c0 >= base+sb*int64(pa.Bufs) {
+			continue
+		}
+		d := ((l.b.Pools[k].Next-pa.Next)%pa.Bufs + pa.Bufs) % pa.Bufs
+		if d == 0 {
+			return c0, true
+		}
+		s0 := (c0 - base) / sb
+		if c0 < base || c1 > base+sb*int64(pa.Bufs) || (c1-1-base)/sb != s0 {
+			return 0, false
+		}
+		s1 := (s0 + int64(d)) % int64(pa.Bufs)
+		return c0 + (s1-s0)*sb, true
+	}
+	return c0, true
+}
+
+// region maps an on-chip region.
+func (l relabel) region(g region) (region, bool) {
+	m := isa.SBUF
+	if g.space == 1 {
+		m = isa.PSUM
+	}
+	c0, ok := l.bytes(m, int64(g.c0), int64(g.c1))
+	if !ok {
+		return g, false
+	}
+	g.c1 += int32(c0) - g.c0
+	g.c0 = int32(c0)
+	return g, true
+}
+
+// ffCheck classifies the times of a snapshot against those a period
+// before it (see match).
+type ffCheck struct {
+	f        *ffLoop
+	shift    float64
+	frontier float64 // the earliest moving lane frontier at a
+	fixed    []float64
+}
+
+// pair classifies a's time x against b's y: moving (y = x + shift) or
+// fixed (y = x); anything else, or a ffMove time that stays, fails.
+func (c *ffCheck) pair(x, y float64, kind uint8, what string) (moving, ok bool) {
+	mv := y == x+c.shift
+	if !mv && y != x {
+		c.f.why = fmt.Sprintf("%s (kind %d) %v then %v: neither fixed nor shifted by %v", what, kind, x, y, c.shift)
+		return false, false
+	}
+	if math.IsInf(x, 0) {
+		return false, true
+	}
+	if !mv {
+		if kind == ffMove {
+			c.f.why = fmt.Sprintf("%s fixed at %v, must move", what, x)
+			return false, false
+		}
+		c.fixed = append(c.fixed, x)
+	} else if kind == ffLane {
+		c.frontier = min(c.frontier, x)
+	}
+	return mv, true
+}
+
 // match reports whether b, taken a period after a, shows a steady state
-// (see the package comment above); if so it leaves in f the moving times
-// and the growth of every accumulator over the period, and returns the
-// shift.
+// (see the package comment above) up to the relabelling of queues and pool
+// slots the Builder's rotation made between them; if so it leaves in f
+// the moving times of b and the growth of every accumulator over the
+// period, and returns the shift.
 func (f *ffLoop) match(r *runner, a, b *ffSnap) (float64, bool) {
-	if len(a.times) != len(b.times) || len(a.acc) != len(b.acc) || len(a.disc) != len(b.disc) {
-		f.why = fmt.Sprintf("state sizes differ: %d/%d/%d times/acc/disc, then %d/%d/%d", len(a.times), len(a.acc), len(a.disc), len(b.times), len(b.acc), len(b.disc))
+	if len(a.times) != len(b.times) || len(a.acc) != len(b.acc) || len(a.disc) != len(b.disc) ||
+		len(a.q) != len(b.q) || len(a.ent) != len(b.ent) {
+		f.why = fmt.Sprintf("state sizes differ: %d/%d/%d/%d times/acc/disc/entries, then %d/%d/%d/%d",
+			len(a.times), len(a.acc), len(a.disc), len(a.ent), len(b.times), len(b.acc), len(b.disc), len(b.ent))
 		return 0, false
 	}
 	for k := range a.disc {
@@ -333,25 +470,93 @@ func (f *ffLoop) match(r *runner, a, b *ffSnap) (float64, bool) {
 		f.why = "no progress"
 		return 0, false
 	}
+	nq := r.c.DMAQueues
+	l, ok := newRelabel(a, b, nq)
+	if !ok {
+		f.why = "pools or queues cannot be relabelled"
+		return 0, false
+	}
+	c := ffCheck{f: f, shift: shift, frontier: math.Inf(1), fixed: f.fixedBuf[:0]}
+	defer func() { f.fixedBuf = c.fixed }()
+
 	f.moving = f.moving[:0]
-	frontier := math.Inf(1) // the earliest moving lane frontier at a
 	for k, x := range a.times {
 		if a.kinds[k] != b.kinds[k] {
+			f.why = "time kinds differ"
 			return 0, false
 		}
-		mv := b.times[k] == x+shift
-		if !mv && b.times[k] != x {
-			f.why = fmt.Sprintf("time %d (kind %d) %v then %v: neither fixed nor shifted by %v", k, a.kinds[k], x, b.times[k], shift)
+		mv, ok := c.pair(x, b.times[k], a.kinds[k], fmt.Sprint("time ", k))
+		if !ok {
 			return 0, false
 		}
-		if a.kinds[k] == ffMove && !mv && !math.IsInf(x, -1) {
-			f.why = fmt.Sprintf("time %d fixed at %v, must move", k, x)
+		f.moving = append(f.moving, mv)
+	}
+	// Queues: a's queue q is b's l.queue(q); its issue time is a lane
+	// frontier.
+	per := len(a.q) / max(nq, 1)
+	f.movQ = append(f.movQ[:0], make([]bool, len(b.q))...)
+	for q := 0; q < nq; q++ {
+		qb := l.queue(q)
+		for e := 0; e < per; e++ {
+			kind := uint8(ffTime)
+			if e == 0 {
+				kind = ffLane
+			}
+			mv, ok := c.pair(a.q[q*per+e], b.q[qb*per+e], kind, fmt.Sprint("queue ", q))
+			if !ok {
+				return 0, false
+			}
+			f.movQ[qb*per+e] = mv
+		}
+	}
+	// On-chip regions: a's entry in a slot is b's entry of the same region
+	// in the relabelled slot.
+	t := &r.tr
+	if cap(f.pos) < len(t.entries) {
+		f.pos = make([]int32, len(t.entries))
+	}
+	f.pos = f.pos[:len(t.entries)]
+	for k, x := range t.onChip {
+		f.pos[x] = int32(k)
+	}
+	n := len(a.ent) / 3
+	f.movE = append(f.movE[:0], make([]bool, len(b.ent))...)
+	for k, x := range t.onChip[:n] {
+		g, ok := l.region(t.regs[x])
+		y := int32(-1)
+		if ok {
+			y = t.find(g)
+		}
+		if y < 0 || t.regs[y].space >= 2 {
+			f.why = "a region has no relabelled counterpart"
 			return 0, false
 		}
-		if mv && a.kinds[k] == ffLane && !math.IsInf(x, -1) {
-			frontier = min(frontier, x)
+		kb := int(f.pos[y])
+		if l.lanes(a.entLanes[k]) != b.entLanes[kb] {
+			f.why = "region lanes differ"
+			return 0, false
 		}
-		f.moving = append(f.moving, mv && !math.IsInf(x, 0))
+		for j := range 3 {
+			mv, ok := c.pair(a.ent[3*k+j], b.ent[3*kb+j], ffTime, "region time")
+			if !ok {
+				return 0, false
+			}
+			f.movE[3*kb+j] = mv
+		}
+	}
+	// The loaded stationary.
+	if a.statValid != b.statValid {
+		f.why = "stationary validity differs"
+		return 0, false
+	}
+	if a.statValid {
+		st := a.stat
+		off, ok := l.bytes(st.Mem, int64(st.Offset), int64(st.Offset)+1)
+		st.Offset = int(off)
+		if !ok || !sameAP(&st, &b.stat) {
+			f.why = "loaded stationary differs"
+			return 0, false
+		}
 	}
 	// A fixed time must never bind again: every active lane's next
 	// instruction starts at or after its frontier, and a dependency binds
@@ -360,9 +565,9 @@ func (f *ffLoop) match(r *runner, a, b *ffSnap) (float64, bool) {
 	for _, s := range r.semNs {
 		sem = max(sem, s)
 	}
-	for k, x := range a.times {
-		if !f.moving[k] && !math.IsInf(x, -1) && x+sem > frontier {
-			f.why = fmt.Sprintf("time %d fixed at %v, after the frontier %v", k, x, frontier)
+	for _, x := range c.fixed {
+		if x+sem > c.frontier {
+			f.why = fmt.Sprintf("a time fixed at %v, after the frontier %v", x, c.frontier)
 			return 0, false
 		}
 	}
@@ -373,11 +578,43 @@ func (f *ffLoop) match(r *runner, a, b *ffSnap) (float64, bool) {
 	return shift, true
 }
 
+// advance moves the current state (that of snapshot b in the last
+// successful match) on by m periods of shift each.
+func (f *ffLoop) advance(r *runner, m int, shift float64) {
+	sh := float64(m) * shift
+	r.walk(&ffWalker{m: float64(m), shift: sh, moving: f.moving, delta: f.delta})
+	d := &r.dm
+	per := 1 + len(d.eng)
+	for q := 0; q < r.c.DMAQueues; q++ {
+		if f.movQ[q*per] {
+			d.qIssue[q] += sh
+		}
+		for e := range d.eng {
+			if f.movQ[q*per+1+e] {
+				d.qeEnd[q][e] += sh
+			}
+		}
+	}
+	t := &r.tr
+	for k, x := range t.onChip[:len(f.movE)/3] {
+		e := &t.entries[x]
+		if f.movE[3*k] {
+			e.wEnd += sh
+		}
+		if f.movE[3*k+1] {
+			e.rEnd += sh
+		}
+		if f.movE[3*k+2] {
+			e.rEndNT += sh
+		}
+	}
+}
+
 // LoopMark is the isa.Looper method: the Builder is about to emit logical
 // iteration i of its current loop, whose structural key is key; next is
 // the index of the next instruction. The Stream snapshots its state and
 // looks for a steady state.
-func (s *Stream) LoopMark(i int, key uint64, next int) {
+func (s *Stream) LoopMark(i int, key uint64, next int, rot *isa.LoopRotation) {
 	f := &s.ff
 	if s.ffOff || s.r.keep != nil || s.err != nil {
 		return
@@ -416,10 +653,15 @@ func (s *Stream) LoopMark(i int, key uint64, next int) {
 			f.stride *= 2
 		}
 	}
+	if p := f.period; p != 0 && i > p && f.keys[i-1] != f.keys[i-1-p] {
+		// The keys broke the period before the Builder skipped: look
+		// again.
+		f.period, f.at = 0, 0
+	}
 	if i%f.stride != 0 {
 		return
 	}
-	b := f.snapshot(s.r, i, s.n)
+	b := f.snapshot(s.r, i, s.n, rot)
 	if f.period != 0 {
 		return
 	}
@@ -498,7 +740,7 @@ func (s *Stream) LoopSkip(i, count, period, instrs int) {
 		fail("state not steady")
 		return
 	}
-	s.r.walk(&ffWalker{m: float64(m), shift: float64(m) * shift, moving: f.moving, delta: f.delta})
+	f.advance(s.r, m, shift)
 	// The skipped iterations' keys repeat the period; the last mark
 	// (iteration i) is dropped: LoopMark(i+count) follows.
 	f.keys = f.keys[:i]

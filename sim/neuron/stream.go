@@ -27,6 +27,12 @@ type Stream struct {
 }
 
 // NewStream returns a Stream timing on one NeuronCore configured by cfg.
+// Stream and Pipe fast-forward Builder.Loop's loops.
+var (
+	_ isa.Looper = (*Stream)(nil)
+	_ isa.Looper = (*Pipe)(nil)
+)
+
 func NewStream(cfg Config) (*Stream, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err

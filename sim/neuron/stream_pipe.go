@@ -33,6 +33,7 @@ type pipeMark struct {
 	kind                         uint8
 	i, next, count, period, sent int
 	key                          uint64
+	rot                          isa.LoopRotation // LoopMark's, copied
 }
 
 const (
@@ -121,7 +122,7 @@ func (p *Pipe) mark(m *pipeMark) {
 	switch m.kind {
 	case markLoop:
 		had := s.ff.period
-		s.LoopMark(m.i, m.key, m.next)
+		s.LoopMark(m.i, m.key, m.next, &m.rot)
 		if s.ff.period != 0 && had == 0 {
 			p.steady.Store(&pipeSteady{loop: s.ff.loop, period: s.ff.period, at: s.ff.at})
 		}
@@ -137,11 +138,12 @@ func (p *Pipe) mark(m *pipeMark) {
 }
 
 // LoopMark is the isa.Looper method; see Stream.LoopMark.
-func (p *Pipe) LoopMark(i int, key uint64, next int) {
+func (p *Pipe) LoopMark(i int, key uint64, next int, rot *isa.LoopRotation) {
 	if i == 0 {
 		p.loops++
 	}
-	p.marks = append(p.marks, pipeMark{pos: len(p.cur), kind: markLoop, i: i, key: key, next: next})
+	r := isa.LoopRotation{Queue: rot.Queue, Pools: append([]isa.PoolSlots(nil), rot.Pools...)}
+	p.marks = append(p.marks, pipeMark{pos: len(p.cur), kind: markLoop, i: i, key: key, next: next, rot: r})
 }
 
 // LoopSteady is the isa.Looper method: what the timing goroutine has found

@@ -107,9 +107,6 @@ type loopRun struct {
 	// stop: key(stop) != key(stop-stopP), found by a scan for period
 	// stopP; a later scan for the same period stops there without looking.
 	stop, stopP int
-	// run keys up to runEnd (exclusive) repeat those runP earlier:
-	// key(x) == key(x−runP) for x in [runEnd−run, runEnd).
-	run, runEnd, runP int
 }
 
 // Loop calls body(i) for i = 0 … n-1, in order: a kernel's main loop whose
@@ -132,13 +129,14 @@ type loopRun struct {
 // a Looper, has no error and is not already inside a Loop (a nested Loop
 // runs plain). Otherwise, before iteration i it calls LoopMark with the
 // key and the Builder's rotation state (LoopRotation), asks LoopSteady,
-// and where the Looper has found a period P at iteration at (with at ≤ i,
-// i ≡ at mod P: a Looper that times on another goroutine may report the
-// steady state late, and it checks a skip against its state whole periods
-// from at; and i ≥ 2P) skips the largest number m ≥ 1 of whole periods for
-// which the last period's keys repeat the one before it and key(x) ==
-// key(x−P) for every x in [i, i+m·P): the skipped iterations are handed to
-// LoopSkip, not emitted (see skip).
+// and where the Looper has found a period P at iteration at (its state at
+// at is the one at at−P up to a time shift; with at ≤ i, i ≡ at mod P: a
+// Looper that times on another goroutine may report the steady state
+// late, and it checks a skip against its state whole periods from at)
+// skips the largest number m ≥ 1 of whole periods for which the state key
+// at i is the one at i−P and key(x) == key(x−P) for every x in
+// [i, i+m·P): each skipped period repeats [i−P, i) from the same state.
+// The skipped iterations are handed to LoopSkip, not emitted (see skip).
 //
 // The rotation state need not repeat: a period may move the DMA queues
 // and a pool's slots on by any number of places. The Looper compares its
@@ -198,7 +196,7 @@ func (b *Builder) LoopWithState(n int, key func(i int) uint64, state func() uint
 			r.rot.Pools = append(r.rot.Pools, PoolSlots{Mem: p.Mem, Base: p.Base, SlotBytes: p.SlotBytes, Bufs: p.Bufs, Next: p.next % p.Bufs})
 		}
 		lp.LoopMark(i, mix64(k^st.state), b.n, &r.rot)
-		if P, at := lp.LoopSteady(); n >= 3 && P > 0 && at <= i && (i-at)%P == 0 && i >= 2*P {
+		if P, at := lp.LoopSteady(); n >= 3 && P > 0 && at <= i && (i-at)%P == 0 && i >= P {
 			if m := r.periods(i, n, P, key); m > 0 {
 				b.skip(lp, r, i, m, P)
 				i += m * P
@@ -212,13 +210,14 @@ func (b *Builder) LoopWithState(n int, key func(i int) uint64, state func() uint
 }
 
 // periods returns how many whole periods of P iterations Loop may skip
-// at i (0: none): the recorded keys and state keys of [i−P, i) repeat
-// those P earlier, and keys repeat with period P from i on, up to n.
+// at i (0: none): the kernel's state key at i is the one at i−P, and keys
+// repeat with period P from i on, up to n (so [i, i+P) is [i−P, i) again,
+// from the same state: the Looper has checked its own state).
 func (r *loopRun) periods(i, n, P int, key func(int) uint64) int {
 	if i+P > n {
 		return 0
 	}
-	if !r.repeats(i, P) {
+	if r.it[i].state != r.it[i-P].state {
 		return 0
 	}
 	// keyAt is key(x) for x ≥ i: recorded (x == i), computed ahead, or
@@ -245,23 +244,6 @@ func (r *loopRun) periods(i, n, P int, key func(int) uint64) int {
 		}
 	}
 	return (x - i) / P
-}
-
-// repeats reports whether the recorded keys and state keys of [i−P, i) equal
-// those P earlier, extending the run it keeps for P (so each iteration is
-// compared once per period the Looper reports).
-func (r *loopRun) repeats(i, P int) bool {
-	if r.runP != P || r.runEnd > i {
-		r.runP, r.run, r.runEnd = P, 0, i-P
-	}
-	for ; r.runEnd < i; r.runEnd++ {
-		if a, c := &r.it[r.runEnd], &r.it[r.runEnd-P]; a.key == c.key && a.state == c.state {
-			r.run++
-		} else {
-			r.run = 0
-		}
-	}
-	return r.run >= P
 }
 
 // skip hands iterations [i, i+m·P) to the Looper as skipped and moves the

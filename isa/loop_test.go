@@ -151,24 +151,24 @@ func TestLoopSkips(t *testing.T) {
 		key          func(int) uint64
 		want         [][2]int // skipped iterations: first, count
 	}{
-		// The queue state repeats every 8 iterations: skip from 16
-		// (two periods recorded) in whole periods up to 96.
-		{"period 8", n, 8, 0, 0, nil, [][2]int{{16, 80}}},
-		{"period 16", n, 16, 0, 0, nil, [][2]int{{32, 64}}},
+		// Skip from the first multiple of the period (one period
+		// recorded) in whole periods up to 96.
+		{"period 8", n, 8, 0, 0, nil, [][2]int{{8, 88}}},
+		{"period 16", n, 16, 0, 0, nil, [][2]int{{16, 80}}},
 		{"found late", n, 8, 40, 0, nil, [][2]int{{40, 56}}},
 		{"found at 41", n, 8, 41, 0, nil, [][2]int{{41, 56}}},
 		// Reported from 43, found at 40: skip whole periods from 40 on.
 		{"reported late", n, 8, 40, 43, nil, [][2]int{{48, 48}}},
 		// The queues and pools rotate by other amounts each period:
 		// what follows a skip is the full program relabelled.
-		{"rotating 3", n, 3, 0, 0, nil, [][2]int{{6, 93}}},
-		{"rotating 4", n, 4, 0, 0, nil, [][2]int{{8, 92}}},
-		// Key 50 differs from key 42: skip up to 48; after 50 the last
-		// period repeats again from 67 (58 differs from 50), and the
-		// next multiple of 8 is 72, whence whole periods fit up to 96.
-		{"key change", n, 8, 0, 0, keyAt50, [][2]int{{16, 32}, {72, 24}}},
+		{"rotating 3", n, 3, 0, 0, nil, [][2]int{{3, 96}}},
+		{"rotating 4", n, 4, 0, 0, nil, [][2]int{{4, 96}}},
+		// Key 50 differs from key 42: skip [8, 48); at 56 the period
+		// ahead breaks at 58 (58 differs from 50); from 64 whole
+		// periods fit up to 96.
+		{"key change", n, 8, 0, 0, keyAt50, [][2]int{{8, 40}, {64, 32}}},
 		{"small n", 2, 1, 0, 0, nil, nil},
-		{"exact end", 24, 8, 0, 0, nil, [][2]int{{16, 8}}},
+		{"exact end", 24, 8, 0, 0, nil, [][2]int{{8, 16}}},
 		{"no period", n, 0, 0, 0, nil, nil},
 	}
 	for _, tc := range tests {

@@ -46,7 +46,9 @@ func (r *slotRing) loopState(p *swPipe) uint64 {
 		s := (r.next + k) % len(r.last)
 		pend, ago := 0, -1
 		if r.last[s] >= 0 {
-			ago = p.nextIdx() - r.last[s]
+			// A user pushed depth or more pushes ago has left the
+			// pipeline for good: how long ago no longer matters.
+			ago = min(p.nextIdx()-r.last[s], p.depth())
 			if p.pending(r.last[s]) {
 				pend = 1
 			}

@@ -69,7 +69,7 @@ const (
 // snapshots compare up to that relabelling: per DMA queue q its issue time
 // and its last transfer's end on each engine (q, at q·(1+engines)); per
 // SBUF or PSUM region entry (in creation order) its last write and reads
-// and their lanes; and the loaded stationary.
+// and the classes of their lanes; and the loaded stationary.
 type ffSnap struct {
 	iter  int // logical iteration
 	n     int // instructions timed before it
@@ -81,7 +81,7 @@ type ffSnap struct {
 	rot       isa.LoopRotation // the Builder's, copied
 	q         []float64
 	ent       []float64 // wEnd, rEnd, rEndNT of each on-chip entry
-	entLanes  []uint32  // wLane, rLane, rLaneNT (queue lanes relabelled on compare)
+	entLanes  []uint32  // classes of wLane, rLane, rLaneNT (laneClasses)
 	statValid bool
 	stat      isa.AP
 }
@@ -218,8 +218,8 @@ func (r *runner) walk(w *ffWalker) {
 	t := &r.tr
 	w.disc(uint64(len(t.onChip)))
 	for k := range t.coarse {
-		// A coarse read's lane is a queue: relabelled, it is still a
-		// queue, which is all a later write asks of it.
+		// A coarse read's lane is a queue: all a later write asks of it
+		// is that it is one (see laneClass).
 		w.time(&t.coarse[k].t, ffTime)
 		w.disc(b2u(t.coarse[k].lane >= 0) | b2u(t.tracked[k])<<8)
 	}
@@ -293,7 +293,7 @@ func (f *ffLoop) snapshot(r *runner, iter, n int, rot *isa.LoopRotation) *ffSnap
 	for _, x := range t.onChip {
 		e := &t.entries[x]
 		s.ent = append(s.ent, e.wEnd, e.rEnd, e.rEndNT)
-		s.entLanes = append(s.entLanes, uint32(uint8(e.wLane))<<16|uint32(uint8(e.rLane))<<8|uint32(uint8(e.rLaneNT)))
+		s.entLanes = append(s.entLanes, laneClasses(e.wLane, e.rLane, e.rLaneNT))
 	}
 	// The loaded stationary, if it still is (nothing wrote its regions
 	// since it was loaded).
@@ -360,18 +360,24 @@ func newRelabel(a, b *ffSnap, nq int) (relabel, bool) {
 // queue maps queue q.
 func (l relabel) queue(q int) int { return (q + l.dq) % l.nq }
 
-// lane maps a tracker lane (compute engines stay, queues rotate).
-func (l relabel) lane(x int8) int8 {
-	if x < laneDMA0 {
-		return x
+// laneClass is what the timing of a later instruction can tell of the
+// lane that last wrote or read a region: none, TensorE, or another engine
+// or queue (readDepOne, writeDepOne and the semaphore waits ask no more;
+// which one is named only in a trace's waits, and traces are never
+// fast-forwarded).
+func laneClass(x int8) uint32 {
+	switch {
+	case x < 0:
+		return 0
+	case x == laneTensor:
+		return 1
 	}
-	return laneDMA0 + int8(l.queue(int(x-laneDMA0)))
+	return 2
 }
 
-// lanes maps packed entry lanes (see ffSnap.entLanes).
-func (l relabel) lanes(v uint32) uint32 {
-	w, r, nt := int8(v>>16), int8(v>>8), int8(v)
-	return uint32(uint8(l.lane(w)))<<16 | uint32(uint8(l.lane(r)))<<8 | uint32(uint8(l.lane(nt)))
+// laneClasses packs the classes of an entry's three lanes.
+func laneClasses(w, r, nt int8) uint32 {
+	return laneClass(w)<<4 | laneClass(r)<<2 | laneClass(nt)
 }
 
 // bytes maps the byte range [c0, c1) of memory m: within one slot of a
@@ -532,7 +538,7 @@ func (f *ffLoop) match(r *runner, a, b *ffSnap) (float64, bool) {
 			return 0, false
 		}
 		kb := int(f.pos[y])
-		if l.lanes(a.entLanes[k]) != b.entLanes[kb] {
+		if a.entLanes[k] != b.entLanes[kb] {
 			f.why = "region lanes differ"
 			return 0, false
 		}
@@ -666,8 +672,11 @@ func (s *Stream) LoopMark(i int, key uint64, next int, rot *isa.LoopRotation) {
 		return
 	}
 	f.tries++
-	for p := f.stride; p <= ffMaxPeriod && 2*p <= i; p += f.stride {
-		if !f.periodic(i, p) {
+	for p := f.stride; p <= ffMaxPeriod && p <= i; p += f.stride {
+		// The Builder skips only where the iterations ahead repeat
+		// [i−p, i) from the same kernel state (the mark keys include
+		// it); the key of iteration i is the first of them.
+		if f.keys[i] != f.keys[i-p] {
 			continue
 		}
 		a := f.snap(i - p)
@@ -679,17 +688,6 @@ func (s *Stream) LoopMark(i int, key uint64, next int, rot *isa.LoopRotation) {
 			return
 		}
 	}
-}
-
-// periodic reports whether the keys of iterations [i−2p, i) repeat with
-// period p.
-func (f *ffLoop) periodic(i, p int) bool {
-	for x := i - p; x < i; x++ {
-		if f.keys[x] != f.keys[x-p] {
-			return false
-		}
-	}
-	return true
 }
 
 // LoopSteady is the isa.Looper method: the period of the steady state found
@@ -729,11 +727,9 @@ func (s *Stream) LoopSkip(i, count, period, instrs int) {
 		fail(fmt.Sprintf("%d instructions skipped, %d periods of %d expected", instrs, m, per))
 		return
 	}
-	for x := i - period; x < i; x++ {
-		if f.keys[x] != f.keys[x-period] {
-			fail("iteration keys not periodic")
-			return
-		}
+	if f.keys[i] != f.keys[i-period] {
+		fail("iteration key differs from the one a period before")
+		return
 	}
 	shift, ok := f.match(s.r, a, b)
 	if !ok {

@@ -216,7 +216,7 @@ func (t *ChipTarget) time(p kernels.Params, timeCore func(*NeuronTarget, kernels
 	}
 	cfg := t.core.Config()
 	cfg.HBMBytesPerNs = s.HBMBytesPerNs
-	core := &NeuronTarget{cfg: cfg, arch: t.core.arch, price: t.core.price, tuned: t.core.tuned}
+	core := &NeuronTarget{cfg: cfg, arch: t.core.arch, price: t.core.price, tuned: t.core.tuned, exact: t.core.exact}
 	tm, err := timeCore(core, q)
 	if err != nil {
 		return Timing{}, err

@@ -113,7 +113,7 @@ func run(p kernels.Params, t Target, mode int) (Result, error) {
 // bit, with spans only for runSpans, and no Program.
 func (t *NeuronTarget) timeStreamed(p kernels.Params, mode int) (Timing, error) {
 	return t.time(p, func(p kernels.Params) (*sim.Report, *isa.Program, error) {
-		rep, err := streamNeuron(p, t.cfg, t.arch, mode)
+		rep, err := streamNeuron(p, t.cfg, t.arch, mode, !t.exact)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -127,13 +127,13 @@ func (t *NeuronTarget) timeStreamed(p kernels.Params, mode int) (Timing, error) 
 // runStreamed timing runs on this goroutine; otherwise on a goroutine of
 // its own beside the build (neuron.Pipe): the figures are the same. With
 // runSpans the report keeps a span per instruction, with its source site
-// and operands. Kernel loops in steady state are fast-forwarded (see
-// neuron.Stream.LoopSkip), with the same figures bit for bit; should a
-// fast-forward fail its check, the program is timed again in full.
-func streamNeuron(p kernels.Params, cfg neuron.Config, arch isa.Arch, mode int) (*sim.Report, error) {
-	rep, err := streamNeuronFF(p, cfg, arch, mode, true)
+// and operands. With ff, kernel loops in steady state are fast-forwarded
+// (see neuron.Stream.LoopSkip), with the same figures bit for bit; should
+// a fast-forward fail its check, the program is timed again in full.
+func streamNeuron(p kernels.Params, cfg neuron.Config, arch isa.Arch, mode int, ff bool) (*sim.Report, error) {
+	rep, err := streamNeuronFF(p, cfg, arch, mode, ff)
 	var ffe *neuron.FastForwardError
-	if errors.As(err, &ffe) {
+	if ff && errors.As(err, &ffe) {
 		return streamNeuronFF(p, cfg, arch, mode, false)
 	}
 	return rep, err

@@ -64,6 +64,7 @@ type NeuronTarget struct {
 	arch  isa.Arch
 	price UnitPrice
 	tuned *tune.Table // nil: run workloads as given (see WithTuned)
+	exact bool        // time every instruction: no loop fast-forward (see Exact)
 }
 
 // Config returns the target's micro-architecture.

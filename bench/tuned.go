@@ -44,6 +44,30 @@ func WithTuned(ts []Target, tab *tune.Table) []Target {
 	return out
 }
 
+// Exact returns ts with every NeuronCore target, and every chip target's
+// cores, timing each instruction one by one: no kernel loop is
+// fast-forwarded (neuron.Stream.LoopSkip). The figures are the same bit
+// for bit, only slower to get; `trnsim run -exact` and `sweep -exact` use
+// it to check that.
+func Exact(ts []Target) []Target {
+	out := make([]Target, len(ts))
+	for i, t := range ts {
+		out[i] = t
+		switch t := t.(type) {
+		case *NeuronTarget:
+			c := *t
+			c.exact = true
+			out[i] = &c
+		case *ChipTarget:
+			c, core := *t, *t.core
+			core.exact = true
+			c.core = &core
+			out[i] = &c
+		}
+	}
+	return out
+}
+
 // tunedDetail says which tuned configuration ran: the tunable parameters
 // of p.
 func tunedDetail(p kernels.Params) string {

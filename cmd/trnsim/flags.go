@@ -172,3 +172,7 @@ func sortedKeys(m keyValues) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// exactUsage documents -exact (run, sweep).
+const exactUsage = "time every NeuronCore instruction one by one: no kernel loop is fast-forwarded " +
+	"(the figures are the same, bit for bit; slower; for checking that)"

@@ -64,6 +64,7 @@ func parseRunFlags(args []string) (*runRequest, error) {
 	profile := fs.String("profile", "", "write a pprof profile of simulated time (gzipped protobuf; sample values in ns) to `FILE`; needs one target")
 	trace := fs.String("trace", "", "write a Chrome/Perfetto trace (JSON, timestamps in µs) to `FILE`; needs one target")
 	asmFile := fs.String("asm", "", "time the text-assembly program in `FILE` (trnsim asm's format) instead of a WORKLOAD; NeuronCore targets only")
+	exact := fs.Bool("exact", false, exactUsage)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return nil, err
@@ -80,6 +81,9 @@ func parseRunFlags(args []string) (*runRequest, error) {
 	}
 	if req.targets, err = tuned.apply(req.targets); err != nil {
 		return nil, err
+	}
+	if *exact {
+		req.targets = bench.Exact(req.targets)
 	}
 	if (*profile != "" || *trace != "") && len(req.targets) != 1 {
 		return nil, usagef("-profile and -trace need exactly one -target, got %d", len(req.targets))

@@ -31,6 +31,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	shardCount := fs.Int("shard-count", 0, "with -shard auto: the number of shards `N`, where the environment does not give it (Kubernetes)")
 	jobs := fs.Int("j", 0, "`N` runs in parallel (0: one per CPU); the output does not depend on it")
 	out := fs.String("o", "", "output results CSV `FILE` (required; - for standard output)")
+	exact := fs.Bool("exact", false, exactUsage)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -61,6 +62,9 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	}
 	if targets, err = tuned.apply(targets); err != nil {
 		return err
+	}
+	if *exact {
+		targets = bench.Exact(targets)
 	}
 	if err := checkOutput("-o", *out); err != nil {
 		return err

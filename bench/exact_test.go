@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/trnsim/trnsim/kernels"
+	"github.com/trnsim/trnsim/results"
 )
 
 // TestExactSuites: every suite swept on the default targets gives the same
@@ -66,7 +67,9 @@ func TestExactSuites(t *testing.T) {
 // fast-forward in other ways: served-model layers of every size and phase,
 // every matmul variant and dtype, attention with and without a causal mask
 // and grouped heads, ragged shapes whose last iterations differ, on every
-// NeuronCore generation and a chip.
+// NeuronCore generation and a chip; and each of them timed alone beside
+// its build (RunTiming, through neuron.Pipe, which reports steady states
+// late).
 func TestExactWorkloads(t *testing.T) {
 	if testing.Short() {
 		t.Skip("times each workload twice, the second time without fast-forward")
@@ -125,4 +128,22 @@ func TestExactWorkloads(t *testing.T) {
 		}
 	}
 	t.Logf("%d rows identical", len(fast))
+	// A single run times a program on its own goroutine while it is
+	// built (neuron.Pipe), which reports steady states late: the same rows.
+	exactTargets := Exact(ts)
+	for _, p := range ws {
+		for k, tg := range ts {
+			piped, err := RunTiming(p, tg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _, err := Run(p, exactTargets[k])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a, b := csvBytes(t, []results.Row{piped.Row}), csvBytes(t, []results.Row{want}); !bytes.Equal(a, b) {
+				t.Errorf("%s on %s, timed beside its build, differs:\nfast  %s\nexact %s", p, tg.Name(), a, b)
+			}
+		}
+	}
 }

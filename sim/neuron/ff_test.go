@@ -1,6 +1,7 @@
 package neuron
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 
@@ -215,5 +216,57 @@ func TestFastForwardExact(t *testing.T) {
 				t.Logf("%s %s n=%d: %d of %d iterations skipped, %.3f µs", gen, name, n, skipped, n, full.TimeNs/1e3)
 			}
 		}
+	}
+}
+
+// TestFastForwardRefused: a skip the Stream cannot verify — not at a
+// steady state it reported, or with another instruction count than its
+// periods hold — stops timing with a *FastForwardError instead of a
+// number.
+func TestFastForwardRefused(t *testing.T) {
+	c, err := Preset("trn2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp := ffKernels(c.Arch())["matmul"](200)
+	cases := []struct {
+		name string
+		skip func(s *Stream, i, p int)
+	}{
+		{"no steady state", func(s *Stream, i, p int) { s.LoopSkip(1, 2, 1, 2*(lp.starts[2]-lp.starts[1])) }},
+		{"wrong count", func(s *Stream, i, p int) { s.LoopSkip(i, p, p, lp.starts[i+p]-lp.starts[i]+1) }},
+		{"not whole periods", func(s *Stream, i, p int) { s.LoopSkip(i, p+1, p, lp.starts[i+p+1]-lp.starts[i]) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := NewStream(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, d := range lp.p.Tensors {
+				s.Tensor(i, d)
+			}
+			k := 0
+			for i := 0; i < len(lp.keys); i++ {
+				for ; k < lp.starts[i]; k++ {
+					if err := s.Instr(k, &lp.p.Instrs[k]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				s.LoopMark(i, lp.keys[i], lp.starts[i], &isa.LoopRotation{})
+				p, at := s.LoopSteady()
+				if tc.name == "no steady state" && i == 1 || p > 0 && i == at {
+					tc.skip(s, i, p)
+					break
+				}
+			}
+			var ffe *FastForwardError
+			if !errors.As(s.Err(), &ffe) {
+				t.Fatalf("Err() = %v, want a *FastForwardError", s.Err())
+			}
+			if err := s.Instr(s.n, &lp.p.Instrs[0]); !errors.As(err, &ffe) {
+				t.Errorf("Instr after a refused skip: %v, want the *FastForwardError", err)
+			}
+		})
 	}
 }

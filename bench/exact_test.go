@@ -40,25 +40,7 @@ func TestExactSuites(t *testing.T) {
 				}
 				ts = append(ts, tg)
 			}
-			opts := Options{Unsupported: func(Item, error) {}}
-			fast, err := SweepTargets(context.Background(), ws, ts, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			exact, err := SweepTargets(context.Background(), ws, Exact(ts), opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(fast) != len(exact) {
-				t.Fatalf("%d rows fast-forwarded, %d exact", len(fast), len(exact))
-			}
-			for i := range fast {
-				a, b := csvBytes(t, fast[i:i+1]), csvBytes(t, exact[i:i+1])
-				if !bytes.Equal(a, b) {
-					t.Errorf("row %d (%s on %s) differs:\nfast  %s\nexact %s", i, exact[i].Spec, exact[i].Target, a, b)
-				}
-			}
-			t.Logf("%d rows identical", len(fast))
+			sweepBothWays(t, ws, ts)
 		})
 	}
 }
@@ -109,6 +91,31 @@ func TestExactWorkloads(t *testing.T) {
 		}
 		ws = append(ws, p)
 	}
+	sweepBothWays(t, ws, ts)
+	// A single run times a program on its own goroutine while it is
+	// built (neuron.Pipe), which reports steady states late: the same rows.
+	exactTargets := Exact(ts)
+	for _, p := range ws {
+		for k, tg := range ts {
+			piped, err := RunTiming(p, tg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _, err := Run(p, exactTargets[k])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a, b := csvBytes(t, []results.Row{piped.Row}), csvBytes(t, []results.Row{want}); !bytes.Equal(a, b) {
+				t.Errorf("%s on %s, timed beside its build, differs:\nfast  %s\nexact %s", p, tg.Name(), a, b)
+			}
+		}
+	}
+}
+
+// sweepBothWays sweeps ws on ts with fast-forward and without (Exact) and
+// requires the rows byte for byte equal.
+func sweepBothWays(t *testing.T, ws []kernels.Params, ts []Target) {
+	t.Helper()
 	opts := Options{Unsupported: func(Item, error) {}}
 	fast, err := SweepTargets(context.Background(), ws, ts, opts)
 	if err != nil {
@@ -128,22 +135,4 @@ func TestExactWorkloads(t *testing.T) {
 		}
 	}
 	t.Logf("%d rows identical", len(fast))
-	// A single run times a program on its own goroutine while it is
-	// built (neuron.Pipe), which reports steady states late: the same rows.
-	exactTargets := Exact(ts)
-	for _, p := range ws {
-		for k, tg := range ts {
-			piped, err := RunTiming(p, tg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, _, err := Run(p, exactTargets[k])
-			if err != nil {
-				t.Fatal(err)
-			}
-			if a, b := csvBytes(t, []results.Row{piped.Row}), csvBytes(t, []results.Row{want}); !bytes.Equal(a, b) {
-				t.Errorf("%s on %s, timed beside its build, differs:\nfast  %s\nexact %s", p, tg.Name(), a, b)
-			}
-		}
-	}
 }

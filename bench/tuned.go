@@ -21,22 +21,29 @@ import (
 // fastest of its candidate plans (tune.GPU), so there is nothing to reuse.
 // A nil or empty tab returns ts unchanged.
 func WithTuned(ts []Target, tab *tune.Table) []Target {
+	if tab.Len() == 0 {
+		return append([]Target(nil), ts...)
+	}
+	// A chip's busiest core's shard is looked up under the core's preset
+	// (trn2 for trn2-chip): tuned per core, not per chip.
+	return withCores(ts, func(c *NeuronTarget) { c.tuned = tab })
+}
+
+// withCores returns ts with every NeuronCore target, and every chip
+// target's core, replaced by a copy that set has changed; other targets
+// are returned as they are.
+func withCores(ts []Target, set func(*NeuronTarget)) []Target {
 	out := make([]Target, len(ts))
 	for i, t := range ts {
 		out[i] = t
-		if tab.Len() == 0 {
-			continue
-		}
 		switch t := t.(type) {
 		case *NeuronTarget:
 			c := *t
-			c.tuned = tab
+			set(&c)
 			out[i] = &c
 		case *ChipTarget:
-			// The busiest core's shard is looked up under the core's
-			// preset (trn2 for trn2-chip): tuned per core, not per chip.
 			c, core := *t, *t.core
-			core.tuned = tab
+			set(&core)
 			c.core = &core
 			out[i] = &c
 		}
@@ -50,22 +57,7 @@ func WithTuned(ts []Target, tab *tune.Table) []Target {
 // for bit, only slower to get; `trnsim run -exact` and `sweep -exact` use
 // it to check that.
 func Exact(ts []Target) []Target {
-	out := make([]Target, len(ts))
-	for i, t := range ts {
-		out[i] = t
-		switch t := t.(type) {
-		case *NeuronTarget:
-			c := *t
-			c.exact = true
-			out[i] = &c
-		case *ChipTarget:
-			c, core := *t, *t.core
-			core.exact = true
-			c.core = &core
-			out[i] = &c
-		}
-	}
-	return out
+	return withCores(ts, func(c *NeuronTarget) { c.exact = true })
 }
 
 // tunedDetail says which tuned configuration ran: the tunable parameters

@@ -19,13 +19,15 @@ import (
 // snapshot at iteration i equals the one at i−P with every time either
 // shifted by one Δ ("moving") or unchanged and too old to delay anything
 // again ("fixed": at or before every active lane's frontier, less the
-// semaphore wait), the iterations of the last period have been timed as an
-// exact time-shift of those before them; since the next period repeats
-// the same instructions (the Builder checks their structural keys and its
-// own rotation state), it is timed as the same shift again, and so on. The
-// Builder then skips m whole periods (Stream.LoopSkip) and the timing
-// model advances its state by m·Δ and every accumulator by m times its
-// growth over one period.
+// semaphore wait), up to the renaming of DMA queues and pool slots the
+// Builder's rotation made between them (isa.LoopRotation: no queue and no
+// slot is special to the timing model), then [i−P, i) was timed as an
+// exact time-shift of the period before; the Builder skips only where the
+// iterations ahead repeat [i−P, i) from the same kernel state (structural
+// keys, and LoopWithState's state key), so each of them would be timed as
+// the same shift again. The Builder skips m whole periods (Stream.LoopSkip)
+// and goes on from its rotation at i; the timing model advances its state
+// by m·Δ and every accumulator by m times its growth over one period.
 //
 // Exactness rests on three things. Simulated time is on a grid
 // (gridPerNs), so shifting a state by Δ shifts every later sum, maximum

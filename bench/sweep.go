@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -225,7 +226,7 @@ func SweepTargets(ctx context.Context, workloads []kernels.Params, targets []Tar
 		}()
 	}
 feed:
-	for i := range items {
+	for _, i := range longestFirst(items) {
 		select {
 		case next <- i:
 		case <-ctx.Done():
@@ -253,6 +254,47 @@ feed:
 		kept = append(kept, row)
 	}
 	return kept, nil
+}
+
+// longestFirst returns the indices of items in the order to start them:
+// the NeuronCore runs with the most instructions first (the kernels' own
+// estimates, parts summed for a composite), then the rest in sweep order,
+// so that on several workers one long run does not start last and finish
+// alone. Results are placed by index: the order changes no output.
+func longestFirst(items []Item) []int {
+	cost := make([]float64, len(items))
+	for i, it := range items {
+		switch it.Target.(type) {
+		case *NeuronTarget, *ChipTarget:
+			cost[i] = estimatedInstrs(it.Workload)
+		}
+	}
+	order := make([]int, len(items))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return cost[order[a]] > cost[order[b]] })
+	return order
+}
+
+// estimatedInstrs is p's kernel's estimate of its NeuronCore instructions
+// (a composite's parts summed; 0 where there is none).
+func estimatedInstrs(p kernels.Params) float64 {
+	if p.Kernel.Instrs != nil {
+		return p.Kernel.Instrs(p)
+	}
+	if p.Kernel.Parts == nil {
+		return 0
+	}
+	parts, err := p.Kernel.Parts(p)
+	if err != nil {
+		return 0
+	}
+	n := 0.0
+	for _, pt := range parts {
+		n += float64(pt.Count) * estimatedInstrs(pt.Params)
+	}
+	return n
 }
 
 // ErrDuplicateTarget is returned (wrapped) when a sweep names a target

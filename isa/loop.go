@@ -155,9 +155,10 @@ func (b *Builder) Loop(n int, key func(i int) uint64, body func(i int)) {
 // pipeline's pending stages, which decide what the next iteration emits
 // besides its own work): state, called before each iteration, returns a
 // key of that state (relative to the iteration: counts and distances,
-// never absolute indices). Loop skips only where the state keys of the
-// last period also repeat; given the same state and keys, the iterations
-// that follow emit the same instructions, so their state repeats too.
+// never absolute indices). Loop skips at i only where the state key is the
+// one at i−P: given the same state and keys, the iterations that follow
+// emit the same instructions (up to the rotation), so their states repeat
+// too.
 func (b *Builder) LoopWithState(n int, key func(i int) uint64, state func() uint64, body func(i int)) {
 	lp, ok := b.sink.(Looper)
 	if !ok || b.err != nil || b.loop != nil {
@@ -172,8 +173,8 @@ func (b *Builder) LoopWithState(n int, key func(i int) uint64, state func() uint
 	np := len(b.pools)
 	for i := 0; i < n && b.err == nil; {
 		if len(b.pools) != np {
-			// A pool made inside the loop is not in the recorded state:
-			// run the rest plain.
+			// A pool made inside the loop is not in the rotation the
+			// Looper compares states under: run the rest plain.
 			for ; i < n && b.err == nil; i++ {
 				body(i)
 			}

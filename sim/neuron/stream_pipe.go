@@ -43,8 +43,8 @@ const (
 )
 
 // pipeSteady is a steady state the timing goroutine found in loop number
-// loop (LoopSteady).
-type pipeSteady struct{ loop, period, at int }
+// loop after skips skips of it (LoopSteady).
+type pipeSteady struct{ loop, skips, period, at int }
 
 // Pipe is a Stream that times on a goroutine of its own, so that building
 // and validating a program (the kernel's loops and the Builder, on the
@@ -57,7 +57,9 @@ type Pipe struct {
 	cur    []isa.Instr
 	marks  []pipeMark // loop events among cur
 	loops  int        // loops started by the Builder
+	skips  int        // skips the Builder made in its current loop
 	steady atomic.Pointer[pipeSteady]
+	timed  int // skips the timing goroutine has made in its current loop
 	first  int
 	ch     chan pipeMsg
 	free   chan []isa.Instr
@@ -121,13 +123,21 @@ func (p *Pipe) mark(m *pipeMark) {
 	s := p.s
 	switch m.kind {
 	case markLoop:
-		had := s.ff.period
+		hadP, hadAt := s.ff.period, s.ff.at
 		s.LoopMark(m.i, m.key, m.next, &m.rot)
-		if s.ff.period != 0 && had == 0 {
-			p.steady.Store(&pipeSteady{loop: s.ff.loop, period: s.ff.period, at: s.ff.at})
+		if m.i == 0 {
+			p.timed = 0
+		}
+		switch f := &s.ff; {
+		case f.period == hadP && f.at == hadAt:
+		case f.period == 0:
+			p.steady.Store(nil) // the keys broke the period found
+		default:
+			p.steady.Store(&pipeSteady{loop: f.loop, skips: p.timed, period: f.period, at: f.at})
 		}
 	case markSkip:
 		s.LoopSkip(m.i, m.count, m.period, m.sent)
+		p.timed++
 	case markEnd:
 		s.LoopEnd()
 	}
@@ -141,15 +151,17 @@ func (p *Pipe) mark(m *pipeMark) {
 func (p *Pipe) LoopMark(i int, key uint64, next int, rot *isa.LoopRotation) {
 	if i == 0 {
 		p.loops++
+		p.skips = 0
 	}
 	r := isa.LoopRotation{Queue: rot.Queue, Pools: append([]isa.PoolSlots(nil), rot.Pools...)}
 	p.marks = append(p.marks, pipeMark{pos: len(p.cur), kind: markLoop, i: i, key: key, next: next, rot: r})
 }
 
 // LoopSteady is the isa.Looper method: what the timing goroutine has found
-// in the Builder's current loop so far.
+// in the Builder's current loop since the Builder's last skip (a steady
+// state found before it describes a state the skip has moved on from).
 func (p *Pipe) LoopSteady() (period, at int) {
-	if v := p.steady.Load(); v != nil && v.loop == p.loops {
+	if v := p.steady.Load(); v != nil && v.loop == p.loops && v.skips == p.skips {
 		return v.period, v.at
 	}
 	return 0, 0
@@ -160,7 +172,7 @@ func (p *Pipe) LoopSkip(i, count, period, instrs int) {
 	p.marks = append(p.marks, pipeMark{pos: len(p.cur), kind: markSkip, i: i, count: count, period: period, sent: instrs})
 	p.flush()
 	p.first += instrs
-	p.steady.Store(nil)
+	p.skips++
 }
 
 // LoopEnd is the isa.Looper method.

@@ -418,32 +418,81 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 		return attnKV{k: kt, v: vt, kb: kb, slot: slot}
 	}
 
-	// One Loop iteration per (batch, query head), in (batch, KV head,
-	// head of the group) order: every head does the same work but for
-	// HBM offsets, and the first head of a group loads the group's
-	// resident K and V. The software pipeline runs across heads: pushing
-	// a head's first items emits the last stages of the head before it
-	// (its Q blocks' stores among them), so the key covers whether this
-	// head and the one before start a group. Those stores read their
-	// head from ring (indexed by a count of the heads emitted, which skips
-	// do not advance; an item is pending at most depth heads); when Loop
-	// skips heads, the items still pending stand for the last heads
-	// before the resumed one, and their heads move by the heads skipped.
+	// One Loop iteration per (batch, query head, query block), in (batch,
+	// KV head, head of the group, block) order: iteration j is block j%nqb
+	// of head j/nqb. Without causal masking every full block of a head does
+	// the same work but for HBM offsets; with it a head's blocks differ (each
+	// attends to more keys) and heads repeat every nqb iterations. The
+	// first block of a group's first head also loads the group's resident K
+	// and V. The software pipeline runs across iterations: pushing a
+	// block's first items emits the last stages of the blocks before it
+	// (their stores among them), so the key covers the blocks whose items
+	// may still be pending (see key). Those stores read their block from
+	// ring (indexed by a count of the iterations emitted, which skips do
+	// not advance; an item is pending at most depth iterations); when Loop
+	// skips iterations, the items still pending stand for the last
+	// iterations before the resumed one, and their iterations move by the
+	// iterations skipped.
 	var res attnKV
 	nheads := s.batch * s.kvHeads * s.group
+	nqb := (s.S + qCap - 1) / qCap
+	niter := nheads * nqb
 	ring := make([]int, pipe.depth()+1)
 	prev, emitted := -1, 0
-	key := func(j int) uint64 {
-		first := func(j int) int {
-			if j < 0 {
-				return -1
-			}
-			return boolInt(j%s.group == 0)
-		}
-		return isa.LoopKey(first(j), first(j-1))
+	// block is iteration j's place: batch, KV head, head of the group,
+	// query head, first query and queries of its block.
+	type block struct{ bi, kh, hh, h, qb0, nq int }
+	blockOf := func(j int) block {
+		jh, qb0 := j/nqb, j%nqb*qCap
+		k := block{bi: jh / s.heads, kh: jh / s.group % s.kvHeads, hh: jh % s.group, qb0: qb0, nq: min(qCap, s.S-qb0)}
+		k.h = k.kh*s.group + k.hh
+		return k
 	}
-	// resume moves the pending items' heads on to stand before head j,
-	// the next one emitted (nheads: the final flush).
+	// loads reports whether iteration j loads the resident K and V.
+	loads := func(k block) bool { return resident && k.hh == 0 && k.qb0 == 0 }
+	// pushes is the number of pipeline items block k pushes (as the
+	// body's loops below count them).
+	pushes := func(k block) int {
+		n, kmax := 0, s.kend(k.qb0, k.nq)
+		for kb := 0; kb < kmax; kb += capKeys {
+			for q0 := k.qb0; q0 < k.qb0+k.nq; q0 += tq {
+				hi := min(kb+capKeys, s.kend(q0, min(tq, k.qb0+k.nq-q0)))
+				if hi > kb {
+					n += (hi - kb + attnKTile - 1) / attnKTile
+				}
+			}
+		}
+		return n
+	}
+	// key: what iteration j emits is decided by its block's shape (queries,
+	// keys attended to: with causal masking the block's place in the head,
+	// which the masks of its diagonal tiles depend on) and whether it loads
+	// K and V; what its pushes emit of earlier items by those blocks'
+	// shapes, back to depth items (the pending stages' own counts and
+	// distances are in the state key).
+	key := func(j int) uint64 {
+		v := make([]int, 0, 8)
+		for x, n := j, 0; ; x-- {
+			if x < 0 {
+				v = append(v, -1)
+				break
+			}
+			k := blockOf(x)
+			kmax, qb0 := s.kend(k.qb0, k.nq), 0
+			if s.causal {
+				qb0 = k.qb0
+			}
+			v = append(v, k.nq, kmax, qb0, boolInt(loads(k)))
+			if x < j {
+				if n += pushes(k); n >= pipe.depth() {
+					break
+				}
+			}
+		}
+		return isa.LoopKey(v...)
+	}
+	// resume moves the pending items' iterations on to stand before
+	// iteration j, the next one emitted (niter: the final flush).
 	resume := func(j int) {
 		if prev >= 0 && j != prev+1 {
 			for x := range ring {
@@ -452,84 +501,84 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 		}
 		prev = j
 	}
-	// What the next head emits besides its own work: the pending items'
-	// stages, and the flushes a K/V, Q or output slot still in use forces.
+	// What the next iteration emits besides its own work: the pending
+	// items' stages, and the flushes a K/V, Q or output slot still in use
+	// forces.
 	state := func() uint64 {
 		return isa.LoopKey(int(pipe.loopState()), int(kring.loopState(pipe)), int(qring.loopState(pipe)), int(oring.loopState(pipe)))
 	}
-	b.LoopWithState(nheads, key, state, func(j int) {
+	b.LoopWithState(niter, key, state, func(j int) {
 		resume(j)
 		pj := &ring[emitted%len(ring)]
 		emitted++
 		*pj = j
-		bi, kh, hh := j/s.heads, j/s.group%s.kvHeads, j%s.group
-		h := kh*s.group + hh
-		if resident && hh == 0 {
+		k := blockOf(j)
+		bi, kh, h, qb0, nq := k.bi, k.kh, k.h, k.qb0, k.nq
+		if loads(k) {
 			res = loadKV(bi, kh, 0, s.S)
 		}
-		for qb0 := 0; qb0 < s.S; qb0 += qCap {
-			nq := min(qCap, s.S-qb0)
-			qslot := qring.take(pipe)
-			qs := qpool.Tile(s.dt, s.dch(0), s.nd*qCap)
-			for i := range s.nd {
-				b.Load(qs.Rows(0, s.dch(i)).Cols(i*qCap, nq), t.qT.Tile(s.qRow(bi, h)+i*lanes, qb0, s.dch(i), nq))
-			}
-			oslot := oring.take(pipe)
-			stg := stpool.Tile(s.out, min(lanes, nq), qTiles*s.d)
-			var qsts []*attnQ
-			for q0 := qb0; q0 < qb0+nq; q0 += tq {
-				qt := min(tq, qb0+nq-q0)
-				off := q0 - qb0
-				q := &attnQ{
-					q0: q0, qt: qt,
-					st:    statepool.Tile(isa.FP32, qt, 4),
-					o:     opool.Tile(isa.FP32, qt, s.d),
-					stage: stg.Rows(0, qt).Cols(off/tq*s.d, s.d),
-				}
-				for i := range s.nd {
-					q.qv[i] = qs.Rows(0, s.dch(i)).Cols(i*qCap+off, qt)
-				}
-				qsts = append(qsts, q)
-			}
-			store := func() {
-				bi, h := *pj/s.heads, *pj%s.heads
-				nf := nq / tq
-				if nf > 0 {
-					b.Store(hbmAP(t.o, s.oRow(bi, h, qb0)*s.d, lanes, s.d,
-						isa.Dim{Stride: isa.Narrow(lanes * s.d), Count: isa.Narrow(nf)}, isa.Dim{Stride: 1, Count: isa.Narrow(s.d)}), stg.Cols(0, nf*s.d))
-				}
-				if r := nq % tq; r > 0 {
-					b.Store(t.o.Tile(s.oRow(bi, h, qb0+nf*tq), 0, r, s.d), stg.Rows(0, r).Cols(nf*s.d, s.d))
-				}
-			}
-			kmax := s.kend(qb0, nq)
-			var lastItem *attnItem
-			for kb := 0; kb < kmax; kb += capKeys {
-				kv := res
-				if !resident {
-					kv = loadKV(bi, kh, kb, min(capKeys, s.S-kb))
-				}
-				for _, q := range qsts {
-					kend := s.kend(q.q0, q.qt)
-					for k0 := kb; k0 < min(kb+capKeys, kend); k0 += attnKTile {
-						kt := min(attnKTile, kend-k0, kb+capKeys-k0)
-						idx := pipe.nextIdx()
-						it := &items[idx%len(items)]
-						*it = attnItem{} // cleared in place, then set: a literal would be built aside and copied
-						it.attnCtx, it.q, it.kv = ctx, q, kv
-						it.k0, it.kt, it.first, it.last = k0, kt, k0 == 0, k0+kt == kend
-						kring.use(kv.slot, idx)
-						qring.use(qslot, idx)
-						oring.use(oslot, idx)
-						lastItem = it
-						pipe.pushIter(it)
-					}
-				}
-			}
-			lastItem.done = store
+		qslot := qring.take(pipe)
+		qs := qpool.Tile(s.dt, s.dch(0), s.nd*qCap)
+		for i := range s.nd {
+			b.Load(qs.Rows(0, s.dch(i)).Cols(i*qCap, nq), t.qT.Tile(s.qRow(bi, h)+i*lanes, qb0, s.dch(i), nq))
 		}
+		oslot := oring.take(pipe)
+		stg := stpool.Tile(s.out, min(lanes, nq), qTiles*s.d)
+		var qsts []*attnQ
+		for q0 := qb0; q0 < qb0+nq; q0 += tq {
+			qt := min(tq, qb0+nq-q0)
+			off := q0 - qb0
+			q := &attnQ{
+				q0: q0, qt: qt,
+				st:    statepool.Tile(isa.FP32, qt, 4),
+				o:     opool.Tile(isa.FP32, qt, s.d),
+				stage: stg.Rows(0, qt).Cols(off/tq*s.d, s.d),
+			}
+			for i := range s.nd {
+				q.qv[i] = qs.Rows(0, s.dch(i)).Cols(i*qCap+off, qt)
+			}
+			qsts = append(qsts, q)
+		}
+		// store writes the block out: its place comes from the ring entry
+		// (moved on by skips), its shape is this block's (the key's).
+		store := func() {
+			k := blockOf(*pj)
+			nf := nq / tq
+			if nf > 0 {
+				b.Store(hbmAP(t.o, s.oRow(k.bi, k.h, k.qb0)*s.d, lanes, s.d,
+					isa.Dim{Stride: isa.Narrow(lanes * s.d), Count: isa.Narrow(nf)}, isa.Dim{Stride: 1, Count: isa.Narrow(s.d)}), stg.Cols(0, nf*s.d))
+			}
+			if r := nq % tq; r > 0 {
+				b.Store(t.o.Tile(s.oRow(k.bi, k.h, k.qb0+nf*tq), 0, r, s.d), stg.Rows(0, r).Cols(nf*s.d, s.d))
+			}
+		}
+		kmax := s.kend(qb0, nq)
+		var lastItem *attnItem
+		for kb := 0; kb < kmax; kb += capKeys {
+			kv := res
+			if !resident {
+				kv = loadKV(bi, kh, kb, min(capKeys, s.S-kb))
+			}
+			for _, q := range qsts {
+				kend := s.kend(q.q0, q.qt)
+				for k0 := kb; k0 < min(kb+capKeys, kend); k0 += attnKTile {
+					kt := min(attnKTile, kend-k0, kb+capKeys-k0)
+					idx := pipe.nextIdx()
+					it := &items[idx%len(items)]
+					*it = attnItem{} // cleared in place, then set: a literal would be built aside and copied
+					it.attnCtx, it.q, it.kv = ctx, q, kv
+					it.k0, it.kt, it.first, it.last = k0, kt, k0 == 0, k0+kt == kend
+					kring.use(kv.slot, idx)
+					qring.use(qslot, idx)
+					oring.use(oslot, idx)
+					lastItem = it
+					pipe.pushIter(it)
+				}
+			}
+		}
+		lastItem.done = store
 	})
-	resume(nheads)
+	resume(niter)
 	pipe.flush()
 }
 

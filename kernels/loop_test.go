@@ -35,6 +35,9 @@ var loopSpecs = []struct {
 	{"attention:batch=16,heads=64,kv_heads=8,seqlen=512,headdim=128,causal=true", true, false},
 	{"attention:batch=4,heads=16,kv_heads=16,seqlen=512,headdim=128,causal=true", true, false},
 	{"attention:batch=48,heads=16,kv_heads=4,seqlen=600,headdim=64,causal=false", true, false},
+	{"attention:batch=1,heads=32,kv_heads=32,seqlen=16384,headdim=64,causal=false", false, false}, // query blocks of a head repeat
+	{"attention:batch=1,heads=8,kv_heads=1,seqlen=4096,headdim=64,causal=false", true, false},     // one K/V load: blocks repeat
+	{"attention:batch=4,heads=4,kv_heads=2,seqlen=4200,headdim=64,causal=true", true, false},      // ragged last block, GQA
 	{"decode_attention:batch=64,heads=64,kv_heads=8,seqlen=32768,headdim=128", false, false},
 	{"decode_attention:batch=331,heads=64,kv_heads=8,seqlen=700,headdim=128", true, false},
 	{"decode_attention:batch=330,heads=64,kv_heads=8,seqlen=1000,headdim=64", true, false},
@@ -310,6 +313,8 @@ func TestLoopFastForward(t *testing.T) {
 		{"rope:tokens=8192,heads=72,headdim=128", true},
 		{"attention:batch=16,heads=16,kv_heads=16,seqlen=512,headdim=128,causal=true", true},
 		{"attention:heads=64,kv_heads=8,seqlen=8192,headdim=128,causal=true", false}, // the 70B layer's
+		{"attention:batch=1,heads=32,kv_heads=32,seqlen=16384,headdim=64,causal=false", false},
+		{"attention:batch=1,heads=32,kv_heads=1,seqlen=4096,headdim=64,causal=false", true}, // one K/V load, 64 query blocks
 		{"decode_attention:batch=330,heads=64,kv_heads=8,seqlen=1000,headdim=64", true},
 	}
 	for _, tc := range specs {

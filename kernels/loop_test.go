@@ -37,6 +37,7 @@ var loopSpecs = []struct {
 	{"attention:batch=48,heads=16,kv_heads=4,seqlen=600,headdim=64,causal=false", true, false},
 	{"attention:batch=1,heads=32,kv_heads=32,seqlen=16384,headdim=64,causal=false", false, false}, // query blocks of a head repeat
 	{"attention:batch=1,heads=8,kv_heads=1,seqlen=4096,headdim=64,causal=false", true, false},     // one K/V load: blocks repeat
+	{"attention:batch=1,heads=1,seqlen=32768,headdim=64,causal=false", false, false},              // K/V streamed, one head
 	{"attention:batch=4,heads=4,kv_heads=2,seqlen=4200,headdim=64,causal=true", true, false},      // ragged last block, GQA
 	{"decode_attention:batch=64,heads=64,kv_heads=8,seqlen=32768,headdim=128", false, false},
 	{"decode_attention:batch=331,heads=64,kv_heads=8,seqlen=700,headdim=128", true, false},
@@ -315,6 +316,7 @@ func TestLoopFastForward(t *testing.T) {
 		{"attention:heads=64,kv_heads=8,seqlen=8192,headdim=128,causal=true", false}, // the 70B layer's
 		{"attention:batch=1,heads=32,kv_heads=32,seqlen=16384,headdim=64,causal=false", false},
 		{"attention:batch=1,heads=32,kv_heads=1,seqlen=4096,headdim=64,causal=false", true}, // one K/V load, 64 query blocks
+		{"attention:batch=1,heads=1,seqlen=65536,headdim=64,causal=false", false},           // one head: only its query blocks repeat
 		{"decode_attention:batch=330,heads=64,kv_heads=8,seqlen=1000,headdim=64", true},
 	}
 	for _, tc := range specs {

@@ -434,10 +434,10 @@ type ffCheck struct {
 
 // pair classifies a's time x against b's y: moving (y = x + shift) or
 // fixed (y = x); anything else, or a ffMove time that stays, fails.
-func (c *ffCheck) pair(x, y float64, kind uint8, what string) (moving, ok bool) {
+func (c *ffCheck) pair(x, y float64, kind uint8, what string, k int) (moving, ok bool) {
 	mv := y == x+c.shift
 	if !mv && y != x {
-		c.f.why = fmt.Sprintf("%s (kind %d) %v then %v: neither fixed nor shifted by %v", what, kind, x, y, c.shift)
+		c.f.why = fmt.Sprintf("%s %d (kind %d) %v then %v: neither fixed nor shifted by %v", what, k, kind, x, y, c.shift)
 		return false, false
 	}
 	if math.IsInf(x, 0) {
@@ -445,7 +445,7 @@ func (c *ffCheck) pair(x, y float64, kind uint8, what string) (moving, ok bool) 
 	}
 	if !mv {
 		if kind == ffMove {
-			c.f.why = fmt.Sprintf("%s fixed at %v, must move", what, x)
+			c.f.why = fmt.Sprintf("%s %d fixed at %v, must move", what, k, x)
 			return false, false
 		}
 		c.fixed = append(c.fixed, x)
@@ -493,7 +493,7 @@ func (f *ffLoop) match(r *runner, a, b *ffSnap) (float64, bool) {
 			f.why = "time kinds differ"
 			return 0, false
 		}
-		mv, ok := c.pair(x, b.times[k], a.kinds[k], fmt.Sprint("time ", k))
+		mv, ok := c.pair(x, b.times[k], a.kinds[k], "time", k)
 		if !ok {
 			return 0, false
 		}
@@ -502,7 +502,7 @@ func (f *ffLoop) match(r *runner, a, b *ffSnap) (float64, bool) {
 	// Queues: a's queue q is b's l.queue(q); its issue time is a lane
 	// frontier.
 	per := len(a.q) / max(nq, 1)
-	f.movQ = append(f.movQ[:0], make([]bool, len(b.q))...)
+	f.movQ = resized(f.movQ, len(b.q))
 	for q := 0; q < nq; q++ {
 		qb := l.queue(q)
 		for e := 0; e < per; e++ {
@@ -510,7 +510,7 @@ func (f *ffLoop) match(r *runner, a, b *ffSnap) (float64, bool) {
 			if e == 0 {
 				kind = ffLane
 			}
-			mv, ok := c.pair(a.q[q*per+e], b.q[qb*per+e], kind, fmt.Sprint("queue ", q))
+			mv, ok := c.pair(a.q[q*per+e], b.q[qb*per+e], kind, "queue", q)
 			if !ok {
 				return 0, false
 			}
@@ -528,7 +528,7 @@ func (f *ffLoop) match(r *runner, a, b *ffSnap) (float64, bool) {
 		f.pos[x] = int32(k)
 	}
 	n := len(a.ent) / 3
-	f.movE = append(f.movE[:0], make([]bool, len(b.ent))...)
+	f.movE = resized(f.movE, len(b.ent))
 	for k, x := range t.onChip[:n] {
 		g, ok := l.region(t.regs[x])
 		y := int32(-1)
@@ -545,7 +545,7 @@ func (f *ffLoop) match(r *runner, a, b *ffSnap) (float64, bool) {
 			return 0, false
 		}
 		for j := range 3 {
-			mv, ok := c.pair(a.ent[3*k+j], b.ent[3*kb+j], ffTime, "region time")
+			mv, ok := c.pair(a.ent[3*k+j], b.ent[3*kb+j], ffTime, "region", k)
 			if !ok {
 				return 0, false
 			}
@@ -584,6 +584,16 @@ func (f *ffLoop) match(r *runner, a, b *ffSnap) (float64, bool) {
 		f.delta = append(f.delta, b.acc[k]-a.acc[k])
 	}
 	return shift, true
+}
+
+// resized returns v with length n, cleared, reusing its array.
+func resized(v []bool, n int) []bool {
+	if cap(v) < n {
+		return make([]bool, n)
+	}
+	v = v[:n]
+	clear(v)
+	return v
 }
 
 // advance moves the current state (that of snapshot b in the last

@@ -43,6 +43,10 @@ import (
 // ffMaxPeriod bounds the period, in loop iterations, looked for.
 const ffMaxPeriod = 128
 
+// ffMaxStride bounds how many iterations apart snapshots are taken (loops
+// of short iterations over a large state): periods are multiples of it.
+const ffMaxStride = 16
+
 // ffGiveUp is how many snapshots a loop takes without finding a steady
 // state before it stops looking.
 const ffGiveUp = 256
@@ -279,6 +283,12 @@ func (f *ffLoop) snapshot(r *runner, iter, n int, rot *isa.LoopRotation) *ffSnap
 		s, f.spare = f.spare[k-1], f.spare[:k-1]
 		s.times, s.kinds, s.acc, s.disc = s.times[:0], s.kinds[:0], s.acc[:0], s.disc[:0]
 		s.q, s.ent, s.entLanes = s.q[:0], s.ent[:0], s.entLanes[:0]
+	} else if k := len(f.snaps); k > 0 {
+		// Sized as the last one: the state grows little once a loop runs.
+		l := f.snaps[k-1]
+		s = &ffSnap{times: make([]float64, 0, len(l.times)), kinds: make([]uint8, 0, len(l.kinds)),
+			acc: make([]float64, 0, len(l.acc)), disc: make([]uint64, 0, len(l.disc)),
+			q: make([]float64, 0, len(l.q)), ent: make([]float64, 0, len(l.ent)), entLanes: make([]uint32, 0, len(l.entLanes))}
 	} else {
 		s = &ffSnap{}
 	}
@@ -666,8 +676,9 @@ func (s *Stream) LoopMark(i int, key uint64, next int, rot *isa.LoopRotation) {
 		// Snapshot every stride iterations, so that taking them costs at
 		// most about a quarter of timing the instructions between them.
 		per := max(s.n-f.snaps[0].n, 1)
-		size := len(f.snaps[0].times) + len(f.snaps[0].acc)
-		for f.stride*per*4 < size && f.stride < 8 {
+		s0 := f.snaps[0]
+		size := len(s0.times) + len(s0.acc) + len(s0.q) + len(s0.ent)
+		for f.stride*per*4 < size && f.stride < ffMaxStride {
 			f.stride *= 2
 		}
 	}

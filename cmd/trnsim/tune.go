@@ -316,7 +316,7 @@ func tuneNeuron(ctx context.Context, p kernels.Params, t bench.Target, opts tune
 		if e, ok := got[i]; ok && tr.Feasible() {
 			tt.row, tt.sbuf = e.row, e.sbuf
 		} else {
-			tt.row = emptyRow(tr.Params, t.Name())
+			tt.row = emptyRow(tr.Params, t)
 		}
 		o.trials = append(o.trials, tt)
 	}
@@ -387,8 +387,8 @@ func sbufUse(arch isa.Arch, p kernels.Params) int {
 
 // emptyRow is the row of a configuration that was not timed: its workload
 // columns, every figure empty.
-func emptyRow(p kernels.Params, target string) results.Row {
-	r := results.Row{Kernel: p.Kernel.Name, Target: target, Spec: p.String(), DType: p.Str("dtype"), Variant: p.Str("variant")}
+func emptyRow(p kernels.Params, t bench.Target) results.Row {
+	r := results.Row{Kernel: p.Kernel.Name, Target: t.Name(), Unit: bench.RowUnit(t), Spec: p.String(), DType: p.Str("dtype"), Variant: p.Str("variant")}
 	v := reflect.ValueOf(&r).Elem()
 	for i := range v.NumField() {
 		if f := v.Field(i); f.Kind() == reflect.Float64 {

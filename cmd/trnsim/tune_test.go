@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -302,5 +304,33 @@ func TestTuneSuite(t *testing.T) {
 	}
 	if _, err := os.Stat(path); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTuneCSVInfeasible: configurations that do not fit on-chip memory are
+// rows too (tune_status infeasible, figures empty), with the unit every
+// row needs; a decode shape's space has many.
+func TestTuneCSVInfeasible(t *testing.T) {
+	stdout, c, _ := tuneOnce(t, "matmul:M=64,N=14336,K=4096", "-target", "trn2")
+	m := regexp.MustCompile(`(\d+) infeasible`).FindStringSubmatch(stdout)
+	if m == nil || m[1] == "0" {
+		t.Fatalf("want infeasible configurations in the summary:\n%s", stdout)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(c)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit, status := slices.Index(recs[0], "unit"), slices.Index(recs[0], "tune_status")
+	n := 0
+	for _, r := range recs[1:] {
+		if r[unit] == "" {
+			t.Errorf("row %v has no unit", r)
+		}
+		if r[status] == "infeasible" {
+			n++
+		}
+	}
+	if strconv.Itoa(n) != m[1] {
+		t.Errorf("%d infeasible rows, %s in the summary", n, m[1])
 	}
 }

@@ -43,6 +43,10 @@ import (
 // ffMaxPeriod bounds the period, in loop iterations, looked for.
 const ffMaxPeriod = 128
 
+// ffMaxStride bounds how many iterations apart snapshots are taken (loops
+// of short iterations over a large state): periods are multiples of it.
+const ffMaxStride = 16
+
 // ffGiveUp is how many snapshots a loop takes without finding a steady
 // state before it stops looking.
 const ffGiveUp = 256
@@ -279,6 +283,12 @@ func (f *ffLoop) snapshot(r *runner, iter, n int, rot *isa.LoopRotation) *ffSnap
 		s, f.spare = f.spare[k-1], f.spare[:k-1]
 		s.times, s.kinds, s.acc, s.disc = s.times[:0], s.kinds[:0], s.acc[:0], s.disc[:0]
 		s.q, s.ent, s.entLanes = s.q[:0], s.ent[:0], s.entLanes[:0]
+	} else if k := len(f.snaps); k > 0 {
+		// Sized as the last one: the state grows little once a loop runs.
+		l := f.snaps[k-1]
+		s = &ffSnap{times: make([]float64, 0, len(l.times)), kinds: make([]uint8, 0, len(l.kinds)),
+			acc: make([]float64, 0, len(l.acc)), disc: make([]uint64, 0, len(l.disc)),
+			q: make([]float64, 0, len(l.q)), ent: make([]float64, 0, len(l.ent)), entLanes: make([]uint32, 0, len(l.entLanes))}
 	} else {
 		s = &ffSnap{}
 	}
@@ -434,10 +444,10 @@ type ffCheck struct {
 
 // pair classifies a's time x against b's y: moving (y = x + shift) or
 // fixed (y = x); anything else, or a ffMove time that stays, fails.
-func (c *ffCheck) pair(x, y float64, kind uint8, what string) (moving, ok bool) {
+func (c *ffCheck) pair(x, y float64, kind uint8, what string, k int) (moving, ok bool) {
 	mv := y == x+c.shift
 	if !mv && y != x {
-		c.f.why = fmt.Sprintf("%s (kind %d) %v then %v: neither fixed nor shifted by %v", what, kind, x, y, c.shift)
+		c.f.why = fmt.Sprintf("%s %d (kind %d) %v then %v: neither fixed nor shifted by %v", what, k, kind, x, y, c.shift)
 		return false, false
 	}
 	if math.IsInf(x, 0) {
@@ -445,7 +455,7 @@ func (c *ffCheck) pair(x, y float64, kind uint8, what string) (moving, ok bool) 
 	}
 	if !mv {
 		if kind == ffMove {
-			c.f.why = fmt.Sprintf("%s fixed at %v, must move", what, x)
+			c.f.why = fmt.Sprintf("%s %d fixed at %v, must move", what, k, x)
 			return false, false
 		}
 		c.fixed = append(c.fixed, x)
@@ -493,7 +503,7 @@ func (f *ffLoop) match(r *runner, a, b *ffSnap) (float64, bool) {
 			f.why = "time kinds differ"
 			return 0, false
 		}
-		mv, ok := c.pair(x, b.times[k], a.kinds[k], fmt.Sprint("time ", k))
+		mv, ok := c.pair(x, b.times[k], a.kinds[k], "time", k)
 		if !ok {
 			return 0, false
 		}
@@ -502,7 +512,7 @@ func (f *ffLoop) match(r *runner, a, b *ffSnap) (float64, bool) {
 	// Queues: a's queue q is b's l.queue(q); its issue time is a lane
 	// frontier.
 	per := len(a.q) / max(nq, 1)
-	f.movQ = append(f.movQ[:0], make([]bool, len(b.q))...)
+	f.movQ = resized(f.movQ, len(b.q))
 	for q := 0; q < nq; q++ {
 		qb := l.queue(q)
 		for e := 0; e < per; e++ {
@@ -510,7 +520,7 @@ func (f *ffLoop) match(r *runner, a, b *ffSnap) (float64, bool) {
 			if e == 0 {
 				kind = ffLane
 			}
-			mv, ok := c.pair(a.q[q*per+e], b.q[qb*per+e], kind, fmt.Sprint("queue ", q))
+			mv, ok := c.pair(a.q[q*per+e], b.q[qb*per+e], kind, "queue", q)
 			if !ok {
 				return 0, false
 			}
@@ -528,7 +538,7 @@ func (f *ffLoop) match(r *runner, a, b *ffSnap) (float64, bool) {
 		f.pos[x] = int32(k)
 	}
 	n := len(a.ent) / 3
-	f.movE = append(f.movE[:0], make([]bool, len(b.ent))...)
+	f.movE = resized(f.movE, len(b.ent))
 	for k, x := range t.onChip[:n] {
 		g, ok := l.region(t.regs[x])
 		y := int32(-1)
@@ -545,7 +555,7 @@ func (f *ffLoop) match(r *runner, a, b *ffSnap) (float64, bool) {
 			return 0, false
 		}
 		for j := range 3 {
-			mv, ok := c.pair(a.ent[3*k+j], b.ent[3*kb+j], ffTime, "region time")
+			mv, ok := c.pair(a.ent[3*k+j], b.ent[3*kb+j], ffTime, "region", k)
 			if !ok {
 				return 0, false
 			}
@@ -584,6 +594,16 @@ func (f *ffLoop) match(r *runner, a, b *ffSnap) (float64, bool) {
 		f.delta = append(f.delta, b.acc[k]-a.acc[k])
 	}
 	return shift, true
+}
+
+// resized returns v with length n, cleared, reusing its array.
+func resized(v []bool, n int) []bool {
+	if cap(v) < n {
+		return make([]bool, n)
+	}
+	v = v[:n]
+	clear(v)
+	return v
 }
 
 // advance moves the current state (that of snapshot b in the last
@@ -656,8 +676,9 @@ func (s *Stream) LoopMark(i int, key uint64, next int, rot *isa.LoopRotation) {
 		// Snapshot every stride iterations, so that taking them costs at
 		// most about a quarter of timing the instructions between them.
 		per := max(s.n-f.snaps[0].n, 1)
-		size := len(f.snaps[0].times) + len(f.snaps[0].acc)
-		for f.stride*per*4 < size && f.stride < 8 {
+		s0 := f.snaps[0]
+		size := len(s0.times) + len(s0.acc) + len(s0.q) + len(s0.ent)
+		for f.stride*per*4 < size && f.stride < ffMaxStride {
 			f.stride *= 2
 		}
 	}

@@ -299,7 +299,15 @@ func (f *ffLoop) snapshot(r *runner, iter, n int, rot *isa.LoopRotation) *ffSnap
 	d := &r.dm
 	for q := 0; q < r.c.DMAQueues; q++ {
 		s.q = append(s.q, d.qIssue[q])
-		s.q = append(s.q, d.qeEnd[q][:len(d.eng)]...)
+		for _, e := range d.qeEnd[q][:len(d.eng)] {
+			// A queue's next transfer starts at or after its last
+			// issue: an end before that can no longer hold it back
+			// (dmaState.run), and is kept as "never".
+			if e <= d.qIssue[q] {
+				e = math.Inf(-1)
+			}
+			s.q = append(s.q, e)
+		}
 	}
 	t := &r.tr
 	for _, x := range t.onChip {

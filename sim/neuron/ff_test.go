@@ -18,6 +18,16 @@ type loopProgram struct {
 	keys   []uint64
 }
 
+// done stores b's program in lp, the loop over.
+func (lp loopProgram) done(b *isa.Builder) loopProgram {
+	p, err := b.Program()
+	if err != nil {
+		panic(err)
+	}
+	lp.p = p
+	return lp
+}
+
 // ffKernels are loops of the shapes kernels repeat: a tiled matmul
 // (loads, TensorE, PSUM evacuation, stores), a ScalarE/VectorE row loop,
 // and a loop with a prologue and an epilogue around it.
@@ -50,12 +60,7 @@ func ffKernels(arch isa.Arch) map[string]func(n int) loopProgram {
 			o := op.Tile(isa.BF16, 128, 512)
 			b.Memset(isa.GpSimd, o, 0)
 			b.Store(c.Tile(0, 0, 128, 512), o)
-			p, err := b.Program()
-			if err != nil {
-				panic(err)
-			}
-			lp.p = p
-			return lp
+			return lp.done(b)
 		},
 		// revisit breaks the loop contract: every iteration adds into
 		// the same HBM rows, so none may be skipped.
@@ -77,12 +82,7 @@ func ffKernels(arch isa.Arch) map[string]func(n int) loopProgram {
 				b.Store(y.Tile(0, 0, 128, 512), a)
 			}
 			lp.starts = append(lp.starts, b.Len())
-			p, err := b.Program()
-			if err != nil {
-				panic(err)
-			}
-			lp.p = p
-			return lp
+			return lp.done(b)
 		},
 		"rows": func(n int) loopProgram {
 			b := isa.NewBuilder(arch, "ffrows")
@@ -105,12 +105,7 @@ func ffKernels(arch isa.Arch) map[string]func(n int) loopProgram {
 				b.Store(y.Tile(128*i, 0, 128, 1024), o)
 			}
 			lp.starts = append(lp.starts, b.Len())
-			p, err := b.Program()
-			if err != nil {
-				panic(err)
-			}
-			lp.p = p
-			return lp
+			return lp.done(b)
 		},
 	}
 }

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/kernels"
 	"github.com/trnsim/trnsim/kernels/kernelstest"
+	"github.com/trnsim/trnsim/sim"
+	nc "github.com/trnsim/trnsim/sim/neuron" // the package's neuron is its program
 )
 
 // TestMain runs what `go run ./examples/swiglu/cmd/swiglu` runs.
@@ -104,5 +107,45 @@ func TestInstrs(t *testing.T) {
 		if est < got/2 || est > 2*got {
 			t.Errorf("%s: estimate %.0f, program has %.0f instructions", spec, est, got)
 		}
+	}
+}
+
+// TestFastForward: the token-tile Loop fast-forwards on a long call, and
+// the report is the one timing every instruction gives, bit for bit.
+func TestFastForward(t *testing.T) {
+	reg := kernels.NewRegistry()
+	if err := Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	p, err := reg.Parse("swiglu_mlp:tokens=8192,hidden=1024,intermediate=2816")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := nc.Preset("trn2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	timed := func(ff bool) (*sim.Report, int) {
+		s, err := nc.NewStream(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.FastForward(ff)
+		b := isa.NewStreamBuilder(cfg.Arch(), p.String(), s)
+		if err := p.Kernel.Neuron(b, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return s.Report(), s.Skipped()
+	}
+	full, _ := timed(false)
+	fast, skipped := timed(true)
+	if !reflect.DeepEqual(full, fast) {
+		t.Errorf("fast-forwarded report differs:\n%+v\nfull %+v", fast, full)
+	}
+	if skipped == 0 {
+		t.Error("nothing fast-forwarded")
 	}
 }

@@ -43,27 +43,52 @@ type PoolSlots struct {
 	Base, SlotBytes, Bufs, Next int
 }
 
-// Relabel returns in, emitted at rotation r, as the Builder emits it at
-// rotation to: a DMA's queue rotated by the difference of the queues, an
-// SBUF or PSUM operand in a pool's slot moved on by the difference of the
-// pool's rotations (pools match by position; an operand outside every
-// pool stays).
-func (r *LoopRotation) Relabel(in Instr, to *LoopRotation) Instr {
-	if in.Engine == DMA {
-		in.Queue = uint8(((int(in.Queue)+to.Queue-r.Queue)%NumDMAQueues + NumDMAQueues) % NumDMAQueues)
-	}
-	for _, ap := range []*AP{&in.Dst, &in.Src[0], &in.Src[1], &in.Src[2], &in.Red} {
-		if ap.Mem != SBUF && ap.Mem != PSUM {
+// Clone returns a copy of r that shares no memory with it (a Looper
+// keeping a rotation past LoopMark keeps a clone).
+func (r *LoopRotation) Clone() LoopRotation {
+	return LoopRotation{Queue: r.Queue, Pools: append([]PoolSlots(nil), r.Pools...)}
+}
+
+// MoveQueue returns DMA queue q, used at rotation r, as the Builder uses it at
+// rotation to: rotated by the difference of the queues.
+func (r *LoopRotation) MoveQueue(q int, to *LoopRotation) int {
+	return ((q+to.Queue-r.Queue)%NumDMAQueues + NumDMAQueues) % NumDMAQueues
+}
+
+// MoveBytes returns byte c0 of the range [c0, c1) of memory m, used at
+// rotation r, as the Builder uses it at rotation to: within one slot of a
+// pool it moves on by as many slots as the pool's rotation did (pools
+// match by position); outside every pool it stays. A range across slots
+// maps only if the pool did not rotate (ok false otherwise).
+func (r *LoopRotation) MoveBytes(m Memory, c0, c1 int, to *LoopRotation) (int, bool) {
+	for k, p := range r.Pools {
+		end := p.Base + p.Bufs*p.SlotBytes
+		if p.Mem != m || c1 <= p.Base || c0 >= end || k >= len(to.Pools) {
 			continue
 		}
-		for k, p := range r.Pools {
-			if p.Mem != ap.Mem || ap.Offset < p.Base || ap.Offset >= p.Base+p.Bufs*p.SlotBytes || k >= len(to.Pools) {
-				continue
-			}
-			s := (ap.Offset - p.Base) / p.SlotBytes
-			d := ((to.Pools[k].Next-p.Next)%p.Bufs + p.Bufs) % p.Bufs
-			ap.Offset += ((s+d)%p.Bufs - s) * p.SlotBytes
-			break
+		d := ((to.Pools[k].Next-p.Next)%p.Bufs + p.Bufs) % p.Bufs
+		if d == 0 {
+			return c0, true
+		}
+		s := (c0 - p.Base) / p.SlotBytes
+		if c0 < p.Base || c1 > end || (c1-1-p.Base)/p.SlotBytes != s {
+			return 0, false
+		}
+		return c0 + ((s+d)%p.Bufs-s)*p.SlotBytes, true
+	}
+	return c0, true
+}
+
+// Relabel returns in, emitted at rotation r, as the Builder emits it at
+// rotation to: a DMA's queue and its SBUF and PSUM operands moved as
+// MoveQueue and MoveBytes say (an operand is placed by its first byte).
+func (r *LoopRotation) Relabel(in Instr, to *LoopRotation) Instr {
+	if in.Engine == DMA {
+		in.Queue = uint8(r.MoveQueue(int(in.Queue), to))
+	}
+	for _, ap := range []*AP{&in.Dst, &in.Src[0], &in.Src[1], &in.Src[2], &in.Red} {
+		if ap.Mem == SBUF || ap.Mem == PSUM {
+			ap.Offset, _ = r.MoveBytes(ap.Mem, ap.Offset, ap.Offset+1, to)
 		}
 	}
 	return in

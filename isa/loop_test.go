@@ -36,7 +36,7 @@ func (f *forcer) Instr(i int, in *Instr) error {
 func (f *forcer) LoopMark(i int, key uint64, next int, rot *LoopRotation) {
 	f.cur = i
 	f.marks = append(f.marks, i)
-	f.rots[next] = LoopRotation{Queue: rot.Queue, Pools: slices.Clone(rot.Pools)}
+	f.rots[next] = rot.Clone()
 }
 func (f *forcer) LoopSteady() (int, int) {
 	if f.period > 0 && f.cur >= max(f.from, f.seen) {

@@ -52,8 +52,7 @@ func (l *Looper) Instr(i int, in *isa.Instr) error {
 // LoopMark records the mark.
 func (l *Looper) LoopMark(i int, key uint64, next int, rot *isa.LoopRotation) {
 	l.cur = i
-	r := isa.LoopRotation{Queue: rot.Queue, Pools: append([]isa.PoolSlots(nil), rot.Pools...)}
-	l.Marks = append(l.Marks, LoopMark{I: i, Key: key, Next: next, Rot: r})
+	l.Marks = append(l.Marks, LoopMark{I: i, Key: key, Next: next, Rot: rot.Clone()})
 }
 
 // LoopSteady reports (Period, From) from iteration From of a loop on.

@@ -375,6 +375,16 @@ func (t *tracker) recordRead(i int32, end float64, lane int8) {
 	}
 }
 
+// writeSeq sums the write counts of entries: it changes whenever any of
+// their regions is written.
+func (t *tracker) writeSeq(entries []int32) uint32 {
+	seq := uint32(0)
+	for _, e := range entries {
+		seq += t.entries[e].wSeq
+	}
+	return seq
+}
+
 func (t *tracker) recordWrite(i int32, end float64, lane int8) {
 	e := &t.entries[i]
 	if end >= e.wEnd {

@@ -3,6 +3,7 @@ package neuron
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/trnsim/trnsim/isa"
 )
@@ -106,7 +107,7 @@ type ffLoop struct {
 	movE       []bool // per entry time of the later snapshot
 	delta      []float64
 	fixedBuf   []float64
-	pos        []int32 // entry index → position among the on-chip entries
+	pos        []int32 // entry index → position among the on-chip entries (those of len(pos) entries)
 	why        string  // why the last match failed (tests and debugging)
 }
 
@@ -317,14 +318,7 @@ func (f *ffLoop) snapshot(r *runner, iter, n int, rot *isa.LoopRotation) *ffSnap
 	}
 	// The loaded stationary, if it still is (nothing wrote its regions
 	// since it was loaded).
-	s.statValid = r.statValid
-	if s.statValid {
-		seq := uint32(0)
-		for _, e := range r.statEnt {
-			seq += t.entries[e].wSeq
-		}
-		s.statValid = seq == r.statSeq
-	}
+	s.statValid = r.statValid && t.writeSeq(r.statEnt) == r.statSeq
 	s.stat = r.stat
 	f.snaps = append(f.snaps, s)
 	// Keep the snapshots of the last ffMaxPeriod iterations.
@@ -349,14 +343,12 @@ func (f *ffLoop) snap(iter int) *ffSnap {
 	return nil
 }
 
-// relabel maps the rotation of snapshot a onto that of b: queues rotate
-// by dq, and a byte offset in a pool's slot moves to the slot as many
-// places on as the pool's rotation moved.
-type relabel struct {
-	dq, nq int
-	a, b   *isa.LoopRotation
-}
+// relabel maps the rotation of snapshot a onto that of b
+// (isa.LoopRotation.MoveQueue, MoveBytes).
+type relabel struct{ a, b *isa.LoopRotation }
 
+// newRelabel returns the relabelling from a to b, if their pools are the
+// same and a queue rotation is one of the core's queues.
 func newRelabel(a, b *ffSnap, nq int) (relabel, bool) {
 	if len(a.rot.Pools) != len(b.rot.Pools) {
 		return relabel{}, false
@@ -368,17 +360,16 @@ func newRelabel(a, b *ffSnap, nq int) (relabel, bool) {
 			return relabel{}, false
 		}
 	}
-	dq := ((b.rot.Queue-a.rot.Queue)%isa.NumDMAQueues + isa.NumDMAQueues) % isa.NumDMAQueues
-	if dq != 0 && nq != isa.NumDMAQueues {
+	if a.rot.Queue != b.rot.Queue && nq != isa.NumDMAQueues {
 		// A core with fewer queues folds the Builder's onto its own: not a
 		// rotation of them.
 		return relabel{}, false
 	}
-	return relabel{dq: dq, nq: nq, a: &a.rot, b: &b.rot}, true
+	return relabel{a: &a.rot, b: &b.rot}, true
 }
 
 // queue maps queue q.
-func (l relabel) queue(q int) int { return (q + l.dq) % l.nq }
+func (l relabel) queue(q int) int { return l.a.MoveQueue(q, l.b) }
 
 // laneClass is what the timing of a later instruction can tell of the
 // lane that last wrote or read a region: none, TensorE, or another engine
@@ -400,39 +391,13 @@ func laneClasses(w, r, nt int8) uint32 {
 	return laneClass(w)<<4 | laneClass(r)<<2 | laneClass(nt)
 }
 
-// bytes maps the byte range [c0, c1) of memory m: within one slot of a
-// pool it moves by whole slots; outside every pool it stays; across slots
-// it maps only if the pool did not rotate.
-func (l relabel) bytes(m isa.Memory, c0, c1 int64) (int64, bool) {
-	for k, pa := range l.a.Pools {
-		if pa.Mem != m {
-			continue
-		}
-		base, sb := int64(pa.Base), int64(pa.SlotBytes)
-		if c1 <= base || c0 >= base+sb*int64(pa.Bufs) {
-			continue
-		}
-		d := ((l.b.Pools[k].Next-pa.Next)%pa.Bufs + pa.Bufs) % pa.Bufs
-		if d == 0 {
-			return c0, true
-		}
-		s0 := (c0 - base) / sb
-		if c0 < base || c1 > base+sb*int64(pa.Bufs) || (c1-1-base)/sb != s0 {
-			return 0, false
-		}
-		s1 := (s0 + int64(d)) % int64(pa.Bufs)
-		return c0 + (s1-s0)*sb, true
-	}
-	return c0, true
-}
-
 // region maps an on-chip region.
 func (l relabel) region(g region) (region, bool) {
 	m := isa.SBUF
 	if g.space == 1 {
 		m = isa.PSUM
 	}
-	c0, ok := l.bytes(m, int64(g.c0), int64(g.c1))
+	c0, ok := l.a.MoveBytes(m, int(g.c0), int(g.c1), l.b)
 	if !ok {
 		return g, false
 	}
@@ -538,12 +503,12 @@ func (f *ffLoop) match(r *runner, a, b *ffSnap) (float64, bool) {
 	// On-chip regions: a's entry in a slot is b's entry of the same region
 	// in the relabelled slot.
 	t := &r.tr
-	if cap(f.pos) < len(t.entries) {
-		f.pos = make([]int32, len(t.entries))
-	}
-	f.pos = f.pos[:len(t.entries)]
-	for k, x := range t.onChip {
-		f.pos[x] = int32(k)
+	if len(f.pos) != len(t.entries) {
+		// Entries are only ever added: the map stands until they are.
+		f.pos = slices.Grow(f.pos[:0], len(t.entries))[:len(t.entries)]
+		for k, x := range t.onChip {
+			f.pos[x] = int32(k)
+		}
 	}
 	n := len(a.ent) / 3
 	f.movE = resized(f.movE, len(b.ent))
@@ -577,8 +542,8 @@ func (f *ffLoop) match(r *runner, a, b *ffSnap) (float64, bool) {
 	}
 	if a.statValid {
 		st := a.stat
-		off, ok := l.bytes(st.Mem, int64(st.Offset), int64(st.Offset)+1)
-		st.Offset = int(off)
+		off, ok := l.a.MoveBytes(st.Mem, st.Offset, st.Offset+1, l.b)
+		st.Offset = off
 		if !ok || !sameAP(&st, &b.stat) {
 			f.why = "loaded stationary differs"
 			return 0, false
@@ -657,19 +622,15 @@ func (s *Stream) LoopMark(i int, key uint64, next int, rot *isa.LoopRotation) {
 	}
 	if i == 0 {
 		f.loop++
-		f.keys = f.keys[:0]
-		f.spare = append(f.spare, f.snaps...)
-		f.snaps = f.snaps[:0]
-		f.stride, f.tries, f.period, f.at = 1, 0, 0, 0
+		f.reset()
+		f.stride, f.tries = 1, 0
+		s.r.loopHBMReuse = false
 	}
 	if i != len(f.keys) || next != s.n {
 		s.err = &FastForwardError{Iter: i, Reason: fmt.Sprintf("mark for iteration %d at instruction %d, expected iteration %d at %d", i, next, len(f.keys), s.n)}
 		return
 	}
 	f.keys = append(f.keys, key)
-	if i == 0 {
-		s.r.loopHBMReuse = false
-	}
 	s.r.loopEntries = int32(len(s.r.tr.entries))
 	if s.r.loopHBMReuse {
 		// The loop breaks its contract: never skip any of it.
@@ -781,11 +742,16 @@ func (s *Stream) LoopSkip(i, count, period, instrs int) {
 
 // LoopEnd is the isa.Looper method: the current loop has ended.
 func (s *Stream) LoopEnd() {
-	f := &s.ff
 	s.r.loopEntries = 0
+	s.ff.reset()
+}
+
+// reset forgets the current loop: its keys, snapshots (kept for reuse)
+// and steady state.
+func (f *ffLoop) reset() {
+	f.keys = f.keys[:0]
 	f.spare = append(f.spare, f.snaps...)
 	f.snaps = f.snaps[:0]
-	f.keys = f.keys[:0]
 	f.period, f.at = 0, 0
 }
 

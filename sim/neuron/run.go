@@ -580,10 +580,7 @@ func (r *runner) tensor(in *isa.Instr, stat []int32, statDep, d dep) (start, end
 		mm = float64(max(c.TensorMinIICycles, n)) * passes
 		// The loaded stationary is reused if it is the same pattern and
 		// nothing wrote it since it was loaded.
-		seq := uint32(0)
-		for _, e := range stat {
-			seq += r.tr.entries[e].wSeq
-		}
+		seq := r.tr.writeSeq(stat)
 		reuse := r.statValid && seq == r.statSeq && sameAP(&in.Src[0], &r.stat)
 		if !reuse {
 			ls := onGrid(math.Ceil(float64(m)/float64(c.LoadStationaryColsPerCycle)) * passes * ns)

@@ -153,8 +153,7 @@ func (p *Pipe) LoopMark(i int, key uint64, next int, rot *isa.LoopRotation) {
 		p.loops++
 		p.skips = 0
 	}
-	r := isa.LoopRotation{Queue: rot.Queue, Pools: append([]isa.PoolSlots(nil), rot.Pools...)}
-	p.marks = append(p.marks, pipeMark{pos: len(p.cur), kind: markLoop, i: i, key: key, next: next, rot: r})
+	p.marks = append(p.marks, pipeMark{pos: len(p.cur), kind: markLoop, i: i, key: key, next: next, rot: rot.Clone()})
 }
 
 // LoopSteady is the isa.Looper method: what the timing goroutine has found

@@ -428,17 +428,14 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 	// block's first items emits the last stages of the blocks before it
 	// (their stores among them), so the key covers the blocks whose items
 	// may still be pending (see key). Those stores read their block from
-	// ring (indexed by a count of the iterations emitted, which skips do
-	// not advance; an item is pending at most depth iterations); when Loop
-	// skips iterations, the items still pending stand for the last
-	// iterations before the resumed one, and their iterations move by the
-	// iterations skipped.
+	// ring (see loopRing), indexed by a count of the iterations emitted:
+	// an item is pending at most depth iterations.
 	var res attnKV
 	nheads := s.batch * s.kvHeads * s.group
 	nqb := (s.S + qCap - 1) / qCap
 	niter := nheads * nqb
-	ring := make([]int, pipe.depth()+1)
-	prev, emitted := -1, 0
+	ring := newLoopRing(pipe.depth() + 1)
+	emitted := 0
 	// block is iteration j's place: batch, KV head, head of the group,
 	// query head, first query and queries of its block.
 	type block struct{ bi, kh, hh, h, qb0, nq int }
@@ -491,16 +488,6 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 		}
 		return isa.LoopKey(v...)
 	}
-	// resume moves the pending items' iterations on to stand before
-	// iteration j, the next one emitted (niter: the final flush).
-	resume := func(j int) {
-		if prev >= 0 && j != prev+1 {
-			for x := range ring {
-				ring[x] += j - prev - 1
-			}
-		}
-		prev = j
-	}
 	// What the next iteration emits besides its own work: the pending
 	// items' stages, and the flushes a K/V, Q or output slot still in use
 	// forces.
@@ -508,10 +495,9 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 		return isa.LoopKey(int(pipe.loopState()), int(kring.loopState(pipe)), int(qring.loopState(pipe)), int(oring.loopState(pipe)))
 	}
 	b.LoopWithState(niter, key, state, func(j int) {
-		resume(j)
-		pj := &ring[emitted%len(ring)]
+		ring.resume(j)
+		pj := ring.put(emitted, j)
 		emitted++
-		*pj = j
 		k := blockOf(j)
 		bi, kh, h, qb0, nq := k.bi, k.kh, k.h, k.qb0, k.nq
 		if loads(k) {
@@ -578,7 +564,7 @@ func attnOptimized(b *isa.Builder, s attnShape, t attnTensors, blk attnBlocking)
 		}
 		lastItem.done = store
 	})
-	resume(niter)
+	ring.resume(niter)
 	pipe.flush()
 }
 

@@ -250,11 +250,8 @@ func normNeuron(b *isa.Builder, p Params, layer bool) error {
 	xring := newSlotRing(xbufs)
 	// One Loop iteration per 128-row tile; pushing tile i emits stage 0
 	// of tile i, 1 of tile i−1 and 2 of tile i−2, so the key covers the
-	// three tiles' rows. The stages read their tile's first row from r0s
-	// (a ring indexed by the pipeline's own iteration count, which skips
-	// do not advance): when Loop skips tiles, the tiles still pending in
-	// the pipeline stand for the last ones before the resumed tile, and
-	// their rows move by the tiles skipped.
+	// three tiles' rows. The stages read their tile from ring (see
+	// loopRing).
 	tiles := ceilDiv(T, lanes)
 	rowsOf := func(i int) int {
 		if i < 0 || i >= tiles {
@@ -262,26 +259,14 @@ func normNeuron(b *isa.Builder, p Params, layer bool) error {
 		}
 		return min(lanes, T-i*lanes)
 	}
-	r0s := make([]int, pipe.depth())
-	prev := -1
-	// resume moves the pending tiles' rows on to stand before tile ti,
-	// the next one emitted (tiles: the final flush).
-	resume := func(ti int) {
-		if prev >= 0 && ti != prev+1 {
-			for j := range r0s {
-				r0s[j] += (ti - prev - 1) * lanes
-			}
-		}
-		prev = ti
-	}
+	ring := newLoopRing(pipe.depth())
 	key := func(i int) uint64 { return isa.LoopKey(rowsOf(i), rowsOf(i-1), rowsOf(i-2)) }
 	// What the next tile emits besides its own work: the pending stages,
 	// and the flush an input slot still in use forces.
 	state := func() uint64 { return isa.LoopKey(int(pipe.loopState()), int(xring.loopState(pipe))) }
 	b.LoopWithState(tiles, key, state, func(ti int) {
-		resume(ti)
-		pr0 := &r0s[pipe.nextIdx()%len(r0s)]
-		*pr0 = ti * lanes
+		ring.resume(ti)
+		pti := ring.put(pipe.nextIdx(), ti)
 		rows := rowsOf(ti)
 		xslot := xring.take(pipe)
 		xt := xpool.Tile(dt, rows, H)
@@ -299,7 +284,7 @@ func normNeuron(b *isa.Builder, p Params, layer bool) error {
 		pipe.push(func(stage int) {
 			switch stage {
 			case 0:
-				b.Load(xt, x.Tile(*pr0, 0, rows, H))
+				b.Load(xt, x.Tile(*pti*lanes, 0, rows, H))
 				for i, c := range chunks {
 					b.ActivationWith(junk.Tile(dt, rows, c.n), xt.Cols(c.c0, c.n), isa.ActSquare, isa.ActArgs{Scale: 1, Reduce: st.Col(i)})
 					if layer {
@@ -340,12 +325,12 @@ func normNeuron(b *isa.Builder, p Params, layer bool) error {
 					if layer {
 						b.TensorTensor(o, o, bt.Rows(0, rows).Cols(c.c0, c.n), isa.ALUAdd)
 					}
-					b.Store(out.Tile(*pr0, c.c0, rows, c.n), o)
+					b.Store(out.Tile(*pti*lanes, c.c0, rows, c.n), o)
 				}
 			}
 		})
 	})
-	resume(tiles)
+	ring.resume(tiles)
 	pipe.flush()
 	return nil
 }

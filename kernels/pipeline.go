@@ -136,3 +136,36 @@ func (p *swPipe) loopState() uint64 {
 	}
 	return isa.LoopKey(v...)
 }
+
+// loopRing remembers, for the work a software pipeline still holds, which
+// isa.Builder.Loop iteration each piece belongs to, so that its pending
+// stages compute their HBM offsets from it. It is indexed by a count the
+// pipeline keeps (its pushes), which a Loop skip does not advance: when
+// Loop goes on at iteration j after a skip, the pending pieces stand for
+// the iterations just before j, and resume moves their numbers on by the
+// iterations skipped.
+type loopRing struct {
+	its  []int
+	prev int // the iteration last resumed at; -1: none yet
+}
+
+func newLoopRing(n int) *loopRing { return &loopRing{its: make([]int, n), prev: -1} }
+
+// put records that the piece at count k belongs to iteration j and returns
+// where the number is kept (resume may move it on).
+func (r *loopRing) put(k, j int) *int {
+	p := &r.its[k%len(r.its)]
+	*p = j
+	return p
+}
+
+// resume says Loop goes on at iteration j (the loop's length: the final
+// flush).
+func (r *loopRing) resume(j int) {
+	if r.prev >= 0 && j != r.prev+1 {
+		for x := range r.its {
+			r.its[x] += j - r.prev - 1
+		}
+	}
+	r.prev = j
+}

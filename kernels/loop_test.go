@@ -226,14 +226,14 @@ func skipShifts(t *testing.T, fullMarks []kernelstest.LoopMark, l *kernelstest.L
 				base.Pools[j] = p
 				base.Pools[j].Next = 0
 			}
-			acc.Pools = append([]isa.PoolSlots(nil), base.Pools...)
+			acc = base.Clone()
 		}
 		acc.Queue += m * (now.Queue - before.Queue)
 		for j := range acc.Pools {
 			acc.Pools[j].Next += m * (now.Pools[j].Next - before.Pools[j].Next)
 		}
 		out = append(out, skipShift{from: sk.Next + sk.Instrs, base: base,
-			shift: isa.LoopRotation{Queue: acc.Queue, Pools: append([]isa.PoolSlots(nil), acc.Pools...)}})
+			shift: acc.Clone()})
 	}
 	return out
 }
@@ -340,24 +340,6 @@ func TestLoopFastForward(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				time := func(ff bool) (*sim.Report, int, int) {
-					s, err := neuron.NewStream(cfg)
-					if err != nil {
-						t.Fatal(err)
-					}
-					s.FastForward(ff)
-					b := isa.NewStreamBuilder(cfg.Arch(), p.String(), s)
-					if err := p.Kernel.Neuron(b, p); err != nil {
-						t.Fatal(err)
-					}
-					if err := b.Err(); err != nil {
-						t.Fatal(err)
-					}
-					if err := s.Err(); err != nil {
-						t.Fatal(err)
-					}
-					return s.Report(), s.Skipped(), b.Len()
-				}
 				piped := func() (*sim.Report, int) {
 					pp, err := neuron.NewPipe(cfg)
 					if err != nil {
@@ -371,8 +353,8 @@ func TestLoopFastForward(t *testing.T) {
 					}
 					return rep, pp.Skipped()
 				}
-				full, _, n := time(false)
-				fast, skipped, _ := time(true)
+				full, _, n := kernelstest.Stream(t, cfg, p, false)
+				fast, skipped, _ := kernelstest.Stream(t, cfg, p, true)
 				if !reflect.DeepEqual(full, fast) {
 					t.Errorf("%s: fast-forwarded report differs:\n%+v\nfull %+v", name, fast, full)
 				}

@@ -11,7 +11,6 @@ import (
 	"github.com/trnsim/trnsim/isa"
 	"github.com/trnsim/trnsim/kernels"
 	"github.com/trnsim/trnsim/kernels/kernelstest"
-	"github.com/trnsim/trnsim/sim"
 	nc "github.com/trnsim/trnsim/sim/neuron" // the package's neuron is its program
 )
 
@@ -125,23 +124,8 @@ func TestFastForward(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	timed := func(ff bool) (*sim.Report, int) {
-		s, err := nc.NewStream(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.FastForward(ff)
-		b := isa.NewStreamBuilder(cfg.Arch(), p.String(), s)
-		if err := p.Kernel.Neuron(b, p); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Err(); err != nil {
-			t.Fatal(err)
-		}
-		return s.Report(), s.Skipped()
-	}
-	full, _ := timed(false)
-	fast, skipped := timed(true)
+	full, _, _ := kernelstest.Stream(t, cfg, p, false)
+	fast, skipped, _ := kernelstest.Stream(t, cfg, p, true)
 	if !reflect.DeepEqual(full, fast) {
 		t.Errorf("fast-forwarded report differs:\n%+v\nfull %+v", fast, full)
 	}

@@ -175,4 +175,4 @@ func sortedKeys(m keyValues) []string {
 
 // exactUsage documents -exact (run, sweep).
 const exactUsage = "time every NeuronCore instruction one by one: no kernel loop is fast-forwarded " +
-	"(the figures are the same, bit for bit; slower; for checking that)"
+	"(the figures are the same, bit for bit; slower; for checking that); default off"
